@@ -1,0 +1,40 @@
+"""API plumbing shared by every room: pagination and one error format (API.md §2)."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from initiatives.exceptions import ApplicationError
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+NOT_FOUND = "Không tìm thấy / Not found."
+FORBIDDEN = "Bạn không có quyền thực hiện thao tác này ở đây / You may not do this here."
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoPermissionDenied):
+        message = str(exc) or FORBIDDEN
+        return Response({"detail": message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, Http404):
+        return Response({"detail": NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            {"detail": f"Nội dung yêu cầu không phải JSON hợp lệ / The request body is not valid JSON ({exc.detail})"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return drf_exception_handler(exc, context)

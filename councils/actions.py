@@ -1,0 +1,92 @@
+"""Writes on the tree, people, roles and councils. Every permission change is audited."""
+
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.actions import audit_record
+
+from .models import ROLE_PERMS, Council, Membership, Organisation, RoleAssignment, User, membership_perms
+
+
+def _clear_perm_cache(user):
+    user.__dict__.pop("_subtree_perm_cache", None)
+    user.__dict__.pop("_guardian_perms_cache", None)
+
+
+def role_grant(*, user: User, organisation: Organisation, role: str, actor=None) -> bool:
+    """Grant ``role`` on ``organisation`` (and so its subtree). Returns whether anything changed."""
+    assert transaction.get_connection().in_atomic_block
+    _, created = RoleAssignment.objects.get_or_create(user=user, organisation=organisation, role=role)
+    if not created:
+        return False
+    for codename in ROLE_PERMS[role]:
+        assign_perm(f"councils.{codename}", user, organisation)
+    _clear_perm_cache(user)
+    audit_record(
+        actor=actor,
+        action="grant_role",
+        obj=organisation,
+        details={"user": user.username, "role": role, "organisation": organisation.code},
+    )
+    return True
+
+
+def role_revoke(*, assignment: RoleAssignment, actor=None) -> None:
+    assert transaction.get_connection().in_atomic_block
+    user, organisation, role = assignment.user, assignment.organisation, assignment.role
+    assignment.delete()
+    still = set(RoleAssignment.objects.filter(user=user, organisation=organisation).values_list("role", flat=True))
+    keep = {perm for r in still for perm in ROLE_PERMS[r]}
+    for codename in ROLE_PERMS[role]:
+        if codename not in keep:
+            remove_perm(f"councils.{codename}", user, organisation)
+    _clear_perm_cache(user)
+    audit_record(
+        actor=actor,
+        action="revoke_role",
+        obj=organisation,
+        details={"user": user.username, "role": role, "organisation": organisation.code},
+    )
+
+
+def membership_set(*, council: Council, user: User, role: str, actor=None) -> bool:
+    """Make ``user`` a member of ``council`` with ``role``; grants the council's permissions."""
+    assert transaction.get_connection().in_atomic_block
+    membership = Membership.objects.filter(council=council, user=user).first()
+    if membership and membership.role == role:
+        return False
+    old_role = membership.role if membership else ""
+    if membership:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    else:
+        Membership.objects.create(council=council, user=user, role=role)
+    wanted = set(membership_perms(council.kind, role))
+    had = set(membership_perms(council.kind, old_role)) if old_role else set()
+    for codename in wanted - had:
+        assign_perm(f"councils.{codename}", user, council)
+    for codename in had - wanted:
+        remove_perm(f"councils.{codename}", user, council)
+    _clear_perm_cache(user)
+    audit_record(
+        actor=actor,
+        action="set_membership",
+        obj=council,
+        details={"user": user.username, "council": council.code, "role": role, "previous_role": old_role},
+    )
+    return True
+
+
+def membership_remove(*, membership: Membership, actor=None) -> None:
+    assert transaction.get_connection().in_atomic_block
+    council, user, role = membership.council, membership.user, membership.role
+    membership.delete()
+    for codename in membership_perms(council.kind, role):
+        remove_perm(f"councils.{codename}", user, council)
+    _clear_perm_cache(user)
+    audit_record(
+        actor=actor,
+        action="remove_membership",
+        obj=council,
+        details={"user": user.username, "council": council.code, "role": role},
+    )

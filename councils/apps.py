@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CouncilsConfig(AppConfig):
+    name = "councils"
+    verbose_name = "Tổ chức và hội đồng / Organisations and councils"

@@ -1,0 +1,568 @@
+"""The structure file (API.md §1): parsing, validation, and applying the tree, people and councils.
+
+``structure_validate`` checks the whole file (programme, quotas and targets included) and returns
+every problem with the path of the bad entry, e.g. ``organisations[0].children[2].councils[1].quorum``.
+``structure_apply_tree`` writes organisations, people, roles and councils; the programme and quotas
+are written by the rooms above (``initiatives``, ``awards``), called by ``workflow.actions.structure_load``.
+"""
+
+import datetime
+import json
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from django.contrib.auth.hashers import check_password
+from django.db import transaction
+
+from .actions import membership_remove, membership_set, role_grant, role_revoke
+from .models import (
+    Ballot,
+    Council,
+    CouncilKind,
+    Level,
+    MemberRole,
+    Membership,
+    Organisation,
+    Role,
+    RoleAssignment,
+    User,
+)
+
+AWARDS = ("federation_certificate", "sector_certificate", "monthly_commendation")
+PERIODS = ("programme", "month")
+QUOTA_KINDS = ("cap", "target")
+
+
+class StructureError(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+def _msg(vi: str, en: str) -> str:
+    return f"{vi} / {en}"
+
+
+def structure_parse(path) -> dict:
+    """Read a JSON (or YAML) structure file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StructureError([f"{path}: {_msg('không tìm thấy tệp', 'file not found')}"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise StructureError([f"{path}: {_msg('không đọc được tệp', 'cannot read the file')} ({e})"]) from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise StructureError([f"{path}: {_msg('YAML không hợp lệ', 'invalid YAML')} ({e})"]) from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise StructureError(
+                [f"{path}: {_msg('JSON không hợp lệ', 'invalid JSON')} (line {e.lineno}, column {e.colno}: {e.msg})"]
+            ) from None
+    if not isinstance(data, dict):
+        raise StructureError([f"{path}: {_msg('tệp phải là một đối tượng JSON', 'the file must hold one object')}"])
+    return data
+
+
+def parse_threshold(value) -> Fraction | None:
+    """ "2/3", "1/2", 0.5 or "0.5" → a Fraction in (0, 1]; None when it is not one."""
+    try:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*/\s*\d+\s*", value):
+            num, den = (int(x) for x in value.split("/"))
+            frac = Fraction(num, den) if den else None
+        elif isinstance(value, int | float | str):
+            frac = Fraction(str(value).strip()).limit_denominator(1000)
+        else:
+            return None
+    except (ValueError, ZeroDivisionError):
+        return None
+    if frac is None or not (0 < frac <= 1):
+        return None
+    return frac
+
+
+def _date(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _is_int(value, minimum=0):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+@dataclass
+class _Validation:
+    errors: list = field(default_factory=list)
+    org_codes: dict = field(default_factory=dict)  # code → path in file
+    council_codes: dict = field(default_factory=dict)
+    usernames: dict = field(default_factory=dict)
+    phase_codes: set = field(default_factory=set)
+    member_refs: list = field(default_factory=list)  # (path, username)
+
+    def add(self, path, vi, en):
+        self.errors.append(f"{path}: {_msg(vi, en)}")
+
+
+def _choices(choices):
+    return ", ".join(choices.values)
+
+
+def structure_validate(data: dict) -> list[str]:
+    """Every problem of the file, each naming its path. An empty list means the file is good."""
+    v = _Validation()
+    programme = data.get("programme")
+    if programme is not None:
+        _validate_programme(v, programme)
+    organisations = data.get("organisations", [])
+    if not isinstance(organisations, list):
+        v.add("organisations", "phải là một danh sách", "must be a list")
+        organisations = []
+    for i, org in enumerate(organisations):
+        _validate_org(v, org, f"organisations[{i}]", parent_code=None)
+    people = data.get("people", [])
+    if not isinstance(people, list):
+        v.add("people", "phải là một danh sách", "must be a list")
+        people = []
+    known_orgs = set(v.org_codes) | set(
+        Organisation.objects.filter(code__in=_referenced_orgs(data)).values_list("code", flat=True)
+    )
+    # Parents named explicitly (top-level entries hanging under an existing organisation).
+    for i, org in enumerate(organisations):
+        if isinstance(org, dict) and org.get("parent") not in (None, "") and org["parent"] not in known_orgs:
+            v.add(
+                f"organisations[{i}].parent",
+                f"tổ chức cha '{org['parent']}' không tồn tại",
+                f"unknown parent '{org['parent']}'",
+            )
+    for i, person in enumerate(people):
+        _validate_person(v, person, f"people[{i}]", known_orgs)
+    known_users = set(v.usernames) | set(
+        User.objects.filter(username__in=[u for _, u in v.member_refs]).values_list("username", flat=True)
+    )
+    for path, username in v.member_refs:
+        if username not in known_users:
+            v.add(path, f"không có người dùng '{username}'", f"unknown person '{username}'")
+    if programme is not None and isinstance(programme, dict):
+        for j, quota in enumerate(programme.get("quotas") or []):
+            if isinstance(quota, dict) and isinstance(quota.get("organisation"), str):
+                if quota["organisation"] not in known_orgs:
+                    v.add(
+                        f"programme.quotas[{j}].organisation",
+                        f"không có tổ chức '{quota['organisation']}'",
+                        f"unknown organisation '{quota['organisation']}'",
+                    )
+    for path, phase in getattr(v, "target_refs", []):
+        if phase not in v.phase_codes:
+            v.add(path, f"không có giai đoạn '{phase}' trong chương trình", f"unknown phase '{phase}'")
+    return v.errors
+
+
+def _referenced_orgs(data):
+    refs = set()
+    for org in data.get("organisations") or []:
+        if isinstance(org, dict) and isinstance(org.get("parent"), str):
+            refs.add(org["parent"])
+    for person in data.get("people") or []:
+        if isinstance(person, dict) and isinstance(person.get("organisation"), str):
+            refs.add(person["organisation"])
+    programme = data.get("programme")
+    if isinstance(programme, dict):
+        for quota in programme.get("quotas") or []:
+            if isinstance(quota, dict) and isinstance(quota.get("organisation"), str):
+                refs.add(quota["organisation"])
+    return refs
+
+
+def _validate_programme(v, p):
+    if not isinstance(p, dict):
+        v.add("programme", "phải là một đối tượng", "must be an object")
+        return
+    for key in ("code", "name"):
+        if not isinstance(p.get(key), str) or not p[key].strip():
+            v.add(f"programme.{key}", "bắt buộc", "is required")
+    starts, ends = _date(p.get("starts")), _date(p.get("ends"))
+    if not starts:
+        v.add("programme.starts", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+    if not ends:
+        v.add("programme.ends", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+    if starts and ends and ends < starts:
+        v.add("programme.ends", "kết thúc trước ngày bắt đầu", "ends before it starts")
+    pct = p.get("participation_target_percent", 10)
+    if not isinstance(pct, int | float) or isinstance(pct, bool) or not (0 <= pct <= 100):
+        v.add("programme.participation_target_percent", "phải là số từ 0 đến 100", "must be a number from 0 to 100")
+    phases = p.get("phases", [])
+    if not isinstance(phases, list):
+        v.add("programme.phases", "phải là một danh sách", "must be a list")
+        phases = []
+    for i, ph in enumerate(phases):
+        path = f"programme.phases[{i}]"
+        if not isinstance(ph, dict):
+            v.add(path, "phải là một đối tượng", "must be an object")
+            continue
+        code = ph.get("code")
+        if not isinstance(code, str) or not code.strip():
+            v.add(f"{path}.code", "bắt buộc", "is required")
+        elif code in v.phase_codes:
+            v.add(f"{path}.code", f"mã giai đoạn '{code}' bị trùng", f"duplicate phase code '{code}'")
+        else:
+            v.phase_codes.add(code)
+        s, e = _date(ph.get("starts")), _date(ph.get("ends"))
+        if not s:
+            v.add(f"{path}.starts", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+        if not e:
+            v.add(f"{path}.ends", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+        if s and e and e < s:
+            v.add(f"{path}.ends", "kết thúc trước ngày bắt đầu", "ends before it starts")
+        if "target" in ph and not _is_int(ph["target"]):
+            v.add(f"{path}.target", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+    quotas = p.get("quotas", [])
+    if not isinstance(quotas, list):
+        v.add("programme.quotas", "phải là một danh sách", "must be a list")
+        quotas = []
+    seen = set()
+    for i, q in enumerate(quotas):
+        path = f"programme.quotas[{i}]"
+        if not isinstance(q, dict):
+            v.add(path, "phải là một đối tượng", "must be an object")
+            continue
+        if q.get("award") not in AWARDS:
+            v.add(
+                f"{path}.award",
+                f"loại khen thưởng không hợp lệ '{q.get('award')}' (một trong: {', '.join(AWARDS)})",
+                f"unknown award '{q.get('award')}' (one of: {', '.join(AWARDS)})",
+            )
+        if not _is_int(q.get("cap")):
+            v.add(f"{path}.cap", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+        per = q.get("per", "programme")
+        if per not in PERIODS:
+            v.add(f"{path}.per", f"phải là một trong: {', '.join(PERIODS)}", f"must be one of: {', '.join(PERIODS)}")
+        if q.get("kind", "cap") not in QUOTA_KINDS:
+            v.add(f"{path}.kind", "phải là cap hoặc target", "must be cap or target")
+        if not isinstance(q.get("organisation"), str):
+            v.add(f"{path}.organisation", "bắt buộc", "is required")
+        key = (q.get("award"), q.get("organisation"), per)
+        if key in seen:
+            v.add(path, "hạn mức bị trùng", "duplicate quota for this award, organisation and period")
+        seen.add(key)
+
+
+def _validate_org(v, org, path, parent_code):
+    if not isinstance(org, dict):
+        v.add(path, "phải là một đối tượng", "must be an object")
+        return
+    code = org.get("code")
+    if not isinstance(code, str) or not code.strip():
+        v.add(f"{path}.code", "bắt buộc", "is required")
+    elif code in v.org_codes:
+        v.add(f"{path}.code", f"mã tổ chức '{code}' bị trùng với {v.org_codes[code]}", f"duplicate code '{code}'")
+    else:
+        v.org_codes[code] = path
+    if not isinstance(org.get("name"), str) or not org["name"].strip():
+        v.add(f"{path}.name", "bắt buộc", "is required")
+    level = org.get("level")
+    if level not in Level.values:
+        v.add(
+            f"{path}.level",
+            f"cấp không hợp lệ '{level}' (một trong: {_choices(Level)})",
+            f"unknown level '{level}' (one of: {_choices(Level)})",
+        )
+    if parent_code is None and level == Level.UNIT and not org.get("parent"):
+        v.add(path, "công đoàn cơ sở phải có tổ chức cha", "a unit needs a parent")
+    if "parent" in org and parent_code is not None:
+        v.add(f"{path}.parent", "chỉ dùng cho tổ chức ở cấp ngoài cùng", "only allowed on top-level entries")
+    if "headcount" in org and not _is_int(org["headcount"]):
+        v.add(f"{path}.headcount", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+    targets = org.get("targets", [])
+    if not isinstance(targets, list):
+        v.add(f"{path}.targets", "phải là một danh sách", "must be a list")
+        targets = []
+    for i, t in enumerate(targets):
+        tpath = f"{path}.targets[{i}]"
+        if not isinstance(t, dict):
+            v.add(tpath, "phải là một đối tượng", "must be an object")
+            continue
+        if not isinstance(t.get("phase"), str):
+            v.add(f"{tpath}.phase", "bắt buộc", "is required")
+        else:
+            v.__dict__.setdefault("target_refs", []).append((f"{tpath}.phase", t["phase"]))
+        if not _is_int(t.get("initiatives")):
+            v.add(f"{tpath}.initiatives", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+    councils = org.get("councils", [])
+    if not isinstance(councils, list):
+        v.add(f"{path}.councils", "phải là một danh sách", "must be a list")
+        councils = []
+    for i, c in enumerate(councils):
+        _validate_council(v, c, f"{path}.councils[{i}]")
+    children = org.get("children", [])
+    if not isinstance(children, list):
+        v.add(f"{path}.children", "phải là một danh sách", "must be a list")
+        children = []
+    for i, child in enumerate(children):
+        _validate_org(v, child, f"{path}.children[{i}]", parent_code=code or "?")
+
+
+def _validate_council(v, c, path):
+    if not isinstance(c, dict):
+        v.add(path, "phải là một đối tượng", "must be an object")
+        return
+    code = c.get("code")
+    if not isinstance(code, str) or not code.strip():
+        v.add(f"{path}.code", "bắt buộc", "is required")
+    elif code in v.council_codes:
+        v.add(f"{path}.code", f"mã hội đồng '{code}' bị trùng với {v.council_codes[code]}", f"duplicate code '{code}'")
+    else:
+        v.council_codes[code] = path
+    if c.get("kind") not in CouncilKind.values:
+        v.add(
+            f"{path}.kind",
+            f"loại hội đồng không hợp lệ '{c.get('kind')}' (một trong: {_choices(CouncilKind)})",
+            f"unknown council kind '{c.get('kind')}' (one of: {_choices(CouncilKind)})",
+        )
+    members = c.get("members", [])
+    if not isinstance(members, list):
+        v.add(f"{path}.members", "phải là một danh sách", "must be a list")
+        members = []
+    quorum = c.get("quorum", 1)
+    if not _is_int(quorum, minimum=1):
+        v.add(f"{path}.quorum", "phải là số nguyên ≥ 1", "must be an integer ≥ 1")
+    elif members and quorum > len(members):
+        v.add(
+            f"{path}.quorum",
+            f"số phiếu tối thiểu {quorum} lớn hơn số thành viên ({len(members)})",
+            f"quorum {quorum} is larger than the {len(members)} members",
+        )
+    if "threshold" in c and parse_threshold(c["threshold"]) is None:
+        v.add(
+            f"{path}.threshold",
+            f"'{c['threshold']}' không phải là phân số trong (0, 1], ví dụ \"2/3\"",
+            f"'{c['threshold']}' is not a fraction in (0, 1], e.g. \"2/3\"",
+        )
+    if c.get("ballot", "open") not in Ballot.values:
+        v.add(f"{path}.ballot", "phải là open hoặc secret", "must be open or secret")
+    if "decision_days" in c and not _is_int(c["decision_days"], minimum=1):
+        v.add(f"{path}.decision_days", "phải là số nguyên ≥ 1", "must be an integer ≥ 1")
+    seen = set()
+    for i, m in enumerate(members):
+        mpath = f"{path}.members[{i}]"
+        if not isinstance(m, dict) or not isinstance(m.get("username"), str):
+            v.add(f"{mpath}.username", "bắt buộc", "is required")
+            continue
+        if m["username"] in seen:
+            v.add(f"{mpath}.username", f"'{m['username']}' được liệt kê hai lần", f"'{m['username']}' is listed twice")
+        seen.add(m["username"])
+        if m.get("role", "member") not in MemberRole.values:
+            v.add(
+                f"{mpath}.role",
+                f"vai trò không hợp lệ '{m.get('role')}' (một trong: {_choices(MemberRole)})",
+                f"unknown role '{m.get('role')}' (one of: {_choices(MemberRole)})",
+            )
+        v.member_refs.append((f"{mpath}.username", m["username"]))
+
+
+def _validate_person(v, p, path, known_orgs):
+    if not isinstance(p, dict):
+        v.add(path, "phải là một đối tượng", "must be an object")
+        return
+    username = p.get("username")
+    if not isinstance(username, str) or not re.fullmatch(r"[\w.@+-]{1,150}", username or ""):
+        v.add(f"{path}.username", "bắt buộc (chữ, số và . @ + - _)", "is required (letters, digits and . @ + - _)")
+    elif username in v.usernames:
+        v.add(
+            f"{path}.username", f"'{username}' bị trùng với {v.usernames[username]}", f"duplicate username '{username}'"
+        )
+    else:
+        v.usernames[username] = path
+    org = p.get("organisation")
+    if not isinstance(org, str):
+        v.add(f"{path}.organisation", "bắt buộc", "is required")
+    elif org not in known_orgs:
+        v.add(f"{path}.organisation", f"không có tổ chức '{org}'", f"unknown organisation '{org}'")
+    roles = p.get("roles", [])
+    if not isinstance(roles, list):
+        v.add(f"{path}.roles", "phải là một danh sách", "must be a list")
+        roles = []
+    for i, role in enumerate(roles):
+        if role not in Role.values:
+            v.add(
+                f"{path}.roles[{i}]",
+                f"vai trò không hợp lệ '{role}' (một trong: {_choices(Role)})",
+                f"unknown role '{role}' (one of: {_choices(Role)})",
+            )
+    if "email" in p and p["email"] and (not isinstance(p["email"], str) or "@" not in p["email"]):
+        v.add(f"{path}.email", "địa chỉ e-mail không hợp lệ", "not a valid e-mail address")
+    if "password" in p and not isinstance(p["password"], str):
+        v.add(f"{path}.password", "phải là chuỗi", "must be a string")
+
+
+@dataclass
+class TreeResult:
+    organisations: dict = field(default_factory=dict)  # code → Organisation
+    changes: int = 0
+
+
+def structure_apply_tree(*, data: dict, actor=None) -> TreeResult:
+    """Write organisations, people, roles and councils. Call inside a transaction, after validation."""
+    assert transaction.get_connection().in_atomic_block
+    result = TreeResult()
+    for org in data.get("organisations") or []:
+        parent = Organisation.objects.get(code=org["parent"]) if org.get("parent") else None
+        _apply_org(org, parent, result)
+    people = data.get("people") or []
+    for p in people:
+        _apply_person(p, result, actor)
+    for org in data.get("organisations") or []:
+        _apply_councils(org, result, actor)
+    return result
+
+
+def _apply_org(spec, parent, result):
+    fields = {"name": spec["name"], "level": spec["level"], "headcount": spec.get("headcount", 0)}
+    org = Organisation.objects.filter(code=spec["code"]).first()
+    if org is None:
+        org = (
+            parent.add_child(code=spec["code"], **fields)
+            if parent
+            else Organisation.add_root(code=spec["code"], **fields)
+        )
+        result.changes += 1
+    else:
+        changed = [k for k, val in fields.items() if getattr(org, k) != val]
+        if changed:
+            for k in changed:
+                setattr(org, k, fields[k])
+            org.save(update_fields=changed)
+            result.changes += 1
+        current_parent = org.get_parent()
+        wanted = parent.pk if parent else None
+        if (current_parent.pk if current_parent else None) != wanted and (parent is not None):
+            org.move(parent, pos="last-child")
+            result.changes += 1
+        org = Organisation.objects.get(pk=org.pk)
+    result.organisations[org.code] = org
+    for child in spec.get("children") or []:
+        _apply_org(child, Organisation.objects.get(pk=org.pk), result)
+
+
+def _apply_person(spec, result, actor):
+    org = Organisation.objects.get(code=spec["organisation"])
+    user = User.objects.filter(username=spec["username"]).first()
+    fields = {
+        "full_name": spec.get("full_name", ""),
+        "email": spec.get("email", "") or "",
+        "organisation": org,
+        "position": spec.get("position", "") or "",
+        "qualification": spec.get("qualification", "") or "",
+        "date_of_birth": _date(spec.get("date_of_birth")),
+        # the admin role opens the Django admin, limited to the union administrators' group
+        "is_staff": Role.ADMIN in (spec.get("roles") or []),
+    }
+    if user is None:
+        user = User(username=spec["username"], **fields)
+        if spec.get("password"):
+            user.set_password(spec["password"])
+        else:
+            user.set_unusable_password()
+        user.save()
+        result.changes += 1
+    else:
+        changed = [k for k, val in fields.items() if getattr(user, k) != val]
+        for k in changed:
+            setattr(user, k, fields[k])
+        if spec.get("password") and not check_password(spec["password"], user.password):
+            user.set_password(spec["password"])
+            changed.append("password")
+        if changed:
+            user.save(update_fields=changed)
+            result.changes += 1
+    admins = _admin_group()
+    if user.is_staff and not user.groups.filter(pk=admins.pk).exists():
+        user.groups.add(admins)
+    elif not user.is_staff and user.groups.filter(pk=admins.pk).exists():
+        user.groups.remove(admins)
+    wanted = {(org.pk, role) for role in spec.get("roles") or []}
+    current = {(a.organisation_id, a.role): a for a in RoleAssignment.objects.filter(user=user)}
+    for key, assignment in current.items():
+        if key not in wanted:
+            role_revoke(assignment=assignment, actor=actor)
+            result.changes += 1
+    for _org_pk, role in wanted - set(current):
+        role_grant(user=user, organisation=org, role=role, actor=actor)
+        result.changes += 1
+
+
+ADMIN_GROUP = "Quản trị công đoàn / Union administrators"
+ADMIN_MODELS = {
+    "councils": ("organisation", "council", "user", "roleassignment", "membership"),
+    "initiatives": ("programme", "phase", "organisationtarget", "initiative"),
+    "awards": ("quota",),
+    "audit": ("auditentry",),
+}
+
+
+def _admin_group():
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
+    if created:
+        perms = Permission.objects.filter(
+            content_type__app_label__in=list(ADMIN_MODELS),
+            content_type__model__in=[m for models in ADMIN_MODELS.values() for m in models],
+        ).exclude(codename__startswith="delete_")
+        group.permissions.set(perms)
+    return group
+
+
+def _apply_councils(spec, result, actor):
+    org = result.organisations[spec["code"]]
+    for c in spec.get("councils") or []:
+        threshold = parse_threshold(c.get("threshold", "2/3"))
+        fields = {
+            "name": c.get("name", "") or "",
+            "organisation": org,
+            "kind": c["kind"],
+            "quorum": c.get("quorum", 1),
+            "threshold_numerator": threshold.numerator,
+            "threshold_denominator": threshold.denominator,
+            "ballot": c.get("ballot", Ballot.OPEN),
+            "decision_days": c.get("decision_days", 90),
+        }
+        council = Council.objects.filter(code=c["code"]).first()
+        if council is None:
+            council = Council.objects.create(code=c["code"], **fields)
+            result.changes += 1
+        else:
+            changed = [k for k, val in fields.items() if getattr(council, k) != val]
+            if "kind" in changed:  # a different kind grants different permissions: re-seat everyone
+                for membership in Membership.objects.filter(council=council).select_related("user", "council"):
+                    membership_remove(membership=membership, actor=actor)
+            if changed:
+                for k in changed:
+                    setattr(council, k, fields[k])
+                council.save(update_fields=changed)
+                result.changes += 1
+        wanted = {m["username"]: m.get("role", MemberRole.MEMBER) for m in c.get("members") or []}
+        for membership in Membership.objects.filter(council=council).select_related("user"):
+            if membership.user.username not in wanted:
+                membership_remove(membership=membership, actor=actor)
+                result.changes += 1
+        users = {u.username: u for u in User.objects.filter(username__in=list(wanted))}
+        for username, role in wanted.items():
+            if membership_set(council=council, user=users[username], role=role, actor=actor):
+                result.changes += 1
+    for child in spec.get("children") or []:
+        _apply_councils(child, result, actor)

@@ -1,0 +1,137 @@
+"""Writes on dossiers: creating and editing drafts. Lifecycle transitions live in ``workflow``."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from unidecode import unidecode
+
+from audit.actions import audit_record
+from councils.models import Organisation
+
+from .exceptions import ApplicationError
+from .models import Initiative, InitiativeAuthor, Programme, State
+from .selectors import can_create_in, can_edit
+
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "problem",
+    "solution",
+    "category",
+    "benefit_value_vnd",
+    "applied_since",
+    "confidential",
+)
+
+
+def search_text_for(title: str, summary: str) -> str:
+    return unidecode(f"{title} {summary}").lower()
+
+
+def _programme_for(day: datetime.date) -> Programme | None:
+    return Programme.objects.filter(starts__lte=day, ends__gte=day).order_by("-starts").first()
+
+
+def _set_authors(initiative: Initiative, authors: list[dict]) -> None:
+    initiative.authors.all().delete()
+    InitiativeAuthor.objects.bulk_create(
+        InitiativeAuthor(
+            initiative=initiative,
+            user=a.get("user"),
+            full_name=a.get("full_name") or (a["user"].display_name if a.get("user") else ""),
+            share_percent=a["share_percent"],
+            position=i,
+        )
+        for i, a in enumerate(authors)
+    )
+
+
+def _authors_snapshot(authors: list[dict]) -> list[dict]:
+    return [
+        {
+            "username": a["user"].username if a.get("user") else None,
+            "full_name": a.get("full_name") or (a["user"].display_name if a.get("user") else ""),
+            "share_percent": str(a["share_percent"]),
+        }
+        for a in authors
+    ]
+
+
+@transaction.atomic(durable=True)
+def initiative_create(*, actor, organisation: Organisation, authors: list[dict], **fields) -> Initiative:
+    """Create a draft in ``organisation`` (a unit the actor belongs to or advises)."""
+    if not can_create_in(user=actor, organisation=organisation):
+        raise PermissionDenied(
+            "Bạn chỉ có thể tạo sáng kiến cho đơn vị của mình hoặc đơn vị mình tư vấn / "
+            "You may only create initiatives in a unit you belong to or advise."
+        )
+    data = {k: fields[k] for k in EDITABLE_FIELDS if k in fields}
+    initiative = Initiative.objects.create(
+        organisation=organisation,
+        created_by=actor,
+        state=State.DRAFT,
+        programme=_programme_for(timezone.localdate()),
+        search_text=search_text_for(data.get("title", ""), data.get("summary", "")),
+        **data,
+    )
+    initiative.reference = f"SK-{initiative.created_at:%Y}-{initiative.pk:07d}"
+    initiative.save(update_fields=["reference"])
+    _set_authors(initiative, authors)
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=initiative,
+        to_state=initiative.state,
+        version=initiative.version,
+        details={"reference": initiative.reference, "title": initiative.title, "authors": _authors_snapshot(authors)},
+    )
+    return initiative
+
+
+@transaction.atomic(durable=True)
+def initiative_update(*, actor, initiative_id: int, version: int | None = None, authors=None, **fields) -> Initiative:
+    """Edit a draft: only in ``draft``, only by an author or the unit's advisory team.
+    ``version`` guards against lost updates."""
+    initiative = Initiative.objects.select_for_update().select_related("organisation").get(pk=initiative_id)
+    if not can_edit(user=actor, initiative=initiative):
+        raise PermissionDenied(
+            "Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ / "
+            "Only an author or the unit's advisory team may edit this dossier."
+        )
+    if initiative.state != State.DRAFT:
+        raise ApplicationError(
+            f"Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái '{initiative.state}' / "
+            f"Only drafts can be edited; this one is in '{initiative.state}'.",
+            code="invalid_state",
+        )
+    if version is not None and version != initiative.version:
+        raise ApplicationError(
+            f"Hồ sơ đã được người khác sửa (phiên bản {initiative.version}, bạn gửi {version}); hãy tải lại / "
+            f"The dossier was changed by someone else (version {initiative.version}, you sent {version}); reload it.",
+            code="stale_version",
+            extra={"current_version": initiative.version},
+        )
+    changed = {}
+    for key in EDITABLE_FIELDS:
+        if key in fields and getattr(initiative, key) != fields[key]:
+            changed[key] = [str(getattr(initiative, key)), str(fields[key])]
+            setattr(initiative, key, fields[key])
+    if authors is not None:
+        _set_authors(initiative, authors)
+        changed["authors"] = _authors_snapshot(authors)
+    if changed:
+        initiative.version += 1
+        initiative.search_text = search_text_for(initiative.title, initiative.summary)
+        initiative.save()
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=initiative,
+            from_state=initiative.state,
+            to_state=initiative.state,
+            version=initiative.version,
+            details={"changed": sorted(changed)},
+        )
+    return initiative

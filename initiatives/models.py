@@ -1,0 +1,169 @@
+"""Programmes, phases and targets; the initiative (dossier), its authors and frozen versions."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from councils.models import Council, Organisation
+
+
+class Programme(models.Model):
+    code = models.CharField(_("mã"), max_length=40, unique=True)
+    name = models.CharField(_("tên"), max_length=255)
+    starts = models.DateField(_("bắt đầu"))
+    ends = models.DateField(_("kết thúc"))
+    participation_target_percent = models.DecimalField(
+        _("chỉ tiêu tham gia (%)"), max_digits=5, decimal_places=2, default=10
+    )
+
+    class Meta:
+        verbose_name = _("chương trình")
+        verbose_name_plural = _("chương trình")
+        ordering = ["-starts"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Phase(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="phases")
+    code = models.CharField(_("mã"), max_length=40)
+    starts = models.DateField(_("bắt đầu"))
+    ends = models.DateField(_("kết thúc"))
+    target = models.PositiveIntegerField(_("chỉ tiêu"), default=0)
+
+    class Meta:
+        verbose_name = _("giai đoạn")
+        verbose_name_plural = _("giai đoạn")
+        ordering = ["programme", "starts"]
+        constraints = [models.UniqueConstraint(fields=["programme", "code"], name="unique_phase_code")]
+
+    def __str__(self):
+        return f"{self.programme.code}/{self.code}"
+
+
+class OrganisationTarget(models.Model):
+    """Chỉ tiêu: how many initiatives an organisation aims for in a phase (a goal, not a cap)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="targets")
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="organisation_targets")
+    initiatives = models.PositiveIntegerField(_("chỉ tiêu sáng kiến"))
+
+    class Meta:
+        verbose_name = _("chỉ tiêu")
+        verbose_name_plural = _("chỉ tiêu")
+        constraints = [models.UniqueConstraint(fields=["organisation", "phase"], name="unique_org_phase_target")]
+
+    def __str__(self):
+        return f"{self.organisation.code} {self.phase.code}: {self.initiatives}"
+
+
+class Category(models.TextChoices):
+    TECHNICAL = "technical", _("Giải pháp kỹ thuật, ứng dụng công nghệ mới")
+    MANAGEMENT = "management", _("Quản lý, tổ chức sản xuất")
+    UNION = "union", _("Hoạt động công đoàn")
+    COVID = "covid", _("Phòng, chống dịch Covid-19")
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Bản nháp")
+    ADVISORY_REVIEW = "advisory_review", _("Tổ tư vấn xem xét")
+    UNIT_COUNCIL = "unit_council", _("Hội đồng cấp đơn vị")
+    CORPORATION_COUNCIL = "corporation_council", _("Hội đồng cấp tổng công ty")
+    SECTOR_REVIEW = "sector_review", _("Hội đồng cấp ngành")
+    FEDERATION_REVIEW = "federation_review", _("Hội đồng Tổng Liên đoàn")
+    REJECTED = "rejected", _("Không công nhận")
+    WITHDRAWN = "withdrawn", _("Đã rút")
+    SECTOR_CERTIFIED = "sector_certified", _("Chứng nhận Lao động sáng tạo")
+    FEDERATION_CERTIFIED = "federation_certified", _("Bằng Lao động sáng tạo")
+
+
+TERMINAL_STATES = {State.REJECTED, State.WITHDRAWN, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED}
+COUNCIL_STATES = {State.UNIT_COUNCIL, State.CORPORATION_COUNCIL, State.SECTOR_REVIEW, State.FEDERATION_REVIEW}
+
+
+class Initiative(models.Model):
+    reference = models.CharField(_("số hồ sơ"), max_length=40, unique=True, null=True, blank=True)
+    title = models.CharField(_("tên sáng kiến"), max_length=300)
+    summary = models.TextField(_("tóm tắt"), blank=True)
+    problem = models.TextField(_("tình trạng trước khi áp dụng"), blank=True)
+    solution = models.TextField(_("nội dung giải pháp"), blank=True)
+    category = models.CharField(_("lĩnh vực"), max_length=20, choices=Category.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="initiatives"
+    )
+    programme = models.ForeignKey(Programme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    benefit_value_vnd = models.BigIntegerField(_("giá trị làm lợi (VND/năm)"), default=0)
+    applied_since = models.DateField(_("ngày áp dụng lần đầu"), null=True, blank=True)
+    confidential = models.BooleanField(_("bảo mật"), default=False)
+    state = models.CharField(_("trạng thái"), max_length=30, choices=State.choices, default=State.DRAFT)
+    version = models.PositiveIntegerField(_("phiên bản chỉnh sửa"), default=1)
+    dossier_version = models.PositiveIntegerField(_("phiên bản hồ sơ đã nộp"), default=0)
+    council = models.ForeignKey(
+        Council, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("hội đồng đang xét")
+    )
+    due_at = models.DateTimeField(_("hạn quyết định"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("ngày nộp"), null=True, blank=True)
+    recognised_at = models.DateTimeField(_("ngày được công nhận"), null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # title + summary without diacritics, lower case: "sang kien" finds "sáng kiến"
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("sáng kiến")
+        verbose_name_plural = _("sáng kiến")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["organisation", "state"]),
+            models.Index(fields=["state", "council"]),
+            models.Index(fields=["submitted_at"]),
+            models.Index(fields=["recognised_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.reference or self.pk} — {self.title}"
+
+    @property
+    def audit_scope_path(self):
+        return self.organisation.path
+
+
+class InitiativeAuthor(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="authors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="authorships"
+    )
+    full_name = models.CharField(_("họ và tên"), max_length=200)
+    share_percent = models.DecimalField(_("tỷ lệ đóng góp (%)"), max_digits=5, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("tác giả")
+        verbose_name_plural = _("tác giả")
+
+    def __str__(self):
+        return f"{self.full_name} ({self.share_percent}%)"
+
+
+class DossierVersion(models.Model):
+    """What was submitted, frozen: the council judges exactly this."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="dossier_versions")
+    number = models.PositiveIntegerField()
+    content = models.JSONField()
+    digest = models.CharField(max_length=64)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["initiative", "number"]
+        constraints = [models.UniqueConstraint(fields=["initiative", "number"], name="unique_dossier_version")]
+        verbose_name = _("phiên bản hồ sơ")
+        verbose_name_plural = _("phiên bản hồ sơ")
+
+    def __str__(self):
+        return f"{self.initiative_id} v{self.number}"

@@ -1,0 +1,353 @@
+"""REST API for initiatives (API.md §2). Views call actions; they never change state themselves."""
+
+import datetime
+import re
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from unidecode import unidecode
+
+from councils.models import Organisation, User
+from councils.selectors import is_unit
+from initiatives.actions import initiative_create, initiative_update
+from initiatives.models import Category, Initiative, State
+from initiatives.selectors import can_create_in, can_see_confidential
+
+from .selectors import available_actions, initiative_get_visible, initiative_list, possible_duplicates
+
+
+def _bi(vi, en):
+    return f"{vi} / {en}"
+
+
+class AuthorSerializer(serializers.Serializer):
+    username = serializers.CharField(required=False, allow_blank=False)
+    full_name = serializers.CharField(required=False, allow_blank=False, max_length=200)
+    share_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100"),
+        error_messages={
+            "required": _bi("cần tỷ lệ đóng góp (%)", "share_percent is required"),
+            "invalid": _bi("tỷ lệ đóng góp phải là một số", "share_percent must be a number"),
+            "min_value": _bi("tỷ lệ đóng góp phải lớn hơn 0", "share_percent must be greater than 0"),
+            "max_value": _bi("tỷ lệ đóng góp không vượt quá 100", "share_percent must be at most 100"),
+        },
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("username") and not attrs.get("full_name"):
+            raise serializers.ValidationError(
+                _bi("mỗi tác giả cần username hoặc full_name", "each author needs a username or a full_name")
+            )
+        if attrs.get("username"):
+            user = User.objects.filter(username=attrs["username"], is_active=True).first()
+            if user is None:
+                raise serializers.ValidationError(
+                    {
+                        "username": _bi(
+                            f"không có người dùng '{attrs['username']}'", f"unknown user '{attrs['username']}'"
+                        )
+                    }
+                )
+            attrs["user"] = user
+        return attrs
+
+
+class InitiativeWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(
+        min_length=10,
+        max_length=300,
+        error_messages={
+            "required": _bi("cần tên sáng kiến", "title is required"),
+            "blank": _bi("tên sáng kiến không được để trống", "title may not be blank"),
+            "min_length": _bi("tên sáng kiến phải dài ít nhất 10 ký tự", "title must be at least 10 characters"),
+            "max_length": _bi("tên sáng kiến không quá 300 ký tự", "title must be at most 300 characters"),
+        },
+    )
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    problem = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    solution = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    category = serializers.ChoiceField(
+        choices=Category.choices,
+        error_messages={
+            "required": _bi("cần lĩnh vực", "category is required"),
+            "invalid_choice": _bi(
+                "lĩnh vực '{input}' không hợp lệ (technical, management, union, covid)",
+                "unknown category '{input}' (technical, management, union, covid)",
+            ),
+        },
+    )
+    organisation = serializers.CharField(
+        error_messages={"required": _bi("cần mã đơn vị", "organisation (unit code) is required")}
+    )
+    authors = AuthorSerializer(many=True, allow_empty=False)
+    benefit_value_vnd = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10**15,
+        error_messages={
+            "invalid": _bi("giá trị làm lợi phải là số nguyên (VND)", "benefit_value_vnd must be an integer (VND)"),
+            "min_value": _bi("giá trị làm lợi không được âm", "benefit_value_vnd must be ≥ 0"),
+            "max_value": _bi("giá trị làm lợi quá lớn", "benefit_value_vnd is too large"),
+        },
+    )
+    applied_since = serializers.DateField(
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": _bi("ngày phải có dạng YYYY-MM-DD", "date must be YYYY-MM-DD")},
+    )
+    confidential = serializers.BooleanField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+    def validate_benefit_value_vnd(self, value):
+        raw = self.initial_data.get("benefit_value_vnd") if hasattr(self, "initial_data") else None
+        if isinstance(raw, float) and not raw.is_integer():
+            raise serializers.ValidationError(
+                _bi("giá trị làm lợi phải là số nguyên (VND)", "benefit_value_vnd must be an integer (VND)")
+            )
+        return value
+
+    def validate_applied_since(self, value):
+        if value and value > timezone.localdate():
+            raise serializers.ValidationError(
+                _bi("ngày áp dụng không thể ở tương lai", "applied_since cannot be in the future")
+            )
+        return value
+
+    def validate_organisation(self, code):
+        org = Organisation.objects.filter(code=code).first()
+        if org is None:
+            raise serializers.ValidationError(_bi(f"không có đơn vị '{code}'", f"unknown organisation '{code}'"))
+        if not is_unit(org):
+            raise serializers.ValidationError(
+                _bi(f"'{code}' không phải công đoàn cơ sở", f"'{code}' is not a grassroots unit")
+            )
+        user = self.context["request"].user
+        if not can_create_in(user=user, organisation=org):
+            raise serializers.ValidationError(
+                _bi(
+                    f"bạn không thuộc và không tư vấn đơn vị '{code}'",
+                    f"you neither belong to nor advise the unit '{code}'",
+                )
+            )
+        return org
+
+    def validate_authors(self, authors):
+        total = sum(a["share_percent"] for a in authors)
+        if total != 100:
+            raise serializers.ValidationError(
+                _bi(
+                    f"tổng tỷ lệ đóng góp phải bằng 100 (hiện là {total.normalize():f})",
+                    f"author shares must sum to 100 (they sum to {total.normalize():f})",
+                )
+            )
+        usernames = [a["user"].username for a in authors if a.get("user")]
+        if len(usernames) != len(set(usernames)):
+            raise serializers.ValidationError(_bi("một tác giả bị liệt kê hai lần", "an author is listed twice"))
+        return authors
+
+
+class InitiativeUpdateSerializer(InitiativeWriteSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.pop("organisation")
+        for f in fields.values():
+            f.required = False
+        return fields
+
+
+class InitiativeSerializer(serializers.ModelSerializer):
+    organisation = serializers.CharField(source="organisation.code")
+    organisation_name = serializers.CharField(source="organisation.name")
+    authors = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
+    possible_duplicates = serializers.SerializerMethodField()
+    awards = serializers.SerializerMethodField()
+    council = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "summary",
+            "problem",
+            "solution",
+            "category",
+            "organisation",
+            "organisation_name",
+            "authors",
+            "benefit_value_vnd",
+            "applied_since",
+            "confidential",
+            "state",
+            "version",
+            "dossier_version",
+            "council",
+            "due_at",
+            "available_actions",
+            "possible_duplicates",
+            "awards",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "recognised_at",
+        ]
+
+    PUBLIC_FIELDS = ("id", "reference", "title", "summary", "state", "confidential", "organisation", "awards")
+
+    def get_authors(self, obj):
+        return [
+            {
+                "username": a.user.username if a.user else None,
+                "full_name": a.full_name,
+                "share_percent": float(a.share_percent),
+            }
+            for a in obj.authors.select_related("user")
+        ]
+
+    def get_available_actions(self, obj):
+        return available_actions(user=self.context["request"].user, initiative=obj)
+
+    def get_possible_duplicates(self, obj):
+        return possible_duplicates(initiative=obj) if self.context.get("detail") else []
+
+    def get_awards(self, obj):
+        return []
+
+    def get_council(self, obj):
+        return obj.council.code if obj.council_id else None
+
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        if not can_see_confidential(user=self.context["request"].user, initiative=obj):
+            data = {k: v for k, v in data.items() if k in self.PUBLIC_FIELDS}
+        return data
+
+
+class InitiativeListSerializer(InitiativeSerializer):
+    class Meta(InitiativeSerializer.Meta):
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "summary",
+            "category",
+            "organisation",
+            "organisation_name",
+            "benefit_value_vnd",
+            "confidential",
+            "state",
+            "version",
+            "due_at",
+            "submitted_at",
+            "recognised_at",
+        ]
+
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class InitiativeFilter(filters.FilterSet):
+    state = filters.ChoiceFilter(choices=State.choices)
+    category = filters.ChoiceFilter(choices=Category.choices)
+    organisation = filters.CharFilter(method="filter_organisation")
+    q = filters.CharFilter(method="filter_q")
+    submitted_month = filters.CharFilter(method="filter_submitted_month")
+
+    class Meta:
+        model = Initiative
+        fields = ["state", "category"]
+
+    def filter_organisation(self, qs, name, value):
+        org = Organisation.objects.filter(code=value).first()
+        if org is None:
+            raise serializers.ValidationError(
+                {"organisation": [_bi(f"không có tổ chức '{value}'", f"unknown organisation '{value}'")]}
+            )
+        return qs.filter(organisation__path__startswith=org.path)
+
+    def filter_q(self, qs, name, value):
+        words = unidecode(value).lower().split()
+        q = Q()
+        for w in words:
+            q &= Q(search_text__contains=w)
+        return qs.filter(q)
+
+    def filter_submitted_month(self, qs, name, value):
+        m = MONTH_RE.match(value or "")
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise serializers.ValidationError(
+                {"submitted_month": [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]}
+            )
+        year, month = int(m.group(1)), int(m.group(2))
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime(year, month, 1, tzinfo=tz)
+        end = datetime.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+        return qs.filter(submitted_at__gte=start, submitted_at__lt=end)
+
+
+class InitiativeViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = InitiativeFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return initiative_list(user=self.request.user).order_by("-id")
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return InitiativeListSerializer
+        return InitiativeSerializer
+
+    def get_object(self):
+        try:
+            pk = int(self.kwargs["pk"])
+            return initiative_get_visible(user=self.request.user, pk=pk)
+        except (ValueError, Initiative.DoesNotExist):
+            raise NotFound("Không tìm thấy sáng kiến / Initiative not found.") from None
+
+    def _detail(self, initiative, status_code=status.HTTP_200_OK):
+        initiative = Initiative.objects.select_related("organisation", "council").get(pk=initiative.pk)
+        data = InitiativeSerializer(initiative, context={"request": self.request, "detail": True}).data
+        return Response(data, status=status_code)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.get_object())
+
+    @extend_schema(request=InitiativeWriteSerializer, responses={201: InitiativeSerializer})
+    def create(self, request, *args, **kwargs):
+        s = InitiativeWriteSerializer(data=request.data, context={"request": request})
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        data.pop("version", None)
+        initiative = initiative_create(actor=request.user, **data)
+        return self._detail(initiative, status.HTTP_201_CREATED)
+
+    @extend_schema(request=InitiativeUpdateSerializer, responses={200: InitiativeSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        initiative = self.get_object()
+        s = InitiativeUpdateSerializer(data=request.data, context={"request": request}, partial=True)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        initiative = initiative_update(actor=request.user, initiative_id=initiative.pk, **data)
+        return self._detail(initiative)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return self.partial_update(request, *args, **kwargs)

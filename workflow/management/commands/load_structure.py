@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from councils.structure import StructureError
+from workflow.structure import structure_load_file
+
+
+class Command(BaseCommand):
+    help = "Load a structure file (API.md §1): programme, organisations, people, councils, targets, quotas."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="JSON or YAML structure file")
+
+    def handle(self, *args, file, **options):
+        try:
+            changes = structure_load_file(path=file)
+        except StructureError as e:
+            for line in e.errors:
+                self.stderr.write(line)
+            raise CommandError(
+                f"Tệp không hợp lệ, không ghi gì ({len(e.errors)} lỗi) / "
+                f"The file was refused, nothing was written ({len(e.errors)} errors)"
+            ) from None
+        self.stdout.write(self.style.SUCCESS(f"Đã nạp {file}: {changes} thay đổi / Loaded {file}: {changes} changes"))

@@ -1,0 +1,76 @@
+"""Reads across the lifecycle: who sees which initiative, what each person may do next."""
+
+import difflib
+
+from django.db.models import Q, QuerySet
+
+from councils.models import CouncilKind, Membership, Role
+from councils.selectors import subtree_q, user_advised_paths, user_role_paths
+from initiatives.models import Initiative, State
+from initiatives.selectors import can_edit
+
+# roles that let a person see every initiative of their organisation's subtree
+OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
+
+
+def visible_initiatives_q(*, user) -> Q:
+    """A user sees: their own (as author or creator); everything under the organisations their
+    officer / auditor / admin roles cover; the dossiers of the units they advise; and what is
+    before a council they sit on."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    q = Q(authors__user=user) | Q(created_by=user)
+    paths = user_role_paths(user=user, roles=OVERSIGHT_ROLES) + user_advised_paths(user=user)
+    if paths:
+        q |= subtree_q(paths)
+    council_ids = list(
+        Membership.objects.filter(user=user)
+        .exclude(council__kind=CouncilKind.ADVISORY)
+        .values_list("council_id", flat=True)
+    )
+    if council_ids:
+        q |= Q(council_id__in=council_ids)
+    return q
+
+
+def initiative_list(*, user) -> QuerySet:
+    ids = Initiative.objects.filter(visible_initiatives_q(user=user)).values("pk")
+    return Initiative.objects.filter(pk__in=ids).select_related("organisation", "council")
+
+
+def initiative_get_visible(*, user, pk) -> Initiative:
+    """The initiative if ``user`` may see it; ``Initiative.DoesNotExist`` otherwise (→ 404)."""
+    return initiative_list(user=user).get(pk=pk)
+
+
+def available_actions(*, user, initiative: Initiative) -> list[str]:
+    actions = []
+    if initiative.state == State.DRAFT and can_edit(user=user, initiative=initiative):
+        actions.append("edit")
+    return actions
+
+
+def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarity: float = 0.6) -> list[dict]:
+    """Earlier initiatives of the same unit whose title and summary look alike (novelty is judged
+    within the recognising unit, so an earlier application with the same solution comes first)."""
+    words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
+    if not words:
+        return []
+    match = Q()
+    for w in words:
+        match |= Q(search_text__contains=w)
+    candidates = (
+        Initiative.objects.filter(organisation_id=initiative.organisation_id)
+        .filter(match)
+        .exclude(pk=initiative.pk)
+        .exclude(state=State.WITHDRAWN)
+        .order_by("-id")
+        .values("id", "title", "search_text")[:200]
+    )
+    found = []
+    for c in candidates:
+        ratio = difflib.SequenceMatcher(None, initiative.search_text, c["search_text"]).ratio()
+        if ratio >= min_similarity:
+            found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2)})
+    found.sort(key=lambda d: d["similarity"], reverse=True)
+    return found[:limit]

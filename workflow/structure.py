@@ -1,0 +1,24 @@
+"""Loading a whole structure file: validate everything, then write it in one transaction."""
+
+from django.db import transaction
+
+from awards.structure import quotas_apply
+from councils.structure import StructureError, structure_apply_tree, structure_parse, structure_validate
+from initiatives.structure import programme_apply
+
+
+@transaction.atomic
+def structure_load(*, data: dict, actor=None) -> int:
+    """Validate and apply ``data``; raises ``StructureError`` (writing nothing) when it is bad.
+    Returns the number of rows changed (0 when the same file is loaded again)."""
+    errors = structure_validate(data)
+    if errors:
+        raise StructureError(errors)
+    tree = structure_apply_tree(data=data, actor=actor)
+    programme, programme_changes = programme_apply(data=data)
+    quota_changes = quotas_apply(data=data, programme=programme)
+    return tree.changes + programme_changes + quota_changes
+
+
+def structure_load_file(*, path, actor=None) -> int:
+    return structure_load(data=structure_parse(path), actor=actor)
