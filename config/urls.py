@@ -18,6 +18,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
+    path("api/v1/", include("workflow.api_urls")),
+    path("api/v1/", include("awards.api_urls")),
+    path("api/v1/", include("reports.api_urls")),
+    path("awards/", include("awards.urls")),
+    path("reports/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -435,9 +435,9 @@ def _apply_org(spec, parent, result):
     org = Organisation.objects.filter(code=spec["code"]).first()
     if org is None:
         org = (
-            parent.add_child(code=spec["code"], **fields)
+            Organisation.objects.add_child(parent, {"code": spec["code"], **fields})
             if parent
-            else Organisation.add_root(code=spec["code"], **fields)
+            else Organisation.objects.add_root({"code": spec["code"], **fields})
         )
         result.changes += 1
     else:
@@ -447,10 +447,10 @@ def _apply_org(spec, parent, result):
                 setattr(org, k, fields[k])
             org.save(update_fields=changed)
             result.changes += 1
-        current_parent = org.get_parent()
+        current_parent = Organisation.objects.get_parent(org)
         wanted = parent.pk if parent else None
         if (current_parent.pk if current_parent else None) != wanted and (parent is not None):
-            org.move(parent, pos="last-child")
+            Organisation.objects.move(org, parent, pos="last-child")
             result.changes += 1
         org = Organisation.objects.get(pk=org.pk)
     result.organisations[org.code] = org

@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`. Nothing but Python 3.11+ required.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test venv worker beat lint format migrations-check smoke bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed (found %s)" % sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Serving on http://127.0.0.1:8000  (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+# With REDIS_URL (and DATABASE_URL) set: the background workers.
+worker: venv
+	$(BIN)/celery -A config worker -l info
+
+beat: venv
+	$(BIN)/celery -A config beat -l info
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: venv
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+smoke: venv
+	$(BIN)/python ../shared/contract-smoke/smoke.py
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""HTML pages of this room (mounted under /awards/ by config/urls.py)."""
+
+urlpatterns = []

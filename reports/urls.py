@@ -1,0 +1,3 @@
+"""HTML pages of this room (mounted under /reports/ by config/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,263 @@
+import copy
+import os
+import shutil
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    chromium = shutil.which("chromium") or os.environ.get("CHROMIUM_PATH")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://…): row locks are real only there")
+            )
+        if "worker" in item.keywords and not os.environ.get("CI_CELERY_WORKER"):
+            item.add_marker(pytest.mark.skip(reason="needs a running Celery worker (CI_CELERY_WORKER=1, see .ci/run)"))
+        if "browser" in item.keywords and not chromium:
+            item.add_marker(pytest.mark.skip(reason="no Chromium installed (apt-get install -y chromium)"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_eager(settings, request):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    eager = "worker" not in request.keywords
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+# A small programme and tree, distinct from the demo and the contract smoke: depth 5 below the
+# federation, two corporations, units with and without their own advisory team and council.
+BASE_STRUCTURE = {
+    "programme": {
+        "code": "T-PROG",
+        "name": "Chương trình thử nghiệm",
+        "starts": "2021-09-01",
+        "ends": "2031-12-31",
+        "phases": [
+            {"code": "A", "starts": "2021-09-01", "ends": "2022-05-31", "target": 300},
+            {"code": "B", "starts": "2022-06-01", "ends": "2031-12-31", "target": 700},
+        ],
+        "participation_target_percent": 10,
+        "quotas": [
+            {"award": "federation_certificate", "cap": 6, "organisation": "NGANH"},
+            {"award": "sector_certificate", "cap": 10, "organisation": "NGANH"},
+            {"award": "monthly_commendation", "cap": 5, "per": "month", "organisation": "NGANH"},
+        ],
+    },
+    "organisations": [
+        {
+            "code": "TLD",
+            "name": "Tổng Liên đoàn",
+            "level": "federation",
+            "councils": [
+                {
+                    "code": "TLD-HD",
+                    "kind": "federation",
+                    "quorum": 2,
+                    "members": [{"username": "f_chair", "role": "chair"}, {"username": "f_m1"}, {"username": "f_m2"}],
+                }
+            ],
+            "children": [
+                {
+                    "code": "NGANH",
+                    "name": "Công đoàn ngành Thử",
+                    "level": "sector",
+                    "headcount": 5000,
+                    "councils": [
+                        {
+                            "code": "NGANH-HD",
+                            "kind": "sector",
+                            "quorum": 2,
+                            "members": [
+                                {"username": "s_chair", "role": "chair"},
+                                {"username": "s_sec", "role": "secretary"},
+                                {"username": "s_m1"},
+                            ],
+                        }
+                    ],
+                    "children": [
+                        {
+                            "code": "TCTA",
+                            "name": "Công đoàn Tổng công ty A",
+                            "level": "corporation",
+                            "headcount": 2000,
+                            "targets": [{"phase": "B", "initiatives": 50}],
+                            "councils": [
+                                {
+                                    "code": "TCTA-TV",
+                                    "kind": "advisory",
+                                    "quorum": 1,
+                                    "members": [{"username": "a_adv", "role": "chair"}],
+                                },
+                                {
+                                    "code": "TCTA-HD",
+                                    "kind": "corporation",
+                                    "quorum": 2,
+                                    "members": [
+                                        {"username": "c_chair", "role": "chair"},
+                                        {"username": "c_m1"},
+                                        {"username": "c_m2"},
+                                    ],
+                                },
+                            ],
+                            "children": [
+                                {
+                                    "code": "XN1",
+                                    "name": "Công đoàn Xí nghiệp 1",
+                                    "level": "unit",
+                                    "headcount": 300,
+                                    "targets": [{"phase": "A", "initiatives": 4}],
+                                    "councils": [
+                                        {
+                                            "code": "XN1-TV",
+                                            "kind": "advisory",
+                                            "quorum": 1,
+                                            "members": [{"username": "u1_adv", "role": "chair"}],
+                                        },
+                                        {
+                                            "code": "XN1-HD",
+                                            "kind": "unit",
+                                            "quorum": 3,
+                                            "members": [
+                                                {"username": "u1_chair", "role": "chair"},
+                                                {"username": "u1_sec", "role": "secretary"},
+                                                {"username": "u1_m1"},
+                                            ],
+                                        },
+                                    ],
+                                },
+                                {
+                                    "code": "XN2",
+                                    "name": "Công đoàn Xí nghiệp 2",
+                                    "level": "unit",
+                                    "headcount": 200,
+                                    "councils": [
+                                        {
+                                            "code": "XN2-HD",
+                                            "kind": "unit",
+                                            "quorum": 2,
+                                            "ballot": "secret",
+                                            "members": [
+                                                {"username": "u2_chair", "role": "chair"},
+                                                {"username": "u2_m1"},
+                                                {"username": "u2_m2"},
+                                            ],
+                                        }
+                                    ],
+                                },
+                            ],
+                        },
+                        {
+                            "code": "TCTB",
+                            "name": "Công đoàn Tổng công ty B",
+                            "level": "corporation",
+                            "headcount": 1000,
+                            "children": [
+                                {"code": "XN3", "name": "Công đoàn Xí nghiệp 3", "level": "unit", "headcount": 100}
+                            ],
+                        },
+                    ],
+                }
+            ],
+        }
+    ],
+    "people": [
+        {"username": "author1", "full_name": "Tác Giả Một", "organisation": "XN1", "roles": ["author"]},
+        {"username": "author1b", "full_name": "Tác Giả Một B", "organisation": "XN1", "roles": ["author"]},
+        {"username": "author2", "full_name": "Tác Giả Hai", "organisation": "XN2", "roles": ["author"]},
+        {"username": "author3", "full_name": "Tác Giả Ba", "organisation": "XN3", "roles": ["author"]},
+        {"username": "u1_adv", "full_name": "Tư Vấn XN1", "organisation": "XN1", "roles": []},
+        {"username": "a_adv", "full_name": "Tư Vấn TCT A", "organisation": "TCTA", "roles": []},
+        {"username": "u1_chair", "full_name": "Chủ Tịch XN1", "organisation": "XN1", "roles": []},
+        {"username": "u1_sec", "full_name": "Thư Ký XN1", "organisation": "XN1", "roles": []},
+        {"username": "u1_m1", "full_name": "Ủy Viên XN1", "organisation": "XN1", "roles": ["author"]},
+        {"username": "u2_chair", "full_name": "Chủ Tịch XN2", "organisation": "XN2", "roles": []},
+        {"username": "u2_m1", "full_name": "Ủy Viên XN2 Một", "organisation": "XN2", "roles": []},
+        {"username": "u2_m2", "full_name": "Ủy Viên XN2 Hai", "organisation": "XN2", "roles": []},
+        {"username": "c_chair", "full_name": "Chủ Tịch TCT A", "organisation": "TCTA", "roles": []},
+        {"username": "c_m1", "full_name": "Ủy Viên TCT A Một", "organisation": "TCTA", "roles": []},
+        {"username": "c_m2", "full_name": "Ủy Viên TCT A Hai", "organisation": "TCTA", "roles": []},
+        {"username": "s_chair", "full_name": "Chủ Tịch Ngành", "organisation": "NGANH", "roles": []},
+        {"username": "s_sec", "full_name": "Thư Ký Ngành", "organisation": "NGANH", "roles": []},
+        {"username": "s_m1", "full_name": "Ủy Viên Ngành", "organisation": "NGANH", "roles": []},
+        {"username": "f_chair", "full_name": "Chủ Tịch TLĐ", "organisation": "TLD", "roles": []},
+        {"username": "f_m1", "full_name": "Ủy Viên TLĐ Một", "organisation": "TLD", "roles": []},
+        {"username": "f_m2", "full_name": "Ủy Viên TLĐ Hai", "organisation": "TLD", "roles": []},
+        {"username": "officer_a", "full_name": "Cán Bộ TCT A", "organisation": "TCTA", "roles": ["officer"]},
+        {"username": "officer_x1", "full_name": "Cán Bộ XN1", "organisation": "XN1", "roles": ["officer"]},
+        {"username": "auditor_n", "full_name": "Kiểm Tra Ngành", "organisation": "NGANH", "roles": ["auditor"]},
+        {"username": "auditor_b", "full_name": "Kiểm Tra TCT B", "organisation": "TCTB", "roles": ["auditor"]},
+        {"username": "admin_n", "full_name": "Quản Trị Ngành", "organisation": "NGANH", "roles": ["admin"]},
+        {"username": "outsider", "full_name": "Người Ngoài", "organisation": "XN3", "roles": []},
+    ],
+}
+
+
+@pytest.fixture
+def structure_data():
+    return copy.deepcopy(BASE_STRUCTURE)
+
+
+@pytest.fixture
+def structure(db, structure_data):
+    """The base structure loaded; returns a lookup of users by username."""
+    from councils.models import User
+    from workflow.structure import structure_load
+
+    structure_load(data=structure_data)
+    return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture
+def users(structure):
+    return structure
+
+
+@pytest.fixture
+def api():
+    """api(user) → an APIClient authenticated as ``user`` (a token, as outside clients use)."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+def draft_payload(**overrides):
+    payload = {
+        "title": "Cải tiến quy trình kiểm tra máy biến áp",
+        "summary": "Rút ngắn thời gian kiểm tra định kỳ.",
+        "problem": "Kiểm tra thủ công mất nhiều giờ.",
+        "solution": "Dùng bảng kiểm số hóa và cảm biến nhiệt.",
+        "category": "technical",
+        "organisation": "XN1",
+        "authors": [{"username": "author1", "share_percent": 100}],
+        "benefit_value_vnd": 90_000_000,
+        "applied_since": "2022-03-01",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture
+def make_draft(api, users):
+    def make(user="author1", **overrides):
+        r = api(users[user]).post("/api/v1/initiatives/", draft_payload(**overrides), format="json")
+        assert r.status_code == 201, r.content
+        return r.json()
+
+    return make

@@ -1,0 +1,3 @@
+"""Lifecycle endpoints besides the initiative router: the inbox and audit verification."""
+
+urlpatterns = []
