@@ -4,7 +4,7 @@ import difflib
 
 from django.db.models import Q, QuerySet
 
-from councils.models import CouncilKind, Membership, Role
+from councils.models import Council, CouncilKind, Membership, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
 from initiatives.models import Initiative, State
 from initiatives.selectors import can_edit
@@ -20,9 +20,10 @@ def visible_initiatives_q(*, user) -> Q:
     if not user.is_authenticated:
         return Q(pk__in=[])
     q = Q(authors__user=user) | Q(created_by=user)
-    paths = user_role_paths(user=user, roles=OVERSIGHT_ROLES) + user_advised_paths(user=user)
+    paths = user_role_paths(user=user, roles=OVERSIGHT_ROLES)
     if paths:
         q |= subtree_q(paths)
+    q |= advised_q(user=user)
     council_ids = list(
         Membership.objects.filter(user=user)
         .exclude(council__kind=CouncilKind.ADVISORY)
@@ -30,6 +31,21 @@ def visible_initiatives_q(*, user) -> Q:
     )
     if council_ids:
         q |= Q(council_id__in=council_ids)
+    return q
+
+
+def advised_q(*, user) -> Q:
+    """The dossiers of the units an advisory team serves: its organisation's subtree, less the
+    parts that keep an advisory team of their own."""
+    q = Q(pk__in=[])
+    for path in user_advised_paths(user=user):
+        own_teams = Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=path).exclude(
+            organisation__path=path
+        )
+        part = Q(organisation__path__startswith=path)
+        for other in own_teams.values_list("organisation__path", flat=True):
+            part &= ~Q(organisation__path__startswith=other)
+        q |= part
     return q
 
 
