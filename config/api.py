@@ -1,5 +1,6 @@
 """API plumbing shared by every room: pagination and one error format (API.md §2)."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -30,7 +31,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoPermissionDenied):
         message = str(exc) or FORBIDDEN
         return Response({"detail": message}, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
         return Response({"detail": NOT_FOUND}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.ParseError):
         return Response(

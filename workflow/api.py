@@ -4,22 +4,27 @@ import datetime
 import re
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from unidecode import unidecode
 
-from councils.models import Organisation, User
+from audit.models import AuditEntry
+from audit.selectors import audit_verify
+from councils.models import Organisation, Role, RoleAssignment, User
 from councils.selectors import is_unit
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Initiative, State
 from initiatives.selectors import can_create_in, can_see_confidential
 
-from .selectors import available_actions, initiative_get_visible, initiative_list, possible_duplicates
+from .selectors import available_actions, inbox, initiative_get_visible, initiative_list, possible_duplicates
 
 
 def _bi(vi, en):
@@ -296,7 +301,159 @@ class InitiativeFilter(filters.FilterSet):
         return qs.filter(submitted_at__gte=start, submitted_at__lt=end)
 
 
+class ActionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class VoteSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=["approve", "return", "reject", "certify", "nominate"],
+        error_messages={
+            "required": _bi("cần quyết định (decision)", "decision is required"),
+            "invalid_choice": _bi(
+                "quyết định '{input}' không hợp lệ (approve, return, reject, certify, nominate)",
+                "unknown decision '{input}' (approve, return, reject, certify, nominate)",
+            ),
+        },
+    )
+    score = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=100,
+        error_messages={
+            "invalid": _bi("điểm phải là số nguyên 0–100", "score must be an integer 0–100"),
+            "min_value": _bi("điểm phải từ 0 đến 100", "score must be from 0 to 100"),
+            "max_value": _bi("điểm phải từ 0 đến 100", "score must be from 0 to 100"),
+        },
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name")
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    comment = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    details = serializers.JSONField()
+    hash = serializers.CharField()
+    prev_hash = serializers.CharField()
+
+
+def _action_table():
+    from .actions import initiative_close, initiative_forward, initiative_return, initiative_submit, initiative_withdraw
+
+    return {
+        "submit": initiative_submit,
+        "forward": initiative_forward,
+        "return": initiative_return,
+        "withdraw": initiative_withdraw,
+        "close": initiative_close,
+    }
+
+
+class LifecycleMixin:
+    """The lifecycle endpoints of an initiative: actions, votes, history."""
+
+    @extend_schema(request=ActionSerializer, responses={200: InitiativeSerializer})
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[a-z_]+)")
+    def run_action(self, request, pk=None, name=None):
+        table = _action_table()
+        if name not in table:
+            raise NotFound(
+                _bi(
+                    f"Không có thao tác '{name}' (submit, forward, return, withdraw, close)",
+                    f"No action '{name}' (submit, forward, return, withdraw, close)",
+                )
+            )
+        initiative = self.get_object()
+        s = ActionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        initiative = table[name](initiative_id=initiative.pk, actor=request.user, comment=s.validated_data["comment"])
+        return self._detail(initiative)
+
+    @extend_schema(request=VoteSerializer, responses={201: dict})
+    @action(detail=True, methods=["post"], url_path="votes")
+    def votes(self, request, pk=None):
+        from .actions import vote_cast
+
+        initiative = self.get_object()
+        s = VoteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        receipt = vote_cast(initiative_id=initiative.pk, actor=request.user, **s.validated_data)
+        return Response(receipt, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: HistoryEntrySerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="history")
+    def history(self, request, pk=None):
+        initiative = self.get_object()
+        qs = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
+        page = self.paginate_queryset(qs)
+        rows = HistoryEntrySerializer(page, many=True).data
+        if not can_see_confidential(user=request.user, initiative=initiative):
+            for row in rows:
+                row["comment"] = ""
+                row["details"] = {}
+        return self.get_paginated_response(rows)
+
+
+class TaskSerializer(InitiativeListSerializer):
+    waiting_for = serializers.SerializerMethodField()
+
+    class Meta(InitiativeListSerializer.Meta):
+        fields = [*InitiativeListSerializer.Meta.fields, "council", "waiting_for", "available_actions"]
+
+    def get_waiting_for(self, obj):
+        acts = available_actions(user=self.context["request"].user, initiative=obj)
+        return [a for a in acts if a != "edit"] or ["edit"]
+
+
+class TaskListView(generics.ListAPIView):
+    """This user's inbox: initiatives waiting for this user's action or vote."""
+
+    serializer_class = TaskSerializer
+
+    def get_queryset(self):
+        return inbox(user=self.request.user)
+
+
+class AuditVerifyView(APIView):
+    """Recompute the hash chain: ``{"ok": true, "checked": N}`` or the first bad entry."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        code = request.query_params.get("organisation")
+        scope = ""
+        if code:
+            org = Organisation.objects.filter(code=code).first()
+            if org is None:
+                raise serializers.ValidationError(
+                    {"organisation": [_bi(f"không có tổ chức '{code}'", f"unknown organisation '{code}'")]}
+                )
+            if not (
+                request.user.has_perm("councils.audit_in", org) or request.user.has_perm("councils.administer", org)
+            ):
+                raise PermissionDenied(
+                    _bi(
+                        "Chỉ kiểm tra hoặc quản trị của tổ chức được kiểm",
+                        "Only the organisation's auditors or admins may verify",
+                    )
+                )
+            scope = org.path
+        elif not RoleAssignment.objects.filter(user=request.user, role__in=[Role.AUDITOR, Role.ADMIN]).exists():
+            raise PermissionDenied(
+                _bi("Chỉ kiểm tra hoặc quản trị được kiểm chuỗi", "Only auditors or admins may verify the trail")
+            )
+        return Response(audit_verify(scope_path=scope).as_dict())
+
+
 class InitiativeViewSet(
+    LifecycleMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

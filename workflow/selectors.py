@@ -2,12 +2,14 @@
 
 import difflib
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from councils.models import Council, CouncilKind, Membership, Role
+from councils.models import Council, CouncilKind, MemberRole, Membership, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
-from initiatives.models import Initiative, State
+from initiatives.models import COUNCIL_STATES, Initiative, State
 from initiatives.selectors import can_edit
+
+from . import permissions
 
 # roles that let a person see every initiative of their organisation's subtree
 OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
@@ -60,10 +62,58 @@ def initiative_get_visible(*, user, pk) -> Initiative:
 
 
 def available_actions(*, user, initiative: Initiative) -> list[str]:
+    """What ``user`` may do with ``initiative`` now (the same predicates the actions check)."""
+    from .flows import STAGE_DECISIONS, InitiativeFlow
+    from .models import BallotCast
+
+    if not user.is_authenticated:
+        return []
+    flow = InitiativeFlow(initiative)
     actions = []
     if initiative.state == State.DRAFT and can_edit(user=user, initiative=initiative):
         actions.append("edit")
+    for name, method in (
+        ("submit", flow.submit),
+        ("forward", flow.forward),
+        ("return", flow.send_back),
+        ("withdraw", flow.withdraw),
+    ):
+        if method.can_proceed() and method.has_perm(user):
+            actions.append(name)
+    if initiative.state in STAGE_DECISIONS and initiative.council_id:
+        if permissions.is_member(user=user, initiative=initiative) and not permissions.is_recused(
+            user=user, initiative=initiative
+        ):
+            voted = BallotCast.objects.filter(
+                session__initiative=initiative, session__closed_at__isnull=True, voter=user
+            ).exists()
+            if not voted:
+                actions.append("vote")
+        if flow.close.has_perm(user):
+            actions.append("close")
     return actions
+
+
+def inbox(*, user) -> QuerySet:
+    """Initiatives that wait for this user: drafts they author (to complete and submit), dossiers
+    their advisory team must forward or return, and council sessions they must vote in or, as
+    chair or secretary, close. Recused members never see a dossier here."""
+    from .models import BallotCast, CouncilSession
+
+    if not user.is_authenticated:
+        return Initiative.objects.none()
+    councils = Membership.objects.filter(user=user).exclude(council__kind=CouncilKind.ADVISORY)
+    member_of = councils.values("council_id")
+    closer_of = councils.filter(role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]).values("council_id")
+    voted = BallotCast.objects.filter(session__initiative=OuterRef("pk"), session__closed_at__isnull=True, voter=user)
+    open_session = CouncilSession.objects.filter(initiative=OuterRef("pk"), closed_at__isnull=True)
+    council_q = Q(state__in=COUNCIL_STATES) & (
+        (Q(council_id__in=member_of) & ~Exists(voted)) | (Q(council_id__in=closer_of) & Exists(open_session))
+    )
+    q = Q(state=State.DRAFT, authors__user=user) | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user)) | council_q
+    recused = Q(state__in=COUNCIL_STATES) & Q(authors__user=user)
+    ids = Initiative.objects.filter(q).exclude(recused).values("pk")
+    return Initiative.objects.filter(pk__in=ids).select_related("organisation", "council").order_by("due_at", "id")
 
 
 def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarity: float = 0.6) -> list[dict]:

@@ -1,0 +1,98 @@
+"""Council sessions and votes.
+
+A session opens when a dossier reaches a council stage and closes with the minutes. On an open
+ballot each ``Vote`` names its voter. On a secret ballot the voter is recorded only in
+``BallotCast`` (to refuse a second vote) and the decision only in ``Vote`` with no voter, no time
+and a random key, so no row links a person to a decision.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from councils.models import Council
+from initiatives.models import Initiative
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("Công nhận / chuyển cấp trên")
+    RETURN = "return", _("Trả lại để bổ sung")
+    REJECT = "reject", _("Không công nhận")
+    CERTIFY = "certify", _("Cấp chứng nhận / bằng")
+    NOMINATE = "nominate", _("Đề nghị Tổng Liên đoàn xét")
+
+
+class CouncilSession(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="sessions")
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="sessions")
+    stage = models.CharField(max_length=30)
+    dossier_version = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, blank=True, choices=Decision.choices)
+    minutes = models.JSONField(default=dict, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phiên xét của hội đồng")
+        verbose_name_plural = _("phiên xét của hội đồng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative"], condition=Q(closed_at__isnull=True), name="one_open_session_per_initiative"
+            )
+        ]
+        indexes = [models.Index(fields=["council", "closed_at"])]
+
+    def __str__(self):
+        return f"{self.council.code} — {self.initiative_id} ({self.stage})"
+
+    @property
+    def is_open(self):
+        return self.closed_at is None
+
+
+class Vote(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="votes")
+    # null on a secret ballot: the decision is never linked to a person
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    cast_at = models.DateTimeField(null=True, blank=True)  # null on a secret ballot
+
+    class Meta:
+        verbose_name = _("phiếu biểu quyết")
+        verbose_name_plural = _("phiếu biểu quyết")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "voter"], condition=Q(voter__isnull=False), name="one_vote_per_member"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.session_id}: {self.decision}"
+
+
+class BallotCast(models.Model):
+    """Who has voted in a session (secret and open ballots alike), never what."""
+
+    session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="casts")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cast_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "voter"], name="one_ballot_per_member")]
+
+    def __str__(self):
+        return f"{self.session_id}: {self.voter_id}"
