@@ -418,15 +418,18 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     session = current_session(initiative)
     council = session.council
     outcome, minutes, votes = _tally(session, initiative)
-    if len(votes) < council.quorum:
+    # recused members cannot vote, so they cannot be needed for the quorum either
+    quorum = max(1, min(council.quorum, minutes["eligible"]))
+    if len(votes) < quorum:
         raise ApplicationError(
             _bi(
-                f"Chưa đủ số phiếu tối thiểu: {len(votes)}/{council.quorum}",
-                f"Quorum not reached: {len(votes)} of {council.quorum} votes cast",
+                f"Chưa đủ số phiếu tối thiểu: {len(votes)}/{quorum}",
+                f"Quorum not reached: {len(votes)} of {quorum} votes cast",
             ),
             code="quorum_not_reached",
-            extra={"votes_cast": len(votes), "quorum": council.quorum},
+            extra={"votes_cast": len(votes), "quorum": quorum},
         )
+    minutes["quorum"] = quorum
     source = initiative.state
     now = timezone.now()
     next_council = None
