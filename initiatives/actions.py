@@ -94,7 +94,7 @@ def initiative_create(*, actor, organisation: Organisation, authors: list[dict],
 def initiative_update(*, actor, initiative_id: int, version: int | None = None, authors=None, **fields) -> Initiative:
     """Edit a draft: only in ``draft``, only by an author or the unit's advisory team.
     ``version`` guards against lost updates."""
-    initiative = Initiative.objects.select_for_update().select_related("organisation").get(pk=initiative_id)
+    initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
     if not can_edit(user=actor, initiative=initiative):
         raise PermissionDenied(
             "Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ / "

@@ -28,7 +28,11 @@ def _bi(vi, en):
 
 
 def _lock(initiative_id: int) -> Initiative:
-    return Initiative.objects.select_for_update().select_related("organisation", "council").get(pk=initiative_id)
+    return (
+        Initiative.objects.select_for_update(of=("self",))
+        .select_related("organisation", "council")
+        .get(pk=initiative_id)
+    )
 
 
 def _deny(vi, en):
@@ -401,14 +405,18 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     """The chair (or secretary) closes the session: quorum, threshold, outcome, minutes."""
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
-    if initiative.state not in STAGE_DECISIONS:
-        if initiative.council is not None and actor.has_perm("councils.close_session", initiative.council):
-            _wrong_state(initiative, "close")
-        _deny(
-            "Chỉ chủ tịch hoặc thư ký hội đồng được kết thúc phiên xét",
-            "Only the council's chair or secretary may close",
-        )
-    if not permissions.can_close(flow, actor):
+    if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
+        # a chair whose session someone else closed a moment ago meets a state, not a ban
+        councils = {s.council for s in CouncilSession.objects.filter(initiative=initiative).select_related("council")}
+        if any(actor.has_perm("councils.close_session", c) for c in councils):
+            raise ApplicationError(
+                _bi(
+                    f"Phiên xét đã kết thúc; hồ sơ đang ở trạng thái '{initiative.state}'",
+                    f"The session is already closed; the initiative is now in '{initiative.state}'",
+                ),
+                code="invalid_state",
+                extra={"state": initiative.state},
+            )
         _deny(
             "Chỉ chủ tịch hoặc thư ký hội đồng được kết thúc phiên xét",
             "Only the council's chair or secretary may close",
