@@ -13,6 +13,8 @@ router.register("initiatives", InitiativeViewSet, basename="initiative")
 
 urlpatterns = [
     path("", workflow_views.home, name="home"),
+    path("help/", workflow_views.help_page, name="help"),
+    path("help/lifecycle.svg", workflow_views.chart_svg, name="state-chart"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

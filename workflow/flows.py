@@ -8,8 +8,6 @@ from initiatives.models import Initiative, State
 
 from . import permissions
 
-COUNCIL_STAGES = [State.UNIT_COUNCIL, State.CORPORATION_COUNCIL, State.SECTOR_REVIEW, State.FEDERATION_REVIEW]
-
 
 class InitiativeFlow:
     state = fsm.State(State, default=State.DRAFT)
@@ -57,32 +55,34 @@ class InitiativeFlow:
         """The author stops before any council decision."""
 
     @state.transition(
-        source=COUNCIL_STAGES,
-        target=fsm.State.RETURN_VALUE(
-            State.DRAFT,
-            State.REJECTED,
-            State.CORPORATION_COUNCIL,
-            State.SECTOR_REVIEW,
-            State.FEDERATION_REVIEW,
-            State.SECTOR_CERTIFIED,
-            State.FEDERATION_CERTIFIED,
-        ),
+        source=State.UNIT_COUNCIL,
+        target=fsm.State.RETURN_VALUE(State.CORPORATION_COUNCIL, State.SECTOR_REVIEW, State.DRAFT, State.REJECTED),
+        label="close",
+        permission=permissions.can_close,
+    )
+    @state.transition(
+        source=State.CORPORATION_COUNCIL,
+        target=fsm.State.RETURN_VALUE(State.SECTOR_REVIEW, State.DRAFT, State.REJECTED),
+        label="close",
+        permission=permissions.can_close,
+    )
+    @state.transition(
+        source=State.SECTOR_REVIEW,
+        target=fsm.State.RETURN_VALUE(State.SECTOR_CERTIFIED, State.FEDERATION_REVIEW, State.DRAFT, State.REJECTED),
+        label="close",
+        permission=permissions.can_close,
+    )
+    @state.transition(
+        source=State.FEDERATION_REVIEW,
+        target=fsm.State.RETURN_VALUE(State.FEDERATION_CERTIFIED, State.DRAFT, State.REJECTED),
         label="close",
         permission=permissions.can_close,
     )
     def close(self, *, to: str):
-        """The chair closes the session; the tally decides where the dossier goes."""
+        """The chair closes the session; the tally decides where the dossier goes (only to the
+        targets declared for its stage)."""
         return to
 
-
-# Which transitions close can actually take from each council stage (for the chart and checks).
-CLOSE_TARGETS = {
-    State.UNIT_COUNCIL: [State.CORPORATION_COUNCIL, State.SECTOR_REVIEW, State.DRAFT, State.REJECTED],
-    State.CORPORATION_COUNCIL: [State.SECTOR_REVIEW, State.DRAFT, State.REJECTED],
-    State.SECTOR_REVIEW: [State.SECTOR_CERTIFIED, State.FEDERATION_REVIEW, State.DRAFT, State.REJECTED],
-    State.FEDERATION_REVIEW: [State.FEDERATION_CERTIFIED, State.DRAFT, State.REJECTED],
-}
-FORWARD_TARGETS = [State.UNIT_COUNCIL, State.CORPORATION_COUNCIL, State.SECTOR_REVIEW]
 
 # The decisions members may vote at each stage (API.md §2).
 STAGE_DECISIONS = {

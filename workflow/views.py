@@ -17,3 +17,24 @@ def home(request):
         "initiatives": initiative_list(user=user).order_by("-id")[:20],
     }
     return render(request, "workflow/home.html", context)
+
+
+def chart_svg(request):
+    from django.http import HttpResponse
+
+    from .chart import state_chart_svg
+
+    return HttpResponse(state_chart_svg(), content_type="image/svg+xml; charset=utf-8")
+
+
+def help_page(request):
+    from django.utils.safestring import mark_safe
+
+    from .chart import flow_edges, state_chart_svg
+    from .flows import STAGE_DECISIONS
+
+    return render(
+        request,
+        "workflow/help.html",
+        {"chart": mark_safe(state_chart_svg()), "edges": flow_edges(), "decisions": STAGE_DECISIONS},
+    )
