@@ -18,7 +18,7 @@ OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 def visible_initiatives_q(*, user) -> Q:
     """A user sees: their own (as author or creator); everything under the organisations their
     officer / auditor / admin roles cover; the dossiers of the units they advise; and what is
-    before a council they sit on."""
+    or was before a council they sit on."""
     if not user.is_authenticated:
         return Q(pk__in=[])
     q = Q(authors__user=user) | Q(created_by=user)
@@ -32,7 +32,8 @@ def visible_initiatives_q(*, user) -> Q:
         .values_list("council_id", flat=True)
     )
     if council_ids:
-        q |= Q(council_id__in=council_ids)
+        # what is before their council now, and what their council has judged
+        q |= Q(council_id__in=council_ids) | Q(sessions__council_id__in=council_ids)
     return q
 
 

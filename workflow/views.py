@@ -1,11 +1,24 @@
-"""HTML pages. They read through selectors and write through actions."""
+"""HTML pages. They read through selectors and write through the same actions as the API; the
+forms work without JavaScript."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from councils.models import Membership, RoleAssignment
+from audit.models import AuditEntry
+from councils.models import Membership, Organisation, RoleAssignment
+from initiatives.actions import initiative_create, initiative_update
+from initiatives.exceptions import ApplicationError
+from initiatives.models import Category, Initiative, State
+from initiatives.selectors import can_create_in, can_see_confidential
 
-from .selectors import initiative_list
+from .flows import STAGE_DECISIONS
+from .selectors import available_actions, inbox, initiative_get_visible, initiative_list, possible_duplicates
 
 
 @login_required
@@ -14,24 +27,263 @@ def home(request):
     context = {
         "roles": RoleAssignment.objects.filter(user=user).select_related("organisation"),
         "memberships": Membership.objects.filter(user=user).select_related("council", "council__organisation"),
-        "initiatives": initiative_list(user=user).order_by("-id")[:20],
+        "tasks": inbox(user=user)[:10],
+        "initiatives": initiative_list(user=user).order_by("-id")[:10],
     }
     return render(request, "workflow/home.html", context)
 
 
-def chart_svg(request):
-    from django.http import HttpResponse
+@login_required
+def tasks_page(request):
+    page = Paginator(inbox(user=request.user), 50).get_page(request.GET.get("page"))
+    rows = [(i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page]
+    return render(request, "workflow/tasks.html", {"page": page, "rows": rows})
 
+
+@login_required
+def initiative_list_page(request):
+    qs = initiative_list(user=request.user).order_by("-id")
+    state = request.GET.get("state", "")
+    if state in State.values:
+        qs = qs.filter(state=state)
+    q = request.GET.get("q", "").strip()
+    if q:
+        from unidecode import unidecode
+
+        for word in unidecode(q).lower().split():
+            qs = qs.filter(search_text__contains=word)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "workflow/initiative_list.html", {"page": page, "states": State.choices, "state": state, "q": q}
+    )
+
+
+def _get(request, pk):
+    try:
+        return initiative_get_visible(user=request.user, pk=pk)
+    except Initiative.DoesNotExist:
+        raise Http404("Không tìm thấy sáng kiến / Initiative not found") from None
+
+
+def _creatable_units(user):
+    candidates = Organisation.objects.filter(level="unit").order_by("path")
+    if user.organisation_id:
+        candidates = candidates | Organisation.objects.filter(pk=user.organisation_id)
+    return [o for o in candidates.distinct()[:500] if can_create_in(user=user, organisation=o)]
+
+
+def _parse_authors(text):
+    """One author a line: "username: 60" or "Full Name: 40"."""
+    authors = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        name, _, share = line.rpartition(":")
+        name = name.strip() or line.strip()
+        entry = {"share_percent": share.strip() or "0"}
+        if " " in name:
+            entry["full_name"] = name
+        else:
+            entry["username"] = name
+        authors.append(entry)
+    return authors
+
+
+def _form_data(post, with_org=True):
+    data = {k: post.get(k, "") for k in ("title", "summary", "problem", "solution", "category")}
+    if with_org:
+        data["organisation"] = post.get("organisation", "")
+    data["authors"] = _parse_authors(post.get("authors", ""))
+    if post.get("benefit_value_vnd", "").strip():
+        data["benefit_value_vnd"] = post["benefit_value_vnd"].replace(".", "").replace(",", "").strip()
+    if post.get("applied_since"):
+        data["applied_since"] = post["applied_since"]
+    data["confidential"] = post.get("confidential") == "on"
+    if post.get("version"):
+        data["version"] = post["version"]
+    return data
+
+
+def _flatten_errors(errors):
+    out = {}
+    for field, msgs in errors.items():
+        if isinstance(msgs, list):
+            flat = []
+            for m in msgs:
+                flat.extend(str(v) for v in (m.values() if isinstance(m, dict) else [m]))
+            out[field] = flat
+        elif isinstance(msgs, dict):
+            out[field] = [str(v) for v in msgs.values()]
+        else:
+            out[field] = [str(msgs)]
+    return out
+
+
+class _Req:
+    def __init__(self, user):
+        self.user = user
+
+
+@login_required
+def initiative_new(request):
+    from .api import InitiativeWriteSerializer
+
+    units = _creatable_units(request.user)
+    errors, values = {}, {"authors": f"{request.user.username}: 100"}
+    if request.method == "POST":
+        values = request.POST
+        s = InitiativeWriteSerializer(data=_form_data(request.POST), context={"request": _Req(request.user)})
+        if s.is_valid():
+            data = dict(s.validated_data)
+            data.pop("version", None)
+            try:
+                initiative = initiative_create(actor=request.user, **data)
+            except PermissionDenied as e:
+                errors = {"organisation": [str(e)]}
+            else:
+                messages.success(request, f"Đã tạo bản nháp {initiative.reference} / Draft created")
+                return redirect("initiative-page", pk=initiative.pk)
+        else:
+            errors = _flatten_errors(s.errors)
+    return render(
+        request,
+        "workflow/initiative_form.html",
+        {"units": units, "categories": Category.choices, "errors": errors, "values": values, "new": True},
+    )
+
+
+@login_required
+def initiative_edit(request, pk):
+    from .api import InitiativeUpdateSerializer
+
+    initiative = _get(request, pk)
+    errors = {}
+    authors_text = "\n".join(
+        f"{a.user.username if a.user else a.full_name}: {a.share_percent.normalize():f}"
+        for a in initiative.authors.all()
+    )
+    values = {
+        "title": initiative.title,
+        "summary": initiative.summary,
+        "problem": initiative.problem,
+        "solution": initiative.solution,
+        "category": initiative.category,
+        "authors": authors_text,
+        "benefit_value_vnd": initiative.benefit_value_vnd,
+        "applied_since": initiative.applied_since.isoformat() if initiative.applied_since else "",
+        "confidential": initiative.confidential,
+        "version": initiative.version,
+    }
+    if request.method == "POST":
+        values = request.POST
+        s = InitiativeUpdateSerializer(
+            data=_form_data(request.POST, with_org=False), context={"request": _Req(request.user)}, partial=True
+        )
+        if s.is_valid():
+            try:
+                initiative_update(actor=request.user, initiative_id=initiative.pk, **dict(s.validated_data))
+            except (PermissionDenied, ApplicationError) as e:
+                messages.error(request, getattr(e, "detail", None) or str(e))
+            else:
+                messages.success(request, "Đã lưu / Saved")
+                return redirect("initiative-page", pk=initiative.pk)
+        else:
+            errors = _flatten_errors(s.errors)
+    return render(
+        request,
+        "workflow/initiative_form.html",
+        {"initiative": initiative, "categories": Category.choices, "errors": errors, "values": values, "new": False},
+    )
+
+
+@login_required
+def initiative_detail(request, pk):
+    initiative = _get(request, pk)
+    full = can_see_confidential(user=request.user, initiative=initiative)
+    history = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
+    actions = available_actions(user=request.user, initiative=initiative)
+    context = {
+        "i": initiative,
+        "full": full,
+        "authors": initiative.authors.select_related("user"),
+        "actions": actions,
+        "decisions": STAGE_DECISIONS.get(initiative.state, []),
+        "history": history if full else [],
+        "duplicates": possible_duplicates(initiative=initiative) if full else [],
+        "versions": initiative.dossier_versions.order_by("-number") if full else [],
+    }
+    return render(request, "workflow/initiative_detail.html", context)
+
+
+def _run(request, fn, ok_message):
+    try:
+        fn()
+    except ValidationError as e:
+        for msgs in (e.message_dict if hasattr(e, "error_dict") else {"": e.messages}).values():
+            for m in msgs:
+                messages.error(request, m)
+        return False
+    except (PermissionDenied, ApplicationError) as e:
+        messages.error(request, getattr(e, "detail", None) or str(e) or "Không được phép / Not allowed")
+        return False
+    messages.success(request, ok_message)
+    return True
+
+
+@login_required
+@require_POST
+def initiative_act(request, pk, name):
+    from .api import _action_table
+
+    initiative = _get(request, pk)
+    table = _action_table()
+    if name not in table:
+        raise Http404("Không có thao tác này / No such action")
+    comment = request.POST.get("comment", "")
+    _run(
+        request,
+        lambda: table[name](initiative_id=initiative.pk, actor=request.user, comment=comment),
+        f"Đã thực hiện '{name}' / Done: {name}",
+    )
+    return redirect("initiative-page", pk=initiative.pk)
+
+
+@login_required
+@require_POST
+def initiative_vote(request, pk):
+    from .actions import vote_cast
+
+    initiative = _get(request, pk)
+    score = request.POST.get("score", "").strip()
+    if score and not score.isdigit():
+        messages.error(request, "Điểm phải là số nguyên 0–100 / Score must be an integer 0–100")
+        return redirect("initiative-page", pk=initiative.pk)
+    score_value = int(score) if score else None
+    if score_value is not None and not 0 <= score_value <= 100:
+        messages.error(request, "Điểm phải từ 0 đến 100 / Score must be from 0 to 100")
+        return redirect("initiative-page", pk=initiative.pk)
+    _run(
+        request,
+        lambda: vote_cast(
+            initiative_id=initiative.pk,
+            actor=request.user,
+            decision=request.POST.get("decision", ""),
+            score=score_value,
+            comment=request.POST.get("comment", ""),
+        ),
+        "Đã ghi nhận phiếu / Vote recorded",
+    )
+    return redirect("initiative-page", pk=initiative.pk)
+
+
+def chart_svg(request):
     from .chart import state_chart_svg
 
     return HttpResponse(state_chart_svg(), content_type="image/svg+xml; charset=utf-8")
 
 
 def help_page(request):
-    from django.utils.safestring import mark_safe
-
     from .chart import flow_edges, state_chart_svg
-    from .flows import STAGE_DECISIONS
 
     return render(
         request,
