@@ -1,0 +1,36 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from councils.models import Council
+from initiatives.models import Initiative, State
+
+
+@pytest.fixture
+def recognised(make_draft):
+    """recognised(n, ...) → n initiatives made through the API, then put into a recognised state
+    (test setup only: the lifecycle actions are not written yet)."""
+
+    def make(n=1, *, user="author1", state=State.SECTOR_REVIEW, recognised_at=None, **overrides):
+        out = []
+        for k in range(n):
+            overrides.setdefault("title", "Sáng kiến cải tiến quy trình vận hành")
+            data = make_draft(user=user, **{**overrides, "title": f"{overrides['title']} số {k + 1:03d}"})
+            Initiative.objects.filter(pk=data["id"]).update(
+                state=state, recognised_at=recognised_at or timezone.now() - datetime.timedelta(days=1)
+            )
+            out.append(Initiative.objects.get(pk=data["id"]))
+        return out
+
+    return make
+
+
+@pytest.fixture
+def sector_council(structure):
+    return Council.objects.get(code="NGANH-HD")
+
+
+@pytest.fixture
+def federation_council(structure):
+    return Council.objects.get(code="TLD-HD")
