@@ -26,6 +26,7 @@ from .selectors import (
     programme_at,
     programme_for_month,
     quota_scope,
+    recognised_before,
     verify_url,
 )
 
@@ -269,14 +270,15 @@ def commendation_select(
                 ]
             }
         )
-    not_recognised = [pk for pk in ids if not is_recognised(found[pk])]
+    before = recognised_before(month)
+    not_recognised = [pk for pk in ids if not is_recognised(found[pk]) or found[pk].recognised_at >= before]
     if not_recognised:
         raise ValidationError(
             {
                 "initiatives": [
                     _bi(
-                        f"sáng kiến {not_recognised} chưa được công nhận",
-                        f"initiatives {not_recognised} have not been recognised",
+                        f"sáng kiến {not_recognised} chưa được công nhận (đến hết tháng {month:%m/%Y})",
+                        f"initiatives {not_recognised} have not been recognised (by the end of {month:%Y-%m})",
                     )
                 ]
             }

@@ -235,6 +235,13 @@ def monthly_selection(*, organisation: Organisation, month: datetime.date) -> Qu
     )
 
 
+def recognised_before(month: datetime.date) -> datetime.datetime:
+    """The first instant after ``month`` (local time): a commendation for a month goes to an
+    initiative recognised by the end of that month."""
+    end = month_end(month) + datetime.timedelta(days=1)
+    return datetime.datetime(end.year, end.month, end.day, tzinfo=timezone.get_current_timezone())
+
+
 def rank_candidates(*, candidates: Iterable[Initiative], scores: Mapping[int, float] | None = None) -> list[dict]:
     """Order candidates for a commendation, best first.
 
@@ -270,10 +277,7 @@ def monthly_suggestions(
 ) -> list[dict]:
     """Recognised initiatives under ``organisation`` (recognised by the end of ``month``), not yet
     commended, ranked by ``rank_candidates``."""
-    end = month_end(month)
-    tz = timezone.get_current_timezone()
-    before = datetime.datetime(end.year, end.month, end.day, tzinfo=tz) + datetime.timedelta(days=1)
-    qs = recognised_in(organisation=organisation).filter(recognised_at__lt=before)
+    qs = recognised_in(organisation=organisation).filter(recognised_at__lt=recognised_before(month))
     qs = qs.exclude(
         pk__in=Certificate.objects.filter(award=Award.MONTHLY_COMMENDATION, revoked_at__isnull=True).values(
             "initiative_id"

@@ -7,5 +7,6 @@ from . import views
 app_name = "awards"
 
 urlpatterns = [
+    path("certificates/<str:serial>.pdf", views.certificate_pdf, name="certificate-pdf"),
     path("verify/<str:serial>/", views.verify, name="verify"),
 ]

@@ -1,9 +1,26 @@
 """HTML pages of the awards room. They read through selectors and write through actions."""
 
-from django.http import Http404
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from .documents import certificate_pdf as render_certificate_pdf
 from .models import Certificate
+from .selectors import certificate_get_visible, verify_url
+
+
+@login_required
+def certificate_pdf(request, serial):
+    """The certificate document, for its authors, officers and auditors over the initiative's
+    organisation and members of the awarding council; 404 for anyone else and for forged serials."""
+    try:
+        certificate = certificate_get_visible(user=request.user, serial=serial)
+    except Certificate.DoesNotExist:
+        raise Http404("Không tìm thấy chứng nhận / Certificate not found.") from None
+    pdf = render_certificate_pdf(certificate=certificate, verify_url=verify_url(certificate.serial))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{certificate.serial}.pdf"'
+    return response
 
 
 def verify(request, serial):

@@ -1,10 +1,12 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from councils.models import Council
 from initiatives.models import Initiative, State
+
+# a fixed past date, so that commendations for months of 2025 may pick them
+RECOGNISED_AT = datetime.datetime(2025, 1, 15, 9, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
@@ -17,9 +19,7 @@ def recognised(make_draft):
         for k in range(n):
             overrides.setdefault("title", "Sáng kiến cải tiến quy trình vận hành")
             data = make_draft(user=user, **{**overrides, "title": f"{overrides['title']} số {k + 1:03d}"})
-            Initiative.objects.filter(pk=data["id"]).update(
-                state=state, recognised_at=recognised_at or timezone.now() - datetime.timedelta(days=1)
-            )
+            Initiative.objects.filter(pk=data["id"]).update(state=state, recognised_at=recognised_at or RECOGNISED_AT)
             out.append(Initiative.objects.get(pk=data["id"]))
         return out
 
