@@ -7,6 +7,8 @@ from . import views
 app_name = "awards"
 
 urlpatterns = [
+    path("", views.committee, name="committee"),
+    path("monthly/select/", views.committee_select, name="committee-select"),
     path("certificates/<str:serial>.pdf", views.certificate_pdf, name="certificate-pdf"),
     path("verify/<str:serial>/", views.verify, name="verify"),
 ]
