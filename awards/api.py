@@ -30,6 +30,7 @@ from .selectors import (
     verify_url,
 )
 
+MAX_ID = 2**63 - 1
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -163,7 +164,7 @@ class CertificateList(generics.ListAPIView):
         if award := p.get("award"):
             qs = qs.filter(award=award)
         if initiative := p.get("initiative"):
-            if not initiative.isdigit():
+            if not initiative.isdigit() or int(initiative) > MAX_ID:
                 raise serializers.ValidationError({"initiative": [_bi("cần số", "must be a number")]})
             qs = qs.filter(initiative_id=int(initiative))
         if (revoked := p.get("revoked")) in ("true", "false", "1", "0"):
@@ -236,7 +237,13 @@ class MonthlySelectSerializer(serializers.Serializer):
     )
     initiatives = serializers.ListField(
         child=serializers.IntegerField(
-            min_value=1, error_messages={"invalid": _bi("mã sáng kiến phải là số", "initiative ids must be integers")}
+            min_value=1,
+            max_value=MAX_ID,
+            error_messages={
+                "invalid": _bi("mã sáng kiến phải là số", "initiative ids must be integers"),
+                "min_value": _bi("mã sáng kiến không hợp lệ", "invalid initiative id"),
+                "max_value": _bi("mã sáng kiến không hợp lệ", "invalid initiative id"),
+            },
         ),
         allow_empty=False,
         max_length=500,

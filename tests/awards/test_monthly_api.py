@@ -97,6 +97,9 @@ def test_unknown_ids_and_bad_input_are_400(api, users, recognised):
     assert r.status_code == 400 and "987654" in r.json()["initiatives"][0]
     assert select(api, users["s_chair"], "2025-03", []).status_code == 400
     assert select(api, users["s_chair"], "2025-03", ["x"]).status_code == 400
+    assert select(api, users["s_chair"], "2025-03", [10**30]).status_code == 400
+    assert select(api, users["s_chair"], "2025-03", "1,2").status_code == 400
+    assert api(users["s_chair"]).get("/api/v1/certificates/", {"initiative": "9" * 30}).status_code == 400
     assert select(api, users["s_chair"], "2025-03", [good.pk, good.pk]).status_code == 400
     assert select(api, users["s_chair"], "2025-13", [good.pk]).status_code == 400
     assert select(api, users["s_chair"], "march", [good.pk]).status_code == 400
