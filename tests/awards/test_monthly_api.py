@@ -155,3 +155,16 @@ def test_an_initiative_recognised_after_the_month_is_refused(api, users, recogni
     r = select(api, users["s_chair"], "2024-12", [a.pk])
     assert r.status_code == 400 and str(a.pk) in r.json()["initiatives"][0]
     assert select(api, users["s_chair"], "2025-01", [a.pk]).status_code == 201
+
+
+def test_revoking_a_commendation_frees_the_months_slot(api, users, recognised):
+    ids = [i.pk for i in recognised(6)]
+    r = select(api, users["admin_n"], "2025-03", ids[:5])
+    assert r.status_code == 201
+    serial = r.json()["results"][0]["serial"]
+    url = f"/api/v1/certificates/{serial}/revoke/"
+    assert api(users["officer_x1"]).post(url, {"reason": "Nhầm"}, format="json").status_code == 403
+    assert api(users["outsider"]).post(url, {"reason": "Nhầm"}, format="json").status_code == 404
+    assert api(users["admin_n"]).post(url, {"reason": "Nhầm"}, format="json").status_code == 200
+    r = select(api, users["admin_n"], "2025-03", ids[5:])
+    assert r.status_code == 201 and r.json()["used"] == 5 and r.json()["count"] == 5
