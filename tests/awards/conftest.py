@@ -1,4 +1,5 @@
 import datetime
+import importlib
 
 import pytest
 
@@ -34,3 +35,17 @@ def sector_council(structure):
 @pytest.fixture
 def federation_council(structure):
     return Council.objects.get(code="TLD-HD")
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rules(request):
+    """The eligibility rules come from data migration 0004. A transactional test (the PostgreSQL
+    concurrency test) flushes the tables afterwards, and a reused test database keeps them
+    empty: so seed them again, the same way the migration does (idempotent)."""
+    if "django_db" not in request.keywords and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    from django.apps import apps
+
+    seed = importlib.import_module("awards.migrations.0004_seed_eligibility_rules").seed
+    seed(apps, None)
