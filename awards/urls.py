@@ -1,3 +1,14 @@
 """HTML pages of this room (mounted under /awards/ by config/urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "awards"
+
+urlpatterns = [
+    path("", views.committee, name="committee"),
+    path("monthly/select/", views.committee_select, name="committee-select"),
+    path("certificates/<str:serial>.pdf", views.certificate_pdf, name="certificate-pdf"),
+    path("verify/<str:serial>/", views.verify, name="verify"),
+]

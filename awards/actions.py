@@ -1,0 +1,384 @@
+"""Writes about awards: issuing and revoking certificates, selecting monthly commendations.
+
+Lock order everywhere (to avoid deadlocks): initiative rows (by id) → quota rows (root first) →
+serial counter → audit head (``audit_record``). Callers that hold the audit head already (having
+called ``audit_record`` before) should call ``certificate_issue`` first instead.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import audit_record
+from councils.models import Council, Organisation, Role, User
+from initiatives.exceptions import ApplicationError
+from initiatives.models import Initiative
+
+from .models import Award, Certificate, Quota, SerialCounter
+from .selectors import (
+    applicable_quotas,
+    can_commend,
+    is_recognised,
+    month_start,
+    programme_at,
+    programme_for_month,
+    quota_scope,
+    recognised_before,
+    verify_url,
+)
+
+SERIAL_PREFIX = {
+    Award.SECTOR_CERTIFICATE: "CN-LDST",  # Chứng nhận Lao động sáng tạo
+    Award.FEDERATION_CERTIFICATE: "B-LDST",  # Bằng Lao động sáng tạo
+    Award.MONTHLY_COMMENDATION: "BD-SK",  # Biểu dương sáng kiến tiêu biểu
+}
+CERTIFICATE_AWARDS = (Award.SECTOR_CERTIFICATE, Award.FEDERATION_CERTIFICATE)
+
+
+def _bi(vi: str, en: str) -> str:
+    return f"{vi} / {en}"
+
+
+def serial_allocate(*, award: str, year: int) -> str:
+    """The next serial for ``award`` in ``year``, e.g. ``CN-LDST-2026-0001``. The counter row is
+    created without raising on a race (INSERT … ON CONFLICT DO NOTHING, no savepoint needed) and
+    then locked, so two transactions never get the same number."""
+    assert transaction.get_connection().in_atomic_block, "serial_allocate must run inside a transaction"
+    prefix = SERIAL_PREFIX[award]
+    SerialCounter.objects.bulk_create([SerialCounter(prefix=prefix, year=year, last=0)], ignore_conflicts=True)
+    counter = SerialCounter.objects.select_for_update().get(prefix=prefix, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}-{year}-{counter.last:04d}"
+
+
+def _recipients(initiative: Initiative) -> list[dict]:
+    return [
+        {
+            "full_name": a.full_name,
+            "username": a.user.username if a.user else None,
+            "share_percent": str(a.share_percent),
+        }
+        for a in initiative.authors.select_related("user")
+    ]
+
+
+def _lock_quotas(quotas: list[Quota]) -> list[Quota]:
+    """Lock the quota rows (in id order, the same everywhere) and return them, nearest first."""
+    rows = Quota.objects.select_for_update().filter(pk__in=[q.pk for q in quotas]).order_by("pk")
+    locked = {q.pk: q for q in rows}
+    return [locked[q.pk] for q in quotas]
+
+
+def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date) -> None:
+    for quota in quotas:
+        if quota.kind != Quota.Kind.CAP:
+            continue  # a target is a goal: exceeding it is celebrated, never refused
+        used = quota_scope(quota=quota, on=on).count()
+        if used + adding > quota.cap:
+            period = f"tháng {on:%m/%Y}" if quota.per == Quota.Per.MONTH else f"chương trình {quota.programme.code}"
+            period_en = f"month {on:%Y-%m}" if quota.per == Quota.Per.MONTH else f"programme {quota.programme.code}"
+            raise ApplicationError(
+                _bi(
+                    f"Đã hết hạn mức {quota.get_award_display()} của {quota.organisation.code} "
+                    f"({period}): đã dùng {used}/{quota.cap}, còn {max(quota.cap - used, 0)}",
+                    f"The {quota.award} quota of {quota.organisation.code} ({period_en}) is exhausted: "
+                    f"{used}/{quota.cap} used, {max(quota.cap - used, 0)} left",
+                ),
+                code="quota_exhausted",
+                extra={"cap": quota.cap, "used": used, "organisation": quota.organisation.code},
+            )
+
+
+def _may_issue(*, actor: User, council: Council | None, organisation: Organisation) -> bool:
+    if council is not None:
+        return actor.has_perm("councils.close_session", council)
+    return actor.has_perm("councils.act_as_officer", organisation)
+
+
+def certificate_issue(
+    *, initiative: Initiative, award: str, actor: User, council: Council | None = None, details: dict | None = None
+) -> Certificate:
+    """Grant ``award`` (sector or federation certificate) to ``initiative`` within its quotas.
+
+    Called by the lifecycle's ``close`` inside its own transaction (which holds the initiative row
+    lock); on its own it opens one. It never makes a durable transaction. Permission: the chair or
+    secretary of ``council`` (``councils.close_session``), or without a council an officer of the
+    awarding organisation. Raises ``ApplicationError`` ``quota_exhausted`` (nothing written),
+    ``already_awarded`` or ``not_recognised``."""
+    if award not in CERTIFICATE_AWARDS:
+        raise ValueError(f"certificate_issue grants certificates only, not {award!r}")
+    with transaction.atomic():
+        # of=("self",): lock the initiative row only, not the joined organisation and programme
+        initiative = (
+            Initiative.objects.select_for_update(of=("self",))
+            .select_related("organisation", "programme")
+            .get(pk=initiative.pk)
+        )
+        now = timezone.now()
+        today = timezone.localdate(now)
+        quotas = applicable_quotas(
+            organisation=initiative.organisation,
+            award=award,
+            programme=initiative.programme or programme_at(today),
+        )
+        awarding = quotas[0].organisation if quotas else (council.organisation if council else initiative.organisation)
+        if not _may_issue(actor=actor, council=council, organisation=awarding):
+            raise PermissionDenied(
+                _bi(
+                    "Chỉ chủ tịch hoặc thư ký hội đồng xét tặng mới được cấp chứng nhận",
+                    "Only the chair or secretary of the awarding council may issue a certificate",
+                )
+            )
+        if not is_recognised(initiative):
+            raise ApplicationError(
+                _bi(
+                    f"Sáng kiến {initiative.pk} chưa được công nhận",
+                    f"Initiative {initiative.pk} has not been recognised",
+                ),
+                code="not_recognised",
+            )
+        if Certificate.objects.filter(initiative=initiative, award=award, revoked_at__isnull=True).exists():
+            raise ApplicationError(
+                _bi("Sáng kiến đã được cấp khen thưởng này", "This initiative already holds this award"),
+                code="already_awarded",
+            )
+        quotas = _lock_quotas(quotas)
+        _check_caps(quotas=quotas, adding=1, on=today)
+        certificate = Certificate.objects.create(
+            serial=serial_allocate(award=award, year=timezone.localtime(now).year),
+            award=award,
+            initiative=initiative,
+            programme=quotas[0].programme if quotas else (initiative.programme or programme_at(today)),
+            organisation=awarding,
+            council=council,
+            quota=quotas[0] if quotas else None,
+            period_month=month_start(today),
+            title=initiative.title,
+            recipients=_recipients(initiative),
+            issued_at=now,
+            issued_by=actor,
+            details=details or {},
+        )
+        audit_record(
+            actor=actor,
+            action="award",
+            obj=initiative,
+            from_state=initiative.state,
+            to_state=initiative.state,
+            version=initiative.dossier_version or initiative.version,
+            details={
+                "award": award,
+                "serial": certificate.serial,
+                "organisation": awarding.code,
+                "council": council.code if council else None,
+                **(details or {}),
+            },
+        )
+    return certificate
+
+
+def _may_revoke(*, actor: User, certificate: Certificate) -> bool:
+    if certificate.council_id:
+        return actor.has_perm("councils.close_session", certificate.council)
+    return actor.has_perm("councils.act_as_officer", certificate.organisation)
+
+
+@transaction.atomic(durable=True)
+def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Certificate:
+    """Revoke a certificate or commendation: only the chair or secretary of the awarding council
+    (for a commendation: an officer of the awarding organisation). The row stays, marked revoked;
+    its quota unit is free again."""
+    certificate = (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("council", "organisation", "initiative", "initiative__organisation")
+        .get(pk=certificate_id)
+    )
+    if not _may_revoke(actor=actor, certificate=certificate):
+        raise PermissionDenied(
+            _bi(
+                "Chỉ chủ tịch hoặc thư ký hội đồng đã xét tặng mới được thu hồi",
+                "Only the chair or secretary of the awarding council may revoke it",
+            )
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_bi("cần nêu lý do thu hồi", "a reason is required")]})
+    if certificate.revoked:
+        raise ApplicationError(_bi("Đã thu hồi trước đó", "Already revoked"), code="already_revoked")
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_by = actor
+    certificate.revoke_reason = reason
+    certificate.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    initiative = certificate.initiative
+    audit_record(
+        actor=actor,
+        action="award_revoke",
+        obj=initiative,
+        from_state=initiative.state,
+        to_state=initiative.state,
+        comment=reason,
+        details={"award": certificate.award, "serial": certificate.serial, "revoked": True},
+    )
+    return certificate
+
+
+@transaction.atomic(durable=True)
+def commendation_select(
+    *, organisation: Organisation, month: datetime.date, initiative_ids: list[int], actor: User
+) -> list[Certificate]:
+    """The sector award committee commends ``initiative_ids`` for ``month``: at most the monthly
+    cap in all (409 ``quota_exhausted``), each initiative once (409 ``already_commended``), only
+    recognised initiatives under ``organisation`` (400). All or nothing."""
+    if not can_commend(user=actor, organisation=organisation):
+        raise PermissionDenied(
+            _bi(
+                f"Chỉ cán bộ công đoàn hoặc thành viên hội đồng ngành của {organisation.code} được chọn biểu dương",
+                f"Only officers or sector council members of {organisation.code} may select commendations",
+            )
+        )
+    month = month_start(month)
+    ids = list(dict.fromkeys(initiative_ids))
+    if not ids:
+        raise ValidationError({"initiatives": [_bi("cần ít nhất một sáng kiến", "at least one initiative")]})
+    if len(ids) != len(initiative_ids):
+        raise ValidationError(
+            {"initiatives": [_bi("một sáng kiến bị liệt kê hai lần", "an initiative is listed twice")]}
+        )
+    found = {
+        i.pk: i
+        for i in Initiative.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    unknown = [pk for pk in ids if pk not in found]
+    if unknown:
+        raise ValidationError({"initiatives": [_bi(f"không có sáng kiến {unknown}", f"unknown initiatives {unknown}")]})
+    outside = [pk for pk in ids if not found[pk].organisation.path.startswith(organisation.path)]
+    if outside:
+        raise ValidationError(
+            {
+                "initiatives": [
+                    _bi(
+                        f"sáng kiến {outside} không thuộc {organisation.code}",
+                        f"initiatives {outside} are not under {organisation.code}",
+                    )
+                ]
+            }
+        )
+    before = recognised_before(month)
+    not_recognised = [pk for pk in ids if not is_recognised(found[pk]) or found[pk].recognised_at >= before]
+    if not_recognised:
+        raise ValidationError(
+            {
+                "initiatives": [
+                    _bi(
+                        f"sáng kiến {not_recognised} chưa được công nhận (đến hết tháng {month:%m/%Y})",
+                        f"initiatives {not_recognised} have not been recognised (by the end of {month:%Y-%m})",
+                    )
+                ]
+            }
+        )
+    programme = programme_for_month(month)
+    quotas = _lock_quotas(
+        applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
+    )
+    already = sorted(
+        Certificate.objects.filter(
+            award=Award.MONTHLY_COMMENDATION, initiative_id__in=ids, revoked_at__isnull=True
+        ).values_list("initiative_id", flat=True)
+    )
+    if already:
+        raise ApplicationError(
+            _bi(f"Sáng kiến {already} đã được biểu dương", f"Initiatives {already} have already been commended"),
+            code="already_commended",
+            extra={"initiatives": already},
+        )
+    _check_caps(quotas=quotas, adding=len(ids), on=month)
+    now = timezone.now()
+    year = timezone.localtime(now).year
+    awarding = quotas[0].organisation if quotas else organisation
+    created = []
+    for pk in ids:
+        initiative = found[pk]
+        certificate = Certificate.objects.create(
+            serial=serial_allocate(award=Award.MONTHLY_COMMENDATION, year=year),
+            award=Award.MONTHLY_COMMENDATION,
+            initiative=initiative,
+            programme=programme,
+            organisation=awarding,
+            quota=quotas[0] if quotas else None,
+            period_month=month,
+            title=initiative.title,
+            recipients=_recipients(initiative),
+            issued_at=now,
+            issued_by=actor,
+            details={"month": f"{month:%Y-%m}", "selected_for": organisation.code},
+        )
+        audit_record(
+            actor=actor,
+            action="award",
+            obj=initiative,
+            from_state=initiative.state,
+            to_state=initiative.state,
+            version=initiative.dossier_version or initiative.version,
+            details={
+                "award": Award.MONTHLY_COMMENDATION,
+                "serial": certificate.serial,
+                "month": f"{month:%Y-%m}",
+                "organisation": organisation.code,
+                "selection": ids,
+            },
+        )
+        created.append(certificate)
+    certificate_ids = [c.pk for c in created]
+    transaction.on_commit(lambda: _announce_task().delay(certificate_ids=certificate_ids))
+    return created
+
+
+def _announce_task():
+    from .tasks import announce_commendations
+
+    return announce_commendations
+
+
+def commendation_announce(*, certificate_ids: list[int]) -> int:
+    """E-mail each commendation to its authors (those with an address) and to the officers of
+    their unit. Returns the number of messages sent."""
+    sent = 0
+    for c in Certificate.objects.filter(pk__in=certificate_ids, revoked_at__isnull=True).select_related(
+        "initiative", "initiative__organisation"
+    ):
+        initiative = c.initiative
+        to = set(
+            initiative.authors.filter(user__isnull=False, user__is_active=True)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+        to |= set(
+            User.objects.filter(
+                is_active=True,
+                role_assignments__organisation=initiative.organisation,
+                role_assignments__role__in=(Role.OFFICER, Role.ADMIN),
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        if not to:
+            continue
+        month = f"{c.period_month:%m/%Y}"
+        subject = _bi(f"Sáng kiến được biểu dương tháng {month}", f"Initiative commended for {c.period_month:%Y-%m}")
+        body = (
+            f'Sáng kiến "{c.title}" ({initiative.reference}) của {initiative.organisation.name} được '
+            f"{c.organisation.name} biểu dương là sáng kiến tiêu biểu tháng {month}.\n"
+            f"Số hiệu: {c.serial}. Xác minh: {verify_url(c.serial)}\n\n"
+            f'The initiative "{c.title}" ({initiative.reference}) was commended as an exemplary initiative '
+            f"of {c.period_month:%Y-%m} by {c.organisation.name}. Serial {c.serial}; verify at {verify_url(c.serial)}\n"
+        )
+        send_mail(subject, body, None, sorted(to))
+        sent += 1
+    return sent

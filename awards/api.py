@@ -1,0 +1,351 @@
+"""REST API of the awards room (API.md §2: /quotas/, /awards/monthly/…, plus /certificates/).
+Views parse and answer; the rules live in ``awards.actions``."""
+
+import datetime
+import re
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import Pagination
+from councils.models import Organisation
+
+from .actions import certificate_revoke, commendation_select
+from .models import Award, Certificate, Quota
+from .selectors import (
+    can_commend,
+    certificate_get_visible,
+    certificate_list,
+    monthly_selection,
+    monthly_suggestions,
+    pdf_url,
+    quota_board,
+    quota_for,
+    quota_usage,
+    verify_url,
+)
+
+MAX_ID = 2**63 - 1
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _bi(vi, en):
+    return f"{vi} / {en}"
+
+
+def parse_month(value: str, field: str = "month") -> datetime.date:
+    m = MONTH_RE.match(value or "")
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
+        raise serializers.ValidationError({field: [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]})
+    return datetime.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def organisation_or_400(code, field: str = "organisation") -> Organisation:
+    if not code:
+        raise serializers.ValidationError({field: [_bi("cần mã tổ chức", "an organisation code is required")]})
+    org = Organisation.objects.filter(code=str(code)).first()
+    if org is None:
+        raise serializers.ValidationError(
+            {field: [_bi(f"không có tổ chức '{code}'", f"unknown organisation '{code}'")]}
+        )
+    return org
+
+
+# ---- quotas ---------------------------------------------------------------------------------
+
+
+class QuotaRowSerializer(serializers.Serializer):
+    award = serializers.CharField()
+    organisation = serializers.CharField()
+    period = serializers.CharField(help_text='programme code, or "YYYY-MM" for a monthly quota')
+    kind = serializers.CharField(help_text="cap (never exceeded) or target (a goal)")
+    cap = serializers.IntegerField()
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM for monthly quotas (default: this month)"),
+        OpenApiParameter("organisation", OpenApiTypes.STR, description="quotas of this organisation and above"),
+        OpenApiParameter("award", OpenApiTypes.STR, enum=Award.values),
+    ]
+)
+class QuotaList(generics.GenericAPIView):
+    """Award quotas with their use. Visible to every signed-in user (quotas are public figures)."""
+
+    serializer_class = QuotaRowSerializer
+    pagination_class = Pagination
+    queryset = Quota.objects.none()
+
+    def get(self, request):
+        month = request.query_params.get("month")
+        on = parse_month(month) if month else timezone.localdate()
+        qs = Quota.objects.all()
+        if code := request.query_params.get("organisation"):
+            org = organisation_or_400(code)
+            qs = qs.filter(organisation__path__in=org.ancestor_paths(include_self=True))
+        if award := request.query_params.get("award"):
+            if award not in Award.values:
+                raise serializers.ValidationError(
+                    {"award": [_bi(f"không có loại '{award}'", f"unknown award '{award}'")]}
+                )
+            qs = qs.filter(award=award)
+        qs = qs.order_by("programme__code", "organisation__path", "award", "per")
+        page = self.paginate_queryset(qs)
+        rows = quota_board(quotas=Quota.objects.filter(pk__in=[q.pk for q in page]), on=on)
+        return self.get_paginated_response(QuotaRowSerializer(rows, many=True).data)
+
+
+# ---- certificates ---------------------------------------------------------------------------
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    initiative = serializers.IntegerField(source="initiative_id")
+    organisation = serializers.CharField(source="organisation.code")
+    council = serializers.SerializerMethodField()
+    month = serializers.SerializerMethodField()
+    revoked = serializers.BooleanField()
+    verify_url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "serial",
+            "award",
+            "initiative",
+            "title",
+            "organisation",
+            "council",
+            "month",
+            "issued_at",
+            "revoked",
+            "revoked_at",
+            "revoke_reason",
+            "verify_url",
+            "pdf_url",
+        ]
+
+    def get_council(self, obj) -> str | None:
+        return obj.council.code if obj.council_id else None
+
+    def get_month(self, obj) -> str:
+        return f"{obj.period_month:%Y-%m}"
+
+    def get_verify_url(self, obj) -> str:
+        return verify_url(obj.serial)
+
+    def get_pdf_url(self, obj) -> str:
+        return self.context["request"].build_absolute_uri(pdf_url(obj.serial))
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("award", OpenApiTypes.STR, enum=Award.values),
+        OpenApiParameter("initiative", OpenApiTypes.INT),
+        OpenApiParameter("revoked", OpenApiTypes.BOOL),
+    ]
+)
+class CertificateList(generics.ListAPIView):
+    """Certificates and commendations this user may see: of their own initiatives, of the
+    organisations they oversee (officer, auditor, admin), and those their council awarded."""
+
+    serializer_class = CertificateSerializer
+
+    def get_queryset(self):
+        qs = certificate_list(user=self.request.user).order_by("-issued_at", "-id")
+        p = self.request.query_params
+        if award := p.get("award"):
+            qs = qs.filter(award=award)
+        if initiative := p.get("initiative"):
+            if not initiative.isdigit() or int(initiative) > MAX_ID:
+                raise serializers.ValidationError({"initiative": [_bi("cần số", "must be a number")]})
+            qs = qs.filter(initiative_id=int(initiative))
+        if (revoked := p.get("revoked")) in ("true", "false", "1", "0"):
+            qs = qs.filter(revoked_at__isnull=revoked in ("false", "0"))
+        return qs
+
+
+def _certificate_or_404(request, serial) -> Certificate:
+    try:
+        return certificate_get_visible(user=request.user, serial=serial)
+    except Certificate.DoesNotExist:
+        raise NotFound(_bi("Không tìm thấy chứng nhận", "Certificate not found")) from None
+
+
+class CertificateDetail(APIView):
+    @extend_schema(responses=CertificateSerializer)
+    def get(self, request, serial):
+        c = _certificate_or_404(request, serial)
+        return Response(CertificateSerializer(c, context={"request": request}).data)
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        error_messages={
+            "required": _bi("cần nêu lý do thu hồi", "a reason is required"),
+            "blank": _bi("cần nêu lý do thu hồi", "a reason is required"),
+        },
+    )
+
+
+class CertificateRevoke(APIView):
+    """Revoke a certificate (the chair or secretary of the awarding council); the quota unit is
+    freed and the row kept, marked revoked."""
+
+    @extend_schema(request=RevokeSerializer, responses=CertificateSerializer)
+    def post(self, request, serial):
+        c = _certificate_or_404(request, serial)
+        s = RevokeSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        c = certificate_revoke(certificate_id=c.pk, actor=request.user, reason=s.validated_data["reason"])
+        return Response(CertificateSerializer(c, context={"request": request}).data)
+
+
+# ---- monthly commendations ------------------------------------------------------------------
+
+
+class CommendationSerializer(serializers.ModelSerializer):
+    initiative = serializers.IntegerField(source="initiative_id")
+    reference = serializers.CharField(source="initiative.reference")
+    unit = serializers.CharField(source="initiative.organisation.code")
+    selected_at = serializers.DateTimeField(source="issued_at")
+    selected_by = serializers.SerializerMethodField()
+    verify_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = ["serial", "initiative", "reference", "title", "unit", "selected_at", "selected_by", "verify_url"]
+
+    def get_selected_by(self, obj) -> str | None:
+        return obj.issued_by.username if obj.issued_by_id else None
+
+    def get_verify_url(self, obj) -> str:
+        return verify_url(obj.serial)
+
+
+class MonthlySelectSerializer(serializers.Serializer):
+    organisation = serializers.CharField(
+        error_messages={"required": _bi("cần mã tổ chức", "organisation (code) is required")}
+    )
+    initiatives = serializers.ListField(
+        child=serializers.IntegerField(
+            min_value=1,
+            max_value=MAX_ID,
+            error_messages={
+                "invalid": _bi("mã sáng kiến phải là số", "initiative ids must be integers"),
+                "min_value": _bi("mã sáng kiến không hợp lệ", "invalid initiative id"),
+                "max_value": _bi("mã sáng kiến không hợp lệ", "invalid initiative id"),
+            },
+        ),
+        allow_empty=False,
+        max_length=500,
+        error_messages={
+            "required": _bi("cần danh sách sáng kiến", "initiatives (a list of ids) is required"),
+            "empty": _bi("cần ít nhất một sáng kiến", "at least one initiative"),
+            "not_a_list": _bi("initiatives phải là danh sách mã", "initiatives must be a list of ids"),
+        },
+    )
+
+
+MonthlySelectionResponse = inline_serializer(
+    "MonthlySelection",
+    {
+        "month": serializers.CharField(),
+        "organisation": serializers.CharField(),
+        "cap": serializers.IntegerField(allow_null=True),
+        "used": serializers.IntegerField(),
+        "remaining": serializers.IntegerField(allow_null=True),
+        "count": serializers.IntegerField(),
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+        "results": CommendationSerializer(many=True),
+    },
+)
+
+
+class MonthlyCommendations(APIView):
+    """The monthly commendations (biểu dương hằng tháng) of a sector union: at most the monthly
+    cap, chosen by its award committee."""
+
+    def _answer(self, request, org, month, status_code=status.HTTP_200_OK):
+        selection = monthly_selection(organisation=org, month=month)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selection, request, view=self)
+        quota = quota_for(award=Award.MONTHLY_COMMENDATION, organisation=org, on=month)
+        usage = quota_usage(quota=quota, on=month) if quota else {"cap": None, "remaining": None}
+        return Response(
+            {
+                "month": f"{month:%Y-%m}",
+                "organisation": org.code,
+                "cap": usage["cap"],
+                "used": selection.count() if quota is None else usage["used"],
+                "remaining": usage["remaining"],
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": CommendationSerializer(page, many=True).data,
+            },
+            status=status_code,
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True)],
+        responses=MonthlySelectionResponse,
+    )
+    def get(self, request, month):
+        month = parse_month(month)
+        org = organisation_or_400(request.query_params.get("organisation"))
+        return self._answer(request, org, month)
+
+    @extend_schema(request=MonthlySelectSerializer, responses={201: MonthlySelectionResponse})
+    def post(self, request, month):
+        month = parse_month(month)
+        s = MonthlySelectSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        org = organisation_or_400(s.validated_data["organisation"])
+        commendation_select(
+            organisation=org, month=month, initiative_ids=s.validated_data["initiatives"], actor=request.user
+        )
+        return self._answer(request, org, month, status.HTTP_201_CREATED)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    organisation = serializers.CharField()
+    benefit_value_vnd = serializers.IntegerField()
+    recognised_at = serializers.DateTimeField()
+    score = serializers.FloatField(allow_null=True)
+
+
+class MonthlySuggestions(generics.GenericAPIView):
+    """Recognised initiatives not yet commended, best first (council score when known, then
+    benefit value, then the most recently recognised). For the award committee only."""
+
+    serializer_class = SuggestionSerializer
+    pagination_class = Pagination
+    queryset = Certificate.objects.none()
+
+    @extend_schema(parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True)])
+    def get(self, request, month):
+        month = parse_month(month)
+        org = organisation_or_400(request.query_params.get("organisation"))
+        if not can_commend(user=request.user, organisation=org):
+            raise PermissionDenied(
+                _bi(
+                    f"Chỉ cán bộ công đoàn hoặc hội đồng ngành của {org.code} xem được đề xuất",
+                    f"Only officers or sector council members of {org.code} may see suggestions",
+                )
+            )
+        rows = monthly_suggestions(organisation=org, month=month, limit=500)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(SuggestionSerializer(page, many=True).data)

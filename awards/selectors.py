@@ -1,0 +1,413 @@
+"""Reads about awards: quotas and their use, certificates, commendation candidates, eligibility
+and the remuneration owed to authors."""
+
+import datetime
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from councils.models import CouncilKind, Membership, Organisation, Role
+from councils.selectors import subtree_q, user_role_paths
+from initiatives.models import Initiative, Programme, State
+
+from .eligibility import author_category, category_label
+from .models import Award, Certificate, EligibilityRule, Quota
+
+# states in which a recognised initiative no longer counts for an award
+DEAD_STATES = (State.REJECTED, State.WITHDRAWN)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    first = month_start(day)
+    return (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def programme_at(day: datetime.date) -> Programme | None:
+    return Programme.objects.filter(starts__lte=day, ends__gte=day).order_by("-starts").first()
+
+
+def programme_for_month(month: datetime.date) -> Programme | None:
+    """The programme running in (some part of) the month starting on ``month``."""
+    return (
+        Programme.objects.filter(starts__lte=month_end(month), ends__gte=month_start(month)).order_by("-starts").first()
+    )
+
+
+def _programme_of(*, initiative: Initiative | None, on: datetime.date | None) -> Programme | None:
+    if initiative is not None and initiative.programme_id:
+        return initiative.programme
+    return programme_at(on or timezone.localdate())
+
+
+def applicable_quotas(
+    *, organisation: Organisation, award: str, programme: Programme | None, kind: str | None = None
+) -> list[Quota]:
+    """Every quota of ``award`` in ``programme`` on ``organisation`` or above it, nearest first."""
+    if programme is None:
+        return []
+    paths = organisation.ancestor_paths(include_self=True)
+    qs = Quota.objects.filter(programme=programme, award=award, organisation__path__in=paths).select_related(
+        "organisation", "programme"
+    )
+    if kind:
+        qs = qs.filter(kind=kind)
+    preferred_per = Quota.Per.MONTH if award == Award.MONTHLY_COMMENDATION else Quota.Per.PROGRAMME
+    return sorted(qs, key=lambda q: (-len(q.organisation.path), q.per != preferred_per))
+
+
+def quota_for(
+    *, initiative: Initiative | None = None, award: str, on: datetime.date | None = None, organisation=None
+) -> Quota | None:
+    """The quota of the nearest organisation at or above the initiative's (or ``organisation``)
+    for ``award``, in the initiative's programme (or the programme running at ``on``)."""
+    org = organisation or initiative.organisation
+    quotas = applicable_quotas(organisation=org, award=award, programme=_programme_of(initiative=initiative, on=on))
+    return quotas[0] if quotas else None
+
+
+def quota_scope(*, quota: Quota, on: datetime.date | None = None) -> QuerySet:
+    """The standing (non-revoked) awards that count against ``quota``: its award, its programme,
+    its organisation's subtree, and for a monthly quota the calendar month of ``on``."""
+    qs = Certificate.objects.filter(
+        award=quota.award,
+        programme_id=quota.programme_id,
+        initiative__organisation__path__startswith=quota.organisation.path,
+        revoked_at__isnull=True,
+    )
+    if quota.per == Quota.Per.MONTH:
+        qs = qs.filter(period_month=month_start(on or timezone.localdate()))
+    return qs
+
+
+def quota_usage(*, quota: Quota, on: datetime.date | None = None) -> dict:
+    used = quota_scope(quota=quota, on=on).count()
+    return {"cap": quota.cap, "used": used, "remaining": max(quota.cap - used, 0)}
+
+
+def quota_period(*, quota: Quota, on: datetime.date | None = None) -> str:
+    if quota.per == Quota.Per.MONTH:
+        return f"{month_start(on or timezone.localdate()):%Y-%m}"
+    return quota.programme.code
+
+
+def quota_board(*, quotas=None, on: datetime.date | None = None) -> list[dict]:
+    """One row per quota with its use (the ``/quotas/`` list and the HTML board)."""
+    quotas = quotas if quotas is not None else Quota.objects.all()
+    rows = []
+    for q in quotas.select_related("organisation", "programme").order_by(
+        "programme__code", "organisation__path", "award"
+    ):
+        usage = quota_usage(quota=q, on=on)
+        percent = min(100, round(100 * usage["used"] / q.cap)) if q.cap else 100
+        rows.append(
+            {
+                "quota": q,
+                "award": q.award,
+                "award_display": q.get_award_display(),
+                "organisation": q.organisation.code,
+                "organisation_name": q.organisation.name,
+                "period": quota_period(quota=q, on=on),
+                "kind": q.kind,
+                "percent": percent,
+                **usage,
+            }
+        )
+    return rows
+
+
+# ---- certificates ---------------------------------------------------------------------------
+
+
+def verify_url(serial: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("awards:verify", kwargs={"serial": serial})
+
+
+def pdf_url(serial: str) -> str:
+    return reverse("awards:certificate-pdf", kwargs={"serial": serial})
+
+
+def awards_for(*, initiative: Initiative) -> list[dict]:
+    """The awards of one initiative, for its detail's ``awards`` field (public: shown even for
+    confidential initiatives)."""
+    return [
+        {
+            "serial": c.serial,
+            "award": c.award,
+            "issued_at": c.issued_at,
+            "revoked": c.revoked,
+            "verify_url": verify_url(c.serial),
+        }
+        for c in Certificate.objects.filter(initiative=initiative).order_by("issued_at", "id")
+    ]
+
+
+def certificate_visible_q(*, user) -> Q:
+    """Authors of the initiative; officers, auditors and admins over its organisation; members
+    of the awarding council."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    q = Q(initiative__authors__user=user) | Q(council__memberships__user=user)
+    paths = user_role_paths(user=user, roles=(Role.OFFICER, Role.AUDITOR, Role.ADMIN))
+    if paths:
+        q |= subtree_q(paths, field="initiative__organisation__path")
+    return q
+
+
+def certificate_list(*, user) -> QuerySet:
+    ids = Certificate.objects.filter(certificate_visible_q(user=user)).values("pk")
+    return Certificate.objects.filter(pk__in=ids).select_related("initiative", "organisation", "council")
+
+
+def certificate_get_visible(*, user, serial: str) -> Certificate:
+    """The certificate if ``user`` may see it; ``Certificate.DoesNotExist`` otherwise (→ 404)."""
+    return certificate_list(user=user).get(serial=serial)
+
+
+# ---- monthly commendations ------------------------------------------------------------------
+
+
+def can_commend(*, user, organisation: Organisation) -> bool:
+    """The sector award committee: an officer of the organisation, or a member of a sector
+    council of that organisation."""
+    if not user.is_authenticated:
+        return False
+    if user.has_perm("councils.act_as_officer", organisation):
+        return True
+    return Membership.objects.filter(
+        user=user, council__organisation=organisation, council__kind=CouncilKind.SECTOR
+    ).exists()
+
+
+def commendable_organisations(*, user) -> list[Organisation]:
+    """Organisations on which ``user`` may select monthly commendations (for the HTML page)."""
+    if not user.is_authenticated:
+        return []
+    pks = set(
+        Membership.objects.filter(user=user, council__kind=CouncilKind.SECTOR).values_list(
+            "council__organisation_id", flat=True
+        )
+    )
+    pks |= set(
+        user.role_assignments.filter(role__in=(Role.OFFICER, Role.ADMIN)).values_list("organisation_id", flat=True)
+    )
+    return list(Organisation.objects.filter(pk__in=pks).order_by("path"))
+
+
+def is_recognised(initiative: Initiative) -> bool:
+    return initiative.recognised_at is not None and initiative.state not in DEAD_STATES
+
+
+def recognised_in(*, organisation: Organisation) -> QuerySet:
+    return (
+        Initiative.objects.filter(organisation__path__startswith=organisation.path, recognised_at__isnull=False)
+        .exclude(state__in=DEAD_STATES)
+        .select_related("organisation")
+    )
+
+
+def commended_ids(*, initiative_ids=None) -> set[int]:
+    qs = Certificate.objects.filter(award=Award.MONTHLY_COMMENDATION, revoked_at__isnull=True)
+    if initiative_ids is not None:
+        qs = qs.filter(initiative_id__in=list(initiative_ids))
+    return set(qs.values_list("initiative_id", flat=True))
+
+
+def monthly_selection(*, organisation: Organisation, month: datetime.date) -> QuerySet:
+    """The standing commendations of ``month`` for initiatives under ``organisation``."""
+    return (
+        Certificate.objects.filter(
+            award=Award.MONTHLY_COMMENDATION,
+            period_month=month_start(month),
+            initiative__organisation__path__startswith=organisation.path,
+            revoked_at__isnull=True,
+        )
+        .select_related("initiative", "initiative__organisation", "issued_by")
+        .order_by("issued_at", "id")
+    )
+
+
+def recognised_before(month: datetime.date) -> datetime.datetime:
+    """The first instant after ``month`` (local time): a commendation for a month goes to an
+    initiative recognised by the end of that month."""
+    end = month_end(month) + datetime.timedelta(days=1)
+    return datetime.datetime(end.year, end.month, end.day, tzinfo=timezone.get_current_timezone())
+
+
+def rank_candidates(*, candidates: Iterable[Initiative], scores: Mapping[int, float] | None = None) -> list[dict]:
+    """Order candidates for a commendation, best first.
+
+    ``scores`` maps initiative id → average council score (0–100); the lifecycle may supply it
+    once votes carry scores. Ranking: score (those without one after those with one), then the
+    benefit value, then the most recently recognised."""
+    scores = scores or {}
+    rows = []
+    for i in candidates:
+        score = scores.get(i.pk)
+        recognised = i.recognised_at.timestamp() if i.recognised_at else 0
+        rows.append(
+            {
+                "initiative": i,
+                "id": i.pk,
+                "reference": i.reference,
+                "title": i.title,
+                "organisation": i.organisation.code,
+                "benefit_value_vnd": i.benefit_value_vnd,
+                "recognised_at": i.recognised_at,
+                "score": score,
+                "_key": (score is not None, score or 0, i.benefit_value_vnd, recognised),
+            }
+        )
+    rows.sort(key=lambda r: r["_key"], reverse=True)
+    for r in rows:
+        del r["_key"]
+    return rows
+
+
+def monthly_suggestions(
+    *, organisation: Organisation, month: datetime.date, scores: Mapping[int, float] | None = None, limit: int = 50
+) -> list[dict]:
+    """Recognised initiatives under ``organisation`` (recognised by the end of ``month``), not yet
+    commended, ranked by ``rank_candidates``."""
+    qs = recognised_in(organisation=organisation).filter(recognised_at__lt=recognised_before(month))
+    qs = qs.exclude(
+        pk__in=Certificate.objects.filter(award=Award.MONTHLY_COMMENDATION, revoked_at__isnull=True).values(
+            "initiative_id"
+        )
+    )
+    return rank_candidates(candidates=qs, scores=scores)[:limit]
+
+
+# ---- eligibility and remuneration -------------------------------------------------------------
+
+
+def _years_applied(initiative: Initiative, today: datetime.date) -> int:
+    if not initiative.applied_since:
+        return 0
+    d = initiative.applied_since
+    years = today.year - d.year - ((today.month, today.day) < (d.month, d.day))
+    return max(years, 0)
+
+
+def _vnd(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def eligibility_for(*, initiative: Initiative, award: str | None = None, today: datetime.date | None = None) -> list:
+    """For each author and each active rule: is the threshold met, and if not, why (bilingual).
+
+    The benefit compared is the initiative's declared annual benefit value; a rule over N years
+    (``years`` > 1) compares N × the annual value and needs the initiative applied for N full
+    years (an estimate: the dossier declares only the first year's value)."""
+    today = today or timezone.localdate()
+    rules = EligibilityRule.objects.filter(active=True)
+    if award:
+        rules = rules.filter(award=award)
+    rules = list(rules)
+    value = initiative.benefit_value_vnd or 0
+    years_applied = _years_applied(initiative, today)
+    out = []
+    for author in initiative.authors.select_related("user"):
+        user = author.user
+        category = author_category(
+            qualification=getattr(user, "qualification", "") or "", position=getattr(user, "position", "") or ""
+        )
+        results = []
+        for rule in rules:
+            total = value * rule.years
+            if category is None:
+                met, reason = (
+                    False,
+                    "Chưa khai trình độ, chức vụ nên chưa xác định được tiêu chí / "
+                    "Qualification and position not declared: the category is unknown",
+                )
+            elif category != rule.applies_to:
+                met, reason = (
+                    False,
+                    f"Không áp dụng: tác giả thuộc nhóm {category_label(category, 'vi')} / "
+                    f"Does not apply: the author is in the {category_label(category, 'en')} group",
+                )
+            elif total < rule.min_benefit_vnd:
+                met, reason = (
+                    False,
+                    f"Giá trị làm lợi {_vnd(total)} đồng"
+                    + (f" trong {rule.years} năm" if rule.years > 1 else "")
+                    + f" chưa đạt {_vnd(rule.min_benefit_vnd)} đồng / "
+                    f"Benefit {_vnd(total)} VND"
+                    + (f" over {rule.years} years" if rule.years > 1 else "")
+                    + f" is below {_vnd(rule.min_benefit_vnd)} VND",
+                )
+            elif rule.years > 1 and years_applied < rule.years:
+                met, reason = (
+                    False,
+                    f"Mới áp dụng {years_applied} năm, cần {rule.years} năm liên tục / "
+                    f"Applied for {years_applied} years, {rule.years} consecutive years are needed",
+                )
+            else:
+                met, reason = (
+                    True,
+                    f"Đạt: giá trị làm lợi {_vnd(total)} đồng ≥ {_vnd(rule.min_benefit_vnd)} đồng / "
+                    f"Met: benefit {_vnd(total)} VND ≥ {_vnd(rule.min_benefit_vnd)} VND",
+                )
+            results.append(
+                {
+                    "rule_id": rule.pk,
+                    "rule": rule.name,
+                    "award": rule.award,
+                    "min_benefit_vnd": rule.min_benefit_vnd,
+                    "years": rule.years,
+                    "applies_to": rule.applies_to,
+                    "met": met,
+                    "reason": reason,
+                }
+            )
+        out.append(
+            {
+                "full_name": author.full_name,
+                "username": user.username if user else None,
+                "category": category,
+                "eligible": any(r["met"] for r in results),
+                "rules": results,
+            }
+        )
+    return out
+
+
+REMUNERATION_PERCENT = Decimal(7)
+REMUNERATION_YEARS = 3
+
+
+def remuneration_hint(*, initiative: Initiative) -> dict:
+    """The minimum owed to the authors under Decree 13/2012 (art. 10) where no agreement says
+    otherwise: 7 % of the annual benefit for each of the first 3 years, split by share, rounded
+    up to whole VND so nobody is owed less than the minimum."""
+    value = Decimal(initiative.benefit_value_vnd or 0)
+    authors = []
+    for a in initiative.authors.select_related("user"):
+        per_year = math.ceil(value * REMUNERATION_PERCENT * a.share_percent / Decimal(10000))
+        authors.append(
+            {
+                "full_name": a.full_name,
+                "username": a.user.username if a.user else None,
+                "share_percent": float(a.share_percent),
+                "per_year_vnd": per_year,
+                "years": REMUNERATION_YEARS,
+                "total_vnd": per_year * REMUNERATION_YEARS,
+            }
+        )
+    per_year_total = math.ceil(value * REMUNERATION_PERCENT / 100)
+    return {
+        "percent": float(REMUNERATION_PERCENT),
+        "years": REMUNERATION_YEARS,
+        "per_year_vnd": per_year_total,
+        "total_vnd": per_year_total * REMUNERATION_YEARS,
+        "authors": authors,
+    }

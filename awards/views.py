@@ -1,0 +1,136 @@
+"""HTML pages of the awards room. They read through selectors and write through actions."""
+
+import datetime
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from councils.models import Organisation
+from initiatives.exceptions import ApplicationError
+
+from .actions import commendation_select
+from .documents import certificate_pdf as render_certificate_pdf
+from .models import Award, Certificate
+from .selectors import (
+    can_commend,
+    certificate_get_visible,
+    commendable_organisations,
+    eligibility_for,
+    monthly_selection,
+    monthly_suggestions,
+    quota_board,
+    quota_for,
+    quota_usage,
+    remuneration_hint,
+    verify_url,
+)
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _month(value: str | None) -> datetime.date:
+    m = MONTH_RE.match(value or "")
+    if m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1900:
+        return datetime.date(int(m.group(1)), int(m.group(2)), 1)
+    return timezone.localdate().replace(day=1)
+
+
+@login_required
+def committee(request):
+    """The award committee's page: the quota board for everyone signed in; for the committee of
+    the chosen organisation also the candidates with their eligibility, this month's picks and
+    a form (no JavaScript needed) that selects picks through the same action as the API."""
+    user = request.user
+    month = _month(request.GET.get("month"))
+    organisations = commendable_organisations(user=user)
+    org = None
+    if code := request.GET.get("organisation"):
+        org = Organisation.objects.filter(code=code).first()
+    elif organisations:
+        org = organisations[0]
+    context = {
+        "month": month,
+        "month_value": f"{month:%Y-%m}",
+        "board": quota_board(on=month),
+        "organisations": organisations,
+        "org": org,
+        "may_select": bool(org) and can_commend(user=user, organisation=org),
+    }
+    if context["may_select"]:
+        quota = quota_for(award=Award.MONTHLY_COMMENDATION, organisation=org, on=month)
+        candidates = monthly_suggestions(organisation=org, month=month, limit=30)
+        for row in candidates:
+            row["eligibility"] = eligibility_for(initiative=row["initiative"], award=Award.FEDERATION_CERTIFICATE)
+            row["remuneration"] = remuneration_hint(initiative=row["initiative"])
+        context.update(
+            {
+                "quota": quota,
+                "usage": quota_usage(quota=quota, on=month) if quota else None,
+                "candidates": candidates,
+                "picks": monthly_selection(organisation=org, month=month),
+            }
+        )
+    return render(request, "awards/committee.html", context)
+
+
+@login_required
+@require_POST
+def committee_select(request):
+    month = _month(request.POST.get("month"))
+    code = request.POST.get("organisation", "")
+    back = reverse("awards:committee") + f"?organisation={code}&month={month:%Y-%m}"
+    org = Organisation.objects.filter(code=code).first()
+    ids = [int(v) for v in request.POST.getlist("initiatives") if v.isdigit() and len(v) < 19]
+    if org is None:
+        messages.error(request, "Không có tổ chức này / Unknown organisation.")
+        return redirect(back)
+    try:
+        picked = commendation_select(organisation=org, month=month, initiative_ids=ids, actor=request.user)
+    except PermissionDenied as e:
+        messages.error(request, str(e) or "Bạn không có quyền / You may not do this here.")
+    except ApplicationError as e:
+        messages.error(request, e.detail)
+    except ValidationError as e:
+        messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
+    else:
+        messages.success(request, f"Đã chọn {len(picked)} sáng kiến biểu dương / {len(picked)} initiatives commended.")
+    return redirect(back)
+
+
+@login_required
+def certificate_pdf(request, serial):
+    """The certificate document, for its authors, officers and auditors over the initiative's
+    organisation and members of the awarding council; 404 for anyone else and for forged serials."""
+    try:
+        certificate = certificate_get_visible(user=request.user, serial=serial)
+    except Certificate.DoesNotExist:
+        raise Http404("Không tìm thấy chứng nhận / Certificate not found.") from None
+    pdf = render_certificate_pdf(certificate=certificate, verify_url=verify_url(certificate.serial))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{certificate.serial}.pdf"'
+    return response
+
+
+def verify(request, serial):
+    """Public (no login): is this serial a genuine certificate, and is it still standing?
+    Shows the title, award, awarding body, date and status; the recipients and the unit only
+    when the initiative is not confidential."""
+    certificate = (
+        Certificate.objects.select_related("initiative", "initiative__organisation", "organisation")
+        .filter(serial=serial)
+        .first()
+    )
+    if certificate is None:
+        raise Http404("Không có chứng nhận với số hiệu này / No certificate has this serial.")
+    return render(
+        request,
+        "awards/verify.html",
+        {"c": certificate, "confidential": certificate.initiative.confidential},
+    )
