@@ -191,7 +191,8 @@ class BlocRankingView(APIView):
             OpenApiParameter("quarter", str, description="YYYY-Qn"),
             OpenApiParameter("organisation", str, description="only blocs within this subtree"),
             *PERIOD_PARAMS[:2],
-        ]
+        ],
+        responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         programme = _programme_param(request)

@@ -246,7 +246,9 @@ def _per_org_counts(tree: TreeAsOf, start, end) -> dict:
 
 def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
     """Distinct authors of the period's registered initiatives, per organisation of the report
-    (itself and all its descendants): one grouped query joining by effective path prefix."""
+    (itself and all its descendants): one grouped query. The ancestor closure is built first on the
+    organisations alone (N × N path-prefix comparisons, materialised), then joined to the
+    (organisation, person) pairs by equality, so the prefix test never runs per initiative."""
     orgmap, params = tree.orgmap_sql()
     ini, auth = Initiative._meta.db_table, InitiativeAuthor._meta.db_table
     sql = f"""
@@ -257,12 +259,14 @@ def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
             FROM {auth} a JOIN {ini} i ON i.id = a.initiative_id
             WHERE i.organisation_id IN (SELECT id FROM orgmap)
               AND i.submitted_at >= %s AND i.submitted_at < %s AND i.state <> %s
+        ),
+        closure AS MATERIALIZED (
+            SELECT d.id AS org_id, anc.id AS anc_id
+            FROM orgmap d JOIN orgmap anc ON d.path LIKE anc.path || '%%'
         )
-        SELECT anc.id, COUNT(DISTINCT pairs.person)
-        FROM pairs
-        JOIN orgmap d ON d.id = pairs.org_id
-        JOIN orgmap anc ON d.path LIKE anc.path || '%%'
-        GROUP BY anc.id
+        SELECT closure.anc_id, COUNT(DISTINCT pairs.person)
+        FROM pairs JOIN closure ON closure.org_id = pairs.org_id
+        GROUP BY closure.anc_id
     """
     params += [_dt(start), _dt(end), State.WITHDRAWN]
     with connection.cursor() as cursor:
