@@ -90,3 +90,63 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
         obj=council,
         details={"user": user.username, "council": council.code, "role": role},
     )
+
+
+def _bi(vi: str, en: str) -> str:
+    return f"{vi} / {en}"
+
+
+def organisation_move(*, organisation: Organisation, new_parent: Organisation, effective, actor=None):
+    """Move ``organisation`` (and its subtree) under ``new_parent`` from ``effective`` on.
+
+    Records an ``OrganisationMove`` so that reports for earlier periods still count the unit under
+    the parent it had then, and audits the move. A person acting must administer both the old and
+    the new parent; the structure loader acts as the system (``actor=None``).
+    Returns the move, or None when ``new_parent`` already is the parent."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from .models import OrganisationMove
+
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        new_parent = Organisation.objects.get(pk=new_parent.pk)
+        old_parent = Organisation.objects.get_parent(organisation)
+        if old_parent is not None and old_parent.pk == new_parent.pk:
+            return None
+        if new_parent.path.startswith(organisation.path):
+            raise ValidationError(
+                _bi(
+                    f"không thể chuyển '{organisation.code}' vào bên trong chính nó ('{new_parent.code}')",
+                    f"cannot move '{organisation.code}' under its own subtree ('{new_parent.code}')",
+                )
+            )
+        if getattr(actor, "pk", None) and not actor.is_superuser:
+            for parent in (old_parent, new_parent):
+                if parent is not None and not actor.has_perm("councils.administer", parent):
+                    raise PermissionDenied(
+                        _bi(
+                            f"bạn cần quyền quản trị tổ chức '{parent.code}' để chuyển đơn vị",
+                            f"you must administer '{parent.code}' to move a unit",
+                        )
+                    )
+        Organisation.objects.move(organisation, new_parent, pos="last-child")
+        move = OrganisationMove.objects.create(
+            organisation=organisation,
+            old_parent=old_parent,
+            new_parent=new_parent,
+            effective=effective,
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+        organisation = Organisation.objects.get(pk=organisation.pk)
+        audit_record(
+            actor=actor,
+            action="move_organisation",
+            obj=organisation,
+            details={
+                "organisation": organisation.code,
+                "old_parent": old_parent.code if old_parent else None,
+                "new_parent": new_parent.code,
+                "effective": str(effective),
+            },
+        )
+    return move

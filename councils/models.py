@@ -218,3 +218,61 @@ def membership_perms(kind: str, role: str) -> list[str]:
     if role in (MemberRole.CHAIR, MemberRole.SECRETARY):
         perms.append("close_session")
     return perms
+
+
+class OrganisationMove(models.Model):
+    """A change of parent, effective from a date. The tree itself only knows the current parent;
+    reports for a past period replay these rows to count units under the parent they had then
+    (``reports.selectors``)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="moves")
+    old_parent = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("cha cũ")
+    )
+    new_parent = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("cha mới")
+    )
+    effective = models.DateField(_("có hiệu lực từ"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["effective", "id"]
+        indexes = [models.Index(fields=["effective"])]
+        verbose_name = _("chuyển tổ chức")
+        verbose_name_plural = _("chuyển tổ chức")
+
+    def __str__(self):
+        return f"{self.organisation_id}: {self.old_parent_id} → {self.new_parent_id} @ {self.effective}"
+
+
+class Bloc(models.Model):
+    """Khối thi đua: sibling organisations ranked together; ``organisation`` is their common parent."""
+
+    code = models.CharField(_("mã"), max_length=40, unique=True)
+    name = models.CharField(_("tên"), max_length=255)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("tổ chức cha"), on_delete=models.CASCADE, related_name="blocs"
+    )
+    members = models.ManyToManyField(Organisation, through="BlocMember", related_name="member_of_blocs")
+
+    class Meta:
+        verbose_name = _("khối thi đua")
+        verbose_name_plural = _("khối thi đua")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class BlocMember(models.Model):
+    bloc = models.ForeignKey(Bloc, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="bloc_memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bloc", "organisation"], name="unique_bloc_member")]
+        verbose_name = _("thành viên khối thi đua")
+        verbose_name_plural = _("thành viên khối thi đua")
+
+    def __str__(self):
+        return f"{self.bloc_id}: {self.organisation_id}"

@@ -16,9 +16,11 @@ from pathlib import Path
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
-from .actions import membership_remove, membership_set, role_grant, role_revoke
+from .actions import membership_remove, membership_set, organisation_move, role_grant, role_revoke
 from .models import (
     Ballot,
+    Bloc,
+    BlocMember,
     Council,
     CouncilKind,
     Level,
@@ -169,6 +171,8 @@ def structure_validate(data: dict) -> list[str]:
     for path, phase in getattr(v, "target_refs", []):
         if phase not in v.phase_codes:
             v.add(path, f"không có giai đoạn '{phase}' trong chương trình", f"unknown phase '{phase}'")
+    if "blocs" in data:
+        _validate_blocs(v, data)
     return v.errors
 
 
@@ -287,6 +291,8 @@ def _validate_org(v, org, path, parent_code):
         v.add(f"{path}.parent", "chỉ dùng cho tổ chức ở cấp ngoài cùng", "only allowed on top-level entries")
     if "headcount" in org and not _is_int(org["headcount"]):
         v.add(f"{path}.headcount", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+    if "moved_on" in org and _date(org["moved_on"]) is None:
+        v.add(f"{path}.moved_on", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
     targets = org.get("targets", [])
     if not isinstance(targets, list):
         v.add(f"{path}.targets", "phải là một danh sách", "must be a list")
@@ -421,16 +427,18 @@ def structure_apply_tree(*, data: dict, actor=None) -> TreeResult:
     result = TreeResult()
     for org in data.get("organisations") or []:
         parent = Organisation.objects.get(code=org["parent"]) if org.get("parent") else None
-        _apply_org(org, parent, result)
+        _apply_org(org, parent, result, actor)
     people = data.get("people") or []
     for p in people:
         _apply_person(p, result, actor)
     for org in data.get("organisations") or []:
         _apply_councils(org, result, actor)
+    if data.get("blocs"):
+        _apply_blocs(data["blocs"], result)
     return result
 
 
-def _apply_org(spec, parent, result):
+def _apply_org(spec, parent, result, actor=None):
     fields = {"name": spec["name"], "level": spec["level"], "headcount": spec.get("headcount", 0)}
     org = Organisation.objects.filter(code=spec["code"]).first()
     if org is None:
@@ -450,12 +458,14 @@ def _apply_org(spec, parent, result):
         current_parent = Organisation.objects.get_parent(org)
         wanted = parent.pk if parent else None
         if (current_parent.pk if current_parent else None) != wanted and (parent is not None):
-            Organisation.objects.move(org, parent, pos="last-child")
+            # recorded with its effective date (``moved_on``, default today) for history-aware reports
+            effective = _date(spec.get("moved_on")) or datetime.date.today()
+            organisation_move(organisation=org, new_parent=parent, effective=effective, actor=actor)
             result.changes += 1
         org = Organisation.objects.get(pk=org.pk)
     result.organisations[org.code] = org
     for child in spec.get("children") or []:
-        _apply_org(child, Organisation.objects.get(pk=org.pk), result)
+        _apply_org(child, Organisation.objects.get(pk=org.pk), result, actor)
 
 
 def _apply_person(spec, result, actor):
@@ -566,3 +576,99 @@ def _apply_councils(spec, result, actor):
                 result.changes += 1
     for child in spec.get("children") or []:
         _apply_councils(child, result, actor)
+
+
+# --- emulation blocs (khối thi đua): an optional top-level "blocs" section -------------------------
+
+
+def _file_parents(data) -> dict:
+    """code → parent code as the file places each organisation (None for a root)."""
+    parents = {}
+
+    def walk(spec, parent_code):
+        if not isinstance(spec, dict) or not isinstance(spec.get("code"), str):
+            return
+        parents[spec["code"]] = parent_code
+        children = spec.get("children")
+        for child in children if isinstance(children, list) else []:
+            walk(child, spec["code"])
+
+    roots = data.get("organisations")
+    for org in roots if isinstance(roots, list) else []:
+        if isinstance(org, dict):
+            walk(org, org.get("parent") if isinstance(org.get("parent"), str) else None)
+    return parents
+
+
+def _validate_blocs(v, data):
+    blocs = data.get("blocs")
+    if not isinstance(blocs, list):
+        v.add("blocs", "phải là một danh sách", "must be a list")
+        return
+    parents = _file_parents(data)
+    named = {
+        m for b in blocs if isinstance(b, dict) and isinstance(b.get("members"), list) for m in b["members"]
+    } - set(parents)
+    for org in Organisation.objects.filter(code__in=[m for m in named if isinstance(m, str)]):
+        parent = Organisation.objects.get_parent(org)
+        parents[org.code] = parent.code if parent else None
+    seen = {}
+    for i, b in enumerate(blocs):
+        path = f"blocs[{i}]"
+        if not isinstance(b, dict):
+            v.add(path, "phải là một đối tượng", "must be an object")
+            continue
+        code = b.get("code")
+        if not isinstance(code, str) or not code.strip():
+            v.add(f"{path}.code", "bắt buộc", "is required")
+        elif code in seen:
+            v.add(f"{path}.code", f"mã khối '{code}' bị trùng với {seen[code]}", f"duplicate bloc code '{code}'")
+        else:
+            seen[code] = path
+        if not isinstance(b.get("name"), str) or not b["name"].strip():
+            v.add(f"{path}.name", "bắt buộc", "is required")
+        members = b.get("members")
+        if not isinstance(members, list) or not members:
+            v.add(f"{path}.members", "phải là danh sách mã tổ chức", "must be a non-empty list of organisation codes")
+            continue
+        bloc_parent, first_path = None, None
+        for j, m in enumerate(members):
+            mpath = f"{path}.members[{j}]"
+            if not isinstance(m, str) or m not in parents:
+                v.add(mpath, f"không có tổ chức '{m}'", f"unknown organisation '{m}'")
+                continue
+            if members.index(m) != j:
+                v.add(mpath, f"'{m}' được liệt kê hai lần", f"'{m}' is listed twice")
+                continue
+            if parents[m] is None:
+                v.add(mpath, f"'{m}' là tổ chức gốc, không có tổ chức cha", f"'{m}' is a root and has no parent")
+            elif first_path is None:
+                bloc_parent, first_path = parents[m], mpath
+            elif parents[m] != bloc_parent:
+                v.add(
+                    mpath,
+                    f"'{m}' (thuộc '{parents[m]}') không cùng tổ chức cha với {first_path} (thuộc '{bloc_parent}')",
+                    f"'{m}' (under '{parents[m]}') is not a sibling of {first_path} (under '{bloc_parent}')",
+                )
+
+
+def _apply_blocs(blocs, result):
+    for b in blocs:
+        orgs = {o.code: o for o in Organisation.objects.filter(code__in=b["members"])}
+        parent = Organisation.objects.get_parent(orgs[b["members"][0]])
+        bloc = Bloc.objects.filter(code=b["code"]).first()
+        if bloc is None:
+            bloc = Bloc.objects.create(code=b["code"], name=b["name"], organisation=parent)
+            result.changes += 1
+        elif bloc.name != b["name"] or bloc.organisation_id != parent.pk:
+            bloc.name, bloc.organisation = b["name"], parent
+            bloc.save(update_fields=["name", "organisation"])
+            result.changes += 1
+        wanted = {orgs[c].pk for c in b["members"]}
+        current = set(BlocMember.objects.filter(bloc=bloc).values_list("organisation_id", flat=True))
+        if current - wanted:
+            BlocMember.objects.filter(bloc=bloc, organisation_id__in=current - wanted).delete()
+            result.changes += 1
+        if wanted - current:
+            BlocMember.objects.bulk_create(BlocMember(bloc=bloc, organisation_id=pk) for pk in wanted - current)
+            result.changes += 1

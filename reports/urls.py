@@ -1,3 +1,7 @@
 """HTML pages of this room (mounted under /reports/ by config/urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.dashboard, name="reports-dashboard")]

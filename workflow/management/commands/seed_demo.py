@@ -8,10 +8,12 @@ from django.db import transaction
 
 from councils.models import Organisation, User
 from initiatives.actions import initiative_create
+from initiatives.imports import initiatives_import
 from initiatives.models import Initiative
 from workflow.structure import structure_load_file
 
 STRUCTURE = Path(__file__).resolve().parents[2] / "demo" / "structure.json"
+REGISTER = Path(__file__).resolve().parents[2] / "demo" / "register.xlsx"  # EVNSPC's 222 (seed 000)
 PASSWORD = "sangkien2026"
 
 DEMO_INITIATIVES = [
@@ -81,6 +83,7 @@ class Command(BaseCommand):
                     benefit_value_vnd=benefit,
                 )
                 created += 1
+            created += initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri"))
         with transaction.atomic():
             User.objects.filter(username="quantri").update(is_superuser=True, is_staff=True)
         self.stdout.write(f"Sáng kiến demo / demo initiatives: {created} mới / new")

@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from councils.models import User
+from initiatives.imports import ImportRefused, initiatives_import
+
+
+class Command(BaseCommand):
+    help = "Import an existing register of initiatives (.xlsx, API.md §3): all rows or nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the register (.xlsx), headings on the first row")
+        parser.add_argument("--user", help="who imports (an officer of the units; default: the first superuser)")
+
+    def handle(self, *args, file, user=None, **options):
+        if user:
+            actor = User.objects.filter(username=user, is_active=True).first()
+        else:
+            actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if actor is None:
+            raise CommandError("Không có người nhập (--user) / No importing user (--user USERNAME)")
+        try:
+            created = initiatives_import(path=file, actor=actor)
+        except ImportRefused as e:
+            for line in e.errors:
+                self.stderr.write(line)
+            raise CommandError(
+                f"Tệp bị từ chối, không ghi gì ({len(e.errors)} lỗi) / "
+                f"The file was refused, nothing was written ({len(e.errors)} errors)"
+            ) from None
+        self.stdout.write(self.style.SUCCESS(f"Đã nhập {created} sáng kiến / Imported {created} initiatives"))

@@ -1,0 +1,219 @@
+"""Report endpoints (API.md §2): progress, the monthly workbook, emulation bloc rankings.
+Read-only: they call selectors only."""
+
+import datetime
+import re
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.views import APIView
+
+from config.api import Pagination
+from councils.models import Organisation
+from initiatives.models import Phase, Programme
+
+from .blocs import bloc_rankings
+from .selectors import can_view_reports, current_programme, period_for, progress_report, report_roots
+from .workbook import monthly_workbook, workbook_filename
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def _bi(vi, en):
+    return f"{vi} / {en}"
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    organisation = serializers.CharField(help_text="code")
+    name = serializers.CharField()
+    level = serializers.CharField()
+    depth = serializers.IntegerField(help_text="depth in the tree as it stood on `on`")
+    parent = serializers.CharField(allow_null=True)
+    target = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    recognised = serializers.IntegerField()
+    percent_of_target = serializers.FloatField(allow_null=True)
+    authors = serializers.IntegerField(help_text="distinct authors of the registered initiatives")
+    headcount = serializers.IntegerField()
+    participation_percent = serializers.FloatField(allow_null=True)
+    benefit_value_vnd = serializers.IntegerField()
+
+
+def _date_param(request, name):
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({name: [_bi("ngày phải có dạng YYYY-MM-DD", "date must be YYYY-MM-DD")]}) from None
+
+
+def _programme_param(request):
+    code = request.query_params.get("programme")
+    if code:
+        programme = Programme.objects.filter(code=code).first()
+        if programme is None:
+            raise ValidationError(
+                {"programme": [_bi(f"không có chương trình '{code}'", f"unknown programme '{code}'")]}
+            )
+        return programme
+    programme = current_programme()
+    if programme is None:
+        raise ValidationError({"programme": [_bi("chưa có chương trình nào", "no programme has been loaded")]})
+    return programme
+
+
+def _phase_param(request, programme):
+    code = request.query_params.get("phase")
+    if not code:
+        return None
+    phase = Phase.objects.filter(programme=programme, code=code).first()
+    if phase is None:
+        raise ValidationError(
+            {
+                "phase": [
+                    _bi(
+                        f"không có giai đoạn '{code}' trong chương trình {programme.code}",
+                        f"unknown phase '{code}' in programme {programme.code}",
+                    )
+                ]
+            }
+        )
+    return phase
+
+
+def _organisation_param(request, *, required=False):
+    """The requested organisation (400 when unknown, 403 without a role on it), or None."""
+    code = request.query_params.get("organisation")
+    if not code:
+        if required:
+            raise ValidationError({"organisation": [_bi("cần mã tổ chức", "organisation (code) is required")]})
+        return None
+    org = Organisation.objects.filter(code=code).first()
+    if org is None:
+        raise ValidationError({"organisation": [_bi(f"không có tổ chức '{code}'", f"unknown organisation '{code}'")]})
+    if not can_view_reports(user=request.user, organisation=org):
+        raise PermissionDenied(
+            _bi(
+                f"bạn không có vai trò cán bộ, kiểm tra hay quản trị trên '{code}'",
+                f"you hold no officer, auditor or admin role on '{code}'",
+            )
+        )
+    return org
+
+
+def _roots(request):
+    org = _organisation_param(request)
+    if org is not None:
+        return [org]
+    roots = report_roots(user=request.user)
+    if not roots:
+        raise PermissionDenied(
+            _bi(
+                "bạn không có vai trò cán bộ, kiểm tra hay quản trị nào",
+                "you hold no officer, auditor or admin role anywhere",
+            )
+        )
+    return roots
+
+
+PERIOD_PARAMS = [
+    OpenApiParameter("phase", str, description="phase code; without it, the whole programme"),
+    OpenApiParameter("programme", str, description="programme code (default: the current one)"),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="cut the period at this day (cumulative to it)"),
+    OpenApiParameter("on", OpenApiTypes.DATE, description="count units under the parents they had that day"),
+]
+
+
+class ProgressView(APIView):
+    """Progress of the programme per organisation. Definitions: ``reports.selectors`` docstring —
+    registered = first submitted in the period and not withdrawn; recognised = first council approval
+    in the period; figures rolled up through the whole subtree; target = own target, else the sum of
+    the children's; percentages with 1 decimal, half up."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("organisation", str, description="root of the subtree (code)"), *PERIOD_PARAMS],
+        responses={200: ProgressRowSerializer(many=True)},
+    )
+    def get(self, request):
+        programme = _programme_param(request)
+        phase = _phase_param(request, programme)
+        until, on = _date_param(request, "until"), _date_param(request, "on")
+        roots = _roots(request)
+        period = period_for(programme=programme, phase=phase, until=until, on=on)
+        rows = []
+        for root in roots:
+            rows += progress_report(root=root, period=period)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        response = paginator.get_paginated_response(page)
+        response.data["programme"] = programme.code
+        response.data["phase"] = phase.code if phase else None
+        response.data["starts"] = period.starts
+        response.data["ends"] = period.ends
+        response.data["on"] = period.on
+        return response
+
+
+class MonthlyWorkbookView(APIView):
+    """The monthly report workbook of one union (openpyxl .xlsx)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("organisation", str, required=True)],
+        responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, month):
+        m = MONTH_RE.match(month)
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise ValidationError({"month": [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]})
+        org = _organisation_param(request, required=True)
+        year, mon = int(m.group(1)), int(m.group(2))
+        content = monthly_workbook(organisation=org, year=year, month=mon)
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = workbook_filename(organisation=org, year=year, month=mon)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class BlocRankingView(APIView):
+    """Emulation blocs (khối thi đua) visible to the user, members ranked by participation % and by
+    % of target. ``quarter=YYYY-Qn`` cuts the period at the quarter's end (cumulative)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("quarter", str, description="YYYY-Qn"),
+            OpenApiParameter("organisation", str, description="only blocs within this subtree"),
+            *PERIOD_PARAMS[:2],
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        programme = _programme_param(request)
+        phase = _phase_param(request, programme)
+        until = None
+        raw = request.query_params.get("quarter")
+        if raw:
+            q = QUARTER_RE.match(raw)
+            if not q:
+                raise ValidationError({"quarter": [_bi("quý phải có dạng YYYY-Qn", "quarter must be YYYY-Qn")]})
+            year, quarter = int(q.group(1)), int(q.group(2))
+            end_month = quarter * 3
+            until = datetime.date(year, end_month, 1) + datetime.timedelta(days=31)
+            until = until.replace(day=1) - datetime.timedelta(days=1)
+        roots = _roots(request)
+        period = period_for(programme=programme, phase=phase, until=until)
+        results = bloc_rankings(roots=roots, period=period)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(results, request, view=self)
+        response = paginator.get_paginated_response(page)
+        response.data["phase"] = phase.code if phase else None
+        response.data["quarter"] = raw or None
+        response.data["ends"] = period.ends
+        return response

@@ -1,0 +1,60 @@
+"""Emulation blocs (khối thi đua): sibling organisations ranked together."""
+
+from councils.models import Bloc
+
+from .selectors import Period, progress_report
+
+
+def _rank(members, key):
+    """Competition ranking (1, 2, 2, 4) by ``key`` descending; members without a figure last."""
+    ordered = sorted(members, key=lambda m: (m[key] is None, -(m[key] or 0), m["organisation"]))
+    ranks, previous, rank = {}, object(), 0
+    for i, m in enumerate(ordered, start=1):
+        if m[key] != previous:
+            rank, previous = i, m[key]
+        ranks[m["organisation"]] = rank if m[key] is not None else None
+    return ranks
+
+
+def bloc_rankings(*, roots, period: Period) -> list[dict]:
+    """Blocs whose parent lies within ``roots``' subtrees; one progress report per bloc parent."""
+    blocs = []
+    for root in roots:
+        blocs += list(
+            Bloc.objects.filter(organisation__path__startswith=root.path)
+            .select_related("organisation")
+            .prefetch_related("members")
+            .order_by("code")
+        )
+    reports = {}
+    out = []
+    for bloc in blocs:
+        parent = bloc.organisation
+        if parent.pk not in reports:
+            reports[parent.pk] = {r["organisation"]: r for r in progress_report(root=parent, period=period)}
+        rows = reports[parent.pk]
+        members = [
+            {
+                k: rows[m.code][k]
+                for k in (
+                    "organisation",
+                    "name",
+                    "registered",
+                    "target",
+                    "percent_of_target",
+                    "authors",
+                    "headcount",
+                    "participation_percent",
+                )
+            }
+            for m in bloc.members.all()
+            if m.code in rows
+        ]
+        by_participation = _rank(members, "participation_percent")
+        by_target = _rank(members, "percent_of_target")
+        for m in members:
+            m["rank_participation"] = by_participation[m["organisation"]]
+            m["rank_target"] = by_target[m["organisation"]]
+        members.sort(key=lambda m: (m["rank_participation"] is None, m["rank_participation"] or 0))
+        out.append({"code": bloc.code, "name": bloc.name, "organisation": parent.code, "members": members})
+    return out

@@ -1,0 +1,401 @@
+"""Programme progress: targets, registrations, recognitions, participation (issue #5).
+
+Definitions (one place, used by the API, the workbook, the dashboard and the e-mails)
+-------------------------------------------------------------------------------------
+- **registered** (đăng ký): an initiative whose ``submitted_at`` (its first submission) falls in
+  the period and which is not ``withdrawn``. A withdrawn initiative left the programme by its
+  author's choice before any council decided, so it is not counted in any period, not even the one
+  in which it was submitted. Rejected initiatives stay registered (they were registered; they were
+  not recognised).
+- **recognised** (được công nhận): an initiative whose ``recognised_at`` (its first approval by a
+  council, normally the unit council) falls in the period, whatever happened to it later.
+- Each initiative counts in the period that contains its own date: registrations by
+  ``submitted_at``, recognitions by ``recognised_at``; both are reported. Days are local days
+  (``TIME_ZONE``, Asia/Ho_Chi_Minh): a period ``[starts, ends]`` is ``[starts 00:00, ends+1 00:00)``.
+- Without a phase the period is the whole programme; ``until`` cuts it at a day (cumulative,
+  "lũy kế đến ngày …").
+- **authors**: distinct people among the authors of the registered initiatives of the period,
+  a person by user id, an author row without a user by full name. Distinct authors are counted per
+  organisation of the report in SQL (a person who authored in two units counts once for their
+  corporation), never summed from children.
+- **participation_percent** = authors / headcount × 100, 1 decimal (half up); null without headcount.
+  The headcount of an organisation is its own ``headcount``, or, when that is 0, the sum of its
+  children's.
+- **target** of an organisation for a phase = its own ``OrganisationTarget`` for the phase (not the
+  sum of its children's, which may differ: a corporation's target is assigned to it); when it has
+  none, the sum of its children's targets (recursively, by the same rule). Without a phase: the
+  sum over the programme's phases. **percent_of_target** = registered / target × 100, 1 decimal
+  (half up); null when the target is 0.
+- Figures roll up through any depth: an organisation's figures include all its descendants.
+- **History**: the tree of a report is the tree as it stood ``on`` a day (default: the end of the
+  period, or today when that is later). ``OrganisationMove`` rows effective after that day are
+  replayed backwards, so a unit counts under the parent it had then.
+
+Cost: a constant number of queries whatever the number of organisations or initiatives — the
+organisations of the subtree, the moves, the targets, one grouped query over initiatives per
+organisation, and one grouped query for distinct authors per ancestor (joined by path prefix).
+Python loops only over organisations, never over initiatives.
+"""
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from councils.models import Organisation, OrganisationMove, Role, RoleAssignment
+from councils.selectors import _minimal_paths
+from initiatives.models import Category, Initiative, InitiativeAuthor, OrganisationTarget, Phase, Programme, State
+
+OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
+OVERSIGHT_PERMS = ("councils.act_as_officer", "councils.audit_in", "councils.administer")
+CATEGORIES = list(Category.values)
+_SEGMENT = re.compile(r"~\d+~|[0-9A-Z]{4}")
+
+
+def percent(part, whole) -> float | None:
+    """part / whole × 100 with one decimal, rounded half up (222 / 2,400 → 9.3); None when whole is 0."""
+    if not whole:
+        return None
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return float(value)
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Period:
+    starts: datetime.date
+    ends: datetime.date  # inclusive
+    on: datetime.date  # the tree as it stood that day
+    phases: list = field(default_factory=list)  # the phases whose targets apply
+
+    def bounds(self):
+        """Aware datetimes [starts 00:00, ends+1 00:00) in the current (local) time zone."""
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime.combine(self.starts, datetime.time.min, tzinfo=tz)
+        end = datetime.datetime.combine(self.ends + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+        return start, end
+
+
+def current_programme() -> Programme | None:
+    today = timezone.localdate()
+    return (
+        Programme.objects.filter(starts__lte=today, ends__gte=today).order_by("-starts").first()
+        or Programme.objects.order_by("-starts").first()
+    )
+
+
+def period_for(
+    *, programme: Programme, phase: Phase | None = None, until: datetime.date | None = None, on=None
+) -> Period:
+    """The period of a phase (or of the whole programme), optionally cut at ``until``."""
+    if phase is not None:
+        starts, ends, phases = phase.starts, phase.ends, [phase]
+    else:
+        starts, ends, phases = programme.starts, programme.ends, list(programme.phases.all())
+    if until is not None:
+        ends = min(ends, until)
+    if on is None:
+        on = min(ends, timezone.localdate())
+    return Period(starts=starts, ends=ends, on=on, phases=phases)
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+# --- the tree as it stood on a day ---------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    org: Organisation
+    eff_path: str
+    depth: int
+    parent_id: int | None = None
+    children: list = field(default_factory=list)
+
+    @property
+    def pk(self):
+        return self.org.pk
+
+
+class TreeAsOf:
+    """The subtree of ``root`` as it stood ``on`` a day. Effective paths equal current paths except
+    under organisations moved after that day, whose segment becomes ``~<id>~`` under the parent they
+    had then (a segment no current path uses, so prefixes never collide)."""
+
+    def __init__(self, *, root: Organisation, on: datetime.date):
+        self.root, self.on = root, on
+        moves = {}
+        for m in (
+            OrganisationMove.objects.filter(effective__gt=on)
+            .select_related("organisation", "old_parent")
+            .order_by("effective", "id")
+        ):
+            moves.setdefault(m.organisation.path, m)  # the earliest move after ``on`` gives the parent then
+        self._moves = moves
+        self._memo = {}
+        q = Q(path__startswith=root.path)
+        for path in _minimal_paths(moves):
+            q |= Q(path__startswith=path)
+        candidates = list(Organisation.objects.filter(q).order_by("path"))
+        root_eff = self.eff_path(root.path)
+        self.changed_ids = set()  # candidates whose effective path is not their current path
+        nodes = []
+        for org in candidates:
+            eff = self.eff_path(org.path)
+            if eff != org.path:
+                self.changed_ids.add(org.pk)
+            if eff.startswith(root_eff):
+                nodes.append(Node(org=org, eff_path=eff, depth=len(_SEGMENT.findall(eff))))
+        nodes.sort(key=lambda n: n.eff_path)
+        self.nodes = nodes
+        self.by_pk = {n.pk: n for n in nodes}
+        by_path = {n.eff_path: n for n in nodes}
+        for n in nodes:
+            segments = _SEGMENT.findall(n.eff_path)
+            parent = by_path.get("".join(segments[:-1])) if n.eff_path != root_eff else None
+            if parent is not None:
+                n.parent_id = parent.pk
+                parent.children.append(n)
+        self.root_node = by_path.get(root_eff)
+        # every node with its ancestors inside the report (itself included)
+        self.ancestors = {}
+        for n in nodes:
+            parent = self.by_pk.get(n.parent_id)
+            self.ancestors[n.pk] = [n.pk] + (self.ancestors[parent.pk] if parent else [])
+
+    def eff_path(self, path: str, _depth: int = 0) -> str:
+        if path in self._memo:
+            return self._memo[path]
+        if _depth > 64:  # a cycle in the recorded moves: fall back to the current tree
+            return path
+        step = Organisation.steplen
+        mover = None
+        for i in range(len(path) // step, 0, -1):
+            if path[: i * step] in self._moves:
+                mover = path[: i * step]
+                break
+        if mover is None:
+            eff = path
+        else:
+            m = self._moves[mover]
+            base = self.eff_path(m.old_parent.path, _depth + 1) if m.old_parent_id else ""
+            eff = f"{base}~{m.organisation_id}~{path[len(mover) :]}"
+        self._memo[path] = eff
+        return eff
+
+    def candidates_q(self, field: str = "organisation") -> Q:
+        """Rows attached to the report's organisations (a filter; exact membership is by ``by_pk``)."""
+        q = Q(**{f"{field}__path__startswith": self.root.path})
+        if self.changed_ids:
+            q |= Q(**{f"{field}_id__in": list(self.changed_ids)})
+        return q
+
+    def orgmap_sql(self) -> tuple[str, list]:
+        """SQL (id, path) of the report's organisations with their effective paths."""
+        table = Organisation._meta.db_table
+        sql = f"SELECT id, path FROM {table} WHERE path LIKE %s"
+        params = [self.root.path + "%"]
+        if self.changed_ids:
+            sql += f" AND id NOT IN ({', '.join(['%s'] * len(self.changed_ids))})"
+            params += list(self.changed_ids)
+            overrides = [n for n in self.nodes if n.pk in self.changed_ids]
+            if overrides:
+                values = ", ".join(["(%s, %s)"] * len(overrides))
+                sql += f" UNION ALL SELECT column1, column2 FROM (VALUES {values}) AS v"
+                for n in overrides:
+                    params += [n.pk, n.eff_path]
+        return sql, params
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _dt(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _per_org_counts(tree: TreeAsOf, start, end) -> dict:
+    registered = Q(submitted_at__gte=start, submitted_at__lt=end) & ~Q(state=State.WITHDRAWN)
+    recognised = Q(recognised_at__gte=start, recognised_at__lt=end)
+    aggregates = {
+        "registered": Count("id", filter=registered),
+        "recognised": Count("id", filter=recognised),
+        "benefit": Sum("benefit_value_vnd", filter=registered),
+    }
+    for cat in CATEGORIES:
+        aggregates[f"cat_{cat}"] = Count("id", filter=registered & Q(category=cat))
+    rows = (
+        Initiative.objects.filter(tree.candidates_q())
+        .filter(Q(submitted_at__gte=start, submitted_at__lt=end) | recognised)
+        .values("organisation_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {r["organisation_id"]: r for r in rows}
+
+
+def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
+    """Distinct authors of the period's registered initiatives, per organisation of the report
+    (itself and all its descendants): one grouped query. The ancestor closure is built first on the
+    organisations alone (N × N path-prefix comparisons, materialised), then joined to the
+    (organisation, person) pairs by equality, so the prefix test never runs per initiative."""
+    orgmap, params = tree.orgmap_sql()
+    ini, auth = Initiative._meta.db_table, InitiativeAuthor._meta.db_table
+    sql = f"""
+        WITH orgmap AS ({orgmap}),
+        pairs AS (
+            SELECT DISTINCT i.organisation_id AS org_id,
+                   COALESCE('u' || a.user_id, 'n' || a.full_name) AS person
+            FROM {auth} a JOIN {ini} i ON i.id = a.initiative_id
+            WHERE i.organisation_id IN (SELECT id FROM orgmap)
+              AND i.submitted_at >= %s AND i.submitted_at < %s AND i.state <> %s
+        ),
+        closure AS MATERIALIZED (
+            SELECT d.id AS org_id, anc.id AS anc_id
+            FROM orgmap d JOIN orgmap anc ON d.path LIKE anc.path || '%%'
+        )
+        SELECT closure.anc_id, COUNT(DISTINCT pairs.person)
+        FROM pairs JOIN closure ON closure.org_id = pairs.org_id
+        GROUP BY closure.anc_id
+    """
+    params += [_dt(start), _dt(end), State.WITHDRAWN]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def _targets(tree: TreeAsOf, phases) -> dict:
+    """Effective target per organisation of the report, summed over ``phases``."""
+    own = {}
+    for t in OrganisationTarget.objects.filter(tree.candidates_q(), phase__in=phases).values(
+        "organisation_id", "phase_id", "initiatives"
+    ):
+        own[(t["organisation_id"], t["phase_id"])] = t["initiatives"]
+    totals = {n.pk: 0 for n in tree.nodes}
+    for phase in phases:
+        effective = {}
+        for n in reversed(tree.nodes):  # children before parents (sorted by path)
+            key = (n.pk, phase.pk)
+            effective[n.pk] = own[key] if key in own else sum(effective[c.pk] for c in n.children)
+            totals[n.pk] += effective[n.pk]
+    return totals
+
+
+def _headcounts(tree: TreeAsOf) -> dict:
+    out = {}
+    for n in reversed(tree.nodes):
+        out[n.pk] = n.org.headcount or sum(out[c.pk] for c in n.children)
+    return out
+
+
+def progress_report(*, root: Organisation, period: Period, by_category: bool = False) -> list[dict]:
+    """One row per organisation of ``root``'s subtree (as it stood ``period.on``), root first, in
+    tree order; every figure rolled up through all descendants."""
+    tree = TreeAsOf(root=root, on=period.on)
+    start, end = period.bounds()
+    per_org = _per_org_counts(tree, start, end)
+    authors = _authors_per_ancestor(tree, start, end)
+    targets = _targets(tree, period.phases)
+    headcounts = _headcounts(tree)
+    keys = ["registered", "recognised", "benefit"] + [f"cat_{c}" for c in CATEGORIES]
+    totals = {n.pk: dict.fromkeys(keys, 0) for n in tree.nodes}
+    for org_id, row in per_org.items():
+        for anc in tree.ancestors.get(org_id, ()):
+            for k in keys:
+                totals[anc][k] += row[k] or 0
+    rows = []
+    for n in tree.nodes:
+        t = totals[n.pk]
+        parent = tree.by_pk.get(n.parent_id)
+        row = {
+            "organisation": n.org.code,
+            "name": n.org.name,
+            "level": n.org.level,
+            "depth": n.depth,
+            "parent": parent.org.code if parent else None,
+            "target": targets[n.pk],
+            "registered": t["registered"],
+            "recognised": t["recognised"],
+            "percent_of_target": percent(t["registered"], targets[n.pk]),
+            "authors": authors.get(n.pk, 0),
+            "headcount": headcounts[n.pk],
+            "participation_percent": percent(authors.get(n.pk, 0), headcounts[n.pk]),
+            "benefit_value_vnd": t["benefit"],
+        }
+        if by_category:
+            row["by_category"] = {c: t[f"cat_{c}"] for c in CATEGORIES}
+        rows.append(row)
+    return rows
+
+
+def monthly_trend(*, root: Organisation, period: Period) -> list[dict]:
+    """Registered and recognised per month of the period under ``root`` (as it stood ``period.on``):
+    two grouped queries. ``[{"month": date, "registered": n, "recognised": n}]``, every month listed."""
+    tree = TreeAsOf(root=root, on=period.on)
+    start, end = period.bounds()
+    base = Initiative.objects.filter(tree.candidates_q())
+    ids = set(tree.by_pk)
+    counts = {}
+    for field_name, key, extra in (
+        ("submitted_at", "registered", ~Q(state=State.WITHDRAWN)),
+        ("recognised_at", "recognised", Q()),
+    ):
+        rows = (
+            base.filter(extra, **{f"{field_name}__gte": start, f"{field_name}__lt": end})
+            .annotate(month=TruncMonth(field_name))
+            .values("month", "organisation_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for r in rows:
+            if r["organisation_id"] in ids:
+                month = r["month"].date() if isinstance(r["month"], datetime.datetime) else r["month"]
+                counts.setdefault(month, {"registered": 0, "recognised": 0})[key] += r["n"]
+    out = []
+    month = period.starts.replace(day=1)
+    while month <= period.ends:
+        c = counts.get(month, {"registered": 0, "recognised": 0})
+        out.append({"month": month, **c})
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def month_initiatives(*, root: Organisation, year: int, month: int):
+    """The initiatives registered in a month under ``root`` (as the tree stood at the month's end)."""
+    first, last = month_bounds(year, month)
+    period = Period(starts=first, ends=last, on=last)
+    tree = TreeAsOf(root=root, on=last)
+    start, end = period.bounds()
+    qs = (
+        Initiative.objects.filter(tree.candidates_q(), submitted_at__gte=start, submitted_at__lt=end)
+        .exclude(state=State.WITHDRAWN)
+        .select_related("organisation")
+        .prefetch_related("authors")
+        .order_by("submitted_at", "id")
+    )
+    return [i for i in qs if i.organisation_id in tree.by_pk]
+
+
+# --- who may see what ----------------------------------------------------------------------------
+
+
+def can_view_reports(*, user, organisation: Organisation) -> bool:
+    return any(user.has_perm(perm, organisation) for perm in OVERSIGHT_PERMS)
+
+
+def report_roots(*, user) -> list[Organisation]:
+    """The organisations the user's officer / auditor / admin roles cover (the topmost ones)."""
+    paths = list(
+        RoleAssignment.objects.filter(user=user, role__in=OVERSIGHT_ROLES).values_list("organisation__path", flat=True)
+    )
+    return list(Organisation.objects.filter(path__in=_minimal_paths(paths)).order_by("path"))

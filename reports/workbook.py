@@ -1,0 +1,156 @@
+"""The monthly report workbook (Báo cáo tháng): openpyxl, Vietnamese headings.
+
+Sheet 1 "Tổng hợp": one row per child organisation (as the tree stood at the month's end) and a
+total row for the union itself — registered this month, cumulative since the programme started,
+the programme target (sum of its phase targets), % of target, participation %, benefit (cumulative)
+and cumulative registrations by category. Sheet 2 "Danh sách sáng kiến": the month's registered
+initiatives. Figures come from ``reports.selectors.progress_report``, the same as the API.
+"""
+
+import io
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from councils.models import Organisation
+from initiatives.models import Category, Programme, State
+
+from .selectors import (
+    CATEGORIES,
+    Period,
+    current_programme,
+    month_bounds,
+    month_initiatives,
+    period_for,
+    progress_report,
+)
+
+SUMMARY_SHEET = "Tổng hợp"
+LIST_SHEET = "Danh sách sáng kiến"
+VND = "#,##0"
+PCT = "0.0%"
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+
+SUMMARY_HEADERS = [
+    ("Mã đơn vị", 14, None),
+    ("Tên đơn vị", 44, None),
+    ("Đăng ký trong tháng", 14, "0"),
+    ("Lũy kế đăng ký", 14, "#,##0"),
+    ("Chỉ tiêu", 12, "#,##0"),
+    ("% chỉ tiêu", 12, PCT),
+    ("Số tác giả (lũy kế)", 14, "#,##0"),
+    ("Số đoàn viên", 14, "#,##0"),
+    ("Tỷ lệ tham gia", 12, PCT),
+    ("Giá trị làm lợi (VND)", 20, VND),
+] + [(f"Lũy kế: {Category(c).label}", 18, "#,##0") for c in CATEGORIES]
+
+LIST_HEADERS = [
+    ("Số hồ sơ", 18, None),
+    ("Tên sáng kiến", 60, None),
+    ("Đơn vị", 36, None),
+    ("Lĩnh vực", 30, None),
+    ("Tác giả", 40, None),
+    ("Giá trị làm lợi (VND)", 20, VND),
+    ("Trạng thái", 24, None),
+    ("Ngày đăng ký", 14, "dd/mm/yyyy"),
+]
+
+
+def _header(ws, headers):
+    for col, (title, width, _fmt) in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=col, value=title)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+
+
+def _fraction(pct):
+    return None if pct is None else pct / 100
+
+
+def programme_for_month(year: int, month: int) -> Programme | None:
+    first, last = month_bounds(year, month)
+    return Programme.objects.filter(starts__lte=last, ends__gte=first).order_by("-starts").first() or (
+        current_programme()
+    )
+
+
+def monthly_figures(*, organisation: Organisation, year: int, month: int) -> list[dict]:
+    """Rows of sheet 1: the children (as the tree stood at the month's end), then the union itself
+    as the total (``"total": True``). Two progress reports: the month, and cumulative to its end."""
+    first, last = month_bounds(year, month)
+    programme = programme_for_month(year, month)
+    cumulative = progress_report(
+        root=organisation, period=period_for(programme=programme, until=last, on=last), by_category=True
+    )
+    in_month = {
+        r["organisation"]: r["registered"]
+        for r in progress_report(root=organisation, period=Period(starts=first, ends=last, on=last))
+    }
+    root_code = organisation.code
+    rows = []
+    for r in cumulative:
+        if r["organisation"] != root_code and r["parent"] != root_code:
+            continue
+        rows.append(
+            {**r, "registered_month": in_month.get(r["organisation"], 0), "total": r["organisation"] == root_code}
+        )
+    rows.sort(key=lambda r: r["total"])  # children first (in tree order), the total last
+    return rows
+
+
+def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> bytes:
+    figures = monthly_figures(organisation=organisation, year=year, month=month)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SUMMARY_SHEET
+    _header(ws, SUMMARY_HEADERS)
+    for i, r in enumerate(figures, start=2):
+        values = [
+            r["organisation"],
+            ("Tổng cộng — " if r["total"] else "") + r["name"],
+            r["registered_month"],
+            r["registered"],
+            r["target"],
+            _fraction(r["percent_of_target"]),
+            r["authors"],
+            r["headcount"],
+            _fraction(r["participation_percent"]),
+            r["benefit_value_vnd"],
+        ] + [r["by_category"][c] for c in CATEGORIES]
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=i, column=col, value=value)
+            fmt = SUMMARY_HEADERS[col - 1][2]
+            if fmt:
+                cell.number_format = fmt
+            if r["total"]:
+                cell.font = Font(bold=True)
+    ws2 = wb.create_sheet(LIST_SHEET)
+    _header(ws2, LIST_HEADERS)
+    for i, ini in enumerate(month_initiatives(root=organisation, year=year, month=month), start=2):
+        values = [
+            ini.reference or str(ini.pk),
+            ini.title,
+            ini.organisation.name,
+            Category(ini.category).label if ini.category in Category.values else ini.category,
+            "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
+            ini.benefit_value_vnd,
+            State(ini.state).label if ini.state in State.values else ini.state,
+            timezone.localtime(ini.submitted_at).date(),
+        ]
+        for col, value in enumerate(values, start=1):
+            cell = ws2.cell(row=i, column=col, value=value)
+            fmt = LIST_HEADERS[col - 1][2]
+            if fmt:
+                cell.number_format = fmt
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def workbook_filename(*, organisation: Organisation, year: int, month: int) -> str:
+    return f"bao-cao-sang-kien-{organisation.code}-{year:04d}-{month:02d}.xlsx"

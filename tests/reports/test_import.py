@@ -1,0 +1,171 @@
+"""import_initiatives: all rows or nothing; the demo register reproduces the seeds' figures."""
+
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook
+
+from audit.models import AuditEntry
+from initiatives.imports import ImportRefused, initiatives_import
+from initiatives.models import Initiative
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = [
+    "Số hồ sơ",
+    "Tên sáng kiến",
+    "Mã đơn vị",
+    "Lĩnh vực",
+    "Tác giả",
+    "Giá trị làm lợi (VND)",
+    "Ngày áp dụng",
+    "Ngày đăng ký",
+    "Ngày công nhận",
+]
+
+
+def register(tmp_path, rows, name="register.xlsx"):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+def test_a_good_register_is_imported_with_states_councils_and_audit(report_structure, tmp_path, api):
+    path = register(
+        tmp_path,
+        [
+            [
+                "REG-1",
+                "Cải tiến dụng cụ đo điện trở",
+                "XN1",
+                "technical",
+                "author1:60; Người Ngoài:40",
+                90_000_000,
+                datetime.date(2022, 1, 5),
+                datetime.date(2022, 2, 1),
+                None,
+            ],
+            [
+                None,
+                "Quy trình tiếp nhận hồ sơ điện tử",
+                "XN1",
+                "Quản lý, tổ chức sản xuất",
+                "author1b",
+                "1.500.000",
+                "01/01/2022",
+                "15/02/2022",
+                "20/03/2022",
+            ],
+            [
+                None,
+                "Mô hình sinh hoạt công đoàn trực tuyến",
+                "XN3",
+                "union",
+                "author3; Khách Mời",
+                0,
+                None,
+                "2022-07-01",
+                "2022-08-01",
+            ],
+        ],
+    )
+    assert initiatives_import(path=path, actor=report_structure["admin_n"]) == 3
+    first = Initiative.objects.get(reference="REG-1")
+    assert first.state == "advisory_review" and first.council is None and first.recognised_at is None
+    assert [(a.user.username if a.user else None, a.full_name, int(a.share_percent)) for a in first.authors.all()] == [
+        ("author1", "Tác Giả Một", 60),
+        (None, "Người Ngoài", 40),
+    ]
+    second = Initiative.objects.get(title__startswith="Quy trình")
+    assert second.category == "management" and second.benefit_value_vnd == 1_500_000
+    assert second.state == "corporation_council" and second.council.code == "TCTA-HD"  # stage after the unit council
+    assert second.recognised_at.date() == datetime.date(2022, 3, 20)
+    assert second.due_at.date() == datetime.date(2022, 3, 20) + datetime.timedelta(days=90)
+    third = Initiative.objects.get(organisation__code="XN3")
+    assert third.state == "sector_review" and third.council.code == "NGANH-HD"  # TCTB keeps no council
+    assert [int(a.share_percent) for a in third.authors.all()] == [50, 50]
+    assert AuditEntry.objects.filter(action="import").count() == 3
+    rows = {
+        r["organisation"]: r
+        for r in api(report_structure["auditor_n"]).get("/api/v1/reports/progress/?phase=A").json()["results"]
+    }
+    assert rows["XN1"]["registered"] == 2 and rows["XN1"]["recognised"] == 1 and rows["XN1"]["authors"] == 3
+
+
+def test_a_bad_register_writes_nothing_and_names_every_refused_row(report_structure, tmp_path, capsys):
+    path = register(
+        tmp_path,
+        [
+            ["R-OK", "Một sáng kiến hoàn toàn hợp lệ", "XN1", "technical", "author1", 0, None, "2022-01-10", None],
+            ["R-BAD", "Ngắn", "NOPE", "cooking", "author1:70; author2:20", -5, None, "31/02/2022", None],
+            ["R-OK", "Trùng số hồ sơ với dòng hai", "XN2", "covid", "author2", 0, None, "2022-01-10", "2021-12-01"],
+            [None, "Tổng công ty không phải đơn vị", "TCTB", "union", "author3", 0, None, "2099-01-01", None],
+        ],
+    )
+    with pytest.raises(ImportRefused) as e:
+        initiatives_import(path=path, actor=report_structure["admin_n"])
+    errors = e.value.errors
+    for expected in ("dòng 3:", "row 3:", "dòng 4:", "dòng 5:"):
+        assert any(expected in err for err in errors), (expected, errors)
+    assert not any("dòng 2:" in err for err in errors)
+    assert all(" / " in err for err in errors)
+    joined = "\n".join(errors)
+    for word in ("NOPE", "cooking", "100", "31/02/2022", "R-OK", "TCTB", "future"):
+        assert word in joined, word
+    assert not Initiative.objects.exists() and not AuditEntry.objects.filter(action="import").exists()
+    # the command prints each refused row and exits non-zero
+    with pytest.raises(CommandError):
+        call_command("import_initiatives", str(path), "--user", "admin_n")
+    err = capsys.readouterr().err
+    assert "row 3:" in err and "row 5:" in err
+    assert not Initiative.objects.exists()
+
+
+def test_an_officer_imports_only_into_units_they_serve(report_structure, tmp_path):
+    path = register(
+        tmp_path, [[None, "Sáng kiến của xí nghiệp ba", "XN3", "technical", "author3", 0, None, "2022-01-10", None]]
+    )
+    with pytest.raises(ImportRefused) as e:
+        initiatives_import(path=path, actor=report_structure["officer_a"])
+    assert "XN3" in e.value.errors[0]
+
+
+def test_the_demo_register_reproduces_the_seed(db, api):
+    from councils.models import User
+    from workflow.management.commands.seed_demo import REGISTER, STRUCTURE
+    from workflow.structure import structure_load_file
+
+    structure_load_file(path=STRUCTURE)
+    assert initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri")) == 222
+    officer = User.objects.get(username="canbo_spc")
+    rows = {
+        r["organisation"]: r
+        for r in api(officer).get("/api/v1/reports/progress/?organisation=EVNSPC&phase=P1").json()["results"]
+    }
+    assert rows["EVNSPC"]["registered"] == 65  # "đã đăng ký được 65 sáng kiến" by 1/6/2022
+    registered = {c: r["registered"] for c, r in rows.items() if c != "EVNSPC"}
+    assert registered == {
+        "PCBD": 40,
+        "PCBTH": 8,
+        "PCTN": 5,
+        "SPCIT": 3,
+        "PCCM": 3,
+        "PCBL": 2,
+        "SPCHQ": 2,
+        "PCDT": 1,
+        "PCVL": 1,
+    }
+    done = sorted(
+        c
+        for c, r in rows.items()
+        if r["percent_of_target"] is not None and r["percent_of_target"] >= 100 and c != "EVNSPC"
+    )
+    assert done == ["PCBD", "SPCIT"]  # "2 đơn vị hoàn thành kế hoạch giai đoạn 1": 40/40 and 03/03
+    total = api(officer).get("/api/v1/reports/progress/?organisation=EVNSPC&until=2022-09-30").json()["results"][0]
+    assert (total["registered"], total["target"], total["percent_of_target"]) == (222, 2400, 9.3)
