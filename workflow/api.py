@@ -227,7 +227,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
         return possible_duplicates(initiative=obj) if self.context.get("detail") else []
 
     def get_awards(self, obj):
-        return []
+        from awards.selectors import awards_for
+
+        return awards_for(initiative=obj)
 
     def get_council(self, obj):
         return obj.council.code if obj.council_id else None
