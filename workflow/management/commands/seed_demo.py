@@ -5,11 +5,19 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from councils.models import Organisation, User
 from initiatives.actions import initiative_create
 from initiatives.imports import initiatives_import
 from initiatives.models import Initiative
+from workflow.actions import (
+    initiative_close,
+    initiative_forward,
+    initiative_submit,
+    initiative_withdraw,
+    vote_cast,
+)
 from workflow.structure import structure_load_file
 
 STRUCTURE = Path(__file__).resolve().parents[2] / "demo" / "structure.json"
@@ -61,8 +69,54 @@ LOGINS = [
 ]
 
 
+def _u(username):
+    return User.objects.get(username=username)
+
+
+def _decide(iid, voters, decision, closer, comment=""):
+    for v in voters:
+        vote_cast(initiative_id=iid, actor=_u(v), decision=decision, score=80, comment=comment)
+    initiative_close(initiative_id=iid, actor=_u(closer))
+
+
 class Command(BaseCommand):
     help = "Load the demo organisation tree, people and councils, and a handful of initiatives."
+
+    def _story(self):
+        """Drive the demo dossiers through the real actions, so every screen has something to show."""
+        ids = list(Initiative.objects.order_by("id").values_list("id", flat=True))
+        fuse, software, zalo, hanger, invoices, turbine, festival = ids[:7]
+        pcbd_unit, spc, sector = ["hd1", "hd2", "hd3"], ["tct1", "tct2", "tct3"], ["nganh1", "nganh2", "nganh3"]
+        # 1. all the way to a sector certificate
+        initiative_submit(initiative_id=fuse, actor=_u("lan"))
+        initiative_forward(initiative_id=fuse, actor=_u("tuvan1"))
+        _decide(fuse, pcbd_unit, "approve", "hd1")
+        _decide(fuse, spc, "approve", "tct1")
+        _decide(fuse, sector, "certify", "nganh1")
+        # 2. nominated for the federation's Bằng Lao động sáng tạo, waiting for its council
+        initiative_submit(initiative_id=software, actor=_u("hung"))
+        initiative_forward(initiative_id=software, actor=_u("tuvan1"))
+        _decide(software, pcbd_unit, "approve", "hd2")
+        _decide(software, spc, "approve", "tct2")
+        _decide(software, sector, "nominate", "nganh2")
+        # 3. submitted by the advisory team, waiting for it to forward
+        initiative_submit(initiative_id=zalo, actor=_u("tuvan1"))
+        # 4. before PC Bình Thuận's council (secret ballot): two votes cast, one to come
+        initiative_submit(initiative_id=hanger, actor=_u("minh"))
+        initiative_forward(initiative_id=hanger, actor=_u("tuvan_spc"))
+        vote_cast(initiative_id=hanger, actor=_u("hdbt1"), decision="approve", score=85)
+        vote_cast(initiative_id=hanger, actor=_u("hdbt2"), decision="approve", score=75)
+        # 5. returned by the IT company's council with reasons
+        initiative_submit(initiative_id=invoices, actor=_u("tam"))
+        initiative_forward(initiative_id=invoices, actor=_u("tuvan_spc"))
+        reason = "Cần bổ sung số liệu giá trị làm lợi đã kiểm chứng"
+        _decide(invoices, ["hdit1", "hdit2", "hdit3"], "return", "hdit1", comment=reason)
+        # 6. a unit directly under the sector union: from its council straight to sector review
+        initiative_submit(initiative_id=turbine, actor=_u("thu"))
+        initiative_forward(initiative_id=turbine, actor=_u("tuvan_td"))
+        _decide(turbine, ["hdtd1", "hdtd2", "hdtd3"], "approve", "hdtd1")
+        # 7. withdrawn by its author
+        initiative_withdraw(initiative_id=festival, actor=_u("lan"), comment="Không phải sáng kiến kỹ thuật")
 
     def handle(self, *args, **options):
         changes = structure_load_file(path=STRUCTURE)
@@ -83,6 +137,9 @@ class Command(BaseCommand):
                     benefit_value_vnd=benefit,
                 )
                 created += 1
+            # the story's notifications would flood the console: the demo keeps them quiet
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                self._story()
             created += initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri"))
         with transaction.atomic():
             User.objects.filter(username="quantri").update(is_superuser=True, is_staff=True)
