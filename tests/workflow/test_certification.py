@@ -1,0 +1,53 @@
+"""The end of the path: certificates through close, with quotas taken in the same transaction."""
+
+import pytest
+
+from audit.selectors import audit_verify
+from awards.models import Certificate, Quota
+from initiatives.models import Initiative
+from workflow.models import CouncilSession
+
+pytestmark = pytest.mark.django_db
+
+
+def test_draft_to_federation_certified(flow, api, users):
+    iid = flow.to_sector()
+    flow.council_decides(iid, ["s_chair", "s_sec"], "nominate", "s_sec")
+    assert flow.state(iid) == "federation_review"
+    flow.council_decides(iid, ["f_chair", "f_m1", "f_m2"], "certify", "f_chair")
+    d = flow.get("author1", iid)
+    assert d["state"] == "federation_certified" and d["available_actions"] == []
+    assert [a["award"] for a in d["awards"]] == ["federation_certificate"]
+    serial = d["awards"][0]["serial"]
+    assert Certificate.objects.get(serial=serial).initiative_id == iid
+    actions = [h["action"] for h in flow.history("auditor_n", iid)]
+    assert actions[-2:] == ["award", "close"] or actions[-2:] == ["close", "award"]
+    assert audit_verify().ok
+    r = api(users["s_chair"]).get("/api/v1/quotas/")
+    fed = [q for q in r.json()["results"] if q["award"] == "federation_certificate"]
+    assert fed and fed[0]["used"] == 1
+
+
+def test_draft_to_sector_certified(flow):
+    iid = flow.to_sector()
+    flow.council_decides(iid, ["s_chair", "s_m1"], "certify", "s_chair")
+    assert flow.state(iid) == "sector_certified"
+    assert Certificate.objects.filter(initiative_id=iid, award="sector_certificate").count() == 1
+
+
+def test_close_answers_quota_exhausted_and_changes_nothing(flow):
+    Quota.objects.filter(award="sector_certificate").update(cap=1)
+    first = flow.to_sector()
+    flow.council_decides(first, ["s_chair", "s_m1"], "certify", "s_chair")
+    second = flow.to_sector()
+    flow.vote("s_chair", second, "certify")
+    flow.vote("s_m1", second, "certify")
+    r = flow.act("s_chair", second, "close", expect=409)
+    assert r["code"] == "quota_exhausted"
+    i = Initiative.objects.get(pk=second)
+    assert i.state == "sector_review" and i.council.code == "NGANH-HD"
+    assert CouncilSession.objects.get(initiative_id=second, closed_at__isnull=True)
+    assert not Certificate.objects.filter(initiative_id=second).exists()
+    assert [h["action"] for h in flow.history("author1", second)][-1] == "vote"
+    # the council may still nominate it for the federation instead
+    flow.vote("s_sec", second, "nominate")
