@@ -283,7 +283,22 @@ def monthly_suggestions(
             "initiative_id"
         )
     )
+    # rank in the database first (benefit, recency), so a sector with 100,000 recognised dossiers
+    # never streams them all into Python; council scores then reorder the best thousand
+    qs = list(qs.select_related("organisation").order_by("-benefit_value_vnd", "-recognised_at")[:1000])
+    if scores is None and score_provider is not None:
+        scores = score_provider([i.pk for i in qs])
     return rank_candidates(candidates=qs, scores=scores)[:limit]
+
+
+# The lifecycle (a room above) registers how to read council scores: awards never imports it.
+score_provider = None
+
+
+def register_score_provider(provider) -> None:
+    """``provider(initiative_ids) -> {initiative_id: average council score}``."""
+    global score_provider
+    score_provider = provider
 
 
 # ---- eligibility and remuneration -------------------------------------------------------------

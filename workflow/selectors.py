@@ -141,3 +141,17 @@ def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarit
             found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2)})
     found.sort(key=lambda d: d["similarity"], reverse=True)
     return found[:limit]
+
+
+def average_scores(initiative_ids) -> dict[int, float]:
+    """Average council score (0–100) of each initiative over every vote that gave one."""
+    from django.db.models import Avg
+
+    from .models import Vote
+
+    rows = (
+        Vote.objects.filter(session__initiative_id__in=list(initiative_ids), score__isnull=False)
+        .values("session__initiative_id")
+        .annotate(avg=Avg("score"))
+    )
+    return {r["session__initiative_id"]: round(float(r["avg"]), 1) for r in rows}

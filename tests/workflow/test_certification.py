@@ -51,3 +51,23 @@ def test_close_answers_quota_exhausted_and_changes_nothing(flow):
     assert [h["action"] for h in flow.history("author1", second)][-1] == "vote"
     # the council may still nominate it for the federation instead
     flow.vote("s_sec", second, "nominate")
+
+
+def test_monthly_suggestions_rank_by_council_scores(flow, api, users):
+    from django.utils import timezone
+
+    low = flow.to_unit_council(title="Sáng kiến điểm thấp nhưng lợi lớn", benefit_value_vnd=500_000_000)
+    for u in ("u1_chair", "u1_sec", "u1_m1"):
+        flow.vote(u, low, "approve", score=40)
+    flow.act("u1_chair", low, "close")
+    high = flow.to_unit_council(title="Sáng kiến điểm cao nhưng lợi nhỏ", benefit_value_vnd=10_000_000)
+    for u in ("u1_chair", "u1_sec", "u1_m1"):
+        flow.vote(u, high, "approve", score=95)
+    flow.act("u1_chair", high, "close")
+    month = timezone.localdate().strftime("%Y-%m")
+    r = api(users["s_chair"]).get(f"/api/v1/awards/monthly/{month}/suggestions/", {"organisation": "NGANH"})
+    assert r.status_code == 200, r.content
+    rows = r.json()["results"] if isinstance(r.json(), dict) else r.json()
+    ids = [row["id"] for row in rows]
+    assert ids.index(high) < ids.index(low)
+    assert {row["id"]: row["score"] for row in rows}[high] == 95.0
