@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
+from awards.selectors import awards_for
 from councils.models import Membership, Organisation, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
@@ -211,6 +212,7 @@ def initiative_detail(request, pk):
         "history": history if full else [],
         "duplicates": possible_duplicates(initiative=initiative) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
+        "awards": awards_for(initiative=initiative),
     }
     return render(request, "workflow/initiative_detail.html", context)
 
