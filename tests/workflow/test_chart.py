@@ -39,3 +39,11 @@ def test_close_refuses_a_target_not_declared_for_its_stage(flow):
     f = InitiativeFlow(Initiative.objects.get(pk=iid))
     with pytest.raises(InvalidTargetState):
         f.close(to="federation_certified")
+
+
+def test_the_chart_in_the_docs_is_the_one_the_code_draws():
+    from workflow.management.commands.draw_lifecycle import DEFAULT
+
+    assert DEFAULT.read_text(encoding="utf-8") == state_chart_svg() + "\n", (
+        "docs/lifecycle.svg is out of date: run `python manage.py draw_lifecycle`"
+    )

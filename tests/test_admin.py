@@ -1,0 +1,59 @@
+"""The Django admin, as a union administrator uses it: every list with search and filters."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/admin/councils/organisation/",
+    "/admin/councils/council/",
+    "/admin/councils/user/",
+    "/admin/councils/roleassignment/",
+    "/admin/councils/membership/",
+    "/admin/initiatives/programme/",
+    "/admin/initiatives/organisationtarget/",
+    "/admin/initiatives/initiative/",
+    "/admin/awards/quota/",
+    "/admin/audit/auditentry/",
+]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_the_union_administrator_opens_every_list_with_search(client, users, make_draft, url):
+    make_draft()
+    admin = users["admin_n"]
+    admin.refresh_from_db()
+    assert admin.is_staff and not admin.is_superuser
+    client.force_login(admin)
+    r = client.get(url)
+    assert r.status_code == 200, url
+    r = client.get(url, {"q": "XN1"})
+    assert r.status_code == 200
+
+
+def test_people_without_the_admin_role_are_kept_out(client, users):
+    client.force_login(users["officer_a"])
+    r = client.get("/admin/councils/organisation/")
+    assert r.status_code == 302 and "/admin/login/" in r["Location"]
+
+
+def test_an_organisation_and_a_council_open_for_editing(client, users):
+    from councils.models import Council, Organisation
+
+    client.force_login(users["admin_n"])
+    org = Organisation.objects.get(code="XN1")
+    assert client.get(f"/admin/councils/organisation/{org.pk}/change/").status_code == 200
+    council = Council.objects.get(code="XN1-HD")
+    r = client.get(f"/admin/councils/council/{council.pk}/change/")
+    assert r.status_code == 200 and "Chủ Tịch XN1" in r.content.decode()
+
+
+def test_the_audit_trail_is_read_only_in_the_admin(client, users):
+    from audit.models import AuditEntry
+
+    client.force_login(users["admin_n"])
+    entry = AuditEntry.objects.first()
+    r = client.post(f"/admin/audit/auditentry/{entry.pk}/change/", {"comment": "sửa"})
+    assert r.status_code in (403, 200)
+    entry.refresh_from_db()
+    assert entry.comment != "sửa"
