@@ -94,3 +94,12 @@ def test_seed_demo_loads_the_sector_and_prints_logins(capsys):
     assert Initiative.objects.exists()
     call_command("seed_demo")  # a second run changes nothing
     assert "0 thay đổi" in capsys.readouterr().out
+
+
+def test_unknown_paths_answer_404_json_under_the_api_and_a_page_elsewhere(client, settings, users):
+    settings.DEBUG = False
+    client.force_login(users["author1"])
+    r = client.get("/api/v1/no-such-thing/")
+    assert r.status_code == 404 and r.json()["detail"].startswith("Không tìm thấy")
+    r = client.get("/no-such-page/")
+    assert r.status_code == 404 and "Không tìm thấy".encode() in r.content
