@@ -10,6 +10,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from councils.models import Organisation
@@ -89,18 +91,27 @@ def committee_select(request):
     org = Organisation.objects.filter(code=code).first()
     ids = [int(v) for v in request.POST.getlist("initiatives") if v.isdigit() and len(v) < 19]
     if org is None:
-        messages.error(request, "Không có tổ chức này / Unknown organisation.")
+        messages.error(request, _("Không có tổ chức này / Unknown organisation."))
         return redirect(back)
     try:
         picked = commendation_select(organisation=org, month=month, initiative_ids=ids, actor=request.user)
     except PermissionDenied as e:
-        messages.error(request, str(e) or "Bạn không có quyền / You may not do this here.")
+        messages.error(request, str(e) or _("Bạn không có quyền / You may not do this here."))
     except ApplicationError as e:
         messages.error(request, e.detail)
     except ValidationError as e:
         messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
     else:
-        messages.success(request, f"Đã chọn {len(picked)} sáng kiến biểu dương / {len(picked)} initiatives commended.")
+        n = len(picked)
+        messages.success(
+            request,
+            ngettext(
+                "Đã chọn %(n)d sáng kiến biểu dương / %(n)d initiative commended.",
+                "Đã chọn %(n)d sáng kiến biểu dương / %(n)d initiatives commended.",
+                n,
+            )
+            % {"n": n},
+        )
     return redirect(back)
 
 

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
@@ -142,7 +143,9 @@ def initiative_new(request):
             except PermissionDenied as e:
                 errors = {"organisation": [str(e)]}
             else:
-                messages.success(request, f"Đã tạo bản nháp {initiative.reference} / Draft created")
+                messages.success(
+                    request, _("Đã tạo bản nháp %(reference)s / Draft created") % {"reference": initiative.reference}
+                )
                 return redirect("initiative-page", pk=initiative.pk)
         else:
             errors = _flatten_errors(s.errors)
@@ -186,7 +189,7 @@ def initiative_edit(request, pk):
             except (PermissionDenied, ApplicationError) as e:
                 messages.error(request, getattr(e, "detail", None) or str(e))
             else:
-                messages.success(request, "Đã lưu / Saved")
+                messages.success(request, _("Đã lưu / Saved"))
                 return redirect("initiative-page", pk=initiative.pk)
         else:
             errors = _flatten_errors(s.errors)
@@ -226,7 +229,7 @@ def _run(request, fn, ok_message):
                 messages.error(request, m)
         return False
     except (PermissionDenied, ApplicationError) as e:
-        messages.error(request, getattr(e, "detail", None) or str(e) or "Không được phép / Not allowed")
+        messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép / Not allowed"))
         return False
     messages.success(request, ok_message)
     return True
@@ -245,7 +248,7 @@ def initiative_act(request, pk, name):
     _run(
         request,
         lambda: table[name](initiative_id=initiative.pk, actor=request.user, comment=comment),
-        f"Đã thực hiện '{name}' / Done: {name}",
+        _("Đã thực hiện '%(name)s' / Done: %(name)s") % {"name": name},
     )
     return redirect("initiative-page", pk=initiative.pk)
 
@@ -258,11 +261,11 @@ def initiative_vote(request, pk):
     initiative = _get(request, pk)
     score = request.POST.get("score", "").strip()
     if score and not score.isdigit():
-        messages.error(request, "Điểm phải là số nguyên 0–100 / Score must be an integer 0–100")
+        messages.error(request, _("Điểm phải là số nguyên 0–100 / Score must be an integer 0–100"))
         return redirect("initiative-page", pk=initiative.pk)
     score_value = int(score) if score else None
     if score_value is not None and not 0 <= score_value <= 100:
-        messages.error(request, "Điểm phải từ 0 đến 100 / Score must be from 0 to 100")
+        messages.error(request, _("Điểm phải từ 0 đến 100 / Score must be from 0 to 100"))
         return redirect("initiative-page", pk=initiative.pk)
     _run(
         request,
@@ -273,7 +276,7 @@ def initiative_vote(request, pk):
             score=score_value,
             comment=request.POST.get("comment", ""),
         ),
-        "Đã ghi nhận phiếu / Vote recorded",
+        _("Đã ghi nhận phiếu / Vote recorded"),
     )
     return redirect("initiative-page", pk=initiative.pk)
 

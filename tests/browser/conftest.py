@@ -34,7 +34,7 @@ def browser():
 @pytest.fixture
 def login(browser, live_server):
     def go(username, password="mat-khau-thu-nghiem"):
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
