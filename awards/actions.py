@@ -241,6 +241,17 @@ def commendation_select(
             )
         )
     month = month_start(month)
+    if month > month_start(timezone.localdate()):
+        raise ValidationError(
+            {
+                "month": [
+                    _bi(
+                        f"chưa thể biểu dương cho tháng {month:%m/%Y} (tháng chưa đến)",
+                        f"cannot commend for {month:%Y-%m}: that month has not come yet",
+                    )
+                ]
+            }
+        )
     ids = list(dict.fromkeys(initiative_ids))
     if not ids:
         raise ValidationError({"initiatives": [_bi("cần ít nhất một sáng kiến", "at least one initiative")]})

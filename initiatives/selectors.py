@@ -1,7 +1,7 @@
 """Questions actions ask about a person and a dossier. Visibility lives in ``workflow.selectors``
 (it depends on council sessions)."""
 
-from councils.models import Membership, Organisation
+from councils.models import Organisation
 from councils.selectors import advisory_team_for, is_unit
 
 from .models import Initiative
@@ -30,19 +30,3 @@ def can_create_in(*, user, organisation: Organisation) -> bool:
 
 def can_edit(*, user, initiative: Initiative) -> bool:
     return is_author(user=user, initiative=initiative) or is_adviser(user=user, organisation=initiative.organisation)
-
-
-def can_see_confidential(*, user, initiative: Initiative) -> bool:
-    """Confidential dossiers show their content only to authors, the unit's advisers, the councils
-    that judge them, officers and auditors of the unit; others see title, summary and awards."""
-    if not initiative.confidential:
-        return True
-    if initiative.created_by_id == user.pk or can_edit(user=user, initiative=initiative):
-        return True
-    org = initiative.organisation
-    if user.has_perm("councils.audit_in", org) or user.has_perm("councils.act_as_officer", org):
-        return True
-    return (
-        initiative.council_id is not None
-        and Membership.objects.filter(user=user, council_id=initiative.council_id).exists()
-    )

@@ -136,10 +136,10 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             ini.reference or str(ini.pk),
             ini.title,
             ini.organisation.name,
-            Category(ini.category).label if ini.category in Category.values else ini.category,
+            str(Category(ini.category).label) if ini.category in Category.values else ini.category,
             "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
             ini.benefit_value_vnd,
-            State(ini.state).label if ini.state in State.values else ini.state,
+            str(State(ini.state).label) if ini.state in State.values else ini.state,
             timezone.localtime(ini.submitted_at).date(),
         ]
         for col, value in enumerate(values, start=1):

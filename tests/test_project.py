@@ -103,3 +103,19 @@ def test_unknown_paths_answer_404_json_under_the_api_and_a_page_elsewhere(client
     assert r.status_code == 404 and r.json()["detail"].startswith("Không tìm thấy")
     r = client.get("/no-such-page/")
     assert r.status_code == 404 and "Không tìm thấy".encode() in r.content
+
+
+def test_the_frameworks_own_errors_speak_both_languages(api, users):
+    r = api().get("/api/v1/initiatives/")
+    assert r.status_code == 401
+    assert r.json()["detail"].startswith("Bạn chưa đăng nhập") and "Authentication credentials" in r.json()["detail"]
+    r = api(users["author1"]).put("/api/v1/initiatives/1/", {}, format="json")
+    assert r.status_code in (404, 405) and " / " in r.json()["detail"]
+    r = api(users["author1"]).post("/api/v1/initiatives/", {"title": None, "authors": "x"}, format="json")
+    body = r.json()
+    assert r.status_code == 400
+    assert body["title"] == ["Trường này không được để trống (null) / This field may not be null"]
+    assert body["category"] == ["cần lĩnh vực / category is required"]
+    assert " / " in body["authors"][0]
+    r = api(users["author1"]).get("/api/v1/initiatives/", {"page": 99})
+    assert r.status_code == 404 and r.json()["detail"].startswith("Không tìm thấy / Not found")

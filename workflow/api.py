@@ -22,9 +22,16 @@ from councils.models import Organisation, Role, RoleAssignment, User
 from councils.selectors import is_unit
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Initiative, State
-from initiatives.selectors import can_create_in, can_see_confidential
+from initiatives.selectors import can_create_in
 
-from .selectors import available_actions, inbox, initiative_get_visible, initiative_list, possible_duplicates
+from .selectors import (
+    available_actions,
+    can_see_confidential,
+    inbox,
+    initiative_get_visible,
+    initiative_list,
+    possible_duplicates,
+)
 
 
 def _bi(vi, en):

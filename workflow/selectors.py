@@ -155,3 +155,21 @@ def average_scores(initiative_ids) -> dict[int, float]:
         .annotate(avg=Avg("score"))
     )
     return {r["session__initiative_id"]: round(float(r["avg"]), 1) for r in rows}
+
+
+def can_see_confidential(*, user, initiative: Initiative) -> bool:
+    """A confidential dossier shows its content only to its authors (and whoever drafted it), the
+    unit's advisory team, the councils that judge or judged it, and auditors over the unit;
+    everyone else who may see it gets title, summary and awards (API.md §2)."""
+    if not initiative.confidential:
+        return True
+    if not user.is_authenticated:
+        return False
+    if initiative.created_by_id == user.pk or can_edit(user=user, initiative=initiative):
+        return True
+    if user.has_perm("councils.audit_in", initiative.organisation):
+        return True
+    judged = set(initiative.sessions.values_list("council_id", flat=True))
+    if initiative.council_id:
+        judged.add(initiative.council_id)
+    return Membership.objects.filter(user=user, council_id__in=judged).exists()

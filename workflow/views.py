@@ -17,10 +17,17 @@ from councils.models import Membership, Organisation, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative, State
-from initiatives.selectors import can_create_in, can_see_confidential
+from initiatives.selectors import can_create_in
 
 from .flows import STAGE_DECISIONS
-from .selectors import available_actions, inbox, initiative_get_visible, initiative_list, possible_duplicates
+from .selectors import (
+    available_actions,
+    can_see_confidential,
+    inbox,
+    initiative_get_visible,
+    initiative_list,
+    possible_duplicates,
+)
 
 
 @login_required

@@ -168,3 +168,17 @@ def test_revoking_a_commendation_frees_the_months_slot(api, users, recognised):
     assert api(users["admin_n"]).post(url, {"reason": "Nhầm"}, format="json").status_code == 200
     r = select(api, users["admin_n"], "2025-03", ids[5:])
     assert r.status_code == 201 and r.json()["used"] == 5 and r.json()["count"] == 5
+
+
+def test_a_month_that_has_not_come_yet_is_refused(api, users, recognised):
+    import datetime
+
+    from django.utils import timezone
+
+    (a,) = recognised(1)
+    today = timezone.localdate()
+    nxt = (today.replace(day=1) + datetime.timedelta(days=32)).strftime("%Y-%m")
+    r = select(api, users["s_chair"], nxt, [a.pk])
+    assert r.status_code == 400 and "has not come yet" in str(r.json()["month"])
+    assert not commendations().exists()
+    assert select(api, users["s_chair"], today.strftime("%Y-%m"), [a.pk]).status_code == 201

@@ -125,11 +125,17 @@ def test_list_filters(api, users, make_draft):
 
 def test_confidential_dossiers_show_only_title_summary_and_awards_to_outsiders(api, users, make_draft):
     d = make_draft("author1", confidential=True)
-    # the corporation's officer oversees XN1 and may see it all
-    full = api(users["officer_a"]).get(f"{URL}{d['id']}/").json()
-    assert "solution" in full
-    # the sector auditor too
-    assert "solution" in api(users["auditor_n"]).get(f"{URL}{d['id']}/").json()
+    url = f"{URL}{d['id']}/"
+    # authors, the unit's advisory team and auditors over the unit see everything
+    for who in ("author1", "u1_adv", "auditor_n"):
+        assert "solution" in api(users[who]).get(url).json(), who
+    # an officer over the unit sees it in lists but not its content
+    limited = api(users["officer_a"]).get(url).json()
+    assert set(limited) == {"id", "reference", "title", "summary", "state", "confidential", "organisation", "awards"}
+    row = [r for r in api(users["officer_a"]).get(URL).json()["results"] if r["id"] == d["id"]][0]
+    assert "benefit_value_vnd" not in row
+    history = api(users["officer_a"]).get(f"{url}history/").json()["results"]
+    assert all(h["comment"] == "" and h["details"] == {} for h in history)
 
 
 def test_possible_duplicates_are_flagged(api, users, make_draft):

@@ -169,3 +169,43 @@ def test_the_demo_register_reproduces_the_seed(db, api):
     assert done == ["PCBD", "SPCIT"]  # "2 đơn vị hoàn thành kế hoạch giai đoạn 1": 40/40 and 03/03
     total = api(officer).get("/api/v1/reports/progress/?organisation=EVNSPC&until=2022-09-30").json()["results"][0]
     assert (total["registered"], total["target"], total["percent_of_target"]) == (222, 2400, 9.3)
+
+
+def _sheet(tmp_path, headers, rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / "reg.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_english_snake_case_headings_and_no_user(structure, tmp_path, capsys):
+    path = _sheet(
+        tmp_path,
+        ["title", "unit", "category", "authors", "benefit_value_vnd", "registered"],
+        [["Sáng kiến nhập từ sổ đăng ký", "XN1", "technical", "author1:100", 1_000_000, "2022-03-01"]],
+    )
+    call_command("import_initiatives", str(path))  # no --user: the system imports
+    i = Initiative.objects.get(title="Sáng kiến nhập từ sổ đăng ký")
+    assert i.benefit_value_vnd == 1_000_000 and i.created_by.username == "he-thong"
+    assert AuditEntry.objects.filter(action="import", object_id=str(i.pk)).exists()
+
+
+def test_unknown_headings_huge_benefits_and_every_problem_of_a_row_are_reported(structure, tmp_path, capsys):
+    path = _sheet(tmp_path, ["title", "unit", "category", "authors", "registered", "giá trị"], [])
+    with pytest.raises(CommandError):
+        call_command("import_initiatives", str(path))
+    assert "unknown column 'giá trị'" in capsys.readouterr().err
+    path = _sheet(
+        tmp_path,
+        ["title", "unit", "category", "authors", "benefit", "registered"],
+        [["Giá trị làm lợi quá lớn để lưu", "XN1", "technical", "author1:100", 10**25, "31/02/2022"]],
+    )
+    with pytest.raises(CommandError):
+        call_command("import_initiatives", str(path))
+    err = capsys.readouterr().err
+    assert "row 2: invalid benefit" in err and "row 2: invalid registered date" in err
+    assert not Initiative.objects.exists()

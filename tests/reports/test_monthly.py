@@ -115,3 +115,23 @@ def test_without_a_month_the_task_reports_the_previous_one(report_structure, mai
     assert actions.previous_month(datetime.date(2023, 1, 1)) == (2022, 12)
     send_monthly_reports()
     assert mailoutbox and all("/" in m.subject for m in mailoutbox)
+
+
+def test_the_month_list_holds_a_freshly_submitted_initiative(api, users, make_draft):
+    """Regression: category and state labels are lazy translations; the workbook must write text."""
+    import io
+
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    d = make_draft("author1", title="Sáng kiến nộp trong tháng này")
+    r = api(users["author1"]).post(f"/api/v1/initiatives/{d['id']}/actions/submit/", {}, format="json")
+    assert r.status_code == 200
+    month = timezone.localdate().strftime("%Y-%m")
+    r = api(users["officer_a"]).get(f"/api/v1/reports/monthly/{month}.xlsx", {"organisation": "TCTA"})
+    assert r.status_code == 200, r.content[:300]
+    wb = load_workbook(io.BytesIO(r.content))
+    rows = [[c for c in row if c is not None] for row in wb.worksheets[1].iter_rows(values_only=True)]
+    flat = [str(c) for row in rows for c in row]
+    assert "Sáng kiến nộp trong tháng này" in flat
+    assert "Giải pháp kỹ thuật, ứng dụng công nghệ mới" in flat and "Tổ tư vấn xem xét" in flat

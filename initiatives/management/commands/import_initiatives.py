@@ -9,15 +9,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the register (.xlsx), headings on the first row")
-        parser.add_argument("--user", help="who imports (an officer of the units; default: the first superuser)")
+        parser.add_argument("--user", help="who imports (must be an officer of every row's unit); default: the system")
 
     def handle(self, *args, file, user=None, **options):
+        actor = None
         if user:
             actor = User.objects.filter(username=user, is_active=True).first()
-        else:
-            actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
-        if actor is None:
-            raise CommandError("Không có người nhập (--user) / No importing user (--user USERNAME)")
+            if actor is None:
+                raise CommandError(f"Không có người dùng '{user}' / No active user '{user}'")
         try:
             created = initiatives_import(path=file, actor=actor)
         except ImportRefused as e:
