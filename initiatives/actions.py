@@ -1,6 +1,8 @@
 """Writes on dossiers: creating and editing drafts. Lifecycle transitions live in ``workflow``."""
 
 import datetime
+import hashlib
+import json
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -11,7 +13,7 @@ from audit.actions import audit_record
 from councils.models import Organisation
 
 from .exceptions import ApplicationError
-from .models import Initiative, InitiativeAuthor, Programme, State
+from .models import DossierVersion, Initiative, InitiativeAuthor, Programme, State
 from .selectors import can_create_in, can_edit
 
 EDITABLE_FIELDS = (
@@ -135,3 +137,44 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
             details={"changed": sorted(changed)},
         )
     return initiative
+
+
+def dossier_snapshot(initiative: Initiative) -> dict:
+    """The dossier as it stands: what a council will judge."""
+    return {
+        "reference": initiative.reference,
+        "title": initiative.title,
+        "summary": initiative.summary,
+        "problem": initiative.problem,
+        "solution": initiative.solution,
+        "category": initiative.category,
+        "organisation": initiative.organisation.code,
+        "benefit_value_vnd": initiative.benefit_value_vnd,
+        "applied_since": initiative.applied_since.isoformat() if initiative.applied_since else None,
+        "confidential": initiative.confidential,
+        "authors": [
+            {
+                "username": a.user.username if a.user else None,
+                "full_name": a.full_name,
+                "share_percent": str(a.share_percent),
+            }
+            for a in initiative.authors.select_related("user")
+        ],
+    }
+
+
+def dossier_freeze(*, initiative: Initiative, actor, at, extra: dict | None = None) -> DossierVersion:
+    """Freeze the next immutable dossier version (inside the caller's transaction; the caller
+    saves ``initiative.dossier_version``)."""
+    assert transaction.get_connection().in_atomic_block
+    content = {**dossier_snapshot(initiative), **(extra or {})}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    initiative.dossier_version += 1
+    return DossierVersion.objects.create(
+        initiative=initiative,
+        number=initiative.dossier_version,
+        content=content,
+        digest=digest,
+        submitted_by=actor,
+        submitted_at=at,
+    )

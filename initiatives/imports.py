@@ -13,8 +13,6 @@ first; one bad row refuses the file and nothing is written. One audit entry per 
 """
 
 import datetime
-import hashlib
-import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -26,7 +24,8 @@ from audit.actions import audit_record
 from councils.models import Organisation, User
 from councils.selectors import is_unit
 
-from .models import Category, DossierVersion, Initiative, InitiativeAuthor, Programme, State
+from .actions import dossier_freeze, search_text_for
+from .models import Category, Initiative, InitiativeAuthor, Programme, State
 from .routing import council_for_stage, stage_after
 
 COLUMNS = {
@@ -290,8 +289,6 @@ def _create(*, number, clean, actor, source):
         .order_by("-starts")
         .first()
     )
-    from .actions import search_text_for
-
     initiative = Initiative.objects.create(
         reference=clean["reference"],
         title=clean["title"],
@@ -306,7 +303,6 @@ def _create(*, number, clean, actor, source):
         created_by=actor,
         submitted_at=submitted,
         recognised_at=recognised_at,
-        dossier_version=1,
         search_text=search_text_for(clean["title"], ""),
     )
     if not initiative.reference:
@@ -322,33 +318,8 @@ def _create(*, number, clean, actor, source):
         )
         for i, a in enumerate(clean["authors"])
     )
-    authors = [
-        {
-            "username": a["user"].username if a["user"] else None,
-            "full_name": a["full_name"],
-            "share_percent": str(a["share_percent"]),
-        }
-        for a in clean["authors"]
-    ]
-    content = {
-        "title": initiative.title,
-        "category": initiative.category,
-        "organisation": org.code,
-        "benefit_value_vnd": initiative.benefit_value_vnd,
-        "applied_since": str(initiative.applied_since or ""),
-        "authors": authors,
-        "imported_from": source,
-        "row": number,
-    }
-    blob = json.dumps(content, sort_keys=True, ensure_ascii=False)
-    DossierVersion.objects.create(
-        initiative=initiative,
-        number=1,
-        content=content,
-        digest=hashlib.sha256(blob.encode()).hexdigest(),
-        submitted_by=actor,
-        submitted_at=submitted,
-    )
+    dossier_freeze(initiative=initiative, actor=actor, at=submitted, extra={"imported_from": source, "row": number})
+    initiative.save(update_fields=["dossier_version"])
     audit_record(
         actor=actor,
         action="import",

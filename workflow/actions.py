@@ -2,8 +2,6 @@
 initiative row, checks permission (against this council, this organisation) and state, changes,
 records the audit entry and schedules notifications on commit."""
 
-import hashlib
-import json
 from collections import Counter
 from datetime import timedelta
 
@@ -14,8 +12,9 @@ from django.utils import timezone
 from audit.actions import audit_record
 from councils.models import Ballot, CouncilKind, Membership
 from councils.selectors import advisory_team_for, nearest_council
+from initiatives.actions import dossier_freeze
 from initiatives.exceptions import ApplicationError
-from initiatives.models import DossierVersion, Initiative, State
+from initiatives.models import Initiative, State
 from initiatives.routing import first_stage, stage_after
 
 from . import permissions
@@ -57,27 +56,18 @@ def _require_reason(comment, action):
         )
 
 
-def _snapshot(initiative: Initiative) -> dict:
-    return {
-        "reference": initiative.reference,
-        "title": initiative.title,
-        "summary": initiative.summary,
-        "problem": initiative.problem,
-        "solution": initiative.solution,
-        "category": initiative.category,
-        "organisation": initiative.organisation.code,
-        "benefit_value_vnd": initiative.benefit_value_vnd,
-        "applied_since": initiative.applied_since.isoformat() if initiative.applied_since else None,
-        "confidential": initiative.confidential,
-        "authors": [
-            {
-                "username": a.user.username if a.user else None,
-                "full_name": a.full_name,
-                "share_percent": str(a.share_percent),
-            }
-            for a in initiative.authors.select_related("user")
-        ],
-    }
+def _record(initiative, actor, action, source, *, comment="", version=None, details=None):
+    """The audit entry of one step of the dossier, from ``source`` to where it is now."""
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=initiative,
+        from_state=source,
+        to_state=initiative.state,
+        version=initiative.dossier_version if version is None else version,
+        comment=comment,
+        details=details,
+    )
 
 
 def _on_commit(task, **kwargs):
@@ -141,31 +131,19 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         )
     source = initiative.state
     now = timezone.now()
-    content = _snapshot(initiative)
-    blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    initiative.dossier_version += 1
-    DossierVersion.objects.create(
-        initiative=initiative,
-        number=initiative.dossier_version,
-        content=content,
-        digest=hashlib.sha256(blob).hexdigest(),
-        submitted_by=actor,
-        submitted_at=now,
-    )
+    version = dossier_freeze(initiative=initiative, actor=actor, at=now)
     flow.submit()
     initiative.submitted_at = initiative.submitted_at or now  # registered at its first submission
     initiative.council = team
     initiative.due_at = None
     initiative.save()
-    audit_record(
-        actor=actor,
-        action="submit",
-        obj=initiative,
-        from_state=source,
-        to_state=initiative.state,
-        version=initiative.dossier_version,
+    _record(
+        initiative,
+        actor,
+        "submit",
+        source,
         comment=comment,
-        details={"advisory_team": team.code, "dossier_digest": hashlib.sha256(blob).hexdigest()},
+        details={"advisory_team": team.code, "dossier_digest": version.digest},
     )
     from .tasks import notify_advisory_team
 
@@ -192,13 +170,11 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     flow.forward(to=stage)
     _open_session(initiative, council, stage)
     initiative.save()
-    audit_record(
-        actor=actor,
-        action="forward",
-        obj=initiative,
-        from_state=source,
-        to_state=initiative.state,
-        version=initiative.dossier_version,
+    _record(
+        initiative,
+        actor,
+        "forward",
+        source,
         comment=comment,
         details={"council": council.code, "due_at": initiative.due_at.isoformat()},
     )
@@ -229,15 +205,7 @@ def initiative_return(*, initiative_id: int, actor, comment: str = "") -> Initia
     initiative.council = None
     initiative.due_at = None
     initiative.save()
-    audit_record(
-        actor=actor,
-        action="return",
-        obj=initiative,
-        from_state=source,
-        to_state=initiative.state,
-        version=initiative.dossier_version,
-        comment=comment,
-    )
+    _record(initiative, actor, "return", source, comment=comment)
     _notify_authors(initiative)
     return initiative
 
@@ -256,15 +224,7 @@ def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Init
     initiative.due_at = None
     initiative.decided_at = timezone.now()
     initiative.save()
-    audit_record(
-        actor=actor,
-        action="withdraw",
-        obj=initiative,
-        from_state=source,
-        to_state=initiative.state,
-        version=initiative.dossier_version,
-        comment=comment,
-    )
+    _record(initiative, actor, "withdraw", source, comment=comment)
     return initiative
 
 
@@ -496,16 +456,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     if target in (State.REJECTED, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED):
         initiative.decided_at = now
     initiative.save()
-    audit_record(
-        actor=actor,
-        action="close",
-        obj=initiative,
-        from_state=source,
-        to_state=initiative.state,
-        version=session.dossier_version,
-        comment=reasons,
-        details=minutes,
-    )
+    _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=minutes)
     _notify_authors(initiative)
     return initiative
 
