@@ -12,6 +12,7 @@ from unidecode import unidecode
 from audit.actions import audit_record
 from councils.models import Organisation
 
+from .counters import progress_counters_apply, progress_share
 from .exceptions import ApplicationError
 from .models import DossierVersion, Initiative, InitiativeAuthor, Programme, State
 from .selectors import can_create_in, can_edit
@@ -115,6 +116,8 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
             code="stale_version",
             extra={"current_version": initiative.version},
         )
+    # a draft returned after its first submission stays registered: its edits move the counters
+    counted = progress_share(initiative) if initiative.submitted_at is not None else None
     changed = {}
     for key in EDITABLE_FIELDS:
         if key in fields and getattr(initiative, key) != fields[key]:
@@ -136,6 +139,8 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
             version=initiative.version,
             details={"changed": sorted(changed)},
         )
+        if counted is not None:
+            progress_counters_apply(before=counted, after=progress_share(initiative))
     return initiative
 
 

@@ -25,6 +25,7 @@ from councils.models import Organisation, User
 from councils.selectors import is_unit
 
 from .actions import dossier_freeze, search_text_for
+from .counters import progress_counters_apply, progress_share
 from .models import Category, Initiative, InitiativeAuthor, Programme, State
 from .routing import council_for_stage, stage_after
 
@@ -318,6 +319,7 @@ def _create(*, number, clean, actor, source):
         )
         for i, a in enumerate(clean["authors"])
     )
+    progress_counters_apply(before=None, after=progress_share(initiative))
     dossier_freeze(initiative=initiative, actor=actor, at=submitted, extra={"imported_from": source, "row": number})
     initiative.save(update_fields=["dossier_version"])
     audit_record(

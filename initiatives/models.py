@@ -167,3 +167,91 @@ class DossierVersion(models.Model):
 
     def __str__(self):
         return f"{self.initiative_id} v{self.number}"
+
+
+# --- progress counters (``initiatives.counters``): kept in the transactions that change what they count
+
+
+class CounterState(models.Model):
+    """One row. ``ready``: the counters equal what the initiatives say (true on a fresh database,
+    and after ``rebuild_progress_counters``). ``moves_seen``: the last ``OrganisationMove`` the
+    per-ancestor author counters were built for; a later move makes reports count authors live
+    until the next rebuild."""
+
+    ready = models.BooleanField(default=False)
+    moves_seen = models.PositiveIntegerField(default=0)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"counters ready={self.ready} moves_seen={self.moves_seen}"
+
+
+class CounterPeriod(models.Model):
+    """A period (a programme, or one of its phases) whose distinct authors are kept counted."""
+
+    starts = models.DateField()
+    ends = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["starts", "ends"], name="unique_counter_period")]
+
+    def __str__(self):
+        return f"{self.starts}..{self.ends}"
+
+
+class ProgressCount(models.Model):
+    """Registered and recognised initiatives of one organisation (their own, not their subtree's)
+    per local calendar month and category. Additive: a report sums the months and the subtree."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the 1st of the month
+    category = models.CharField(max_length=20)
+    registered = models.IntegerField(default=0)
+    recognised = models.IntegerField(default=0)
+    benefit_registered = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "month", "category"], name="unique_progress_count")
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.month:%Y-%m} {self.category}: {self.registered}/{self.recognised}"
+
+
+class AuthorSeen(models.Model):
+    """A person (``u<user id>`` or ``n<full name>``) among the authors of ``initiatives`` registered
+    initiatives of ``ancestor``'s subtree in ``period``. The row exists while that number is > 0."""
+
+    ancestor = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    period = models.ForeignKey(
+        CounterPeriod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    person = models.CharField(max_length=210)
+    initiatives = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ancestor", "period", "person"], name="unique_author_seen")]
+
+    def __str__(self):
+        return f"{self.ancestor_id} {self.period_id} {self.person}: {self.initiatives}"
+
+
+class AuthorCount(models.Model):
+    """Distinct authors of the registered initiatives of ``ancestor``'s subtree in ``period``."""
+
+    ancestor = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    period = models.ForeignKey(
+        CounterPeriod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    authors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ancestor", "period"], name="unique_author_count")]
+
+    def __str__(self):
+        return f"{self.ancestor_id} {self.period_id}: {self.authors}"

@@ -13,6 +13,7 @@ from audit.actions import audit_record
 from councils.models import Ballot, CouncilKind, Membership
 from councils.selectors import advisory_team_for, nearest_council
 from initiatives.actions import dossier_freeze
+from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative, State
 from initiatives.routing import first_stage, stage_after
@@ -133,10 +134,13 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
     now = timezone.now()
     version = dossier_freeze(initiative=initiative, actor=actor, at=now)
     flow.submit()
+    first = initiative.submitted_at is None
     initiative.submitted_at = initiative.submitted_at or now  # registered at its first submission
     initiative.council = team
     initiative.due_at = None
     initiative.save()
+    if first:
+        progress_registered(initiative)
     _record(
         initiative,
         actor,
@@ -219,6 +223,8 @@ def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Init
     if not flow.withdraw.can_proceed():
         _wrong_state(initiative, "withdraw")
     source = initiative.state
+    if initiative.submitted_at is not None:  # it was registered: it no longer is
+        progress_withdrawing(initiative)
     flow.withdraw()
     initiative.council = None
     initiative.due_at = None
@@ -448,6 +454,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     session.save(update_fields=["closed_at", "closed_by", "outcome", "minutes"])
     if outcome in (Decision.APPROVE, Decision.NOMINATE, Decision.CERTIFY) and initiative.recognised_at is None:
         initiative.recognised_at = now  # the first council approval recognises it
+        progress_recognised(initiative)
     if next_council is not None:
         _open_session(initiative, next_council, target)
     else:

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from awards.structure import quotas_apply
 from councils.structure import StructureError, structure_apply_tree, structure_parse, structure_validate
+from initiatives.counters import progress_counters_refresh
 from initiatives.structure import programme_apply
 
 
@@ -17,6 +18,7 @@ def structure_load(*, data: dict, actor=None) -> int:
     tree = structure_apply_tree(data=data, actor=actor)
     programme, programme_changes = programme_apply(data=data)
     quota_changes = quotas_apply(data=data, programme=programme)
+    progress_counters_refresh()  # after moves or new periods the report counters are rebuilt
     return tree.changes + programme_changes + quota_changes
 
 

@@ -91,6 +91,13 @@ def make_initiative(db):
                 share_percent=share.quantize(Decimal("0.01")),
                 position=i,
             )
+        # written straight to the table, as a bulk load would be: count it as the actions do
+        from django.db import transaction
+
+        from initiatives.counters import progress_counters_apply, progress_share
+
+        with transaction.atomic():
+            progress_counters_apply(before=None, after=progress_share(ini))
         return ini
 
     return make

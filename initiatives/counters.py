@@ -1,0 +1,387 @@
+"""Progress counters: what ``reports.selectors.progress_report`` would count, kept up to date in
+the same transactions that change it, so the report reads a few thousand counter rows instead of
+every initiative.
+
+- ``ProgressCount``: per organisation (an initiative's own), local calendar month and category, the
+  registered initiatives (``submitted_at`` in the month, not withdrawn), their benefit, and the
+  recognised ones (``recognised_at`` in the month). Additive, so any month-aligned period of any
+  subtree is a sum.
+- ``AuthorSeen`` / ``AuthorCount``: distinct authors are not additive, so they are kept per
+  ancestor organisation (each organisation on the path of the initiative's, itself included) and
+  per ``CounterPeriod`` (each programme and each phase, by its dates). ``AuthorSeen.initiatives``
+  counts the registered initiatives of that person under that ancestor in that period; the row
+  appears at 1 and goes at 0, and ``AuthorCount`` moves by one at those two moments only.
+
+Writers describe an initiative's contribution as a ``Share`` and call ``progress_counters_apply``
+with the share before and after their change (``None`` for nothing): the actions that register
+(``initiative_submit``'s first submission, the register import), recognise (``initiative_close``'s
+first approval), withdraw, or edit a registered draft. Every write is an ``INSERT … ON CONFLICT DO
+UPDATE`` adding a delta, in key order, so concurrent actions on PostgreSQL neither lose nor double
+a count and always take row locks in the same order. On PostgreSQL writers hold a shared advisory
+lock that ``progress_counters_rebuild`` takes exclusively, so a rebuild never interleaves with them.
+
+Anything that changes initiatives without these calls (a shell, the admin, a bulk load) must be
+followed by ``manage.py rebuild_progress_counters``. Moving an organisation makes the per-ancestor
+author counters stale: reports notice (``CounterState.moves_seen``) and count authors live until
+the next rebuild (the structure loader rebuilds after moves).
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from councils.models import Organisation, OrganisationMove
+
+from .models import (
+    AuthorCount,
+    AuthorSeen,
+    CounterPeriod,
+    CounterState,
+    Initiative,
+    InitiativeAuthor,
+    Phase,
+    Programme,
+    ProgressCount,
+    State,
+)
+
+ADVISORY_LOCK = 0x50524F47  # "PROG": writers share it, a rebuild takes it alone
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one initiative adds to the counters (a part of it may be left out: ``None``)."""
+
+    organisation_id: int
+    path: str
+    category: str
+    benefit: int
+    registered_on: datetime.date | None  # local day of its first submission, if it counts as registered
+    recognised_on: datetime.date | None  # local day of its first approval
+    persons: frozenset = frozenset()  # author keys, when registered
+
+
+def local_day(value: datetime.datetime) -> datetime.date:
+    """The day in the programme's time zone (``TIME_ZONE``), whatever zone a request activated."""
+    return timezone.localtime(value, timezone.get_default_timezone()).date()
+
+
+def person_key(user_id, full_name) -> str:
+    """A person by user id, an author row without a user by full name (as the live SQL does)."""
+    return f"u{user_id}" if user_id is not None else f"n{full_name}"
+
+
+def progress_share(initiative: Initiative, *, registered: bool = True, recognised: bool = True) -> Share:
+    """The initiative's contribution as it stands now (one query for the authors when registered)."""
+    is_registered = registered and initiative.submitted_at is not None and initiative.state != State.WITHDRAWN
+    persons = frozenset()
+    if is_registered:
+        persons = frozenset(
+            person_key(u, n)
+            for u, n in InitiativeAuthor.objects.filter(initiative_id=initiative.pk).values_list("user_id", "full_name")
+        )
+    return Share(
+        organisation_id=initiative.organisation_id,
+        path=initiative.organisation.path,
+        category=initiative.category,
+        benefit=initiative.benefit_value_vnd or 0,
+        registered_on=local_day(initiative.submitted_at) if is_registered else None,
+        recognised_on=local_day(initiative.recognised_at) if recognised and initiative.recognised_at else None,
+        persons=persons,
+    )
+
+
+# --- the hooks the actions call (one line each) --------------------------------------------------
+
+
+def progress_registered(initiative: Initiative) -> None:
+    """Its first submission (or an imported registration): count it as registered."""
+    progress_counters_apply(before=None, after=progress_share(initiative, recognised=False))
+
+
+def progress_recognised(initiative: Initiative) -> None:
+    """Its first council approval: count it as recognised."""
+    progress_counters_apply(before=None, after=progress_share(initiative, registered=False))
+
+
+def progress_withdrawing(initiative: Initiative) -> None:
+    """Called before a registered initiative is withdrawn: it stops counting as registered."""
+    progress_counters_apply(before=progress_share(initiative, recognised=False), after=None)
+
+
+# --- applying a change ---------------------------------------------------------------------------
+
+
+def _month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _writer_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [ADVISORY_LOCK])
+
+
+def _ancestor_ids(paths) -> dict:
+    """{path: [ids of the organisations on it, itself included]}: one query."""
+    step = Organisation.steplen
+    prefixes = {p[:i] for p in paths for i in range(step, len(p) + 1, step)}
+    ids = dict(Organisation.objects.filter(path__in=prefixes).values_list("path", "id"))
+    return {p: [ids[p[:i]] for i in range(step, len(p) + 1, step) if p[:i] in ids] for p in paths}
+
+
+def progress_counters_apply(*, before: Share | None, after: Share | None) -> None:
+    """Move the counters from ``before`` to ``after``; call inside the writer's transaction."""
+    if before == after:
+        return
+    assert connection.in_atomic_block, "progress counters change only inside the writer's transaction"
+    _writer_lock()
+    counts = {}  # (organisation, month, category) -> [registered, recognised, benefit]
+    for share, sign in ((before, -1), (after, 1)):
+        if share is None:
+            continue
+        if share.registered_on is not None:
+            row = counts.setdefault((share.organisation_id, _month(share.registered_on), share.category), [0, 0, 0])
+            row[0] += sign
+            row[2] += sign * share.benefit
+        if share.recognised_on is not None:
+            row = counts.setdefault((share.organisation_id, _month(share.recognised_on), share.category), [0, 0, 0])
+            row[1] += sign
+    counts = {k: v for k, v in counts.items() if any(v)}
+    if counts:
+        _upsert_counts(counts)
+    with_authors = [(s, sign) for s, sign in ((before, -1), (after, 1)) if s and s.registered_on and s.persons]
+    if not with_authors:
+        return
+    periods = list(CounterPeriod.objects.values_list("id", "starts", "ends"))
+    if not periods:
+        return
+    ancestors = _ancestor_ids({s.path for s, _ in with_authors})
+    seen = Counter()
+    for share, sign in with_authors:
+        day = share.registered_on
+        for period_id, starts, ends in periods:
+            if starts <= day <= ends:
+                for anc in ancestors[share.path]:
+                    for person in share.persons:
+                        seen[(anc, period_id, person)] += sign
+    seen = {k: v for k, v in sorted(seen.items()) if v}
+    if seen:
+        _upsert_seen(seen)
+
+
+def _upsert_counts(counts: dict) -> None:
+    table = ProgressCount._meta.db_table
+    rows, params = [], []
+    for (org, month, category), (reg, rec, benefit) in sorted(counts.items()):
+        rows.append("(%s, %s, %s, %s, %s, %s)")
+        params += [org, connection.ops.adapt_datefield_value(month), category, reg, rec, benefit]
+    sql = (
+        f"INSERT INTO {table} (organisation_id, month, category, registered, recognised, benefit_registered) "
+        f"VALUES {', '.join(rows)} ON CONFLICT (organisation_id, month, category) DO UPDATE SET "
+        f"registered = {table}.registered + excluded.registered, "
+        f"recognised = {table}.recognised + excluded.recognised, "
+        f"benefit_registered = {table}.benefit_registered + excluded.benefit_registered"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _upsert_seen(seen: dict) -> None:
+    """Add ±1 to each (ancestor, period, person); a person counts for an (ancestor, period) when
+    their number goes 0 → 1 and stops when it goes 1 → 0 (the row is then deleted)."""
+    table = AuthorSeen._meta.db_table
+    rows, params = [], []
+    for (anc, period, person), delta in seen.items():
+        rows.append("(%s, %s, %s, %s)")
+        params += [anc, period, person, delta]
+    sql = (
+        f"INSERT INTO {table} (ancestor_id, period_id, person, initiatives) VALUES {', '.join(rows)} "
+        f"ON CONFLICT (ancestor_id, period_id, person) DO UPDATE SET "
+        f"initiatives = {table}.initiatives + excluded.initiatives "
+        f"RETURNING ancestor_id, period_id, person, initiatives"
+    )
+    authors = Counter()
+    gone = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for anc, period, person, now in cursor.fetchall():
+            delta = seen[(anc, period, person)]
+            was = now - delta
+            authors[(anc, period)] += (now > 0) - (was > 0)
+            if now <= 0:
+                gone.append((anc, period, person))
+        if gone:
+            where = " OR ".join(["(ancestor_id = %s AND period_id = %s AND person = %s)"] * len(gone))
+            cursor.execute(
+                f"DELETE FROM {table} WHERE initiatives <= 0 AND ({where})", [v for key in gone for v in key]
+            )
+        authors = {k: v for k, v in sorted(authors.items()) if v}
+        if authors:
+            table = AuthorCount._meta.db_table
+            values = ", ".join(["(%s, %s, %s)"] * len(authors))
+            cursor.execute(
+                f"INSERT INTO {table} (ancestor_id, period_id, authors) VALUES {values} "
+                f"ON CONFLICT (ancestor_id, period_id) DO UPDATE SET authors = {table}.authors + excluded.authors",
+                [v for (anc, period), n in authors.items() for v in (anc, period, n)],
+            )
+
+
+# --- rebuilding from the initiatives -------------------------------------------------------------
+
+
+def counter_periods_wanted() -> set:
+    """(starts, ends) of every programme and every phase."""
+    wanted = set(Programme.objects.values_list("starts", "ends"))
+    wanted |= set(Phase.objects.values_list("starts", "ends"))
+    return wanted
+
+
+def last_move_id() -> int:
+    return OrganisationMove.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def progress_counters_current() -> bool:
+    """Ready, built for the current tree (no move since) and for the current programmes' periods."""
+    state = CounterState.objects.filter(pk=1).first()
+    return (
+        state is not None
+        and state.ready
+        and state.moves_seen == last_move_id()
+        and set(CounterPeriod.objects.values_list("starts", "ends")) == counter_periods_wanted()
+    )
+
+
+def progress_counters_refresh() -> bool:
+    """Rebuild when organisations moved or the programmes' periods changed since the last build
+    (the structure loader calls this after applying a file). Returns whether it rebuilt."""
+    if progress_counters_current():
+        return False
+    progress_counters_rebuild()
+    return True
+
+
+def _bounds(starts: datetime.date, ends: datetime.date):
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(starts, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(ends + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)
+
+
+def progress_counters_rebuild() -> dict:
+    """Recompute every counter from the initiatives (grouped queries; Python loops only over the
+    groups). Returns how many rows each table holds."""
+    tz = timezone.get_default_timezone()
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if postgres:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+        wanted = counter_periods_wanted()
+        CounterPeriod.objects.exclude(
+            pk__in=[p.pk for p in CounterPeriod.objects.all() if (p.starts, p.ends) in wanted]
+        ).delete()
+        have = set(CounterPeriod.objects.values_list("starts", "ends"))
+        CounterPeriod.objects.bulk_create(CounterPeriod(starts=s, ends=e) for s, e in sorted(wanted - have))
+        periods = list(CounterPeriod.objects.values_list("id", "starts", "ends"))
+        tables = [m._meta.db_table for m in (ProgressCount, AuthorSeen, AuthorCount)]
+        with connection.cursor() as cursor:
+            if postgres:
+                cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            else:
+                for table in tables:
+                    cursor.execute(f"DELETE FROM {table}")
+        counts = {}
+        registered = (
+            Initiative.objects.filter(submitted_at__isnull=False)
+            .exclude(state=State.WITHDRAWN)
+            .annotate(m=TruncMonth("submitted_at", tzinfo=tz))
+            .values("organisation_id", "m", "category")
+            .annotate(n=Count("id"), b=Sum("benefit_value_vnd"))
+            .order_by()
+        )
+        for r in registered:
+            row = counts.setdefault((r["organisation_id"], _as_date(r["m"]), r["category"]), [0, 0, 0])
+            row[0] += r["n"]
+            row[2] += r["b"] or 0
+        recognised = (
+            Initiative.objects.filter(recognised_at__isnull=False)
+            .annotate(m=TruncMonth("recognised_at", tzinfo=tz))
+            .values("organisation_id", "m", "category")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for r in recognised:
+            counts.setdefault((r["organisation_id"], _as_date(r["m"]), r["category"]), [0, 0, 0])[1] += r["n"]
+        ProgressCount.objects.bulk_create(
+            (
+                ProgressCount(
+                    organisation_id=org, month=month, category=cat, registered=reg, recognised=rec, benefit_registered=b
+                )
+                for (org, month, cat), (reg, rec, b) in counts.items()
+            ),
+            batch_size=5000,
+        )
+        if periods:
+            _rebuild_authors(periods)
+        CounterState.objects.update_or_create(
+            pk=1, defaults={"ready": True, "moves_seen": last_move_id(), "rebuilt_at": timezone.now()}
+        )
+        return {
+            "progress_counts": ProgressCount.objects.count(),
+            "authors_seen": AuthorSeen.objects.count(),
+            "author_counts": AuthorCount.objects.count(),
+            "periods": len(periods),
+        }
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return (
+            timezone.localtime(value, timezone.get_default_timezone()).date()
+            if timezone.is_aware(value)
+            else value.date()
+        )
+    return value
+
+
+def _rebuild_authors(periods) -> None:
+    org, ini, auth = Organisation._meta.db_table, Initiative._meta.db_table, InitiativeAuthor._meta.db_table
+    seen, count = AuthorSeen._meta.db_table, AuthorCount._meta.db_table
+    values = ", ".join(["(%s, %s, %s)"] * len(periods))
+    params = []
+    for period_id, starts, ends in periods:
+        params += [period_id, *_bounds(starts, ends)]
+    params.append(State.WITHDRAWN)
+    sql = f"""
+        WITH periods (id, s, e) AS (VALUES {values}),
+        pairs AS (
+            SELECT i.organisation_id AS org_id, p.id AS period_id,
+                   COALESCE('u' || a.user_id, 'n' || a.full_name) AS person, COUNT(DISTINCT i.id) AS n
+            FROM {auth} a JOIN {ini} i ON i.id = a.initiative_id
+            JOIN periods p ON i.submitted_at >= p.s AND i.submitted_at < p.e
+            WHERE i.state <> %s
+            GROUP BY 1, 2, 3
+        ),
+        closure AS (
+            SELECT d.id AS org_id, anc.id AS anc_id
+            FROM {org} d JOIN {org} anc ON d.path LIKE anc.path || '%%'
+            WHERE d.id IN (SELECT DISTINCT org_id FROM pairs)
+        )
+        INSERT INTO {seen} (ancestor_id, period_id, person, initiatives)
+        SELECT closure.anc_id, pairs.period_id, pairs.person, SUM(pairs.n)
+        FROM pairs JOIN closure ON closure.org_id = pairs.org_id
+        GROUP BY 1, 2, 3
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.execute(
+            f"INSERT INTO {count} (ancestor_id, period_id, authors) "
+            f"SELECT ancestor_id, period_id, COUNT(*) FROM {seen} GROUP BY ancestor_id, period_id"
+        )
