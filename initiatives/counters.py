@@ -290,12 +290,14 @@ def progress_counters_rebuild() -> dict:
         have = set(CounterPeriod.objects.values_list("starts", "ends"))
         CounterPeriod.objects.bulk_create(CounterPeriod(starts=s, ends=e) for s, e in sorted(wanted - have))
         periods = list(CounterPeriod.objects.values_list("id", "starts", "ends"))
-        tables = [m._meta.db_table for m in (ProgressCount, AuthorSeen, AuthorCount)]
         with connection.cursor() as cursor:
+            # ProgressCount is small, and its foreign key may have checks pending in this transaction
+            cursor.execute(f"DELETE FROM {ProgressCount._meta.db_table}")
+            big = [AuthorSeen._meta.db_table, AuthorCount._meta.db_table]  # no foreign key constraints
             if postgres:
-                cursor.execute(f"TRUNCATE {', '.join(tables)}")
+                cursor.execute(f"TRUNCATE {', '.join(big)}")
             else:
-                for table in tables:
+                for table in big:
                     cursor.execute(f"DELETE FROM {table}")
         counts = {}
         registered = (
