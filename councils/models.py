@@ -169,7 +169,7 @@ class Council(models.Model):
         ]
 
     def __str__(self):
-        return self.name or self.code
+        return self.name or f"{self.get_kind_display()} — {self.organisation.name}"
 
     @property
     def threshold(self) -> Fraction:

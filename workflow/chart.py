@@ -63,7 +63,7 @@ def state_chart_svg() -> str:
     labels = dict(State.choices)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        'role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="12">',
+        'role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="13">',
         '<title id="chart-title">Vòng đời sáng kiến / Initiative lifecycle</title>',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke"/></marker></defs>',
@@ -105,7 +105,7 @@ def state_chart_svg() -> str:
         out.append(
             f'<g id="{escape(eid)}" class="edge"><path d="{d}" fill="none" stroke="{colour}" stroke-width="1.4"{dash} '
             f'marker-end="url(#arrow)"/><text x="{lx:.0f}" y="{ly:.0f}" text-anchor="middle" fill="{colour}" '
-            f'font-size="10">{escape(label)}</text></g>'
+            f'font-size="11.5">{escape(label)}</text></g>'
         )
     for state, (x, y) in pos.items():
         fill = (
@@ -117,7 +117,7 @@ def state_chart_svg() -> str:
             f'<g id="state-{state}" class="state"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="8" '
             f'fill="{fill}" stroke="#334"/><text x="{x + BOX_W / 2}" y="{y + 19}" text-anchor="middle" '
             f'font-weight="600">{escape(state)}</text><text x="{x + BOX_W / 2}" y="{y + 35}" text-anchor="middle" '
-            f'fill="#556" font-size="10.5">{escape(str(labels[state]))}</text></g>'
+            f'fill="#556" font-size="11.5">{escape(str(labels[state]))}</text></g>'
         )
     out.append("</svg>")
     return "\n".join(out)

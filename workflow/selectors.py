@@ -173,3 +173,37 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
     if initiative.council_id:
         judged.add(initiative.council_id)
     return Membership.objects.filter(user=user, council_id__in=judged).exists()
+
+
+def forward_target(*, initiative: Initiative):
+    """The council a forward would send the dossier to (None: no council)."""
+    from initiatives.routing import first_stage
+
+    route = first_stage(organisation=initiative.organisation)
+    return route[1] if route else None
+
+
+def session_progress(*, initiative: Initiative) -> dict | None:
+    """Who has voted in the open session (never what): for the chair and members to see how
+    far the council is, and who is still awaited. A secret ballot shows participation only."""
+    from .models import BallotCast, CouncilSession
+
+    if initiative.state not in COUNCIL_STATES or initiative.council_id is None:
+        return None
+    council = initiative.council
+    session = CouncilSession.objects.filter(initiative=initiative, closed_at__isnull=True).first()
+    voted = set(BallotCast.objects.filter(session=session).values_list("voter_id", flat=True)) if session else set()
+    authors = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
+    members = list(Membership.objects.filter(council=council).select_related("user").order_by("user__full_name"))
+    eligible = [m for m in members if m.user_id not in authors]
+    quorum = max(1, min(council.quorum, len(eligible)))
+    return {
+        "council": council,
+        "voted": len(voted),
+        "eligible": len(eligible),
+        "quorum": quorum,
+        "quorum_reached": len(voted) >= quorum,
+        "waiting": [m.user.display_name for m in eligible if m.user_id not in voted],
+        "recused": [m.user.display_name for m in members if m.user_id in authors],
+        "due_at": session.due_at if session else initiative.due_at,
+    }

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,13 +21,16 @@ from initiatives.models import Category, Initiative, State
 from initiatives.selectors import can_create_in
 
 from .flows import STAGE_DECISIONS
+from .labels import ACTION_LABELS
 from .selectors import (
     available_actions,
     can_see_confidential,
+    forward_target,
     inbox,
     initiative_get_visible,
     initiative_list,
     possible_duplicates,
+    session_progress,
 )
 
 
@@ -37,6 +41,7 @@ def home(request):
         "roles": RoleAssignment.objects.filter(user=user).select_related("organisation"),
         "memberships": Membership.objects.filter(user=user).select_related("council", "council__organisation"),
         "tasks": inbox(user=user)[:10],
+        "now": timezone.now(),
         "initiatives": initiative_list(user=user).order_by("-id")[:10],
     }
     return render(request, "workflow/home.html", context)
@@ -46,7 +51,7 @@ def home(request):
 def tasks_page(request):
     page = Paginator(inbox(user=request.user), 50).get_page(request.GET.get("page"))
     rows = [(i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page]
-    return render(request, "workflow/tasks.html", {"page": page, "rows": rows})
+    return render(request, "workflow/tasks.html", {"page": page, "rows": rows, "now": timezone.now()})
 
 
 @login_required
@@ -113,14 +118,30 @@ def _form_data(post, with_org=True):
     return data
 
 
+def _messages(value) -> list[str]:
+    """Every message in a (nested) DRF error structure, as plain text."""
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _messages(v)]
+    if isinstance(value, list):
+        return [m for v in value for m in _messages(v)]
+    return [str(value)]
+
+
+def _is_flat(msgs) -> bool:
+    return isinstance(msgs, list) and all(not isinstance(m, dict | list) for m in msgs)
+
+
 def _flatten_errors(errors):
     out = {}
     for field, msgs in errors.items():
-        if isinstance(msgs, list):
-            flat = []
-            for m in msgs:
-                flat.extend(str(v) for v in (m.values() if isinstance(m, dict) else [m]))
-            out[field] = flat
+        if field == "authors" and isinstance(msgs, dict | list) and not _is_flat(msgs):
+            # errors per author line (a list, or a dict keyed by the line's index): say which line
+            lines = msgs.items() if isinstance(msgs, dict) else enumerate(msgs)
+            out[field] = [
+                _("Dòng %(n)s: %(msg)s") % {"n": int(i) + 1, "msg": m} for i, line in lines for m in _messages(line)
+            ]
+        elif isinstance(msgs, list):
+            out[field] = _messages(msgs)
         elif isinstance(msgs, dict):
             out[field] = [str(v) for v in msgs.values()]
         else:
@@ -150,9 +171,7 @@ def initiative_new(request):
             except PermissionDenied as e:
                 errors = {"organisation": [str(e)]}
             else:
-                messages.success(
-                    request, _("Đã tạo bản nháp %(reference)s / Draft created") % {"reference": initiative.reference}
-                )
+                messages.success(request, _("Đã tạo bản nháp %(reference)s") % {"reference": initiative.reference})
                 return redirect("initiative-page", pk=initiative.pk)
         else:
             errors = _flatten_errors(s.errors)
@@ -196,7 +215,7 @@ def initiative_edit(request, pk):
             except (PermissionDenied, ApplicationError) as e:
                 messages.error(request, getattr(e, "detail", None) or str(e))
             else:
-                messages.success(request, _("Đã lưu / Saved"))
+                messages.success(request, _("Đã lưu hồ sơ"))
                 return redirect("initiative-page", pk=initiative.pk)
         else:
             errors = _flatten_errors(s.errors)
@@ -211,11 +230,17 @@ def initiative_edit(request, pk):
 def initiative_detail(request, pk):
     initiative = _get(request, pk)
     full = can_see_confidential(user=request.user, initiative=initiative)
-    history = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
+    history = (
+        AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk))
+        .select_related("actor")
+        .order_by("seq")
+    )
     actions = available_actions(user=request.user, initiative=initiative)
     context = {
         "i": initiative,
         "full": full,
+        "session": session_progress(initiative=initiative) if full else None,
+        "forward_to": forward_target(initiative=initiative) if "forward" in actions else None,
         "authors": initiative.authors.select_related("user"),
         "actions": actions,
         "decisions": STAGE_DECISIONS.get(initiative.state, []),
@@ -223,6 +248,7 @@ def initiative_detail(request, pk):
         "duplicates": possible_duplicates(initiative=initiative) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "awards": awards_for(initiative=initiative),
+        "now": timezone.now(),
     }
     return render(request, "workflow/initiative_detail.html", context)
 
@@ -236,7 +262,7 @@ def _run(request, fn, ok_message):
                 messages.error(request, m)
         return False
     except (PermissionDenied, ApplicationError) as e:
-        messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép / Not allowed"))
+        messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép"))
         return False
     messages.success(request, ok_message)
     return True
@@ -255,7 +281,7 @@ def initiative_act(request, pk, name):
     _run(
         request,
         lambda: table[name](initiative_id=initiative.pk, actor=request.user, comment=comment),
-        _("Đã thực hiện '%(name)s' / Done: %(name)s") % {"name": name},
+        _("Đã thực hiện: %(name)s") % {"name": ACTION_LABELS.get(name, name)},
     )
     return redirect("initiative-page", pk=initiative.pk)
 
@@ -268,11 +294,11 @@ def initiative_vote(request, pk):
     initiative = _get(request, pk)
     score = request.POST.get("score", "").strip()
     if score and not score.isdigit():
-        messages.error(request, _("Điểm phải là số nguyên 0–100 / Score must be an integer 0–100"))
+        messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
         return redirect("initiative-page", pk=initiative.pk)
     score_value = int(score) if score else None
     if score_value is not None and not 0 <= score_value <= 100:
-        messages.error(request, _("Điểm phải từ 0 đến 100 / Score must be from 0 to 100"))
+        messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
         return redirect("initiative-page", pk=initiative.pk)
     _run(
         request,
@@ -283,7 +309,7 @@ def initiative_vote(request, pk):
             score=score_value,
             comment=request.POST.get("comment", ""),
         ),
-        _("Đã ghi nhận phiếu / Vote recorded"),
+        _("Đã ghi nhận phiếu của bạn"),
     )
     return redirect("initiative-page", pk=initiative.pk)
 

@@ -30,3 +30,40 @@ def award_label(value):
         return Award(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def action_label(value):
+    from workflow.labels import ACTION_LABELS
+
+    return ACTION_LABELS.get(value, value)
+
+
+@register.filter
+def state_label(value):
+    from initiatives.models import State
+
+    try:
+        return State(value).label
+    except ValueError:
+        return value or "—"
+
+
+@register.filter
+def percent(value):
+    """0.61 → "61 %"."""
+    try:
+        return f"{round(float(value) * 100)} %"
+    except (TypeError, ValueError):
+        return value
+
+
+@register.filter
+def days_since(value):
+    """How many whole days ago (for "waiting N days")."""
+    from django.utils import timezone
+
+    try:
+        return max(0, (timezone.now() - value).days)
+    except TypeError:
+        return ""

@@ -65,6 +65,7 @@ LOGINS = [
     ("tld1", "chủ tịch hội đồng Tổng Liên đoàn / federation council chair (tld2, tld3)"),
     ("canbo_spc", "cán bộ công đoàn / union officer, EVNSPC"),
     ("kiemtra", "kiểm tra / auditor, CĐ Điện lực VN"),
+    ("minh", "tác giả / author, PC Bình Thuận (hội đồng bỏ phiếu kín hdbt1, hdbt2, hdbt3 / secret-ballot council)"),
     ("quantri", "quản trị / admin (Django admin at /admin/)"),
 ]
 

@@ -1,0 +1,14 @@
+"""Template context for the base layout's navigation."""
+
+from councils.models import Role, RoleAssignment
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {}
+    if "_nav_reports" not in request.__dict__:
+        request._nav_reports = RoleAssignment.objects.filter(
+            user=user, role__in=[Role.OFFICER, Role.AUDITOR, Role.ADMIN]
+        ).exists()
+    return {"nav_reports": request._nav_reports}

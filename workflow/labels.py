@@ -1,0 +1,19 @@
+"""Words for the codes people would otherwise read on the pages."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "create": _("Tạo bản nháp"),
+    "update": _("Sửa hồ sơ"),
+    "import": _("Nhập từ sổ đăng ký"),
+    "submit": _("Nộp hồ sơ"),
+    "forward": _("Chuyển hội đồng"),
+    "return": _("Trả lại"),
+    "withdraw": _("Rút sáng kiến"),
+    "vote": _("Biểu quyết"),
+    "close": _("Kết thúc phiên xét"),
+    "award": _("Khen thưởng"),
+    "award_revoke": _("Thu hồi khen thưởng"),
+    "overdue": _("Quá hạn quyết định"),
+    "edit": _("Sửa hồ sơ"),
+}
