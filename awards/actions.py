@@ -36,6 +36,12 @@ SERIAL_PREFIX = {
     Award.MONTHLY_COMMENDATION: "BD-SK",  # Biểu dương sáng kiến tiêu biểu
 }
 CERTIFICATE_AWARDS = (Award.SECTOR_CERTIFICATE, Award.FEDERATION_CERTIFICATE)
+# how a quota message counts each award: "chỉ còn 5 suất biểu dương" / "only 5 commendations"
+AWARD_WORDS = {
+    Award.MONTHLY_COMMENDATION: ("biểu dương", "commendation", "commendations"),
+    Award.SECTOR_CERTIFICATE: ("Chứng nhận Lao động sáng tạo", "sector certificate", "sector certificates"),
+    Award.FEDERATION_CERTIFICATE: ("Bằng Lao động sáng tạo", "federation certificate", "federation certificates"),
+}
 
 
 def _bi(vi: str, en: str) -> str:
@@ -79,15 +85,26 @@ def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date) -> None:
             continue  # a target is a goal: exceeding it is celebrated, never refused
         used = quota_scope(quota=quota, on=on).count()
         if used + adding > quota.cap:
-            period = f"tháng {on:%m/%Y}" if quota.per == Quota.Per.MONTH else f"chương trình {quota.programme.code}"
-            period_en = f"month {on:%Y-%m}" if quota.per == Quota.Per.MONTH else f"programme {quota.programme.code}"
+            left = max(quota.cap - used, 0)
+            monthly = quota.per == Quota.Per.MONTH
+            period = f"tháng {on:%m/%Y}" if monthly else quota.programme.name
+            period_en = f"{on:%Y-%m}" if monthly else quota.programme.name
+            award_vi, one_en, many_en = AWARD_WORDS[quota.award]
+            if left and adding > 1:
+                message = _bi(
+                    f"Bạn chọn {adding} sáng kiến nhưng {period} chỉ còn {left} suất {award_vi} "
+                    f"của {quota.organisation.name}",
+                    f"You picked {adding} initiatives but only {left} "
+                    f"{one_en + ' is' if left == 1 else many_en + ' are'} left for {period_en} "
+                    f"({quota.organisation.code})",
+                )
+            else:
+                message = _bi(
+                    f"Đã hết suất {award_vi} của {quota.organisation.name} trong {period} (đã dùng {used}/{quota.cap})",
+                    f"No {many_en} left for {period_en} ({quota.organisation.code}): {used} of {quota.cap} used",
+                )
             raise ApplicationError(
-                _bi(
-                    f"Đã hết hạn mức {quota.get_award_display()} của {quota.organisation.code} "
-                    f"({period}): đã dùng {used}/{quota.cap}, còn {max(quota.cap - used, 0)}",
-                    f"The {quota.award} quota of {quota.organisation.code} ({period_en}) is exhausted: "
-                    f"{used}/{quota.cap} used, {max(quota.cap - used, 0)} left",
-                ),
+                message,
                 code="quota_exhausted",
                 extra={"cap": quota.cap, "used": used, "organisation": quota.organisation.code},
             )

@@ -1,13 +1,23 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Certificate, EligibilityRule, Quota
 
 
 @admin.register(Quota)
 class QuotaAdmin(admin.ModelAdmin):
-    list_display = ("award", "organisation", "programme", "cap", "per", "kind")
+    list_display = ("award", "organisation_display", "programme_display", "cap", "per", "kind")
     list_filter = ("award", "per", "kind", "programme")
     search_fields = ("organisation__code", "organisation__name")
+    list_select_related = ("organisation", "programme")
+
+    @admin.display(description=_("tổ chức"), ordering="organisation__path")
+    def organisation_display(self, obj):
+        return obj.organisation
+
+    @admin.display(description=_("chương trình"), ordering="programme__code")
+    def programme_display(self, obj):
+        return obj.programme
 
 
 @admin.register(EligibilityRule)

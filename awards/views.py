@@ -10,8 +10,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from councils.models import Organisation
@@ -19,10 +19,11 @@ from initiatives.exceptions import ApplicationError
 
 from .actions import commendation_select
 from .documents import certificate_pdf as render_certificate_pdf
-from .models import Award, Certificate
+from .models import Award, Certificate, Quota
 from .selectors import (
     can_commend,
     certificate_get_visible,
+    certificate_list,
     commendable_organisations,
     eligibility_for,
     monthly_selection,
@@ -44,6 +45,30 @@ def _month(value: str | None) -> datetime.date:
     return timezone.localdate().replace(day=1)
 
 
+def _one_language(text: str) -> str:
+    """The half of a bilingual "vi / en" message in the current language."""
+    vi, sep, en = (text or "").partition(" / ")
+    return en if sep and (get_language() or "vi").startswith("en") else vi
+
+
+def _eligibility_reason(author: dict) -> str:
+    """Why an author meets (or not) the award's thresholds: the rule for the author's own group,
+    else the first rule's reason."""
+    rules = author["rules"]
+    if not rules:
+        return _("Chưa có tiêu chí nào đang áp dụng.")
+    met = [r for r in rules if r["met"]]
+    own = [r for r in rules if r["applies_to"] == author["category"]]
+    return _one_language((met or own or rules)[0]["reason"])
+
+
+def _board(rows, month):
+    for row in rows:
+        quota = row["quota"]
+        row["period_label"] = f"{month:%m/%Y}" if quota.per == Quota.Per.MONTH else quota.programme.name
+    return rows
+
+
 @login_required
 def committee(request):
     """The award committee's page: the quota board for everyone signed in; for the committee of
@@ -60,16 +85,25 @@ def committee(request):
     context = {
         "month": month,
         "month_value": f"{month:%Y-%m}",
-        "board": quota_board(on=month),
+        "board": _board(quota_board(on=month), month),
         "organisations": organisations,
         "org": org,
         "may_select": bool(org) and can_commend(user=user, organisation=org),
+        "my_certificates": list(
+            certificate_list(user=user)
+            .filter(initiative__authors__user=user)
+            .distinct()
+            .select_related("initiative", "organisation")
+            .order_by("-issued_at", "-id")[:50]
+        ),
     }
     if context["may_select"]:
         quota = quota_for(award=Award.MONTHLY_COMMENDATION, organisation=org, on=month)
         candidates = monthly_suggestions(organisation=org, month=month, limit=30)
         for row in candidates:
             row["eligibility"] = eligibility_for(initiative=row["initiative"], award=Award.FEDERATION_CERTIFICATE)
+            for author in row["eligibility"]:
+                author["reason"] = _eligibility_reason(author)
             row["remuneration"] = remuneration_hint(initiative=row["initiative"])
         context.update(
             {
@@ -91,23 +125,23 @@ def committee_select(request):
     org = Organisation.objects.filter(code=code).first()
     ids = [int(v) for v in request.POST.getlist("initiatives") if v.isdigit() and len(v) < 19]
     if org is None:
-        messages.error(request, _("Không có tổ chức này / Unknown organisation."))
+        messages.error(request, _("Không có tổ chức này."))
         return redirect(back)
     try:
         picked = commendation_select(organisation=org, month=month, initiative_ids=ids, actor=request.user)
     except PermissionDenied as e:
-        messages.error(request, str(e) or _("Bạn không có quyền / You may not do this here."))
+        messages.error(request, _one_language(str(e)) or _("Bạn không có quyền làm việc này."))
     except ApplicationError as e:
-        messages.error(request, e.detail)
+        messages.error(request, _one_language(str(e.detail)))
     except ValidationError as e:
-        messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
+        messages.error(request, " ".join(_one_language(m) for msgs in e.message_dict.values() for m in msgs))
     else:
         n = len(picked)
         messages.success(
             request,
             ngettext(
-                "Đã chọn %(n)d sáng kiến biểu dương / %(n)d initiative commended.",
-                "Đã chọn %(n)d sáng kiến biểu dương / %(n)d initiatives commended.",
+                "Đã chọn %(n)d sáng kiến biểu dương.",
+                "Đã chọn %(n)d sáng kiến biểu dương.",
                 n,
             )
             % {"n": n},
@@ -139,7 +173,7 @@ def verify(request, serial):
         .first()
     )
     if certificate is None:
-        raise Http404("Không có chứng nhận với số hiệu này / No certificate has this serial.")
+        return render(request, "awards/verify_missing.html", {"serial": serial}, status=404)
     return render(
         request,
         "awards/verify.html",

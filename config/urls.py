@@ -2,11 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from workflow import views as workflow_views
 from workflow.api import InitiativeViewSet
+
+admin.site.site_header = _("Quản trị chương trình sáng kiến")
+admin.site.site_title = _("Quản trị chương trình sáng kiến")
+admin.site.index_title = _("Quản trị chương trình sáng kiến")
 
 router = DefaultRouter()
 router.register("initiatives", InitiativeViewSet, basename="initiative")

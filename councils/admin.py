@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -27,10 +28,14 @@ class CouncilInline(admin.TabularInline):
 @admin.register(Organisation)
 class OrganisationAdmin(TreeAdmin):
     form = movenodeform_factory(Organisation)
-    list_display = ("name", "code", "level", "headcount")
+    list_display = ("name", "code", "level", "headcount_display")
     list_filter = ("level",)
     search_fields = ("code", "name")
     inlines = [CouncilInline, RoleInline]
+
+    @admin.display(description=_("số đoàn viên"), ordering="headcount")
+    def headcount_display(self, obj):
+        return f"{obj.headcount:,}".replace(",", ".")
 
 
 class MembershipInline(admin.TabularInline):
@@ -45,11 +50,20 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Council)
 class CouncilAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "organisation", "quorum", "threshold_display", "ballot", "decision_days")
+    list_display = ("code", "kind", "organisation_code", "quorum", "pass_rate")
     list_filter = ("kind", "ballot")
     search_fields = ("code", "name", "organisation__code", "organisation__name")
     autocomplete_fields = ["organisation"]
+    list_select_related = ("organisation",)
     inlines = [MembershipInline]
+
+    @admin.display(description=_("tổ chức"), ordering="organisation__code")
+    def organisation_code(self, obj):
+        return obj.organisation.code
+
+    @admin.display(description=_("tỷ lệ thông qua"))
+    def pass_rate(self, obj):
+        return obj.threshold_display
 
 
 @admin.register(User)
@@ -68,9 +82,18 @@ class UserAdmin(BaseUserAdmin):
 class RoleAssignmentAdmin(admin.ModelAdmin):
     """Read-only: roles change through the structure file (audited actions)."""
 
-    list_display = ("user", "role", "organisation")
+    list_display = ("user_display", "role", "organisation_display")
     list_filter = ("role",)
     search_fields = ("user__username", "user__full_name", "organisation__code", "organisation__name")
+    list_select_related = ("user", "organisation")
+
+    @admin.display(description=_("người dùng"), ordering="user__username")
+    def user_display(self, obj):
+        return obj.user
+
+    @admin.display(description=_("tổ chức"), ordering="organisation__path")
+    def organisation_display(self, obj):
+        return obj.organisation
 
     def has_add_permission(self, request):
         return False
@@ -84,6 +107,11 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(RoleAssignmentAdmin):
-    list_display = ("user", "role", "council")
+    list_display = ("user_display", "role", "council_display")
     list_filter = ("role", "council__kind")
     search_fields = ("user__username", "user__full_name", "council__code")
+    list_select_related = ("user", "council")
+
+    @admin.display(description=_("hội đồng"), ordering="council__code")
+    def council_display(self, obj):
+        return obj.council

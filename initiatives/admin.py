@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Initiative, InitiativeAuthor, OrganisationTarget, Phase, Programme
 
@@ -17,10 +18,19 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 @admin.register(OrganisationTarget)
 class OrganisationTargetAdmin(admin.ModelAdmin):
-    list_display = ("organisation", "phase", "initiatives")
+    list_display = ("organisation_display", "phase_display", "initiatives")
     list_filter = ("phase__programme", "phase")
     search_fields = ("organisation__code", "organisation__name")
     autocomplete_fields = ["organisation"]
+    list_select_related = ("organisation", "phase")
+
+    @admin.display(description=_("tổ chức"), ordering="organisation__path")
+    def organisation_display(self, obj):
+        return obj.organisation
+
+    @admin.display(description=_("giai đoạn"), ordering="phase__starts")
+    def phase_display(self, obj):
+        return obj.phase
 
 
 class AuthorInline(admin.TabularInline):
@@ -37,12 +47,16 @@ class AuthorInline(admin.TabularInline):
 class InitiativeAdmin(admin.ModelAdmin):
     """Read-only here: dossiers change only through the lifecycle's actions."""
 
-    list_display = ("reference", "title", "organisation", "category", "state", "benefit_value_vnd", "submitted_at")
+    list_display = ("reference", "title", "organisation", "category", "state", "benefit_display", "submitted_at")
     list_filter = ("state", "category", "confidential")
     search_fields = ("reference", "title", "search_text", "organisation__code")
     date_hierarchy = "created_at"
     inlines = [AuthorInline]
     list_select_related = ("organisation",)
+
+    @admin.display(description=_("giá trị làm lợi (VND)"), ordering="benefit_value_vnd")
+    def benefit_display(self, obj):
+        return f"{obj.benefit_value_vnd or 0:,}".replace(",", ".")
 
     def has_add_permission(self, request):
         return False

@@ -3,8 +3,8 @@ units furthest behind, for an organisation the user oversees. Reads through sele
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from councils.models import Level, Organisation
 
@@ -12,41 +12,71 @@ from .blocs import bloc_rankings
 from .selectors import can_view_reports, current_programme, monthly_trend, period_for, progress_report, report_roots
 from .svg import trend_chart
 
+CHOICES_LIMIT = 300  # organisations offered in the filter (role roots first, then their subtrees)
+BEHIND_LIMIT = 5
 
-def _trim(trend, months=36):
-    """Up to the last month with any figure (at least a year shown), at most ``months`` months."""
-    last = max((i for i, p in enumerate(trend) if p["registered"] or p["recognised"]), default=len(trend) - 1)
-    end = max(last + 1, min(12, len(trend)))
-    return trend[max(0, end - months) : end]
+
+def organisation_choices(roots, current=None) -> list[dict]:
+    """The organisations the user may report on, for the filter: each role root and its descendants
+    in path order (at most ``CHOICES_LIMIT``), indented by depth below the root."""
+    choices, seen = [], set()
+    for root in roots:
+        for org in Organisation.objects.filter(path__startswith=root.path).order_by("path")[:CHOICES_LIMIT]:
+            if org.pk in seen or len(choices) >= CHOICES_LIMIT:
+                continue
+            seen.add(org.pk)
+            choices.append({"code": org.code, "name": org.name, "indent": "\u00a0\u00a0" * (org.depth - root.depth)})
+    if current is not None and current.pk not in seen:
+        choices.append({"code": current.code, "name": current.name, "indent": ""})
+    return choices
+
+
+def behind_target(rows, limit=BEHIND_LIMIT) -> list[dict]:
+    """Units below 100 % of their target, furthest behind first."""
+    units = [
+        r
+        for r in rows
+        if r["level"] == Level.UNIT
+        and r["target"]
+        and r["percent_of_target"] is not None
+        and r["percent_of_target"] < 100
+    ]
+    return sorted(units, key=lambda r: (r["percent_of_target"], r["registered"], r["name"]))[:limit]
 
 
 @login_required
 def dashboard(request):
     roots = report_roots(user=request.user)
-    code = request.GET.get("organisation")
+    code = (request.GET.get("organisation") or "").strip()
+    notice = None
+    org = None
     if code:
         org = Organisation.objects.filter(code=code).first()
         if org is None:
-            raise Http404("Không có tổ chức / Unknown organisation")
-        if not can_view_reports(user=request.user, organisation=org):
-            raise PermissionDenied("Bạn không có vai trò trên tổ chức này / You hold no role on this organisation")
-    elif roots:
+            notice = _("Không có tổ chức mã “%(code)s”. Đang hiển thị tổ chức mặc định của bạn.") % {"code": code}
+        elif not can_view_reports(user=request.user, organisation=org):
+            raise PermissionDenied(_("Bạn không có vai trò trên tổ chức này."))
+    if org is None:
+        if not roots:
+            raise PermissionDenied(_("Bạn không có vai trò cán bộ, kiểm tra hay quản trị nào."))
         org = roots[0]
-    else:
-        raise PermissionDenied(
-            "Bạn không có vai trò cán bộ, kiểm tra hay quản trị nào / You hold no officer, auditor or admin role"
-        )
     programme = current_programme()
-    context = {"organisation": org, "roots": roots, "programme": programme}
+    context = {
+        "organisation": org,
+        "roots": roots,
+        "choices": organisation_choices(roots, current=org),
+        "notice": notice,
+        "programme": programme,
+    }
     if programme is not None:
         period = period_for(programme=programme)
         rows = progress_report(root=org, period=period)
         total = rows[0]
         children = [r for r in rows if r["parent"] == org.code]
         for r in children + [total]:
-            r["bar"] = min(r["percent_of_target"] or 0, 100)
-        units = [r for r in rows if r["level"] == Level.UNIT and r["target"]]
-        behind = sorted(units, key=lambda r: (r["percent_of_target"], r["registered"]))[:5]
+            pct = r["percent_of_target"]
+            r["bar"] = min(pct or 0, 100)
+            r["over"] = pct is not None and pct > 100
         trend = monthly_trend(root=org, period=period_for(programme=programme, until=period.on))
         parent = Organisation.objects.get_parent(org)
         bloc_roots = [org] + ([parent] if parent and can_view_reports(user=request.user, organisation=parent) else [])
@@ -59,8 +89,9 @@ def dashboard(request):
             period=period,
             total=total,
             children=children,
-            behind=behind,
+            behind=behind_target(rows),
+            units_with_target=any(r["level"] == Level.UNIT and r["target"] for r in rows),
             blocs=blocs,
-            chart=trend_chart(_trim(trend)),
+            chart=trend_chart(trend),
         )
     return render(request, "reports/dashboard.html", context)

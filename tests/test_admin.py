@@ -57,3 +57,28 @@ def test_the_audit_trail_is_read_only_in_the_admin(client, users):
     assert r.status_code in (403, 200)
     entry.refresh_from_db()
     assert entry.comment != "sửa"
+
+
+def test_list_headers_are_translated_and_figures_formatted(client, users):
+    from councils.models import Organisation
+
+    Organisation.objects.filter(code="XN1").update(headcount=11_000_000)
+    client.force_login(users["admin_n"])
+    page = client.get("/admin/councils/organisation/", {"q": "XN1"}).content.decode()
+    assert "11.000.000" in page and "11000000" not in page
+    page = client.get("/admin/councils/council/").content.decode()
+    assert "tỷ lệ thông qua" in page.lower() and "threshold" not in page.lower()
+    assert "Quản trị chương trình sáng kiến" in page and "Trang quản trị cho Django" not in page
+    expected = {
+        "/admin/councils/roleassignment/": ("Người dùng", "Tổ chức"),
+        "/admin/councils/membership/": ("Người dùng", "Hội đồng"),
+        "/admin/initiatives/organisationtarget/": ("Tổ chức", "Giai đoạn"),
+        "/admin/awards/quota/": ("Tổ chức", "Chương trình"),
+    }
+    for url, labels in expected.items():
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+        headers = page.split('id="result_list"')[1].split("</thead>")[0]
+        for raw in (">Organisation<", ">Phase<", ">User<", ">Council<", ">Programme<"):
+            assert raw not in headers, (url, raw)
+        for label in labels:
+            assert f">{label}<" in headers, (url, label)

@@ -106,8 +106,13 @@ def test_the_public_verify_page(client, users, certificate):
     page = r.content.decode()
     assert certificate.serial in page and "Sáng kiến thiết bị đo nhiệt độ đường dây" in page
     assert "Nguyễn Thị Ngọc Ánh" in page and "Còn hiệu lực" in page
-    assert client.get("/awards/verify/CN-LDST-2026-9999/").status_code == 404
-    assert client.get("/awards/verify/forged<script>/").status_code == 404
+    r = client.get("/awards/verify/CN-LDST-2026-9999/")
+    assert r.status_code == 404
+    assert (
+        "Không tìm thấy chứng nhận với số hiệu này" in r.content.decode() and "CN-LDST-2026-9999" in r.content.decode()
+    )
+    r = client.get("/awards/verify/forged<script>/")
+    assert r.status_code == 404 and "<script>" not in r.content.decode().split('id="not-found"')[1]
     Certificate.objects.filter(pk=certificate.pk).update(revoked_at=timezone.now(), revoke_reason="x")
     assert "ĐÃ THU HỒI" in client.get(f"/awards/verify/{certificate.serial}/").content.decode()
 

@@ -38,9 +38,66 @@ def test_the_dashboard_renders_bars_chart_and_blocs(dashboard_data, client):
     assert "<svg" in html and "series-registered" in html and "series-recognised" in html
     assert html.count('class="bar"') == 2  # XN1, XN2
     assert "Khối thi đua 2" in html
+    assert 'id="total-benefit"' in html
+    assert '<select id="id_org" name="organisation"' in html and 'value="XN1"' in html
     assert client.get("/reports/?organisation=TCTB").status_code == 403
     client.logout()
     assert client.get("/reports/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_unknown_organisation_shows_the_page_with_a_message(dashboard_data, client):
+    client.force_login(dashboard_data)
+    r = client.get("/reports/", {"organisation": "KHONGCO"})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'id="org-notice"' in html and "KHONGCO" in html
+    assert 'id="total-registered"' in html
+
+
+def test_only_units_below_target_are_behind():
+    from reports.views import behind_target
+
+    rows = [
+        {"level": "unit", "name": "A", "target": 10, "registered": 30, "percent_of_target": 300.0},
+        {"level": "unit", "name": "B", "target": 10, "registered": 5, "percent_of_target": 50.0},
+        {"level": "unit", "name": "C", "target": 10, "registered": 10, "percent_of_target": 100.0},
+        {"level": "unit", "name": "D", "target": 10, "registered": 2, "percent_of_target": 20.0},
+        {"level": "unit", "name": "E", "target": 0, "registered": 0, "percent_of_target": None},
+        {"level": "corporation", "name": "F", "target": 10, "registered": 1, "percent_of_target": 10.0},
+    ]
+    assert [r["name"] for r in behind_target(rows)] == ["D", "B"]
+    assert behind_target(rows[:1]) == []
+
+
+@pytest.mark.django_db
+def test_the_behind_list_and_its_empty_state(dashboard_data, client, make_initiative):
+    client.force_login(dashboard_data)
+    html = client.get("/reports/").content.decode()
+    behind = html.split('id="behind"')[1].split("</ol>")[0]
+    assert "XN2" in behind or "Xí nghiệp 2" in behind, behind
+    html = client.get("/reports/", {"organisation": "XN1"}).content.decode()
+    assert "Tổ công đoàn 1 — 0/2" in html.split('id="behind"')[1].split("</ol>")[0]
+    for _ in range(2):
+        make_initiative("TO1", submitted=datetime.date(2021, 10, 1))
+    html = client.get("/reports/", {"organisation": "XN1"}).content.decode()
+    assert 'id="behind"' not in html and "Tất cả đơn vị đã đạt chỉ tiêu" in html
+
+
+def test_the_trend_chart_has_round_ticks_and_translated_legend():
+    import datetime as dt
+
+    from reports.svg import label_step, nice_ticks, trend_chart
+
+    assert nice_ticks(5) == [0, 2, 4, 6]
+    assert nice_ticks(46) == [0, 20, 40, 60]
+    assert nice_ticks(37) == [0, 10, 20, 30, 40]
+    assert nice_ticks(0) == [0, 1]
+    assert label_step(63, 896) == 3
+    months = [dt.date(2021 + (8 + i) // 12, (8 + i) % 12 + 1, 1) for i in range(63)]
+    svg = trend_chart([{"month": m, "registered": i % 7, "recognised": i % 3} for i, m in enumerate(months)])
+    assert ">09/21<" in svg and ">12/21<" in svg and ">10/21<" not in svg
+    assert "Đăng ký" in svg and "Công nhận" in svg and "/ Registered" not in svg
 
 
 @pytest.mark.browser
