@@ -507,3 +507,55 @@ def session_remind(*, session_id: int, now=None) -> str:
         _on_commit(notify_deadline, session_id=session.pk, kind="reminder")
         return "reminder"
     return ""
+
+
+@transaction.atomic(durable=True)
+def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiative:
+    """The chair (or secretary) voids the open session's votes and opens a new round at the same
+    stage, with reasons — e.g. after ``quota_exhausted``, when the council must decide otherwise.
+    The deadline stays where the law put it (arrival + decision days). Audited as ``restart``."""
+    initiative = _lock(initiative_id)
+    flow = InitiativeFlow(initiative)
+    if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
+        _deny(
+            "Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết",
+            "Only the council's chair or secretary may restart the vote",
+        )
+    _require_reason(comment, "restart")
+    session = current_session(initiative)
+    cast = session.casts.count()
+    if cast == 0:
+        raise ApplicationError(_bi("Chưa có phiếu nào để hủy", "There are no votes to void yet"), code="invalid_state")
+    now = timezone.now()
+    session.closed_at = now
+    session.closed_by = actor
+    session.minutes = {
+        "council": session.council.code,
+        "stage": session.stage,
+        "voided": True,
+        "votes_cast": cast,
+        "reason": comment,
+        "closed_by": actor.username,
+        "closed_at": now.isoformat(),
+    }
+    session.save(update_fields=["closed_at", "closed_by", "minutes"])
+    fresh = CouncilSession.objects.create(
+        initiative=initiative,
+        council=session.council,
+        stage=session.stage,
+        dossier_version=initiative.dossier_version,
+        opened_at=now,
+        due_at=session.due_at,
+    )
+    from .tasks import notify_session_opened
+
+    _on_commit(notify_session_opened, session_id=fresh.pk)
+    _record(
+        initiative,
+        actor,
+        "restart",
+        initiative.state,
+        comment=comment,
+        details={"council": session.council.code, "voided_votes": cast, "due_at": session.due_at.isoformat()},
+    )
+    return initiative

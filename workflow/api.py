@@ -355,7 +355,14 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 def _action_table():
-    from .actions import initiative_close, initiative_forward, initiative_return, initiative_submit, initiative_withdraw
+    from .actions import (
+        initiative_close,
+        initiative_forward,
+        initiative_return,
+        initiative_submit,
+        initiative_withdraw,
+        session_restart,
+    )
 
     return {
         "submit": initiative_submit,
@@ -363,6 +370,7 @@ def _action_table():
         "return": initiative_return,
         "withdraw": initiative_withdraw,
         "close": initiative_close,
+        "restart": session_restart,  # our addition: void a session's votes and vote again
     }
 
 
@@ -376,8 +384,8 @@ class LifecycleMixin:
         if name not in table:
             raise NotFound(
                 _bi(
-                    f"Không có thao tác '{name}' (submit, forward, return, withdraw, close)",
-                    f"No action '{name}' (submit, forward, return, withdraw, close)",
+                    f"Không có thao tác '{name}' (submit, forward, return, withdraw, close, restart)",
+                    f"No action '{name}' (submit, forward, return, withdraw, close, restart)",
                 )
             )
         initiative = self.get_object()

@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "withdraw": _("Rút sáng kiến"),
     "vote": _("Biểu quyết"),
     "close": _("Kết thúc phiên xét"),
+    "restart": _("Mở lại phiên biểu quyết"),
     "award": _("Khen thưởng"),
     "award_revoke": _("Thu hồi khen thưởng"),
     "overdue": _("Quá hạn quyết định"),

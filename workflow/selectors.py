@@ -92,6 +92,8 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
                 actions.append("vote")
         if flow.close.has_perm(user):
             actions.append("close")
+            if BallotCast.objects.filter(session__initiative=initiative, session__closed_at__isnull=True).exists():
+                actions.append("restart")
     return actions
 
 

@@ -113,5 +113,5 @@ def test_the_inbox_holds_what_waits_for_each_person(flow, api, users):
     flow.vote("u1_m1", iid, "approve")
     assert iid not in inbox("u1_m1")
     flow.vote("u1_chair", iid, "approve")
-    assert inbox("u1_chair")[iid]["waiting_for"] == ["close"]  # the chair must still close
+    assert inbox("u1_chair")[iid]["waiting_for"] == ["close", "restart"]  # the chair must still close
     assert iid not in inbox("c_chair") and iid not in inbox("outsider")

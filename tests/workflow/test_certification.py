@@ -71,3 +71,28 @@ def test_monthly_suggestions_rank_by_council_scores(flow, api, users):
     ids = [row["id"] for row in rows]
     assert ids.index(high) < ids.index(low)
     assert {row["id"]: row["score"] for row in rows}[high] == 95.0
+
+
+def test_after_quota_exhausted_the_chair_restarts_the_vote_and_the_council_nominates(flow, api, users):
+    Quota.objects.filter(award="sector_certificate").update(cap=0)
+    iid = flow.to_sector()
+    flow.vote("s_chair", iid, "certify")
+    flow.vote("s_m1", iid, "certify")
+    assert flow.act("s_chair", iid, "close", expect=409)["code"] == "quota_exhausted"
+    assert "restart" in flow.get("s_chair", iid)["available_actions"]
+    assert "restart" not in flow.get("s_m1", iid)["available_actions"]
+    flow.act("s_m1", iid, "restart", comment="x", expect=403)
+    r = flow.act("s_chair", iid, "restart", expect=400)
+    assert "comment" in r
+    due = Initiative.objects.get(pk=iid).due_at
+    flow.act("s_chair", iid, "restart", comment="Hết hạn mức chứng nhận: biểu quyết lại")
+    sessions = list(CouncilSession.objects.filter(initiative_id=iid, council__code="NGANH-HD").order_by("id"))
+    assert sessions[0].minutes["voided"] is True and sessions[0].closed_at and sessions[1].closed_at is None
+    assert sessions[1].due_at == due  # the law's deadline does not move
+    # everyone may vote again in the new round
+    flow.vote("s_chair", iid, "nominate")
+    flow.vote("s_m1", iid, "nominate")
+    assert flow.act("s_chair", iid, "close")["state"] == "federation_review"
+    actions = [h["action"] for h in flow.history("auditor_n", iid)]
+    assert "restart" in actions
+    flow.act("f_chair", iid, "restart", comment="chưa có phiếu", expect=409)
