@@ -228,7 +228,10 @@ class InitiativeSerializer(serializers.ModelSerializer):
         ]
 
     def get_available_actions(self, obj):
-        return available_actions(user=self.context["request"].user, initiative=obj)
+        # computed once per row: the task list asks for it twice (available_actions, waiting_for)
+        if not hasattr(obj, "_available_actions"):
+            obj._available_actions = available_actions(user=self.context["request"].user, initiative=obj)
+        return obj._available_actions
 
     def get_possible_duplicates(self, obj):
         return possible_duplicates(initiative=obj) if self.context.get("detail") else []
@@ -288,7 +291,8 @@ class InitiativeFilter(filters.FilterSet):
             raise serializers.ValidationError(
                 {"organisation": [_bi(f"không có tổ chức '{value}'", f"unknown organisation '{value}'")]}
             )
-        return qs.filter(organisation__path__startswith=org.path)
+        subtree = Organisation.objects.filter(path__startswith=org.path).order_by().values("pk")
+        return qs.filter(organisation_id__in=subtree)
 
     def filter_q(self, qs, name, value):
         words = unidecode(value).lower().split()
@@ -426,7 +430,7 @@ class TaskSerializer(InitiativeListSerializer):
         fields = [*InitiativeListSerializer.Meta.fields, "council", "waiting_for", "available_actions"]
 
     def get_waiting_for(self, obj):
-        acts = available_actions(user=self.context["request"].user, initiative=obj)
+        acts = self.get_available_actions(obj)
         return [a for a in acts if a != "edit"] or ["edit"]
 
 

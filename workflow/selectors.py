@@ -4,9 +4,9 @@ import difflib
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from councils.models import Council, CouncilKind, MemberRole, Membership, Role
+from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
-from initiatives.models import COUNCIL_STATES, Initiative, State
+from initiatives.models import COUNCIL_STATES, Initiative, InitiativeAuthor, State
 from initiatives.selectors import can_edit
 
 from . import permissions
@@ -15,17 +15,36 @@ from . import permissions
 OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 
 
+# an oversight subtree of at most this many organisations joins the union of cheap branches;
+# a wider one stays a separate ``organisation_id IN (…)`` test (its initiatives are most of the table)
+SMALL_SUBTREE = 100
+
+
 def visible_initiatives_q(*, user) -> Q:
     """A user sees: their own (as author or creator); everything under the organisations their
     officer / auditor / admin roles cover; the dossiers of the units they advise; and what is
-    or was before a council they sit on."""
+    or was before a council they sit on.
+
+    Built from join-free subqueries, each one an index range (authors by user, initiatives by
+    creator, by organisation, by council, sessions by council), so neither the list nor its
+    COUNT multiplies rows across joins or needs DISTINCT: the narrow branches are one
+    ``id IN (… UNION …)``, a wide oversight subtree one ``organisation_id IN (…)``."""
     if not user.is_authenticated:
         return Q(pk__in=[])
-    q = Q(authors__user=user) | Q(created_by=user)
-    paths = user_role_paths(user=user, roles=OVERSIGHT_ROLES)
-    if paths:
-        q |= subtree_q(paths)
-    q |= advised_q(user=user)
+    branches = [
+        InitiativeAuthor.objects.filter(user=user).order_by().values_list("initiative_id", flat=True),
+        Initiative.objects.filter(created_by=user).order_by().values_list("id", flat=True),
+    ]
+    wide = Q(pk__in=[])
+    orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
+    if orgs is not None:
+        org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
+        if org_ids[: SMALL_SUBTREE + 1].count() <= SMALL_SUBTREE:
+            branches.append(
+                Initiative.objects.filter(organisation_id__in=org_ids).order_by().values_list("id", flat=True)
+            )
+        else:
+            wide = Q(organisation_id__in=org_ids)
     council_ids = list(
         Membership.objects.filter(user=user)
         .exclude(council__kind=CouncilKind.ADVISORY)
@@ -33,28 +52,50 @@ def visible_initiatives_q(*, user) -> Q:
     )
     if council_ids:
         # what is before their council now, and what their council has judged
-        q |= Q(council_id__in=council_ids) | Q(sessions__council_id__in=council_ids)
+        from .models import CouncilSession
+
+        branches.append(Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True))
+        branches.append(
+            CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
+        )
+    return wide | Q(pk__in=branches[0].union(*branches[1:], all=True))
+
+
+def _organisations_q(oversight_paths, advised) -> Q | None:
+    """The organisations whose initiatives a person sees through roles and advisory teams."""
+    q = None
+    if oversight_paths:
+        q = subtree_q(oversight_paths, field="path")
+    if advised:
+        q = advised if q is None else q | advised
     return q
 
 
-def advised_q(*, user) -> Q:
-    """The dossiers of the units an advisory team serves: its organisation's subtree, less the
-    parts that keep an advisory team of their own."""
-    q = Q(pk__in=[])
+def advised_paths(*, user) -> Q | None:
+    """The organisations an advisory team serves (as a filter on Organisation): its
+    organisation's subtree, less the parts that keep an advisory team of their own."""
+    q = None
     for path in user_advised_paths(user=user):
         own_teams = Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=path).exclude(
             organisation__path=path
         )
-        part = Q(organisation__path__startswith=path)
+        part = Q(path__startswith=path)
         for other in own_teams.values_list("organisation__path", flat=True):
-            part &= ~Q(organisation__path__startswith=other)
-        q |= part
+            part &= ~Q(path__startswith=other)
+        q = part if q is None else q | part
     return q
 
 
+def advised_q(*, user) -> Q:
+    """The dossiers of the units an advisory team serves (a filter on Initiative)."""
+    orgs = advised_paths(user=user)
+    if orgs is None:
+        return Q(pk__in=[])
+    return Q(organisation_id__in=Organisation.objects.filter(orgs).order_by().values("pk"))
+
+
 def initiative_list(*, user) -> QuerySet:
-    ids = Initiative.objects.filter(visible_initiatives_q(user=user)).values("pk")
-    return Initiative.objects.filter(pk__in=ids).select_related("organisation", "council")
+    return Initiative.objects.filter(visible_initiatives_q(user=user)).select_related("organisation", "council")
 
 
 def initiative_get_visible(*, user, pk) -> Initiative:
@@ -113,10 +154,24 @@ def inbox(*, user) -> QuerySet:
     council_q = Q(state__in=COUNCIL_STATES) & (
         (Q(council_id__in=member_of) & ~Exists(voted)) | (Q(council_id__in=closer_of) & Exists(open_session))
     )
-    q = Q(state=State.DRAFT, authors__user=user) | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user)) | council_q
-    recused = Q(state__in=COUNCIL_STATES) & Q(authors__user=user)
-    ids = Initiative.objects.filter(q).exclude(recused).values("pk")
-    return Initiative.objects.filter(pk__in=ids).select_related("organisation", "council").order_by("due_at", "id")
+    authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
+    q = Q(state=State.DRAFT, pk__in=authored) | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user)) | council_q
+    recused = Q(state__in=COUNCIL_STATES) & Q(pk__in=authored)
+    # candidates first, each an index range (every row ``q`` admits is in one of them)
+    candidates = [
+        InitiativeAuthor.objects.filter(user=user).order_by().values_list("initiative_id", flat=True),
+        Initiative.objects.filter(Q(state=State.ADVISORY_REVIEW) & advised_q(user=user))
+        .order_by()
+        .values_list("id", flat=True),
+        Initiative.objects.filter(council_id__in=member_of).order_by().values_list("id", flat=True),
+    ]
+    return (
+        Initiative.objects.filter(pk__in=candidates[0].union(*candidates[1:], all=True))
+        .filter(q)
+        .exclude(recused)
+        .select_related("organisation", "council")
+        .order_by("due_at", "id")
+    )
 
 
 def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarity: float = 0.6) -> list[dict]:

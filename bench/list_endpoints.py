@@ -1,0 +1,274 @@
+"""Benchmark of the list endpoints on PostgreSQL (not a test).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lists_bench DJANGO_SECRET_KEY=x \
+        .venv/bin/python bench/list_endpoints.py 500000
+
+Seeds once (the tree, councils and people with the ORM; initiatives, authors, council sessions and
+audit entries in SQL) a sector of 20 corporations × 50 units with N initiatives, then times through
+DRF's APIClient (``force_authenticate``) for each persona: ``GET /api/v1/initiatives/`` page 1
+unfiltered, with ``organisation=``, ``state=`` and ``q=``, the inbox ``/api/v1/tasks/``, one detail
+and one history, and prints p50/p95 per endpoint and persona.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from audit.models import AuditEntry, AuditHead  # noqa: E402
+from councils.actions import membership_set, role_grant  # noqa: E402
+from councils.models import Council, CouncilKind, MemberRole, Organisation, Role, User  # noqa: E402
+from initiatives.models import Initiative, Programme  # noqa: E402
+
+WORDS = ["bom", "bang tai", "lo hoi", "may nen", "dien mat troi", "phan mem", "kho hang", "an toan", "nuoc thai"]
+TITLES = ["bơm", "băng tải", "lò hơi", "máy nén", "điện mặt trời", "phần mềm", "kho hàng", "an toàn", "nước thải"]
+
+
+def seed(n: int):
+    with transaction.atomic():
+        root = Organisation.objects.add_root({"code": "B-VGCL", "name": "Bench federation", "level": "federation"})
+        sector = Organisation.objects.add_child(root, {"code": "B-SECTOR", "name": "Bench sector", "level": "sector"})
+        programme = Programme.objects.create(
+            code="B-PROG", name="Bench", starts=datetime.date(2021, 9, 1), ends=datetime.date(2023, 9, 30)
+        )
+        councils = [Council(code="B-SECTOR-HD", organisation=sector, kind=CouncilKind.SECTOR)]
+        units, corps = [], []
+        for c in range(20):
+            corp = Organisation.objects.add_child(
+                sector, {"code": f"B-C{c}", "name": f"Corporation {c}", "level": "corporation"}
+            )
+            corps.append(corp)
+            councils.append(Council(code=f"B-C{c}-HD", organisation=corp, kind=CouncilKind.CORPORATION))
+            councils.append(Council(code=f"B-C{c}-TV", organisation=corp, kind=CouncilKind.ADVISORY))
+            for u in range(50):
+                unit = Organisation.objects.add_child(
+                    corp, {"code": f"B-C{c}-U{u}", "name": f"Unit {c}.{u}", "level": "unit"}
+                )
+                units.append(unit)
+                councils.append(Council(code=f"B-C{c}-U{u}-HD", organisation=unit, kind=CouncilKind.UNIT))
+                if u % 10 == 0:  # a tenth of the units keep their own advisory team
+                    councils.append(Council(code=f"B-C{c}-U{u}-TV", organisation=unit, kind=CouncilKind.ADVISORY))
+        Council.objects.bulk_create(councils)
+        User.objects.bulk_create(User(username=f"bench{i}") for i in range(5000))
+    unit_council = dict(Council.objects.filter(kind=CouncilKind.UNIT).values_list("organisation_id", "id"))
+    corp_council = dict(Council.objects.filter(kind=CouncilKind.CORPORATION).values_list("organisation_id", "id"))
+    unit_ids = [u.pk for u in units]
+    unit_cc = [corp_council[Organisation.objects.get(path=u.path[:12]).pk] for u in units]
+    unit_uc = [unit_council[u.pk] for u in units]
+    user_ids = list(User.objects.filter(username__startswith="bench").values_list("pk", flat=True))
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime(2021, 9, 1, 8, tzinfo=tz)
+    batch = 250_000
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.1)")
+        for offset in range(0, n, batch):
+            size = min(batch, n - offset)
+            # state mix: draft, advisory review, unit council, corporation council, rejected, withdrawn,
+            # sector certified; the council stages carry the council that judges them now
+            cursor.execute(
+                """
+                WITH s AS (
+                    SELECT g, 1 + floor(random() * %(nunits)s)::int AS u, 1 + floor(random() * 9)::int AS w,
+                           (ARRAY['draft', 'advisory_review', 'unit_council', 'corporation_council', 'rejected',
+                                  'withdrawn', 'sector_certified', 'rejected'])[1 + floor(random() * 8)::int] AS st,
+                           %(start)s::timestamptz + floor(random() * 750 * 86400) * interval '1 second' AS at
+                    FROM generate_series(1, %(size)s) g)
+                INSERT INTO initiatives_initiative (title, summary, problem, solution, category, organisation_id,
+                    programme_id, benefit_value_vnd, confidential, state, version, dossier_version, council_id,
+                    due_at, created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text)
+                SELECT 'Sáng kiến cải tiến ' || (%(titles)s::text[])[w] || ' số ' || g, '', '', '',
+                       (ARRAY['technical', 'management', 'union', 'covid'])[1 + floor(random() * 4)::int],
+                       (%(units)s::int[])[u], %(programme)s, floor(random() * 100000000)::bigint, random() < 0.05,
+                       st, 1, 0,
+                       CASE st WHEN 'unit_council' THEN (%(uc)s::int[])[u]
+                               WHEN 'corporation_council' THEN (%(cc)s::int[])[u] END,
+                       CASE WHEN st IN ('unit_council', 'corporation_council') THEN at + interval '90 days' END,
+                       %(creator)s, at, at, CASE WHEN st <> 'draft' THEN at END,
+                       CASE WHEN st IN ('corporation_council', 'sector_certified') THEN at + interval '30 days' END,
+                       'sang kien cai tien ' || (%(words)s::text[])[w] || ' so ' || g
+                FROM s
+                RETURNING id
+                """,
+                {
+                    "units": unit_ids,
+                    "uc": unit_uc,
+                    "cc": unit_cc,
+                    "nunits": len(unit_ids),
+                    "programme": programme.pk,
+                    "creator": user_ids[0],
+                    "start": start,
+                    "size": size,
+                    "titles": TITLES,
+                    "words": WORDS,
+                },
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+            cursor.execute(
+                """
+                INSERT INTO initiatives_initiativeauthor (initiative_id, user_id, full_name, share_percent, position)
+                SELECT a.id, CASE WHEN a.r < 0.7 THEN (%(users)s::int[])[1 + floor(random() * %(nusers)s)::int] END,
+                       CASE WHEN a.r < 0.7 THEN 'x' ELSE 'Người ' || floor(random() * 50001)::int END, 30, a.k
+                FROM (SELECT i.id, k, random() AS r
+                      FROM unnest(%(ids)s::bigint[]) AS i(id)
+                      CROSS JOIN LATERAL generate_series(0, floor(random() * 3 + 0 * i.id)::int) AS k) a
+                """,
+                {"users": user_ids, "nusers": len(user_ids), "ids": ids},
+            )
+            print(f"  seeded {offset + size}", flush=True)
+        # council sessions: an open one for a few thousand initiatives before a unit or corporation
+        # council, and the closed unit-council session of those now before the corporation council
+        cursor.execute(
+            """
+            INSERT INTO workflow_councilsession (initiative_id, council_id, stage, dossier_version, opened_at,
+                due_at, closed_at, outcome, minutes)
+            SELECT id, council_id, state, 1, submitted_at, due_at, NULL, '', '{}'
+            FROM initiatives_initiative
+            WHERE state IN ('unit_council', 'corporation_council') AND random() < %(p)s
+            """,
+            {"p": min(1.0, 4000 / max(1, n * 0.25))},
+        )
+        cursor.execute(
+            """
+            INSERT INTO workflow_councilsession (initiative_id, council_id, stage, dossier_version, opened_at,
+                due_at, closed_at, outcome, minutes)
+            SELECT i.id, c.id, 'unit_council', 1, i.submitted_at, i.submitted_at + interval '90 days',
+                   i.submitted_at + interval '20 days', 'approve', '{}'
+            FROM initiatives_initiative i JOIN councils_council c
+                 ON c.organisation_id = i.organisation_id AND c.kind = 'unit'
+            WHERE i.state = 'corporation_council' AND random() < %(p)s
+            """,
+            {"p": min(1.0, 2000 / max(1, n * 0.125))},
+        )
+        # audit entries: create and submit for every initiative (the chain is not meant to verify)
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM audit_auditentry")
+        base = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            INSERT INTO audit_auditentry (seq, at, actor_name, action, object_type, object_id, scope_path,
+                from_state, to_state, version, comment, details, prev_hash, hash)
+            SELECT %(base)s + row_number() OVER (ORDER BY i.id, k), i.created_at + k * interval '1 day', 'bench',
+                   (ARRAY['create', 'submit'])[k + 1], 'initiative', i.id::text, o.path,
+                   CASE k WHEN 1 THEN 'draft' ELSE '' END, CASE k WHEN 1 THEN 'advisory_review' ELSE 'draft' END,
+                   1, '', '{}', '', md5(i.id::text || k)
+            FROM initiatives_initiative i JOIN councils_organisation o ON o.id = i.organisation_id
+                 CROSS JOIN generate_series(0, 1) k
+            """,
+            {"base": base},
+        )
+        AuditHead.objects.update_or_create(
+            pk=1, defaults={"seq": AuditEntry.objects.order_by("-seq").values_list("seq", flat=True)[0]}
+        )
+        cursor.execute("ANALYZE")
+
+
+def personas():
+    """(name, user, organisation code for the organisation= filter)."""
+    o = Organisation.objects.get
+    c = Council.objects.get
+    made = {}
+    with transaction.atomic():
+        for name, kind, target, code in [
+            ("sector officer", "role", o(code="B-SECTOR"), "B-C3"),
+            ("corporation officer", "role", o(code="B-C3"), "B-C3-U7"),
+            ("unit officer", "role", o(code="B-C3-U7"), "B-C3-U7"),
+            ("unit council member", "member", c(code="B-C3-U7-HD"), "B-C3-U7"),
+            ("corp. council member", "member", c(code="B-C3-HD"), "B-C3-U7"),
+            ("adviser", "member", c(code="B-C3-TV"), "B-C3-U7"),
+            ("author", "author", None, "B-C3"),
+        ]:
+            uname = "persona-" + name.replace(" ", "-").replace(".", "")
+            if kind == "author":
+                # the bench user with the most authorships
+                user = (
+                    User.objects.filter(username__startswith="bench", authorships__isnull=False)
+                    .annotate(n=django.db.models.Count("authorships"))
+                    .order_by("-n")
+                    .first()
+                )
+            else:
+                user, created = User.objects.get_or_create(username=uname)
+                if created and kind == "role":
+                    role_grant(user=user, organisation=target, role=Role.OFFICER)
+                elif created:
+                    membership_set(council=target, user=user, role=MemberRole.CHAIR)
+            made[name] = (user, code)
+    return made
+
+
+def timeit(fn, runs):
+    fn()  # warm
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("initiatives", type=int, nargs="?", default=500_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--only", default="", help="comma-separated persona names")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL=postgres://… (this benchmark is for PostgreSQL)")
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    have = Initiative.objects.filter(organisation__code__startswith="B-").count()
+    if have != args.initiatives:
+        if have:
+            sys.exit(f"The database holds {have} bench initiatives; use a fresh database for another size.")
+        print(f"seeding {args.initiatives} initiatives …", flush=True)
+        t = time.perf_counter()
+        seed(args.initiatives)
+        print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+    people = personas()
+    client = APIClient()
+    print(f"N = {args.initiatives}, {args.runs} runs each, p50 / p95 in ms")
+    print(f"{'persona':<22} {'endpoint':<28} {'count':>8} {'p50':>8} {'p95':>8}")
+    for name, (user, code) in people.items():
+        if args.only and name not in args.only.split(","):
+            continue
+        client.force_authenticate(user)
+        first = client.get("/api/v1/initiatives/").json()
+        detail_id = first["results"][0]["id"] if first["results"] else None
+        cases = [
+            ("list", "/api/v1/initiatives/"),
+            (f"list organisation={code}", f"/api/v1/initiatives/?organisation={code}"),
+            ("list state=unit_council", "/api/v1/initiatives/?state=unit_council"),
+            ("list q=bom", "/api/v1/initiatives/?q=b%C6%A1m"),
+            ("inbox", "/api/v1/tasks/"),
+        ]
+        if detail_id:
+            cases += [
+                ("detail", f"/api/v1/initiatives/{detail_id}/"),
+                ("history", f"/api/v1/initiatives/{detail_id}/history/"),
+            ]
+        for label, url in cases:
+            r = client.get(url)
+            assert r.status_code == 200, (url, r.status_code, r.content[:300])
+            count = r.json().get("count", "")
+            p50, p95 = timeit(lambda u=url: client.get(u), args.runs)
+            print(f"{name:<22} {label:<28} {count!s:>8} {p50:8.1f} {p95:8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
