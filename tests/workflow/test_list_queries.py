@@ -1,0 +1,39 @@
+"""The list and the inbox cost a bounded number of queries, however many dossiers a person sees."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(url)
+    assert r.status_code == 200, r.content
+    return r.json(), len(ctx.captured_queries)
+
+
+def test_officer_list_issues_a_bounded_number_of_queries(api, users, make_draft):
+    client = api(users["officer_a"])
+    make_draft()
+    data, few = _queries(client, "/api/v1/initiatives/")
+    assert data["count"] == 1
+    for _ in range(5):
+        make_draft()
+    data, many = _queries(client, "/api/v1/initiatives/")
+    assert data["count"] == 6
+    assert many == few <= 8
+    data, filtered = _queries(client, "/api/v1/initiatives/?organisation=TCTA")
+    assert data["count"] == 6
+    assert filtered == few + 1  # the organisation's path
+
+
+def test_visibility_is_one_query_without_joins_or_distinct(users):
+    from workflow.selectors import initiative_list
+
+    sql = str(initiative_list(user=users["officer_a"]).query).upper()
+    assert "DISTINCT" not in sql
+    assert "INITIATIVES_INITIATIVEAUTHOR" in sql and "UNION" in sql
+    # the only joins are select_related's (organisation, council), not the visibility's
+    assert sql.count("JOIN") == 2
