@@ -7,23 +7,38 @@ from initiatives.models import Initiative
 from initiatives.selectors import is_adviser, is_author
 
 
+def _asked(flow, user, question, answer):
+    """Ask each question once per flow object and person: listing the available actions asks
+    "is an author?" and "is an adviser?" for several transitions of the same dossier. The flow
+    object lives for one request or one action, so the answer cannot go stale."""
+    memo = flow.__dict__.setdefault("_answers", {})
+    key = (user.pk, question)
+    if key not in memo:
+        memo[key] = answer()
+    return memo[key]
+
+
+def _is_author(flow, user) -> bool:
+    return _asked(flow, user, "author", lambda: is_author(user=user, initiative=flow.initiative))
+
+
+def _is_adviser(flow, user) -> bool:
+    return _asked(flow, user, "adviser", lambda: is_adviser(user=user, organisation=flow.initiative.organisation))
+
+
 def can_submit(flow, user) -> bool:
     """An author, an advisory-team member or an officer of the unit."""
     i: Initiative = flow.initiative
-    return (
-        is_author(user=user, initiative=i)
-        or is_adviser(user=user, organisation=i.organisation)
-        or user.has_perm("councils.act_as_officer", i.organisation)
-    )
+    return _is_author(flow, user) or _is_adviser(flow, user) or user.has_perm("councils.act_as_officer", i.organisation)
 
 
 def can_advise(flow, user) -> bool:
     """A member of the unit's advisory team (or the nearest ancestor's, where it has none)."""
-    return is_adviser(user=user, organisation=flow.initiative.organisation)
+    return _is_adviser(flow, user)
 
 
 def can_withdraw(flow, user) -> bool:
-    return is_author(user=user, initiative=flow.initiative)
+    return _is_author(flow, user)
 
 
 def can_close(flow, user) -> bool:

@@ -37,3 +37,15 @@ def test_visibility_is_one_query_without_joins_or_distinct(users):
     assert "INITIATIVES_INITIATIVEAUTHOR" in sql and "UNION" in sql
     # the only joins are select_related's (organisation, council), not the visibility's
     assert sql.count("JOIN") == 2
+
+
+def test_available_actions_asks_each_question_once(flow, users, django_assert_max_num_queries):
+    from initiatives.models import Initiative
+    from workflow.selectors import available_actions
+
+    iid = flow.draft()
+    flow.act("author1", iid, "submit")
+    initiative = Initiative.objects.select_related("organisation", "council").get(pk=iid)
+    # adviser: forward and return both ask "is an adviser?" — once (advisory team lookup + permission)
+    with django_assert_max_num_queries(4):
+        assert available_actions(user=users["u1_adv"], initiative=initiative) == ["forward", "return"]
