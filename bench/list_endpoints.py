@@ -13,7 +13,6 @@ and one history, and prints p50/p95 per endpoint and persona.
 import argparse
 import datetime
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
+
+from bench.common import percentiles, seed_authors  # noqa: E402
 
 django.setup()
 
@@ -119,17 +120,7 @@ def seed(n: int):
                 },
             )
             ids = [r[0] for r in cursor.fetchall()]
-            cursor.execute(
-                """
-                INSERT INTO initiatives_initiativeauthor (initiative_id, user_id, full_name, share_percent, position)
-                SELECT a.id, CASE WHEN a.r < 0.7 THEN (%(users)s::int[])[1 + floor(random() * %(nusers)s)::int] END,
-                       CASE WHEN a.r < 0.7 THEN 'x' ELSE 'Người ' || floor(random() * 50001)::int END, 30, a.k
-                FROM (SELECT i.id, k, random() AS r
-                      FROM unnest(%(ids)s::bigint[]) AS i(id)
-                      CROSS JOIN LATERAL generate_series(0, floor(random() * 3 + 0 * i.id)::int) AS k) a
-                """,
-                {"users": user_ids, "nusers": len(user_ids), "ids": ids},
-            )
+            seed_authors(cursor, ids, user_ids)
             print(f"  seeded {offset + size}", flush=True)
         # council sessions: an open one for a few thousand initiatives before a unit or corporation
         # council, and the closed unit-council session of those now before the corporation council
@@ -211,17 +202,6 @@ def personas():
     return made
 
 
-def timeit(fn, runs):
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("initiatives", type=int, nargs="?", default=500_000)
@@ -266,7 +246,7 @@ def main():
             r = client.get(url)
             assert r.status_code == 200, (url, r.status_code, r.content[:300])
             count = r.json().get("count", "")
-            p50, p95 = timeit(lambda u=url: client.get(u), args.runs)
+            p50, p95 = percentiles(lambda u=url: client.get(u), args.runs)
             print(f"{name:<22} {label:<28} {count!s:>8} {p50:8.1f} {p95:8.1f}", flush=True)
 
 

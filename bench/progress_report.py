@@ -23,6 +23,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
+from bench.common import percentiles, seed_authors  # noqa: E402
+
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
@@ -110,31 +112,14 @@ def seed(n: int):
                 },
             )
             ids = [r[0] for r in cursor.fetchall()]
-            cursor.execute(
-                """
-                INSERT INTO initiatives_initiativeauthor (initiative_id, user_id, full_name, share_percent, position)
-                SELECT a.id, CASE WHEN a.r < 0.7 THEN (%(users)s::int[])[1 + floor(random() * %(nusers)s)::int] END,
-                       CASE WHEN a.r < 0.7 THEN 'x' ELSE 'Người ' || floor(random() * 50001)::int END, 30, a.k
-                FROM (SELECT i.id, k, random() AS r
-                      FROM unnest(%(ids)s::bigint[]) AS i(id)
-                      CROSS JOIN LATERAL generate_series(0, floor(random() * 3 + 0 * i.id)::int) AS k) a
-                """,
-                {"users": user_ids, "nusers": len(user_ids), "ids": ids},
-            )
+            seed_authors(cursor, ids, user_ids)
             print(f"  seeded {offset + size}", flush=True)
         cursor.execute("ANALYZE")
 
 
 def timeit(label, fn, runs):
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-    print(f"{label:<48} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   ({runs} runs)")
+    p50, p95 = percentiles(fn, runs)
+    print(f"{label:<48} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({runs} runs)")
 
 
 def main():
