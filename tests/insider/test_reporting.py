@@ -1,0 +1,7 @@
+"""The insider suite reports its attacks (the fixture itself, checked once)."""
+
+
+def test_the_report_records_attempts_and_guarantees(insider):
+    insider.tried("nothing yet: the fixture records what a test tried")
+    insider.held("the summary at the end of the run lists it")
+    assert insider.attempts and insider.guarantees
