@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.actions import audit_record
-from councils.models import Ballot, CouncilKind, Membership
+from councils.models import CouncilKind, Membership
 from councils.selectors import advisory_team_for, nearest_council
 from initiatives.actions import dossier_freeze
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
@@ -84,6 +84,7 @@ def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession
         dossier_version=initiative.dossier_version,
         opened_at=now,
         due_at=now + timedelta(days=council.decision_days),
+        **CouncilSession.rules_of(council),
     )
     initiative.council = council
     initiative.due_at = session.due_at
@@ -106,6 +107,7 @@ def current_session(initiative: Initiative) -> CouncilSession:
             dossier_version=initiative.dossier_version,
             opened_at=now,
             due_at=initiative.due_at or now + timedelta(days=initiative.council.decision_days),
+            **CouncilSession.rules_of(initiative.council),
         )
     return session
 
@@ -274,7 +276,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     if BallotCast.objects.filter(session=session, voter=actor).exists():
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted")
     now = timezone.now()
-    secret = council.ballot == Ballot.SECRET
+    secret = session.is_secret  # the ballot the session opened with, not the council's today
     try:
         with transaction.atomic():
             BallotCast.objects.create(session=session, voter=actor, cast_at=now)
@@ -288,7 +290,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
             )
     except IntegrityError:
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted") from None
-    details = {"council": council.code, "ballot": council.ballot, "session": session.pk}
+    details = {"council": council.code, "ballot": session.ballot, "session": session.pk}
     if not secret:
         details.update(decision=decision, score=score)
     audit_record(
@@ -301,7 +303,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         comment="" if secret else comment,
         details=details,
     )
-    receipt = {"initiative": initiative.pk, "council": council.code, "ballot": council.ballot, "recorded": True}
+    receipt = {"initiative": initiative.pk, "council": council.code, "ballot": session.ballot, "recorded": True}
     if not secret:
         receipt.update(voter=actor.username, decision=decision, score=score, comment=comment)
     return receipt
@@ -315,7 +317,7 @@ def _tally(session: CouncilSession, initiative: Initiative):
     recused = [m for m in members if m.user_id in author_ids]
     eligible = len(members) - len(recused)
     counts = Counter(v.decision for v in votes)
-    num, den = council.threshold_numerator, council.threshold_denominator
+    num, den = session.threshold_numerator, session.threshold_denominator
     carried = [d for d, c in counts.items() if eligible and c * den >= num * eligible]
     if len(carried) == 1:
         outcome = carried[0]
@@ -325,8 +327,7 @@ def _tally(session: CouncilSession, initiative: Initiative):
         outcome = top[0] if len(top) == 1 else Decision.RETURN
     else:
         outcome = Decision.RETURN
-    secret = council.ballot == Ballot.SECRET
-    if secret:
+    if session.is_secret:
         listed = sorted(votes, key=lambda v: (v.decision, v.score if v.score is not None else -1, v.comment))
         vote_rows = [{"decision": v.decision, "score": v.score, "comment": v.comment} for v in listed]
         present = sorted(session.casts.values_list("voter__username", flat=True))
@@ -348,13 +349,13 @@ def _tally(session: CouncilSession, initiative: Initiative):
     minutes = {
         "council": council.code,
         "stage": session.stage,
-        "ballot": council.ballot,
+        "ballot": session.ballot,
         "dossier_version": session.dossier_version,
         "members": len(members),
         "recused": [m.user.username for m in recused],
         "eligible": eligible,
-        "quorum": council.quorum,
-        "threshold": council.threshold_display,
+        "quorum": session.quorum,
+        "threshold": session.threshold_display,
         "votes_cast": len(votes),
         "members_present": present,
         "tally": dict(sorted(counts.items())),
@@ -393,7 +394,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     council = session.council
     outcome, minutes, votes = _tally(session, initiative)
     # recused members cannot vote, so they cannot be needed for the quorum either
-    quorum = max(1, min(council.quorum, minutes["eligible"]))
+    quorum = max(1, min(session.quorum, minutes["eligible"]))
     if len(votes) < quorum:
         raise ApplicationError(
             _bi(
@@ -546,6 +547,7 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         dossier_version=initiative.dossier_version,
         opened_at=now,
         due_at=session.due_at,
+        **session.rules(),  # a new round of the same session: the rules it opened with
     )
     from .tasks import notify_session_opened
 

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from councils.models import Council
+from councils.models import Ballot, Council
 from initiatives.models import Initiative
 
 
@@ -40,6 +40,13 @@ class CouncilSession(models.Model):
     minutes = models.JSONField(default=dict, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    # The council's rules as they stood when the session opened: votes, tally and close follow
+    # these, so a change to the council only touches sessions opened afterwards.
+    ballot = models.CharField(max_length=10, choices=Ballot.choices)
+    quorum = models.PositiveIntegerField()
+    threshold_numerator = models.PositiveIntegerField()
+    threshold_denominator = models.PositiveIntegerField()
+    decision_days = models.PositiveIntegerField()
 
     class Meta:
         verbose_name = _("phiên xét của hội đồng")
@@ -47,7 +54,11 @@ class CouncilSession(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["initiative"], condition=Q(closed_at__isnull=True), name="one_open_session_per_initiative"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_numerator__gt=0) & Q(threshold_numerator__lte=models.F("threshold_denominator")),
+                name="session_threshold_in_0_1",
+            ),
         ]
         indexes = [models.Index(fields=["council", "closed_at"])]
 
@@ -57,6 +68,32 @@ class CouncilSession(models.Model):
     @property
     def is_open(self):
         return self.closed_at is None
+
+    @property
+    def is_secret(self) -> bool:
+        return self.ballot == Ballot.SECRET
+
+    @property
+    def threshold_display(self) -> str:
+        return f"{self.threshold_numerator}/{self.threshold_denominator}"
+
+    @staticmethod
+    def rules_of(council: Council) -> dict:
+        """The rules a session opening now before ``council`` keeps until it closes."""
+        return {
+            "ballot": council.ballot,
+            "quorum": council.quorum,
+            "threshold_numerator": council.threshold_numerator,
+            "threshold_denominator": council.threshold_denominator,
+            "decision_days": council.decision_days,
+        }
+
+    def rules(self) -> dict:
+        """This session's own rules (a restarted round keeps them)."""
+        return {field: getattr(self, field) for field in RULE_FIELDS}
+
+
+RULE_FIELDS = ("ballot", "quorum", "threshold_numerator", "threshold_denominator", "decision_days")
 
 
 class Vote(models.Model):

@@ -253,7 +253,7 @@ def session_progress(*, initiative: Initiative) -> dict | None:
     authors = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
     members = list(Membership.objects.filter(council=council).select_related("user").order_by("user__full_name"))
     eligible = [m for m in members if m.user_id not in authors]
-    quorum = max(1, min(council.quorum, len(eligible)))
+    quorum = max(1, min(session.quorum if session else council.quorum, len(eligible)))
     return {
         "council": council,
         "voted": len(voted),
@@ -263,4 +263,5 @@ def session_progress(*, initiative: Initiative) -> dict | None:
         "waiting": [m.user.display_name for m in eligible if m.user_id not in voted],
         "recused": [m.user.display_name for m in members if m.user_id in authors],
         "due_at": session.due_at if session else initiative.due_at,
+        "secret": (session.ballot if session else council.ballot) == "secret",
     }

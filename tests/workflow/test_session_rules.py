@@ -19,7 +19,6 @@ def _minutes(flow, iid, council):
     return CouncilSession.objects.get(initiative_id=iid, council__code=council).minutes
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.3: close follows the live council's rules (500 after secret→open)")
 def test_rule_changes_touch_only_sessions_opened_afterwards(flow):
     iid = _xn2(flow)  # XN2-HD: secret ballot, quorum 2, threshold 2/3, 3 members
     flow.vote("u2_chair", iid, "approve", score=90)
@@ -59,7 +58,6 @@ def test_rule_changes_touch_only_sessions_opened_afterwards(flow):
     assert minutes["votes"][0]["voter"] == "u2_m1"
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.3: sessions keep no rules of their own")
 def test_a_restarted_round_keeps_the_rules_of_the_session_it_replaces(flow):
     iid = _xn2(flow)
     flow.vote("u2_chair", iid, "approve")
@@ -69,7 +67,6 @@ def test_a_restarted_round_keeps_the_rules_of_the_session_it_replaces(flow):
     assert (fresh.ballot, fresh.quorum) == ("secret", 2)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.3: close follows the live council's ballot (500)")
 def test_an_opened_ballot_can_not_be_read_by_turning_the_council_open(flow):
     """Turning a secret council open mid-session must not make the secret ballots readable."""
     iid = _xn2(flow)
