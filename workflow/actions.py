@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
 from councils.models import CouncilKind, Membership
@@ -18,9 +19,9 @@ from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative, State
 from initiatives.routing import first_stage, stage_after
 
-from . import permissions
+from . import permissions, sealing
 from .flows import STAGE_DECISIONS, InitiativeFlow
-from .models import BallotCast, CouncilSession, Decision, Vote
+from .models import BallotCast, CouncilSession, Decision, SealedBallot, Vote
 
 
 def _bi(vi, en):
@@ -272,22 +273,31 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         )
     if decision in (Decision.RETURN, Decision.REJECT):
         _require_reason(comment, decision)
+    comment = comment or ""
+    if len(comment) > sealing.MAX_COMMENT_CHARS:
+        raise ValidationError({"comment": [_("Ý kiến dài quá %(max)d ký tự") % {"max": sealing.MAX_COMMENT_CHARS}]})
+    if score is not None and not 0 <= score <= 100:
+        raise ValidationError({"score": [_("Điểm phải là số nguyên từ 0 đến 100")]})
     session = current_session(initiative)
     if BallotCast.objects.filter(session=session, voter=actor).exists():
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted")
     now = timezone.now()
     secret = session.is_secret  # the ballot the session opened with, not the council's today
+    if secret:
+        # sealed before anything is written: the decision never reaches the database in the clear
+        try:
+            key_id, sealed = sealing.seal(session_id=session.pk, decision=decision, score=score, comment=comment)
+        except sealing.SealingUnavailable:
+            raise ApplicationError(_sealing_unavailable(), code="ballot_sealing_unavailable") from None
     try:
         with transaction.atomic():
             BallotCast.objects.create(session=session, voter=actor, cast_at=now)
-            Vote.objects.create(
-                session=session,
-                voter=None if secret else actor,
-                decision=decision,
-                score=score,
-                comment=comment,
-                cast_at=None if secret else now,
-            )
+            if secret:
+                SealedBallot.objects.create(session=session, key_id=key_id, sealed=sealed)
+            else:
+                Vote.objects.create(
+                    session=session, voter=actor, decision=decision, score=score, comment=comment, cast_at=now
+                )
     except IntegrityError:
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted") from None
     details = {"council": council.code, "ballot": session.ballot, "session": session.pk}
@@ -309,9 +319,74 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     return receipt
 
 
-def _tally(session: CouncilSession, initiative: Initiative):
+def _sealing_unavailable():
+    return _(
+        "Hội đồng này bỏ phiếu kín nhưng máy chủ chưa có khóa niêm phong phiếu (BALLOT_SEALING_KEY), "
+        "nên chưa thể nhận hoặc mở phiếu kín. Xin báo quản trị hệ thống."
+    )
+
+
+def _open_ballots(session: CouncilSession, casts: int) -> list[Vote]:
+    """The decisions of a secret ballot, unsaved and without voters: the session's sealed ballots
+    opened, plus any anonymous rows written before ballots were sealed. Refuses (and so leaves
+    everything as it was) when they do not match the casts or do not open."""
+    sealed = list(SealedBallot.objects.filter(session=session).values_list("key_id", "sealed"))
+    legacy = list(session.votes.all())
+    nonces = {bytes(blob[: sealing.NONCE_BYTES]) for _kid, blob in sealed}
+    if len(sealed) + len(legacy) != casts or len(nonces) != len(sealed):
+        raise ApplicationError(
+            _(
+                "Số phiếu kín (%(ballots)d) không khớp với số thành viên đã bỏ phiếu (%(casts)d): phiên xét "
+                "không thể kết thúc. Xin báo bộ phận kiểm tra; chủ tịch hoặc thư ký có thể mở lại phiên biểu quyết."
+            )
+            % {"ballots": len(sealed) + len(legacy), "casts": casts},
+            code="ballot_integrity",
+        )
+    try:
+        opened = sealing.unseal_all(session_id=session.pk, ballots=sealed)
+    except sealing.SealingUnavailable:
+        raise ApplicationError(_sealing_unavailable(), code="ballot_sealing_unavailable") from None
+    except sealing.UnsealError:
+        raise ApplicationError(
+            _(
+                "Không mở được phiếu kín của phiên này: phiếu được niêm phong bằng một khóa máy chủ không còn "
+                "giữ, hoặc đã bị sửa đổi. Quản trị hệ thống cần khai báo lại khóa cũ (BALLOT_SEALING_OLD_KEYS); "
+                "nếu không, chủ tịch hoặc thư ký mở lại phiên biểu quyết."
+            ),
+            code="ballot_unsealing_failed",
+        ) from None
+    votes = [Vote(session=session, decision=o.decision, score=o.score, comment=o.comment) for o in opened]
+    votes += [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in legacy]
+    return votes
+
+
+def _publish_decisions(session: CouncilSession, votes: list[Vote]) -> None:
+    """Write a secret ballot's decisions at its close: fresh random keys, no voter, no time, in a
+    random order, in the close's transaction (its transaction id, not any vote's), and destroy
+    the sealed copies and any earlier anonymous rows."""
+    SealedBallot.objects.filter(session=session).delete()
+    Vote.objects.filter(session=session).delete()
+    Vote.objects.bulk_create(
+        [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in sealing.shuffled(votes)]
+    )
+
+
+def _ballots(session: CouncilSession) -> tuple[list[Vote], list[str]]:
+    """The session's votes and the usernames of those who voted. On a secret ballot the votes
+    are the opened sealed ballots (unsaved, no voter) and the voters come from ``BallotCast``."""
+    if session.is_secret:
+        present = sorted(session.casts.values_list("voter__username", flat=True))
+        return _open_ballots(session, len(present)), present
+    votes = sorted(session.votes.select_related("voter"), key=lambda v: v.cast_at)
+    return votes, [v.voter.username for v in votes]
+
+
+def _by_content(v):
+    return (v.decision, v.score if v.score is not None else -1, v.comment)
+
+
+def _tally(session: CouncilSession, initiative: Initiative, votes: list[Vote], present: list[str]):
     council = session.council
-    votes = list(session.votes.all())
     members = list(Membership.objects.filter(council=council).select_related("user").order_by("user__username"))
     author_ids = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
     recused = [m for m in members if m.user_id in author_ids]
@@ -328,23 +403,22 @@ def _tally(session: CouncilSession, initiative: Initiative):
     else:
         outcome = Decision.RETURN
     if session.is_secret:
-        listed = sorted(votes, key=lambda v: (v.decision, v.score if v.score is not None else -1, v.comment))
-        vote_rows = [{"decision": v.decision, "score": v.score, "comment": v.comment} for v in listed]
-        present = sorted(session.casts.values_list("voter__username", flat=True))
+        # by content, never in cast order: the list says what was decided, not by whom
+        vote_rows = [
+            {"decision": v.decision, "score": v.score, "comment": v.comment} for v in sorted(votes, key=_by_content)
+        ]
     else:
         by_user = {m.user_id: m.user for m in members}
-        listed = sorted(votes, key=lambda v: v.cast_at)
         vote_rows = [
             {
-                "voter": v.voter.username if v.voter_id else None,
-                "voter_name": (by_user.get(v.voter_id) or v.voter).display_name if v.voter_id else None,
+                "voter": v.voter.username,
+                "voter_name": (by_user.get(v.voter_id) or v.voter).display_name,
                 "decision": v.decision,
                 "score": v.score,
                 "comment": v.comment,
             }
-            for v in listed
+            for v in votes
         ]
-        present = [row["voter"] for row in vote_rows]
     scores = [v.score for v in votes if v.score is not None]
     minutes = {
         "council": council.code,
@@ -392,7 +466,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         _wrong_state(initiative, "close")
     session = current_session(initiative)
     council = session.council
-    outcome, minutes, votes = _tally(session, initiative)
+    votes, present = _ballots(session)
+    outcome, minutes, votes = _tally(session, initiative, votes, present)
     # recused members cannot vote, so they cannot be needed for the quorum either
     quorum = max(1, min(session.quorum, minutes["eligible"]))
     if len(votes) < quorum:
@@ -433,7 +508,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         target = State.DRAFT
     reasons = comment.strip()
     if outcome in (Decision.RETURN, Decision.REJECT) and not reasons:
-        reasons = "\n".join(v.comment for v in votes if v.decision == outcome and v.comment).strip()
+        # joined in text order, never in cast order (which the trail's vote entries give)
+        reasons = "\n".join(sorted(v.comment for v in votes if v.decision == outcome and v.comment)).strip()
         if not reasons:
             reasons = _bi(
                 "Không có quyết định nào đạt tỷ lệ biểu quyết cần thiết; hồ sơ được trả lại để hoàn thiện",
@@ -448,6 +524,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         certificate = certificate_issue(initiative=initiative, award=award, actor=actor, council=council)
         minutes["certificate"] = getattr(certificate, "serial", None)
     flow.close(to=target)
+    if session.is_secret:
+        _publish_decisions(session, votes)
     session.closed_at = now
     session.closed_by = actor
     session.outcome = outcome
@@ -540,6 +618,9 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         "closed_at": now.isoformat(),
     }
     session.save(update_fields=["closed_at", "closed_by", "minutes"])
+    if session.is_secret:  # a voided secret round keeps who voted and how many, never what
+        SealedBallot.objects.filter(session=session).delete()
+        Vote.objects.filter(session=session).delete()
     fresh = CouncilSession.objects.create(
         initiative=initiative,
         council=session.council,

@@ -1,9 +1,12 @@
 """Council sessions and votes.
 
 A session opens when a dossier reaches a council stage and closes with the minutes. On an open
-ballot each ``Vote`` names its voter. On a secret ballot the voter is recorded only in
-``BallotCast`` (to refuse a second vote) and the decision only in ``Vote`` with no voter, no time
-and a random key, so no row links a person to a decision.
+ballot each ``Vote`` names its voter and is written when it is cast. On a secret ballot a vote
+writes only ``BallotCast`` (who voted: the double-vote guard and the quorum) and a
+``SealedBallot`` (the decision encrypted, see ``workflow/sealing.py``); the close opens the sealed
+ballots and writes the decisions as ``Vote`` rows with no voter and no time, in a random order,
+in its own transaction, then deletes the sealed ones. So no row, key, order, time or transaction
+id links a person to a decision.
 """
 
 import uuid
@@ -119,6 +122,20 @@ class Vote(models.Model):
 
     def __str__(self):
         return f"{self.session_id}: {self.decision}"
+
+
+class SealedBallot(models.Model):
+    """A secret ballot between the vote and the close: the decision, score and comment sealed
+    with the ballot key (AES-256-GCM, fixed length), bound to the session. No voter, no time, a
+    random key. The close deletes it; so does a restart that voids the round."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="sealed_ballots")
+    key_id = models.CharField(max_length=16)
+    sealed = models.BinaryField()
+
+    def __str__(self):
+        return f"{self.session_id}: sealed"
 
 
 class BallotCast(models.Model):

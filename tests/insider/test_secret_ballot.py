@@ -27,9 +27,9 @@ flow = workflow_fixtures.flow  # drives dossiers through the API as the people o
 
 MARKS = {"approve": "MARK-approve-7391", "reject": "MARK-reject-2846", "return": "MARK-return-5173"}
 SCORES = {"approve": 91, "reject": 17, "return": 53}
-# the same three members, the same three decisions, in opposite orders
+# the same three members casting the same three decisions, in opposite orders
 ORDER_A = [("u2_chair", "approve"), ("u2_m1", "reject"), ("u2_m2", "return")]
-ORDER_B = list(reversed([("u2_m2", "approve"), ("u2_m1", "reject"), ("u2_chair", "return")]))
+ORDER_B = list(reversed(ORDER_A))
 
 
 def _dossier(flow):
@@ -73,7 +73,6 @@ def stand_in_shuffle(monkeypatch):
     monkeypatch.setattr(sealing, "shuffled", by_content)
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_before_the_close_no_row_holds_a_decision(flow, api, users, insider):
     iid = _dossier(flow)
@@ -111,7 +110,6 @@ def test_before_the_close_no_row_holds_a_decision(flow, api, users, insider):
     insider.held("nobody sees a tally before the close")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_a_vote_sends_no_decision_to_the_database(flow, insider):
     iid = _dossier(flow)
@@ -133,7 +131,6 @@ def _close_both(flow, stand_in=True):
     return a, b
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_after_the_close_the_decisions_point_back_to_no_cast(flow, stand_in_shuffle, insider):
     a, b = _close_both(flow)
@@ -177,7 +174,6 @@ def test_after_the_close_the_decisions_point_back_to_no_cast(flow, stand_in_shuf
     insider.held("the trail orders the voters; what the close writes does not depend on that order")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_the_close_shuffles_with_the_operating_systems_randomness(insider):
     import random
@@ -191,7 +187,6 @@ def test_the_close_shuffles_with_the_operating_systems_randomness(insider):
     insider.held("the decision rows are shuffled with SystemRandom (os.urandom), not a seeded generator")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_reasons_are_joined_by_content_not_cast_order(flow, mailoutbox, insider):
     iid = _dossier(flow)
@@ -207,7 +202,6 @@ def test_reasons_are_joined_by_content_not_cast_order(flow, mailoutbox, insider)
     insider.held("reasons are joined in text order, never in the order the members cast them")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_restart_destroys_the_sealed_ballots(flow, insider):
     iid = _dossier(flow)
@@ -222,7 +216,6 @@ def test_restart_destroys_the_sealed_ballots(flow, insider):
     insider.held("a voided secret round leaves who voted and how many, never a decision")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.django_db
 def test_the_dba_cannot_stuff_or_move_sealed_ballots(flow, insider):
     a, b = _dossier(flow), _dossier(flow)
@@ -249,7 +242,6 @@ def test_the_dba_cannot_stuff_or_move_sealed_ballots(flow, insider):
     insider.held("a sealed ballot is bound to its session: moved, it does not open")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.1: secret ballots link to voters")
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgres_transaction_ids_and_physical_positions_link_nothing(flow, stand_in_shuffle, insider):

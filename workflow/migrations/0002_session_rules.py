@@ -10,8 +10,14 @@ RULES = ("ballot", "quorum", "threshold_numerator", "threshold_denominator", "de
 def fill_from_council(apps, schema_editor):
     Council = apps.get_model("councils", "Council")
     CouncilSession = apps.get_model("workflow", "CouncilSession")
+    Vote = apps.get_model("workflow", "Vote")
     council = Council.objects.filter(pk=OuterRef("council_id"))
     CouncilSession.objects.update(**{f: Subquery(council.values(f)[:1]) for f in RULES})
+    # a session already voted in keeps the ballot it was held under, whatever the council says now
+    held_secret = Vote.objects.filter(voter__isnull=True).values("session_id")
+    held_open = Vote.objects.filter(voter__isnull=False).values("session_id")
+    CouncilSession.objects.filter(pk__in=held_secret).update(ballot="secret")
+    CouncilSession.objects.filter(pk__in=held_open).exclude(pk__in=held_secret).update(ballot="open")
 
 
 class Migration(migrations.Migration):
