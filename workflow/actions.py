@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
-from councils.models import CouncilKind, Membership
+from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
 from initiatives.actions import dossier_freeze
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
@@ -19,7 +19,7 @@ from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative, State
 from initiatives.routing import first_stage, stage_after
 
-from . import permissions, sealing
+from . import permissions, sealing, seating
 from .flows import STAGE_DECISIONS, InitiativeFlow
 from .models import BallotCast, CouncilSession, Decision, SealedBallot, Vote
 
@@ -99,6 +99,8 @@ def current_session(initiative: Initiative) -> CouncilSession:
     """The open session of the council the dossier is before (opened now for dossiers that
     arrived without one, e.g. imported from a register)."""
     session = CouncilSession.objects.filter(initiative=initiative, closed_at__isnull=True).first()
+    if session is not None and session.council_id == initiative.council_id and initiative.council is not None:
+        session.council = initiative.council  # already read with the initiative
     if session is None:
         now = timezone.now()
         session = CouncilSession.objects.create(
@@ -250,11 +252,15 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
             code="invalid_state",
         )
     council = initiative.council
-    if not permissions.is_member(user=actor, initiative=initiative):
+    flow = InitiativeFlow(initiative)
+    authors = permissions.author_ids(flow)
+    member = permissions.is_member(user=actor, initiative=initiative)
+    substitute = not member and council.pk in seating.substitute_councils(actor, fresh=True)
+    if not (member or substitute):
         _deny(
             f"Bạn không phải thành viên hội đồng {council.code}", f"You are not a member of the council {council.code}"
         )
-    if permissions.is_recused(user=actor, initiative=initiative):
+    if actor.pk in authors:
         _deny(
             "Bạn là tác giả của sáng kiến này nên không được biểu quyết",
             "You are an author of this initiative, so you are recused from voting",
@@ -279,6 +285,15 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     if score is not None and not 0 <= score <= 100:
         raise ValidationError({"score": [_("Điểm phải là số nguyên từ 0 đến 100")]})
     session = current_session(initiative)
+    if substitute and not seating.sits_in(user=actor, initiative=initiative, session=session, author_ids=authors):
+        raise PermissionDenied(
+            _(
+                "Bạn là người dự khuyết của hội đồng %(council)s nhưng không ngồi thay khi xét hồ sơ này: người dự "
+                "khuyết chỉ ngồi thay khi các thành viên là tác giả khiến hội đồng không đủ số phiếu tối thiểu, "
+                "theo thứ tự trong danh sách, và chỉ đủ số người còn thiếu."
+            )
+            % {"council": council.code}
+        )
     if BallotCast.objects.filter(session=session, voter=actor).exists():
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted")
     now = timezone.now()
@@ -371,26 +386,40 @@ def _publish_decisions(session: CouncilSession, votes: list[Vote]) -> None:
     )
 
 
-def _ballots(session: CouncilSession) -> tuple[list[Vote], list[str]]:
-    """The session's votes and the usernames of those who voted. On a secret ballot the votes
-    are the opened sealed ballots (unsaved, no voter) and the voters come from ``BallotCast``."""
+def _cast(session: CouncilSession) -> tuple[list[Vote] | None, list[str]]:
+    """Who voted (usernames) and, on an open ballot, their votes in cast order. A secret
+    ballot's votes are opened only once the quorum is there (``_open_ballots``)."""
     if session.is_secret:
-        present = sorted(session.casts.values_list("voter__username", flat=True))
-        return _open_ballots(session, len(present)), present
+        return None, sorted(session.casts.values_list("voter__username", flat=True))
     votes = sorted(session.votes.select_related("voter"), key=lambda v: v.cast_at)
     return votes, [v.voter.username for v in votes]
+
+
+def _quorum_not_reached(session: CouncilSession, seat, cast: int):
+    numbers = {"cast": cast, "quorum": session.quorum}
+    message = _("Chưa đủ số phiếu tối thiểu: mới có %(cast)d trên %(quorum)d phiếu cần thiết.") % numbers
+    if seat.short and seat.recused:
+        message = _(
+            "Chưa đủ số phiếu tối thiểu: mới có %(cast)d trên %(quorum)d phiếu cần thiết, và không thể đủ: "
+            "%(recused)d thành viên là tác giả của sáng kiến nên không được biểu quyết, chỉ còn %(eligible)d "
+            "người được biểu quyết kể cả người dự khuyết ngồi thay. Số phiếu tối thiểu không giảm khi thành viên "
+            'phải tránh: hãy bổ sung người dự khuyết cho hội đồng (mục "substitutes" trong tệp cấu trúc), họ sẽ '
+            "được mời biểu quyết hồ sơ này."
+        ) % {**numbers, "recused": len(seat.recused), "eligible": seat.eligible}
+    return ApplicationError(
+        message,
+        code="quorum_not_reached",
+        extra={"votes_cast": cast, "quorum": session.quorum, "eligible": seat.eligible},
+    )
 
 
 def _by_content(v):
     return (v.decision, v.score if v.score is not None else -1, v.comment)
 
 
-def _tally(session: CouncilSession, initiative: Initiative, votes: list[Vote], present: list[str]):
+def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str]):
     council = session.council
-    members = list(Membership.objects.filter(council=council).select_related("user").order_by("user__username"))
-    author_ids = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
-    recused = [m for m in members if m.user_id in author_ids]
-    eligible = len(members) - len(recused)
+    members, recused, eligible = seat.members, seat.recused, seat.eligible
     counts = Counter(v.decision for v in votes)
     num, den = session.threshold_numerator, session.threshold_denominator
     carried = [d for d, c in counts.items() if eligible and c * den >= num * eligible]
@@ -427,6 +456,7 @@ def _tally(session: CouncilSession, initiative: Initiative, votes: list[Vote], p
         "dossier_version": session.dossier_version,
         "members": len(members),
         "recused": [m.user.username for m in recused],
+        "substitutes": [u.username for u in seat.substitutes],
         "eligible": eligible,
         "quorum": session.quorum,
         "threshold": session.threshold_display,
@@ -438,7 +468,23 @@ def _tally(session: CouncilSession, initiative: Initiative, votes: list[Vote], p
         "carried": sorted(carried),
         "outcome": outcome,
     }
-    return outcome, minutes, votes
+    return outcome, minutes
+
+
+def _deny_recused_closer(action: str):
+    if action == "close":
+        raise PermissionDenied(
+            _(
+                "Bạn là tác giả của sáng kiến này nên không được kết thúc phiên xét của nó: thư ký (hoặc chủ tịch) "
+                "hội đồng không phải là tác giả sẽ kết thúc phiên."
+            )
+        )
+    raise PermissionDenied(
+        _(
+            "Bạn là tác giả của sáng kiến này nên không được mở lại phiên biểu quyết của nó: thư ký (hoặc chủ tịch) "
+            "hội đồng không phải là tác giả có thể làm việc này."
+        )
+    )
 
 
 @transaction.atomic(durable=True)
@@ -446,6 +492,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     """The chair (or secretary) closes the session: quorum, threshold, outcome, minutes."""
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
+    if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
+        _deny_recused_closer("close")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         # a chair whose session someone else closed a moment ago meets a state, not a ban
         councils = {s.council for s in CouncilSession.objects.filter(initiative=initiative).select_related("council")}
@@ -466,20 +514,14 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         _wrong_state(initiative, "close")
     session = current_session(initiative)
     council = session.council
-    votes, present = _ballots(session)
-    outcome, minutes, votes = _tally(session, initiative, votes, present)
-    # recused members cannot vote, so they cannot be needed for the quorum either
-    quorum = max(1, min(session.quorum, minutes["eligible"]))
-    if len(votes) < quorum:
-        raise ApplicationError(
-            _bi(
-                f"Chưa đủ số phiếu tối thiểu: {len(votes)}/{quorum}",
-                f"Quorum not reached: {len(votes)} of {quorum} votes cast",
-            ),
-            code="quorum_not_reached",
-            extra={"votes_cast": len(votes), "quorum": quorum},
-        )
-    minutes["quorum"] = quorum
+    # recusal never lowers the quorum: substitutes sit in for recused members (workflow/seating.py)
+    seat = seating.session_seating(session, author_ids=permissions.author_ids(flow))
+    votes, present = _cast(session)
+    if len(present) < session.quorum:
+        raise _quorum_not_reached(session, seat, len(present))
+    if votes is None:
+        votes = _open_ballots(session, len(present))
+    outcome, minutes = _tally(session, seat, votes, present)
     source = initiative.state
     now = timezone.now()
     next_council = None
@@ -595,6 +637,8 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
     The deadline stays where the law put it (arrival + decision days). Audited as ``restart``."""
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
+    if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
+        _deny_recused_closer("restart")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         _deny(
             "Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết",

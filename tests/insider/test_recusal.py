@@ -5,9 +5,11 @@ XN1's council (quorum 3): u1_chair (chair), u1_sec (secretary), u1_m1. Its subst
 structure file's order: sub1, sub2, sub3 (unless a test lists fewer)."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from councils.models import User
 from tests.workflow import conftest as workflow_fixtures
+from workflow.actions import vote_cast
 from workflow.models import CouncilSession
 from workflow.structure import structure_load
 
@@ -32,6 +34,9 @@ def _with_substitutes(structure_data, users, substitutes):
         for u in ("sub1", "sub2", "sub3")
     ]
     structure_load(data=structure_data)
+    for u in User.objects.all():  # as the flow fixture does: everyone has an address
+        u.email = f"{u.username}@example.org"
+        u.save(update_fields=["email"])
     users.update({u.username: u for u in User.objects.all()})  # the same dict the flow fixture reads
     return users
 
@@ -50,7 +55,6 @@ def _inbox(api, user):
     return [t["id"] for t in api(user).get("/api/v1/tasks/").json()["results"]]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.2: recusal lowers the quorum; no substitutes")
 def test_co_authors_chosen_among_the_council_do_not_lower_the_quorum(flow, users, insider):
     iid = flow.to_unit_council(authors=GAMED)
     insider.tried("name two of the three members co-authors (0.01 % each): one eligible member left, quorum 3")
@@ -66,7 +70,6 @@ def test_co_authors_chosen_among_the_council_do_not_lower_the_quorum(flow, users
     insider.held("recusal never lowers the quorum: without substitutes the dossier cannot be carried by one vote")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.2: recusal lowers the quorum; no substitutes")
 def test_a_recused_chair_can_neither_close_nor_restart(flow, subs, api, insider):
     iid = flow.to_unit_council(authors=GAMED)
     for u in ("u1_sec", "sub1", "sub2"):
@@ -80,14 +83,19 @@ def test_a_recused_chair_can_neither_close_nor_restart(flow, subs, api, insider)
     insider.tried("the recused chair closes")
     r = flow.act("u1_chair", iid, "close", expect=403)
     assert "thư ký" in r["detail"]
+    english = api(subs["u1_chair"]).post(
+        f"/api/v1/initiatives/{iid}/actions/close/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.status_code == 403 and "secretary" in english.json()["detail"]
     assert {"close", "restart"} <= set(flow.get("u1_sec", iid)["available_actions"])
     assert flow.act("u1_sec", iid, "close")["state"] == "corporation_council"
     insider.held("a recused chair cannot close or restart; the secretary closes")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.2: recusal lowers the quorum; no substitutes")
-def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, api, insider):
+def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, api, mailoutbox, insider):
     iid = flow.to_unit_council(authors=GAMED)
+    invited = {m.to[0] for m in mailoutbox if "Hồ sơ mới cần xét" in m.subject}
+    assert invited == {"u1_sec@example.org", "sub1@example.org", "sub2@example.org"}
     plain = flow.to_unit_council()  # no member is an author: no substitute needed
     insider.tried("every substitute votes on the gamed dossier")
     assert iid in _inbox(api, subs["sub1"]) and iid in _inbox(api, subs["sub2"])
@@ -95,8 +103,9 @@ def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, 
     assert "vote" in flow.get("sub1", iid)["available_actions"]
     flow.vote("sub1", iid, "approve")
     flow.vote("sub2", iid, "reject", comment="không mới")
-    r = flow.vote("sub3", iid, "approve", expect=403)
-    assert "dự khuyết" in r["detail"]
+    flow.vote("sub3", iid, "approve", expect=404)  # not sitting in: they do not even see it
+    with pytest.raises(PermissionDenied, match="dự khuyết"):  # and the action refuses them anyway
+        vote_cast(initiative_id=iid, actor=subs["sub3"], decision="approve")
     insider.held("two members are recused: the first two substitutes sit in, the third does not")
     insider.tried("a substitute votes on another dossier of the council")
     assert plain not in _inbox(api, subs["sub1"])
@@ -110,7 +119,6 @@ def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, 
     insider.held("the threshold's denominator is the sitting members; the minutes name recusals and substitutes")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.2: recusal lowers the quorum; no substitutes")
 def test_a_substitute_who_is_an_author_never_sits(flow, subs, insider):
     insider.tried("name the first substitute a co-author too, to seat a friendlier one")
     iid = flow.to_unit_council(
@@ -131,7 +139,6 @@ def test_a_substitute_who_is_an_author_never_sits(flow, subs, insider):
     insider.held("an author never sits in as a substitute: the next ones in the file's order do")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 8.2: recusal lowers the quorum; no substitutes")
 def test_too_few_substitutes_leave_the_dossier_waiting_with_a_reason(flow, structure_data, users, insider):
     _with_substitutes(structure_data, users, ["sub1"])
     iid = flow.to_unit_council(authors=GAMED)
