@@ -372,6 +372,7 @@ def _open_ballots(session: CouncilSession, casts: int) -> list[Vote]:
         ) from None
     votes = [Vote(session=session, decision=o.decision, score=o.score, comment=o.comment) for o in opened]
     votes += [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in legacy]
+    session._legacy_votes = bool(legacy)
     return votes
 
 
@@ -380,7 +381,8 @@ def _publish_decisions(session: CouncilSession, votes: list[Vote]) -> None:
     random order, in the close's transaction (its transaction id, not any vote's), and destroy
     the sealed copies and any earlier anonymous rows."""
     SealedBallot.objects.filter(session=session).delete()
-    Vote.objects.filter(session=session).delete()
+    if getattr(session, "_legacy_votes", True):
+        Vote.objects.filter(session=session).delete()
     Vote.objects.bulk_create(
         [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in sealing.shuffled(votes)]
     )

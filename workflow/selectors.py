@@ -299,11 +299,11 @@ def session_progress(*, initiative: Initiative) -> dict | None:
         return None
     council = initiative.council
     session = CouncilSession.objects.filter(initiative=initiative, closed_at__isnull=True).first()
-    if session is None:
-        return None
-    session.council = council
-    voted = set(BallotCast.objects.filter(session=session).values_list("voter_id", flat=True))
     authors = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
+    if session is None:  # e.g. imported before a council: its session opens with the first vote
+        session = CouncilSession(initiative=initiative, due_at=initiative.due_at, **CouncilSession.rules_of(council))
+    session.council = council
+    voted = set(BallotCast.objects.filter(session=session).values_list("voter_id", flat=True)) if session.pk else set()
     seat = session_seating(session, author_ids=authors)
     sitting = [m.user for m in seat.members if m.user_id not in authors] + seat.substitutes
     return {
