@@ -283,9 +283,11 @@ def test_postgres_transaction_ids_and_physical_positions_link_nothing(flow, stan
     for iid in (a, b):
         flow.act("u2_chair", iid, "close")
 
+    insider.tried("the finding's join, after the close: BallotCast ⋈ Vote ON session AND xmin (both dossiers)")
+    insider.tried("pair the decision rows' xmin with any vote's (its BallotCast row, its audit entry)")
+    insider.tried("read the decisions by ctid (physical order) and adjacency (both dossiers)")
     for iid in (a, b):
         s = _session(iid)
-        insider.tried("the finding's join, after the close: BallotCast ⋈ Vote ON session AND xmin")
         assert rows(finding, [s.pk]) == []
         decision_xmins = {r[0] for r in rows("SELECT xmin::text FROM workflow_vote WHERE session_id = %s", [s.pk])}
         cast_xmins = {r[0] for r in rows("SELECT xmin::text FROM workflow_ballotcast WHERE session_id = %s", [s.pk])}
@@ -295,17 +297,19 @@ def test_postgres_transaction_ids_and_physical_positions_link_nothing(flow, stan
                 "SELECT xmin::text FROM audit_auditentry WHERE object_id = %s AND action = 'vote'", [str(iid)]
             )
         }
-        assert len(decision_xmins) == 1 and len(cast_xmins) == 3
+        session_xmin = rows("SELECT xmin::text FROM workflow_councilsession WHERE id = %s", [s.pk])[0][0]
+        assert len(decision_xmins) == 1 and len(cast_xmins) == 3 and len(vote_entry_xmins) == 3
+        assert decision_xmins == {session_xmin}  # written by the close, with the session's minutes
         assert not decision_xmins & (cast_xmins | vote_entry_xmins)
-        insider.held("the decision rows share one transaction id, the close's, different from every vote's")
 
-        insider.tried("read the decisions by ctid (physical order) and adjacency")
         positions = rows("SELECT ctid::text, decision FROM workflow_vote WHERE session_id = %s ORDER BY ctid", [s.pk])
         assert [d for _, d in positions] == ["approve", "reject", "return"]  # the stand-in's order, both cast orders
         pages = {p.strip("()").split(",")[0] for p, _ in positions}
         slots = [int(p.strip("()").split(",")[1]) for p, _ in positions]
         assert len(pages) == 1 and slots == list(range(slots[0], slots[0] + 3))
-        insider.held("the three rows sit together, in the shuffle's order, written at the close")
+    insider.held("the join on xmin finds nothing: no decision row shares a transaction with a vote")
+    insider.held("the decision rows share one transaction id, the close's, different from every vote's")
+    insider.held("the three rows sit together, in the shuffle's order, the same for opposite cast orders")
 
     insider.tried("read the sealed ballots after the close")
     assert rows("SELECT count(*) FROM workflow_sealedballot", [])[0][0] == 0
