@@ -22,6 +22,14 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 DEBUG = env.bool("DJANGO_DEBUG", default=not env("DATABASE_URL", default=""))
 # Required when DEBUG is off: a missing key raises ImproperlyConfigured at start-up.
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure" if DEBUG else environ.Env.NOTSET)
+# Secret ballots are sealed (AES-256-GCM) from the vote until the close with this key: 32 random
+# bytes, base64 or hex, from the environment and never in the database (workflow/sealing.py).
+# Previous keys stay in BALLOT_SEALING_OLD_KEYS (comma-separated) until their sessions have closed.
+# With DEBUG on and no key, a development key is created in BALLOT_SEALING_KEY_FILE; with DEBUG
+# off and no key, secret votes are refused (409 ballot_sealing_unavailable) and `check` warns.
+BALLOT_SEALING_KEY = env("BALLOT_SEALING_KEY", default="")
+BALLOT_SEALING_OLD_KEYS = env.list("BALLOT_SEALING_OLD_KEYS", default=[])
+BALLOT_SEALING_KEY_FILE = env("BALLOT_SEALING_KEY_FILE", default=str(BASE_DIR / "var" / "keys" / "ballot-sealing.key"))
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -5,7 +5,16 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.actions import audit_record
 
-from .models import ROLE_PERMS, Council, Membership, Organisation, RoleAssignment, User, membership_perms
+from .models import (
+    ROLE_PERMS,
+    Council,
+    CouncilSubstitute,
+    Membership,
+    Organisation,
+    RoleAssignment,
+    User,
+    membership_perms,
+)
 
 
 def _clear_perm_cache(user):
@@ -90,6 +99,55 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
         obj=council,
         details={"user": user.username, "council": council.code, "role": role},
     )
+
+
+def substitutes_set(*, council: Council, users: list[User], actor=None) -> int:
+    """Make ``users`` the council's substitutes, in this order (the order they sit in). Each
+    change is audited like a membership: ``set_substitute`` (new or moved), ``remove_substitute``.
+    Returns the number of changes (0 when the list is as it was)."""
+    assert transaction.get_connection().in_atomic_block
+    wanted = {user.pk: (position, user) for position, user in enumerate(users, start=1)}
+    changes = 0
+    for current in CouncilSubstitute.objects.filter(council=council).select_related("user"):
+        if current.user_id not in wanted:
+            current.delete()
+            audit_record(
+                actor=actor,
+                action="remove_substitute",
+                obj=council,
+                details={"user": current.user.username, "council": council.code, "position": current.position},
+            )
+            changes += 1
+            continue
+        position, user = wanted.pop(current.user_id)
+        if current.position != position:
+            previous = current.position
+            current.position = position
+            current.save(update_fields=["position"])
+            audit_record(
+                actor=actor,
+                action="set_substitute",
+                obj=council,
+                details={
+                    "user": user.username,
+                    "council": council.code,
+                    "position": position,
+                    "previous_position": previous,
+                },
+            )
+            changes += 1
+    for position, user in wanted.values():
+        CouncilSubstitute.objects.create(council=council, user=user, position=position)
+        audit_record(
+            actor=actor,
+            action="set_substitute",
+            obj=council,
+            details={"user": user.username, "council": council.code, "position": position, "previous_position": None},
+        )
+        changes += 1
+    for user in users:
+        user.__dict__.pop("_substitute_councils", None)
+    return changes
 
 
 def _bi(vi: str, en: str) -> str:

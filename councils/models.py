@@ -210,6 +210,26 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} @ {self.council.code}"
 
 
+class CouncilSubstitute(models.Model):
+    """A person who sits in on a council's dossier when recusals leave fewer eligible members than
+    the quorum (structure file: council ``substitutes``). They hold no council permission: they
+    may vote only on a dossier they sit in on (``workflow.seating``), in ``position`` order, only
+    as many as the quorum needs, never on a dossier they author."""
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="substitutes")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="substitute_for")
+    position = models.PositiveIntegerField(_("thứ tự"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["council", "user"], name="unique_council_substitute")]
+        ordering = ["council", "position"]
+        verbose_name = _("người dự khuyết của hội đồng")
+        verbose_name_plural = _("người dự khuyết của hội đồng")
+
+    def __str__(self):
+        return f"{self.user} — #{self.position} @ {self.council.code}"
+
+
 def membership_perms(kind: str, role: str) -> list[str]:
     """Which council permissions a membership grants."""
     if kind == CouncilKind.ADVISORY:

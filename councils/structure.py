@@ -15,8 +15,16 @@ from pathlib import Path
 
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from .actions import membership_remove, membership_set, organisation_move, role_grant, role_revoke
+from .actions import (
+    membership_remove,
+    membership_set,
+    organisation_move,
+    role_grant,
+    role_revoke,
+    substitutes_set,
+)
 from .models import (
     Ballot,
     Bloc,
@@ -118,6 +126,10 @@ class _Validation:
 
     def add(self, path, vi, en):
         self.errors.append(f"{path}: {_msg(vi, en)}")
+
+    def note(self, path, message):
+        """One translated message (the way new messages are written)."""
+        self.errors.append(f"{path}: {message}")
 
 
 def _choices(choices):
@@ -378,6 +390,32 @@ def _validate_council(v, c, path):
                 f"unknown role '{m.get('role')}' (one of: {_choices(MemberRole)})",
             )
         v.member_refs.append((f"{mpath}.username", m["username"]))
+    _validate_substitutes(v, c.get("substitutes", []), path, members=seen)
+
+
+def _validate_substitutes(v, substitutes, path, *, members):
+    """``substitutes``: usernames, in the order they sit in; none twice, none a member."""
+    if not isinstance(substitutes, list):
+        v.note(f"{path}.substitutes", _("phải là danh sách tên đăng nhập"))
+        return
+    seen = set()
+    for i, username in enumerate(substitutes):
+        spath = f"{path}.substitutes[{i}]"
+        if not isinstance(username, str) or not username.strip():
+            v.note(spath, _("phải là tên đăng nhập của một người"))
+            continue
+        if username in seen:
+            v.note(spath, _("'%(username)s' được liệt kê hai lần") % {"username": username})
+            continue
+        seen.add(username)
+        if username in members:
+            v.note(
+                spath,
+                _("'%(username)s' đã là thành viên của hội đồng này, không thể đồng thời là người dự khuyết")
+                % {"username": username},
+            )
+            continue
+        v.member_refs.append((spath, username))
 
 
 def _validate_person(v, p, path, known_orgs):
@@ -570,10 +608,12 @@ def _apply_councils(spec, result, actor):
             if membership.user.username not in wanted:
                 membership_remove(membership=membership, actor=actor)
                 result.changes += 1
-        users = {u.username: u for u in User.objects.filter(username__in=list(wanted))}
+        substitutes = list(c.get("substitutes") or [])
+        users = {u.username: u for u in User.objects.filter(username__in=[*wanted, *substitutes])}
         for username, role in wanted.items():
             if membership_set(council=council, user=users[username], role=role, actor=actor):
                 result.changes += 1
+        result.changes += substitutes_set(council=council, users=[users[u] for u in substitutes], actor=actor)
     for child in spec.get("children") or []:
         _apply_councils(child, result, actor)
 

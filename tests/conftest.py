@@ -23,10 +23,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="no Chromium installed (apt-get install -y chromium)"))
 
 
+TEST_BALLOT_KEY = "0123456789abcdef" * 4  # 32 bytes in hex: a key for tests only
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_eager(settings, request):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.BALLOT_SEALING_KEY = TEST_BALLOT_KEY  # tests run with DEBUG off: secret ballots need a key
     eager = "worker" not in request.keywords
     before = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = eager

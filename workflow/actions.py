@@ -8,9 +8,10 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
-from councils.models import Ballot, CouncilKind, Membership
+from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
 from initiatives.actions import dossier_freeze
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
@@ -18,9 +19,9 @@ from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative, State
 from initiatives.routing import first_stage, stage_after
 
-from . import permissions
+from . import permissions, sealing, seating
 from .flows import STAGE_DECISIONS, InitiativeFlow
-from .models import BallotCast, CouncilSession, Decision, Vote
+from .models import BallotCast, CouncilSession, Decision, SealedBallot, Vote
 
 
 def _bi(vi, en):
@@ -84,6 +85,7 @@ def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession
         dossier_version=initiative.dossier_version,
         opened_at=now,
         due_at=now + timedelta(days=council.decision_days),
+        **CouncilSession.rules_of(council),
     )
     initiative.council = council
     initiative.due_at = session.due_at
@@ -97,6 +99,8 @@ def current_session(initiative: Initiative) -> CouncilSession:
     """The open session of the council the dossier is before (opened now for dossiers that
     arrived without one, e.g. imported from a register)."""
     session = CouncilSession.objects.filter(initiative=initiative, closed_at__isnull=True).first()
+    if session is not None and session.council_id == initiative.council_id and initiative.council is not None:
+        session.council = initiative.council  # already read with the initiative
     if session is None:
         now = timezone.now()
         session = CouncilSession.objects.create(
@@ -106,6 +110,7 @@ def current_session(initiative: Initiative) -> CouncilSession:
             dossier_version=initiative.dossier_version,
             opened_at=now,
             due_at=initiative.due_at or now + timedelta(days=initiative.council.decision_days),
+            **CouncilSession.rules_of(initiative.council),
         )
     return session
 
@@ -247,11 +252,15 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
             code="invalid_state",
         )
     council = initiative.council
-    if not permissions.is_member(user=actor, initiative=initiative):
+    flow = InitiativeFlow(initiative)
+    authors = permissions.author_ids(flow)
+    member = permissions.is_member(user=actor, initiative=initiative)
+    substitute = not member and council.pk in seating.substitute_councils(actor, fresh=True)
+    if not (member or substitute):
         _deny(
             f"Bạn không phải thành viên hội đồng {council.code}", f"You are not a member of the council {council.code}"
         )
-    if permissions.is_recused(user=actor, initiative=initiative):
+    if actor.pk in authors:
         _deny(
             "Bạn là tác giả của sáng kiến này nên không được biểu quyết",
             "You are an author of this initiative, so you are recused from voting",
@@ -270,25 +279,43 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         )
     if decision in (Decision.RETURN, Decision.REJECT):
         _require_reason(comment, decision)
+    comment = comment or ""
+    if len(comment) > sealing.MAX_COMMENT_CHARS:
+        raise ValidationError({"comment": [_("Ý kiến dài quá %(max)d ký tự") % {"max": sealing.MAX_COMMENT_CHARS}]})
+    if score is not None and not 0 <= score <= 100:
+        raise ValidationError({"score": [_("Điểm phải là số nguyên từ 0 đến 100")]})
     session = current_session(initiative)
+    if substitute and not seating.sits_in(user=actor, initiative=initiative, session=session, author_ids=authors):
+        raise PermissionDenied(
+            _(
+                "Bạn là người dự khuyết của hội đồng %(council)s nhưng không ngồi thay khi xét hồ sơ này: người dự "
+                "khuyết chỉ ngồi thay khi các thành viên là tác giả khiến hội đồng không đủ số phiếu tối thiểu, "
+                "theo thứ tự trong danh sách, và chỉ đủ số người còn thiếu."
+            )
+            % {"council": council.code}
+        )
     if BallotCast.objects.filter(session=session, voter=actor).exists():
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted")
     now = timezone.now()
-    secret = council.ballot == Ballot.SECRET
+    secret = session.is_secret  # the ballot the session opened with, not the council's today
+    if secret:
+        # sealed before anything is written: the decision never reaches the database in the clear
+        try:
+            key_id, sealed = sealing.seal(session_id=session.pk, decision=decision, score=score, comment=comment)
+        except sealing.SealingUnavailable:
+            raise ApplicationError(_sealing_unavailable(), code="ballot_sealing_unavailable") from None
     try:
         with transaction.atomic():
             BallotCast.objects.create(session=session, voter=actor, cast_at=now)
-            Vote.objects.create(
-                session=session,
-                voter=None if secret else actor,
-                decision=decision,
-                score=score,
-                comment=comment,
-                cast_at=None if secret else now,
-            )
+            if secret:
+                SealedBallot.objects.create(session=session, key_id=key_id, sealed=sealed)
+            else:
+                Vote.objects.create(
+                    session=session, voter=actor, decision=decision, score=score, comment=comment, cast_at=now
+                )
     except IntegrityError:
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted") from None
-    details = {"council": council.code, "ballot": council.ballot, "session": session.pk}
+    details = {"council": council.code, "ballot": session.ballot, "session": session.pk}
     if not secret:
         details.update(decision=decision, score=score)
     audit_record(
@@ -301,21 +328,102 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         comment="" if secret else comment,
         details=details,
     )
-    receipt = {"initiative": initiative.pk, "council": council.code, "ballot": council.ballot, "recorded": True}
+    receipt = {"initiative": initiative.pk, "council": council.code, "ballot": session.ballot, "recorded": True}
     if not secret:
         receipt.update(voter=actor.username, decision=decision, score=score, comment=comment)
     return receipt
 
 
-def _tally(session: CouncilSession, initiative: Initiative):
+def _sealing_unavailable():
+    return _(
+        "Hội đồng này bỏ phiếu kín nhưng máy chủ chưa có khóa niêm phong phiếu (BALLOT_SEALING_KEY), "
+        "nên chưa thể nhận hoặc mở phiếu kín. Xin báo quản trị hệ thống."
+    )
+
+
+def _open_ballots(session: CouncilSession, casts: int) -> list[Vote]:
+    """The decisions of a secret ballot, unsaved and without voters: the session's sealed ballots
+    opened, plus any anonymous rows written before ballots were sealed. Refuses (and so leaves
+    everything as it was) when they do not match the casts or do not open."""
+    sealed = list(SealedBallot.objects.filter(session=session).values_list("key_id", "sealed"))
+    legacy = list(session.votes.all())
+    nonces = {bytes(blob[: sealing.NONCE_BYTES]) for _kid, blob in sealed}
+    if len(sealed) + len(legacy) != casts or len(nonces) != len(sealed):
+        raise ApplicationError(
+            _(
+                "Số phiếu kín (%(ballots)d) không khớp với số thành viên đã bỏ phiếu (%(casts)d): phiên xét "
+                "không thể kết thúc. Xin báo bộ phận kiểm tra; chủ tịch hoặc thư ký có thể mở lại phiên biểu quyết."
+            )
+            % {"ballots": len(sealed) + len(legacy), "casts": casts},
+            code="ballot_integrity",
+        )
+    try:
+        opened = sealing.unseal_all(session_id=session.pk, ballots=sealed)
+    except sealing.SealingUnavailable:
+        raise ApplicationError(_sealing_unavailable(), code="ballot_sealing_unavailable") from None
+    except sealing.UnsealError:
+        raise ApplicationError(
+            _(
+                "Không mở được phiếu kín của phiên này: phiếu được niêm phong bằng một khóa máy chủ không còn "
+                "giữ, hoặc đã bị sửa đổi. Quản trị hệ thống cần khai báo lại khóa cũ (BALLOT_SEALING_OLD_KEYS); "
+                "nếu không, chủ tịch hoặc thư ký mở lại phiên biểu quyết."
+            ),
+            code="ballot_unsealing_failed",
+        ) from None
+    votes = [Vote(session=session, decision=o.decision, score=o.score, comment=o.comment) for o in opened]
+    votes += [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in legacy]
+    session._legacy_votes = bool(legacy)
+    return votes
+
+
+def _publish_decisions(session: CouncilSession, votes: list[Vote]) -> None:
+    """Write a secret ballot's decisions at its close: fresh random keys, no voter, no time, in a
+    random order, in the close's transaction (its transaction id, not any vote's), and destroy
+    the sealed copies and any earlier anonymous rows."""
+    SealedBallot.objects.filter(session=session).delete()
+    if getattr(session, "_legacy_votes", True):
+        Vote.objects.filter(session=session).delete()
+    Vote.objects.bulk_create(
+        [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in sealing.shuffled(votes)]
+    )
+
+
+def _cast(session: CouncilSession) -> tuple[list[Vote] | None, list[str]]:
+    """Who voted (usernames) and, on an open ballot, their votes in cast order. A secret
+    ballot's votes are opened only once the quorum is there (``_open_ballots``)."""
+    if session.is_secret:
+        return None, sorted(session.casts.values_list("voter__username", flat=True))
+    votes = sorted(session.votes.select_related("voter"), key=lambda v: v.cast_at)
+    return votes, [v.voter.username for v in votes]
+
+
+def _quorum_not_reached(session: CouncilSession, seat, cast: int):
+    numbers = {"cast": cast, "quorum": session.quorum}
+    message = _("Chưa đủ số phiếu tối thiểu: mới có %(cast)d trên %(quorum)d phiếu cần thiết.") % numbers
+    if seat.short and seat.recused:
+        message = _(
+            "Chưa đủ số phiếu tối thiểu: mới có %(cast)d trên %(quorum)d phiếu cần thiết, và không thể đủ: "
+            "%(recused)d thành viên là tác giả của sáng kiến nên không được biểu quyết, chỉ còn %(eligible)d "
+            "người được biểu quyết kể cả người dự khuyết ngồi thay. Số phiếu tối thiểu không giảm khi thành viên "
+            'phải tránh: hãy bổ sung người dự khuyết cho hội đồng (mục "substitutes" trong tệp cấu trúc), họ sẽ '
+            "được mời biểu quyết hồ sơ này."
+        ) % {**numbers, "recused": len(seat.recused), "eligible": seat.eligible}
+    return ApplicationError(
+        message,
+        code="quorum_not_reached",
+        extra={"votes_cast": cast, "quorum": session.quorum, "eligible": seat.eligible},
+    )
+
+
+def _by_content(v):
+    return (v.decision, v.score if v.score is not None else -1, v.comment)
+
+
+def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str]):
     council = session.council
-    votes = list(session.votes.all())
-    members = list(Membership.objects.filter(council=council).select_related("user").order_by("user__username"))
-    author_ids = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
-    recused = [m for m in members if m.user_id in author_ids]
-    eligible = len(members) - len(recused)
+    members, recused, eligible = seat.members, seat.recused, seat.eligible
     counts = Counter(v.decision for v in votes)
-    num, den = council.threshold_numerator, council.threshold_denominator
+    num, den = session.threshold_numerator, session.threshold_denominator
     carried = [d for d, c in counts.items() if eligible and c * den >= num * eligible]
     if len(carried) == 1:
         outcome = carried[0]
@@ -325,36 +433,35 @@ def _tally(session: CouncilSession, initiative: Initiative):
         outcome = top[0] if len(top) == 1 else Decision.RETURN
     else:
         outcome = Decision.RETURN
-    secret = council.ballot == Ballot.SECRET
-    if secret:
-        listed = sorted(votes, key=lambda v: (v.decision, v.score if v.score is not None else -1, v.comment))
-        vote_rows = [{"decision": v.decision, "score": v.score, "comment": v.comment} for v in listed]
-        present = sorted(session.casts.values_list("voter__username", flat=True))
+    if session.is_secret:
+        # by content, never in cast order: the list says what was decided, not by whom
+        vote_rows = [
+            {"decision": v.decision, "score": v.score, "comment": v.comment} for v in sorted(votes, key=_by_content)
+        ]
     else:
         by_user = {m.user_id: m.user for m in members}
-        listed = sorted(votes, key=lambda v: v.cast_at)
         vote_rows = [
             {
-                "voter": v.voter.username if v.voter_id else None,
-                "voter_name": (by_user.get(v.voter_id) or v.voter).display_name if v.voter_id else None,
+                "voter": v.voter.username,
+                "voter_name": (by_user.get(v.voter_id) or v.voter).display_name,
                 "decision": v.decision,
                 "score": v.score,
                 "comment": v.comment,
             }
-            for v in listed
+            for v in votes
         ]
-        present = [row["voter"] for row in vote_rows]
     scores = [v.score for v in votes if v.score is not None]
     minutes = {
         "council": council.code,
         "stage": session.stage,
-        "ballot": council.ballot,
+        "ballot": session.ballot,
         "dossier_version": session.dossier_version,
         "members": len(members),
         "recused": [m.user.username for m in recused],
+        "substitutes": [u.username for u in seat.substitutes],
         "eligible": eligible,
-        "quorum": council.quorum,
-        "threshold": council.threshold_display,
+        "quorum": session.quorum,
+        "threshold": session.threshold_display,
         "votes_cast": len(votes),
         "members_present": present,
         "tally": dict(sorted(counts.items())),
@@ -363,7 +470,23 @@ def _tally(session: CouncilSession, initiative: Initiative):
         "carried": sorted(carried),
         "outcome": outcome,
     }
-    return outcome, minutes, votes
+    return outcome, minutes
+
+
+def _deny_recused_closer(action: str):
+    if action == "close":
+        raise PermissionDenied(
+            _(
+                "Bạn là tác giả của sáng kiến này nên không được kết thúc phiên xét của nó: thư ký (hoặc chủ tịch) "
+                "hội đồng không phải là tác giả sẽ kết thúc phiên."
+            )
+        )
+    raise PermissionDenied(
+        _(
+            "Bạn là tác giả của sáng kiến này nên không được mở lại phiên biểu quyết của nó: thư ký (hoặc chủ tịch) "
+            "hội đồng không phải là tác giả có thể làm việc này."
+        )
+    )
 
 
 @transaction.atomic(durable=True)
@@ -371,6 +494,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     """The chair (or secretary) closes the session: quorum, threshold, outcome, minutes."""
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
+    if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
+        _deny_recused_closer("close")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         # a chair whose session someone else closed a moment ago meets a state, not a ban
         councils = {s.council for s in CouncilSession.objects.filter(initiative=initiative).select_related("council")}
@@ -391,19 +516,14 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         _wrong_state(initiative, "close")
     session = current_session(initiative)
     council = session.council
-    outcome, minutes, votes = _tally(session, initiative)
-    # recused members cannot vote, so they cannot be needed for the quorum either
-    quorum = max(1, min(council.quorum, minutes["eligible"]))
-    if len(votes) < quorum:
-        raise ApplicationError(
-            _bi(
-                f"Chưa đủ số phiếu tối thiểu: {len(votes)}/{quorum}",
-                f"Quorum not reached: {len(votes)} of {quorum} votes cast",
-            ),
-            code="quorum_not_reached",
-            extra={"votes_cast": len(votes), "quorum": quorum},
-        )
-    minutes["quorum"] = quorum
+    # recusal never lowers the quorum: substitutes sit in for recused members (workflow/seating.py)
+    seat = seating.session_seating(session, author_ids=permissions.author_ids(flow))
+    votes, present = _cast(session)
+    if len(present) < session.quorum:
+        raise _quorum_not_reached(session, seat, len(present))
+    if votes is None:
+        votes = _open_ballots(session, len(present))
+    outcome, minutes = _tally(session, seat, votes, present)
     source = initiative.state
     now = timezone.now()
     next_council = None
@@ -432,7 +552,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         target = State.DRAFT
     reasons = comment.strip()
     if outcome in (Decision.RETURN, Decision.REJECT) and not reasons:
-        reasons = "\n".join(v.comment for v in votes if v.decision == outcome and v.comment).strip()
+        # joined in text order, never in cast order (which the trail's vote entries give)
+        reasons = "\n".join(sorted(v.comment for v in votes if v.decision == outcome and v.comment)).strip()
         if not reasons:
             reasons = _bi(
                 "Không có quyết định nào đạt tỷ lệ biểu quyết cần thiết; hồ sơ được trả lại để hoàn thiện",
@@ -447,6 +568,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         certificate = certificate_issue(initiative=initiative, award=award, actor=actor, council=council)
         minutes["certificate"] = getattr(certificate, "serial", None)
     flow.close(to=target)
+    if session.is_secret:
+        _publish_decisions(session, votes)
     session.closed_at = now
     session.closed_by = actor
     session.outcome = outcome
@@ -516,6 +639,8 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
     The deadline stays where the law put it (arrival + decision days). Audited as ``restart``."""
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
+    if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
+        _deny_recused_closer("restart")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         _deny(
             "Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết",
@@ -539,6 +664,9 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         "closed_at": now.isoformat(),
     }
     session.save(update_fields=["closed_at", "closed_by", "minutes"])
+    if session.is_secret:  # a voided secret round keeps who voted and how many, never what
+        SealedBallot.objects.filter(session=session).delete()
+        Vote.objects.filter(session=session).delete()
     fresh = CouncilSession.objects.create(
         initiative=initiative,
         council=session.council,
@@ -546,6 +674,7 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         dossier_version=initiative.dossier_version,
         opened_at=now,
         due_at=session.due_at,
+        **session.rules(),  # a new round of the same session: the rules it opened with
     )
     from .tasks import notify_session_opened
 

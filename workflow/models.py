@@ -1,9 +1,12 @@
 """Council sessions and votes.
 
 A session opens when a dossier reaches a council stage and closes with the minutes. On an open
-ballot each ``Vote`` names its voter. On a secret ballot the voter is recorded only in
-``BallotCast`` (to refuse a second vote) and the decision only in ``Vote`` with no voter, no time
-and a random key, so no row links a person to a decision.
+ballot each ``Vote`` names its voter and is written when it is cast. On a secret ballot a vote
+writes only ``BallotCast`` (who voted: the double-vote guard and the quorum) and a
+``SealedBallot`` (the decision encrypted, see ``workflow/sealing.py``); the close opens the sealed
+ballots and writes the decisions as ``Vote`` rows with no voter and no time, in a random order,
+in its own transaction, then deletes the sealed ones. So no row, key, order, time or transaction
+id links a person to a decision.
 """
 
 import uuid
@@ -13,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from councils.models import Council
+from councils.models import Ballot, Council
 from initiatives.models import Initiative
 
 
@@ -40,6 +43,13 @@ class CouncilSession(models.Model):
     minutes = models.JSONField(default=dict, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    # The council's rules as they stood when the session opened: votes, tally and close follow
+    # these, so a change to the council only touches sessions opened afterwards.
+    ballot = models.CharField(max_length=10, choices=Ballot.choices)
+    quorum = models.PositiveIntegerField()
+    threshold_numerator = models.PositiveIntegerField()
+    threshold_denominator = models.PositiveIntegerField()
+    decision_days = models.PositiveIntegerField()
 
     class Meta:
         verbose_name = _("phiên xét của hội đồng")
@@ -47,7 +57,11 @@ class CouncilSession(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["initiative"], condition=Q(closed_at__isnull=True), name="one_open_session_per_initiative"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_numerator__gt=0) & Q(threshold_numerator__lte=models.F("threshold_denominator")),
+                name="session_threshold_in_0_1",
+            ),
         ]
         indexes = [models.Index(fields=["council", "closed_at"])]
 
@@ -57,6 +71,32 @@ class CouncilSession(models.Model):
     @property
     def is_open(self):
         return self.closed_at is None
+
+    @property
+    def is_secret(self) -> bool:
+        return self.ballot == Ballot.SECRET
+
+    @property
+    def threshold_display(self) -> str:
+        return f"{self.threshold_numerator}/{self.threshold_denominator}"
+
+    @staticmethod
+    def rules_of(council: Council) -> dict:
+        """The rules a session opening now before ``council`` keeps until it closes."""
+        return {
+            "ballot": council.ballot,
+            "quorum": council.quorum,
+            "threshold_numerator": council.threshold_numerator,
+            "threshold_denominator": council.threshold_denominator,
+            "decision_days": council.decision_days,
+        }
+
+    def rules(self) -> dict:
+        """This session's own rules (a restarted round keeps them)."""
+        return {field: getattr(self, field) for field in RULE_FIELDS}
+
+
+RULE_FIELDS = ("ballot", "quorum", "threshold_numerator", "threshold_denominator", "decision_days")
 
 
 class Vote(models.Model):
@@ -82,6 +122,20 @@ class Vote(models.Model):
 
     def __str__(self):
         return f"{self.session_id}: {self.decision}"
+
+
+class SealedBallot(models.Model):
+    """A secret ballot between the vote and the close: the decision, score and comment sealed
+    with the ballot key (AES-256-GCM, fixed length), bound to the session. No voter, no time, a
+    random key. The close deletes it; so does a restart that voids the round."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="sealed_ballots")
+    key_id = models.CharField(max_length=16)
+    sealed = models.BinaryField()
+
+    def __str__(self):
+        return f"{self.session_id}: sealed"
 
 
 class BallotCast(models.Model):

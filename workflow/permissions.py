@@ -18,8 +18,16 @@ def _asked(flow, user, question, answer):
     return memo[key]
 
 
+def author_ids(flow) -> set:
+    """The user ids of the dossier's authors (read once per flow object)."""
+    memo = flow.__dict__.setdefault("_answers", {})
+    if "author_ids" not in memo:
+        memo["author_ids"] = set(flow.initiative.authors.exclude(user=None).values_list("user_id", flat=True))
+    return memo["author_ids"]
+
+
 def _is_author(flow, user) -> bool:
-    return _asked(flow, user, "author", lambda: is_author(user=user, initiative=flow.initiative))
+    return _asked(flow, user, "author", lambda: user.pk in author_ids(flow))
 
 
 def _is_adviser(flow, user) -> bool:
@@ -42,7 +50,23 @@ def can_withdraw(flow, user) -> bool:
 
 
 def can_close(flow, user) -> bool:
-    """The chair or the secretary of the council the dossier is before."""
+    """The chair or the secretary of the council the dossier is before, unless an author of it
+    (a recused chair's session is closed, or restarted, by the secretary)."""
+    return may_close_council(flow, user) and not _is_author(flow, user)
+
+
+def recused(flow, user) -> bool:
+    """An author of the dossier: recused from its council's vote, close and restart."""
+    return _is_author(flow, user)
+
+
+def is_recused_closer(flow, user) -> bool:
+    """The chair or secretary of the council the dossier is before, who is also its author."""
+    return may_close_council(flow, user) and _is_author(flow, user)
+
+
+def may_close_council(flow, user) -> bool:
+    """The chair or the secretary of the council the dossier is before, recused or not."""
     council = flow.initiative.council
     return council is not None and user.has_perm("councils.close_session", council)
 

@@ -2,7 +2,7 @@
 
 import difflib
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
@@ -10,6 +10,7 @@ from initiatives.models import COUNCIL_STATES, Initiative, InitiativeAuthor, Sta
 from initiatives.selectors import can_edit
 
 from . import permissions
+from .seating import session_seating, substitute_councils, substitute_seats
 
 # roles that let a person see every initiative of their organisation's subtree
 OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
@@ -45,11 +46,7 @@ def visible_initiatives_q(*, user) -> Q:
             )
         else:
             wide = Q(organisation_id__in=org_ids)
-    council_ids = list(
-        Membership.objects.filter(user=user)
-        .exclude(council__kind=CouncilKind.ADVISORY)
-        .values_list("council_id", flat=True)
-    )
+    council_ids = _council_ids(user)
     if council_ids:
         # what is before their council now, and what their council has judged
         from .models import CouncilSession
@@ -58,7 +55,45 @@ def visible_initiatives_q(*, user) -> Q:
         branches.append(
             CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
         )
+    if substitute_councils(user):
+        # a substitute sees the dossiers they sit in on now, and those they voted on
+        from .models import BallotCast, CouncilSession
+
+        seats = substitute_seats(user)
+        if seats:
+            branches.append(Initiative.objects.filter(pk__in=sorted(seats)).order_by().values_list("id", flat=True))
+        voted = BallotCast.objects.filter(voter=user).values("session_id")
+        branches.append(CouncilSession.objects.filter(pk__in=voted).order_by().values_list("initiative_id", flat=True))
     return wide | Q(pk__in=branches[0].union(*branches[1:], all=True))
+
+
+def _council_ids(user) -> list[int]:
+    """The (non-advisory) councils ``user`` sits on; in the same query, the councils they are a
+    substitute of (kept on the user object for ``workflow.seating.substitute_councils``)."""
+    from councils.models import CouncilSubstitute
+
+    rows = (
+        Membership.objects.filter(user=user)
+        .exclude(council__kind=CouncilKind.ADVISORY)
+        .annotate(substitute=Value(False))
+        .order_by()
+        .values_list("council_id", "substitute")
+        .union(
+            CouncilSubstitute.objects.filter(user=user)
+            .annotate(substitute=Value(True))
+            .order_by()
+            .values_list("council_id", "substitute"),
+            all=True,
+        )
+    )
+    member, substitute = [], set()
+    for council_id, is_substitute in rows:
+        if is_substitute:
+            substitute.add(council_id)
+        else:
+            member.append(council_id)
+    user.__dict__["_substitute_councils"] = frozenset(substitute)
+    return member
 
 
 def _organisations_q(oversight_paths, advised) -> Q | None:
@@ -123,9 +158,11 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         if method.can_proceed() and method.has_perm(user):
             actions.append(name)
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
-        if permissions.is_member(user=user, initiative=initiative) and not permissions.is_recused(
-            user=user, initiative=initiative
-        ):
+        if permissions.is_member(user=user, initiative=initiative):
+            may_vote = not permissions.recused(flow, user)
+        else:  # a substitute, on the dossiers they sit in on
+            may_vote = initiative.pk in substitute_seats(user)
+        if may_vote:
             voted = BallotCast.objects.filter(
                 session__initiative=initiative, session__closed_at__isnull=True, voter=user
             ).exists()
@@ -151,8 +188,10 @@ def inbox(*, user) -> QuerySet:
     closer_of = councils.filter(role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]).values("council_id")
     voted = BallotCast.objects.filter(session__initiative=OuterRef("pk"), session__closed_at__isnull=True, voter=user)
     open_session = CouncilSession.objects.filter(initiative=OuterRef("pk"), closed_at__isnull=True)
+    seats = sorted(substitute_seats(user))  # dossiers a substitute sits in on (none for most people)
     council_q = Q(state__in=COUNCIL_STATES) & (
-        (Q(council_id__in=member_of) & ~Exists(voted)) | (Q(council_id__in=closer_of) & Exists(open_session))
+        ((Q(council_id__in=member_of) | Q(pk__in=seats)) & ~Exists(voted))
+        | (Q(council_id__in=closer_of) & Exists(open_session))
     )
     authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
     q = Q(state=State.DRAFT, pk__in=authored) | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user)) | council_q
@@ -165,6 +204,8 @@ def inbox(*, user) -> QuerySet:
         .values_list("id", flat=True),
         Initiative.objects.filter(council_id__in=member_of).order_by().values_list("id", flat=True),
     ]
+    if seats:
+        candidates.append(Initiative.objects.filter(pk__in=seats).order_by().values_list("id", flat=True))
     return (
         Initiative.objects.filter(pk__in=candidates[0].union(*candidates[1:], all=True))
         .filter(q)
@@ -229,7 +270,16 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
     judged = set(initiative.sessions.values_list("council_id", flat=True))
     if initiative.council_id:
         judged.add(initiative.council_id)
-    return Membership.objects.filter(user=user, council_id__in=judged).exists()
+    if Membership.objects.filter(user=user, council_id__in=judged).exists():
+        return True
+    if substitute_councils(user) & judged:  # a substitute who sits or sat in on it
+        from .models import BallotCast
+
+        return (
+            initiative.pk in substitute_seats(user)
+            or BallotCast.objects.filter(session__initiative=initiative, voter=user).exists()
+        )
+    return False
 
 
 def forward_target(*, initiative: Initiative):
@@ -249,18 +299,23 @@ def session_progress(*, initiative: Initiative) -> dict | None:
         return None
     council = initiative.council
     session = CouncilSession.objects.filter(initiative=initiative, closed_at__isnull=True).first()
-    voted = set(BallotCast.objects.filter(session=session).values_list("voter_id", flat=True)) if session else set()
     authors = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
-    members = list(Membership.objects.filter(council=council).select_related("user").order_by("user__full_name"))
-    eligible = [m for m in members if m.user_id not in authors]
-    quorum = max(1, min(council.quorum, len(eligible)))
+    if session is None:  # e.g. imported before a council: its session opens with the first vote
+        session = CouncilSession(initiative=initiative, due_at=initiative.due_at, **CouncilSession.rules_of(council))
+    session.council = council
+    voted = set(BallotCast.objects.filter(session=session).values_list("voter_id", flat=True)) if session.pk else set()
+    seat = session_seating(session, author_ids=authors)
+    sitting = [m.user for m in seat.members if m.user_id not in authors] + seat.substitutes
     return {
         "council": council,
         "voted": len(voted),
-        "eligible": len(eligible),
-        "quorum": quorum,
-        "quorum_reached": len(voted) >= quorum,
-        "waiting": [m.user.display_name for m in eligible if m.user_id not in voted],
-        "recused": [m.user.display_name for m in members if m.user_id in authors],
-        "due_at": session.due_at if session else initiative.due_at,
+        "eligible": seat.eligible,
+        "quorum": session.quorum,
+        "quorum_reached": len(voted) >= session.quorum,
+        "waiting": sorted(u.display_name for u in sitting if u.pk not in voted),
+        "recused": sorted(m.user.display_name for m in seat.recused),
+        "substitutes": [u.display_name for u in seat.substitutes],
+        "short": seat.short,
+        "due_at": session.due_at,
+        "secret": session.is_secret,
     }

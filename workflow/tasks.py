@@ -34,11 +34,19 @@ def _authors(initiative):
     return User.objects.filter(authorships__initiative=initiative, is_active=True).distinct()
 
 
-def _members(council, initiative, exclude_voted_session=None):
+def _members(council, initiative):
     author_ids = set(initiative.authors.exclude(user=None).values_list("user_id", flat=True))
-    qs = User.objects.filter(memberships__council=council, is_active=True).exclude(pk__in=author_ids)
-    if exclude_voted_session is not None:
-        qs = qs.exclude(pk__in=BallotCast.objects.filter(session=exclude_voted_session).values("voter_id"))
+    return User.objects.filter(memberships__council=council, is_active=True).exclude(pk__in=author_ids)
+
+
+def _voters(session, *, exclude_voted=False):
+    """Who may vote in ``session``: its council's members who are not authors of the dossier, and
+    the substitutes sitting in for them."""
+    from .seating import session_seating
+
+    qs = User.objects.filter(pk__in=session_seating(session).voter_ids, is_active=True)
+    if exclude_voted:
+        qs = qs.exclude(pk__in=BallotCast.objects.filter(session=session).values("voter_id"))
     return qs
 
 
@@ -60,7 +68,7 @@ def notify_session_opened(session_id: int) -> int:
         f"The initiative {i.reference} is now before {session.council.code}; "
         f"decision due {timezone.localtime(session.due_at):%Y-%m-%d}."
     )
-    return _send(_members(session.council, i), f"Hồ sơ mới cần xét / New dossier: {i.reference}", body)
+    return _send(_voters(session), f"Hồ sơ mới cần xét / New dossier: {i.reference}", body)
 
 
 @shared_task
@@ -117,9 +125,7 @@ def notify_deadline(session_id: int, kind: str) -> int:
         f"Nhắc việc: hồ sơ {i.reference} «{i.title}» cần được {session.council} quyết định trước {due:%d/%m/%Y}.\n"
         f"{_link(i)}\n\nReminder: {session.council.code} must decide on {i.reference} by {due:%Y-%m-%d}."
     )
-    return _send(
-        _members(session.council, i, exclude_voted_session=session), f"Sắp đến hạn / Due soon: {i.reference}", body
-    )
+    return _send(_voters(session, exclude_voted=True), f"Sắp đến hạn / Due soon: {i.reference}", body)
 
 
 @shared_task

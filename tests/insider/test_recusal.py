@@ -1,0 +1,151 @@
+"""Gaming recusal: an author picks co-authors among the council so that few members remain, or
+a recused chair closes the dossier anyway.
+
+XN1's council (quorum 3): u1_chair (chair), u1_sec (secretary), u1_m1. Its substitutes, in the
+structure file's order: sub1, sub2, sub3 (unless a test lists fewer)."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from councils.models import User
+from tests.workflow import conftest as workflow_fixtures
+from workflow.actions import vote_cast
+from workflow.models import CouncilSession
+from workflow.structure import structure_load
+
+pytestmark = pytest.mark.django_db
+
+flow = workflow_fixtures.flow
+
+# the gamed dossier: two of the three members named co-authors with 0.01 % each
+GAMED = [
+    {"username": "author1", "share_percent": "99.98"},
+    {"username": "u1_chair", "share_percent": "0.01"},
+    {"username": "u1_m1", "share_percent": "0.01"},
+]
+
+
+def _with_substitutes(structure_data, users, substitutes):
+    xn1 = structure_data["organisations"][0]["children"][0]["children"][0]["children"][0]
+    assert xn1["code"] == "XN1"
+    xn1["councils"][1]["substitutes"] = substitutes
+    structure_data["people"] += [
+        {"username": u, "full_name": f"Dự Khuyết {u}", "organisation": "XN1", "roles": ["author"]}
+        for u in ("sub1", "sub2", "sub3")
+    ]
+    structure_load(data=structure_data)
+    for u in User.objects.all():  # as the flow fixture does: everyone has an address
+        u.email = f"{u.username}@example.org"
+        u.save(update_fields=["email"])
+    users.update({u.username: u for u in User.objects.all()})  # the same dict the flow fixture reads
+    return users
+
+
+@pytest.fixture
+def subs(structure_data, users):
+    """XN1's council with three substitutes."""
+    return _with_substitutes(structure_data, users, ["sub1", "sub2", "sub3"])
+
+
+def _minutes(iid):
+    return CouncilSession.objects.get(initiative_id=iid, council__code="XN1-HD").minutes
+
+
+def _inbox(api, user):
+    return [t["id"] for t in api(user).get("/api/v1/tasks/").json()["results"]]
+
+
+def test_co_authors_chosen_among_the_council_do_not_lower_the_quorum(flow, users, insider):
+    iid = flow.to_unit_council(authors=GAMED)
+    insider.tried("name two of the three members co-authors (0.01 % each): one eligible member left, quorum 3")
+    flow.vote("u1_sec", iid, "approve")
+    insider.tried("the recused chair closes on one vote")
+    r = flow.act("u1_chair", iid, "close", expect=403)
+    assert "tác giả" in r["detail"]
+    insider.tried("the secretary closes on one vote")
+    r = flow.act("u1_sec", iid, "close", expect=409)
+    assert r["code"] == "quorum_not_reached" and r["quorum"] == 3 and r["votes_cast"] == 1
+    assert "dự khuyết" in r["detail"] and "2" in r["detail"]  # says why (recusals) and what to do (substitutes)
+    assert flow.state(iid) == "unit_council"
+    insider.held("recusal never lowers the quorum: without substitutes the dossier cannot be carried by one vote")
+
+
+def test_a_recused_chair_can_neither_close_nor_restart(flow, subs, api, insider):
+    iid = flow.to_unit_council(authors=GAMED)
+    for u in ("u1_sec", "sub1", "sub2"):
+        flow.vote(u, iid, "approve")
+    insider.tried("the recused chair looks for close and restart")
+    assert not {"close", "restart", "vote"} & set(flow.get("u1_chair", iid)["available_actions"])
+    assert iid not in _inbox(api, subs["u1_chair"])
+    insider.tried("the recused chair restarts the vote (to void the others' ballots)")
+    r = flow.act("u1_chair", iid, "restart", comment="làm lại", expect=403)
+    assert "tác giả" in r["detail"]
+    insider.tried("the recused chair closes")
+    r = flow.act("u1_chair", iid, "close", expect=403)
+    assert "thư ký" in r["detail"]
+    english = api(subs["u1_chair"]).post(
+        f"/api/v1/initiatives/{iid}/actions/close/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.status_code == 403 and "secretary" in english.json()["detail"]
+    assert {"close", "restart"} <= set(flow.get("u1_sec", iid)["available_actions"])
+    assert flow.act("u1_sec", iid, "close")["state"] == "corporation_council"
+    insider.held("a recused chair cannot close or restart; the secretary closes")
+
+
+def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, api, mailoutbox, insider):
+    iid = flow.to_unit_council(authors=GAMED)
+    invited = {m.to[0] for m in mailoutbox if "Hồ sơ mới cần xét" in m.subject}
+    assert invited == {"u1_sec@example.org", "sub1@example.org", "sub2@example.org"}
+    plain = flow.to_unit_council()  # no member is an author: no substitute needed
+    insider.tried("every substitute votes on the gamed dossier")
+    assert iid in _inbox(api, subs["sub1"]) and iid in _inbox(api, subs["sub2"])
+    assert iid not in _inbox(api, subs["sub3"])
+    assert "vote" in flow.get("sub1", iid)["available_actions"]
+    flow.vote("sub1", iid, "approve")
+    flow.vote("sub2", iid, "reject", comment="không mới")
+    flow.vote("sub3", iid, "approve", expect=404)  # not sitting in: they do not even see it
+    with pytest.raises(PermissionDenied, match="dự khuyết"):  # and the action refuses them anyway
+        vote_cast(initiative_id=iid, actor=subs["sub3"], decision="approve")
+    insider.held("two members are recused: the first two substitutes sit in, the third does not")
+    insider.tried("a substitute votes on another dossier of the council")
+    assert plain not in _inbox(api, subs["sub1"])
+    flow.vote("sub1", plain, "approve", expect=404)  # they do not even see it
+    insider.held("a substitute votes only on the dossier they sit in on")
+    flow.vote("u1_sec", iid, "approve")
+    assert flow.act("u1_sec", iid, "close")["state"] == "corporation_council"  # 2 of 3 eligible: 2/3 carried
+    minutes = _minutes(iid)
+    assert minutes["recused"] == ["u1_chair", "u1_m1"] and minutes["substitutes"] == ["sub1", "sub2"]
+    assert minutes["eligible"] == 3 and minutes["quorum"] == 3 and minutes["votes_cast"] == 3
+    insider.held("the threshold's denominator is the sitting members; the minutes name recusals and substitutes")
+
+
+def test_a_substitute_who_is_an_author_never_sits(flow, subs, insider):
+    insider.tried("name the first substitute a co-author too, to seat a friendlier one")
+    iid = flow.to_unit_council(
+        authors=[
+            {"username": "author1", "share_percent": "99.97"},
+            {"username": "u1_chair", "share_percent": "0.01"},
+            {"username": "u1_m1", "share_percent": "0.01"},
+            {"username": "sub1", "share_percent": "0.01"},
+        ]
+    )
+    r = flow.vote("sub1", iid, "approve", expect=403)
+    assert "tác giả" in r["detail"]
+    for u in ("u1_sec", "sub2", "sub3"):
+        flow.vote(u, iid, "approve")
+    assert flow.act("u1_sec", iid, "close")["state"] == "corporation_council"
+    assert _minutes(iid)["substitutes"] == ["sub2", "sub3"]
+    assert _minutes(iid)["recused"] == ["u1_chair", "u1_m1"]
+    insider.held("an author never sits in as a substitute: the next ones in the file's order do")
+
+
+def test_too_few_substitutes_leave_the_dossier_waiting_with_a_reason(flow, structure_data, users, insider):
+    _with_substitutes(structure_data, users, ["sub1"])
+    iid = flow.to_unit_council(authors=GAMED)
+    flow.vote("u1_sec", iid, "approve")
+    flow.vote("sub1", iid, "approve")
+    insider.tried("close with every sitting member's vote, one seat short of the quorum")
+    r = flow.act("u1_sec", iid, "close", expect=409)
+    assert r["code"] == "quorum_not_reached" and r["votes_cast"] == 2 and r["quorum"] == 3
+    assert "dự khuyết" in r["detail"]
+    insider.held("too few substitutes: 409 quorum_not_reached saying why and what to do")

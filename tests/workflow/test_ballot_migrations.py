@@ -1,0 +1,77 @@
+"""The data migrations of issue 8: sessions that existed before them get their rules from their
+council (or the ballot they were held under), and the anonymous decision rows earlier secret
+votes wrote at cast time are written again, in a random order, by the migration."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from councils.models import Council
+from workflow.models import BallotCast, CouncilSession, Vote
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+def _latest_workflow():
+    executor = MigrationExecutor(connection)
+    return [node for node in executor.loader.graph.leaf_nodes() if node[0] == "workflow"]
+
+
+def test_sessions_opened_before_the_migration_take_their_councils_rules(flow):
+    iid = flow.to_unit_council(
+        organisation="XN2", adviser="a_adv", user="author2", authors=[{"username": "author2", "share_percent": 100}]
+    )
+    open_id = CouncilSession.objects.get(initiative_id=iid).pk
+    latest = _latest_workflow()
+    held_secret = flow.to_unit_council(
+        organisation="XN2", adviser="a_adv", user="author2", authors=[{"username": "author2", "share_percent": 100}]
+    )
+    held_secret_session = CouncilSession.objects.get(initiative_id=held_secret)
+    _migrate([("workflow", "0001_initial")])
+    try:
+        Council.objects.filter(code="XN2-HD").update(
+            ballot="open", quorum=3, threshold_numerator=1, threshold_denominator=2
+        )
+        # an earlier secret vote (an anonymous decision), then the council turned open
+        with connection.cursor() as c:
+            c.execute(
+                "INSERT INTO workflow_vote (id, session_id, decision, comment) VALUES (%s, %s, 'approve', '')",
+                ["0" * 32, held_secret_session.pk],
+            )
+    finally:
+        _migrate(latest)
+    session = CouncilSession.objects.get(pk=open_id)
+    assert (session.ballot, session.quorum, session.threshold_display, session.decision_days) == (
+        "open",
+        3,
+        "1/2",
+        90,
+    )
+    # but a session already voted in keeps the ballot it was held under
+    assert CouncilSession.objects.get(pk=held_secret_session.pk).ballot == "secret"
+
+
+def test_anonymous_decisions_written_at_cast_time_are_written_again(flow, users):
+    iid = flow.to_unit_council(
+        organisation="XN2", adviser="a_adv", user="author2", authors=[{"username": "author2", "share_percent": 100}]
+    )
+    session = CouncilSession.objects.get(initiative_id=iid)
+    latest = _latest_workflow()
+    _migrate([("workflow", "0002_session_rules")])
+    try:
+        # what a secret vote wrote before sealed ballots: a cast and an anonymous decision, together
+        for user, decision in (("u2_chair", "approve"), ("u2_m1", "reject"), ("u2_m2", "approve")):
+            BallotCast.objects.create(session=session, voter=users[user], cast_at=session.opened_at)
+            Vote.objects.create(session=session, decision=decision, comment=user)
+        before = {v.pk for v in Vote.objects.filter(session=session)}
+    finally:
+        _migrate(latest)
+    after = list(Vote.objects.filter(session=session))
+    assert sorted(v.comment for v in after) == ["u2_chair", "u2_m1", "u2_m2"]
+    assert not before & {v.pk for v in after}
