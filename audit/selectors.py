@@ -250,14 +250,15 @@ def _anchor_problems(head, by_seq):
     failures = []
     for s in seqs:
         row = found.get(s)
+        gone = last + 1 if last < s else s  # the first entry missing: the trail was cut there
         if s == head["seq"]:
             if row is None:
-                failures.append(_cut(s, last, head["seq"]))
+                failures.append(_cut(gone, last, head["seq"]))
             elif row[1] != head["hash"]:
                 failures.append(_head_mismatch(s, row[0], head["seq"], last))
         for expected, label in by_seq.get(s, ()):
             if row is None:
-                failures.append(Failure(s, None, "checkpoint_beyond", checkpoint_beyond_reason(label, s, last)))
+                failures.append(Failure(gone, None, "checkpoint_beyond", checkpoint_beyond_reason(label, s, last)))
             elif row[1] != expected:
                 failures.append(Failure(s, row[0], "checkpoint_mismatch", checkpoint_mismatch_reason(label)))
     return failures
