@@ -418,3 +418,14 @@ def test_hashed_fields_cover_everything_shown():
     # hash / prev_hash / id are the chain's own; shown_actor reads hashed fields only
     assert shown - {"hash", "prev_hash", "id", "shown_actor"} <= set(HASHED_FIELDS)
     assert {"actor_id", "actor_display_name", "scope_path", "scope_seq", "scope_prev"} <= set(HASHED_FIELDS)
+
+
+def test_verify_speaks_one_language(flow, api, users):
+    iid = flow.to_unit_council()
+    e = AuditEntry.objects.get(action="forward", object_id=str(iid))
+    AuditEntry.objects.filter(pk=e.pk).update(comment="sửa")
+    client = api(users["auditor_n"])
+    vi = client.get("/api/v1/audit/verify/", HTTP_ACCEPT_LANGUAGE="vi").json()["reason"]
+    en = client.get("/api/v1/audit/verify/", HTTP_ACCEPT_LANGUAGE="en").json()["reason"]
+    assert vi == "Nội dung mục không khớp với mã băm của nó"
+    assert en == "The entry's content does not match its hash"
