@@ -512,11 +512,14 @@ class AuditCheckpointView(generics.ListCreateAPIView):
     def get_queryset(self):
         from audit.selectors import audit_checkpoints
 
+        return audit_checkpoints()
+
+    def list(self, request, *args, **kwargs):
         from .actions import can_oversee_trail
 
-        if not can_oversee_trail(user=self.request.user):
+        if not can_oversee_trail(user=request.user):
             raise PermissionDenied(gettext("Chỉ người kiểm tra hoặc quản trị mới được xem các mốc kiểm toán"))
-        return audit_checkpoints()
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={201: AuditCheckpointSerializer, 200: AuditCheckpointSerializer})
     def post(self, request, *args, **kwargs):
