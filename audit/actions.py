@@ -163,13 +163,16 @@ def audit_checkpoint_create() -> tuple[AuditCheckpoint, bool]:
             code="checkpoint_dir_missing",
         )
     keys = trusted_keys()
+    # the anchors first, then the head: a checkpoint made meanwhile by another process signed a
+    # head committed before ours, so ours is never behind an anchor
+    anchors = _latest_checkpoints(keys)
     # the committed head; entries up to it are committed too (same transaction), newer ones wait
     head = AuditHead.objects.filter(pk=1).first() or AuditHead(seq=0, hash="", scopes={})
     latest = AuditCheckpoint.objects.order_by("-seq", "-id").first()
     if latest is not None and (latest.seq, latest.hash) == (head.seq, head.hash):
         if checkpoint_problem(checkpoint_from_row(latest), keys) is None:
             return latest, False
-    reason = _trail_since(_latest_checkpoints(keys), head)
+    reason = _trail_since(anchors, head)
     if reason:
         raise AuditRefused(
             _("Chuỗi kiểm toán không còn nguyên vẹn (%(reason)s): không ký mốc mới") % {"reason": reason},

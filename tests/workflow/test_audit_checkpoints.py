@@ -429,3 +429,44 @@ def test_verify_speaks_one_language(flow, api, users):
     en = client.get("/api/v1/audit/verify/", HTTP_ACCEPT_LANGUAGE="en").json()["reason"]
     assert vi == "Nội dung mục không khớp với mã băm của nó"
     assert en == "The entry's content does not match its hash"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_checkpoints_made_while_actions_append_stay_consistent(users):
+    """Appends in four scopes and checkpoints, all at once on real connections: every checkpoint
+    is signed over a committed head, and the whole and each scoped verify pass."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import transaction
+
+    from audit.actions import audit_record
+
+    paths = [Organisation.objects.get(code=c).path for c in ("XN1", "XN2", "XN3")] + ["000100020001"]
+
+    def append(i):
+        try:
+            with transaction.atomic():
+                audit_record(
+                    actor=users["author1"], action="note", object_type="x", object_id=i, scope_path=paths[i % 4]
+                )
+        finally:
+            connection.close()
+
+    def checkpoint(_):
+        try:
+            return audit_checkpoint_create()[0].seq
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = [pool.submit(append, i) for i in range(80)]
+        jobs[20:20] = [pool.submit(checkpoint, n) for n in range(6)]
+        for job in jobs:
+            job.result()
+    audit_checkpoint_create()
+    assert AuditCheckpoint.objects.count() >= 2
+    result = audit_verify()
+    assert result.ok and result.checked == AuditEntry.objects.count(), result
+    for path in (*paths, "00010002"):
+        assert audit_verify(scope_path=path).ok, path
