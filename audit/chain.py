@@ -22,6 +22,7 @@ CURRENT_HASH_VERSION = HASH_V2
 # A scope is the first two levels of an organisation's materialised path (treebeard, 4 characters
 # a level): a sector union or a provincial federation with all it holds. Entries higher up
 # (the federation itself) form their own small scope; entries with no organisation the scope "".
+# Part of format 2 (each entry's scope_key is checked against it): changing it needs a format 3.
 SCOPE_KEY_LENGTH = 8
 
 HASHED_FIELDS_V1 = (
