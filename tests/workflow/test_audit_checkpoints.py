@@ -470,3 +470,56 @@ def test_checkpoints_made_while_actions_append_stay_consistent(users):
     assert result.ok and result.checked == AuditEntry.objects.count(), result
     for path in (*paths, "00010002"):
         assert audit_verify(scope_path=path).ok, path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_migration_keeps_old_entries_and_their_hashes():
+    """Entries written before the upgrade keep their bytes and hashes; the migration marks them
+    format 1 and the new code verifies them and chains new entries on."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before, latest = [("audit", "0002_initial")], [("audit", "0004_auditcheckpoint")]
+    AuditEntry.objects.all().delete()
+    AuditHead.objects.all().delete()
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        prev = ""
+        for seq in (1, 2, 3):
+            values = {
+                "seq": seq,
+                "at": timezone.now(),
+                "actor_name": "someone",
+                "action": "create",
+                "object_type": "initiative",
+                "object_id": str(seq),
+                "scope_path": "000100010001",
+                "from_state": "",
+                "to_state": "draft",
+                "version": 1,
+                "comment": "cũ",
+                "details": {"n": seq},
+                "prev_hash": prev,
+            }
+            values["hash"] = prev = entry_digest(values)
+            old.get_model("audit", "AuditEntry").objects.create(**values)
+        old.get_model("audit", "AuditHead").objects.create(pk=1, seq=3, hash=prev)
+        hashes = list(old.get_model("audit", "AuditEntry").objects.order_by("seq").values_list("hash", flat=True))
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    assert list(AuditEntry.objects.order_by("seq").values_list("hash", flat=True)) == hashes
+    assert set(AuditEntry.objects.values_list("hash_version", flat=True)) == {1}
+    assert AuditHead.objects.get(pk=1).scopes == {}
+    assert audit_verify().ok and audit_verify(scope_path="00010001").ok
+    from django.db import transaction
+
+    from audit.actions import audit_record
+
+    with transaction.atomic():
+        audit_record(actor=None, action="note", object_type="x", object_id=1, scope_path="000100010001")
+    new = AuditEntry.objects.get(seq=4)
+    assert new.hash_version == 2 and new.prev_hash == hashes[-1] and new.scope_seq == 1
+    assert audit_verify().ok and audit_verify(scope_path="00010001").checked == 4
