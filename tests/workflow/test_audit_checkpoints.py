@@ -523,3 +523,11 @@ def test_the_upgrade_migration_keeps_old_entries_and_their_hashes():
     new = AuditEntry.objects.get(seq=4)
     assert new.hash_version == 2 and new.prev_hash == hashes[-1] and new.scope_seq == 1
     assert audit_verify().ok and audit_verify(scope_path="00010001").checked == 4
+
+
+def test_the_command_prints_the_public_key_to_hand_out(settings, capsys):
+    call_command("audit_checkpoint", "--public-key")
+    kid, public = capsys.readouterr().out.split()
+    key = parse_private_key(settings.AUDIT_SIGNING_KEY).public_key()
+    assert (kid, public) == (key_id(key), public_text(key))
+    assert not AuditCheckpoint.objects.exists()

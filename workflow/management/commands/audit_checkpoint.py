@@ -12,7 +12,24 @@ class Command(BaseCommand):
         "nothing was appended since the last one."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--public-key",
+            action="store_true",
+            help="print the current signing key's id and public key (base64) and sign nothing: what to give "
+            "auditors and to keep in AUDIT_VERIFY_KEYS after a rotation",
+        )
+
     def handle(self, *args, **options):
+        if options["public_key"]:
+            from audit.signing import AuditRefused, key_id, public_text, signing_key
+
+            try:
+                public = signing_key().public_key()
+            except AuditRefused as e:
+                raise CommandError(f"{e.detail} [{e.code}]") from None
+            self.stdout.write(f"{key_id(public)} {public_text(public)}")
+            return
         try:
             checkpoint, created = trail_checkpoint_create(actor=None)
         except ApplicationError as e:
