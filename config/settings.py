@@ -123,7 +123,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.send_monthly_reports",
         "schedule": crontab(minute=30, hour=6, day_of_month=1),
     },
+    "audit-checkpoint": {  # sign the trail's head (skipped when nothing was appended since the last one)
+        "task": "workflow.tasks.audit_checkpoint",
+        "schedule": crontab(minute=7),
+    },
 }
+
+# Signed checkpoints of the audit trail (audit/signing.py). The private key: PEM, or the raw
+# 32 bytes in base64. With DEBUG on and none set, a development key is made in AUDIT_DEV_KEY_FILE;
+# with DEBUG off and none set, no checkpoint is made (and the refusal says why).
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", default="")
+# public keys trusted besides the current one (keys rotated out), comma-separated
+AUDIT_VERIFY_KEYS = env.list("AUDIT_VERIFY_KEYS", default=[])
+# where every checkpoint is also appended, outside the database (checkpoints.jsonl); with DEBUG
+# on and none set, a directory per database under AUDIT_DEV_CHECKPOINT_ROOT
+AUDIT_CHECKPOINT_DIR = env("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_DEV_KEY_FILE = BASE_DIR / "var" / "keys" / "audit-signing.key"
+AUDIT_DEV_CHECKPOINT_ROOT = BASE_DIR / "var" / "audit-checkpoints"
 
 AUTH_USER_MODEL = "councils.User"
 AUTHENTICATION_BACKENDS = [

@@ -96,3 +96,21 @@ _ROLE_PERM = {
     Role.AUDITOR: "audit_in",
     Role.ADMIN: "administer",
 }
+
+
+def holds_role_anywhere(*, user, roles) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and (
+        RoleAssignment.objects.filter(user=user, role__in=list(roles)).exists()
+    )
+
+
+def topmost_auditors() -> QuerySet:
+    """Active people holding the auditor role on an organisation with no auditor's role above it:
+    the auditors of the top of each branch of the tree (who receive the trail's checkpoints)."""
+    rows = list(
+        RoleAssignment.objects.filter(role=Role.AUDITOR, user__is_active=True).values_list(
+            "user_id", "organisation__path"
+        )
+    )
+    top = set(_minimal_paths(path for _user, path in rows))
+    return User.objects.filter(pk__in={user for user, path in rows if path in top})

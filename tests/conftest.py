@@ -265,3 +265,17 @@ def make_draft(api, users):
         return r.json()
 
     return make
+
+
+# a fixed Ed25519 key for the trail's checkpoints in tests (32 bytes, base64); never used elsewhere
+TEST_AUDIT_SIGNING_KEY = "2Pm8x6mJ1tq6bq3q9sLQv4m8cGJx0yq4rN0Yb8m1o0c="
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints(settings, tmp_path):
+    """Checkpoints in tests: a fixed signing key and a fresh external directory for every test,
+    never the developer's var/ (whose checkpoints belong to another database)."""
+    settings.AUDIT_SIGNING_KEY = TEST_AUDIT_SIGNING_KEY
+    settings.AUDIT_VERIFY_KEYS = []
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
+    settings.AUDIT_DEV_KEY_FILE = tmp_path / "keys" / "audit-signing.key"

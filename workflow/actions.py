@@ -688,3 +688,38 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         details={"council": session.council.code, "voided_votes": cast, "due_at": session.due_at.isoformat()},
     )
     return initiative
+
+
+# The trail's signed checkpoints --------------------------------------------------------------
+
+
+def can_oversee_trail(*, user) -> bool:
+    """Auditors and admins of any organisation verify the whole trail and list and make its
+    checkpoints (a checkpoint reveals no content: hashes and counts per scope)."""
+    from councils.models import Role
+    from councils.selectors import holds_role_anywhere
+
+    return holds_role_anywhere(user=user, roles=(Role.AUDITOR, Role.ADMIN))
+
+
+@transaction.atomic(durable=True)
+def trail_checkpoint_create(*, actor=None):
+    """Sign the trail's head (``audit_checkpoint_create``) and mail the new checkpoint to the
+    topmost auditors on commit. ``actor`` None: the schedule or the command. Returns
+    ``(checkpoint, created)``; ``created`` is False when nothing was appended since the last."""
+    from django.utils.translation import gettext
+
+    from audit.actions import audit_checkpoint_create
+    from audit.signing import AuditRefused
+
+    if actor is not None and not can_oversee_trail(user=actor):
+        raise PermissionDenied(gettext("Chỉ người kiểm tra hoặc quản trị mới được tạo mốc kiểm toán"))
+    try:
+        checkpoint, created = audit_checkpoint_create()
+    except AuditRefused as e:
+        raise ApplicationError(e.detail, code=e.code) from e
+    if created:
+        from .tasks import mail_audit_checkpoint
+
+        _on_commit(mail_audit_checkpoint, checkpoint_id=checkpoint.pk)
+    return checkpoint, created

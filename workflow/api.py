@@ -7,8 +7,9 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -348,6 +349,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_name")
+    actor_display_name = serializers.CharField(source="shown_actor")  # hashed, as the pages show it
     action = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
@@ -443,10 +445,26 @@ class TaskListView(generics.ListAPIView):
         return inbox(user=self.request.user)
 
 
-class AuditVerifyView(APIView):
-    """Recompute the hash chain: ``{"ok": true, "checked": N}`` or the first bad entry."""
+class AuditVerifySerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField(help_text="entries checked")
+    checkpoints_checked = serializers.IntegerField(help_text="signed checkpoints checked (database and file)")
+    first_bad = serializers.IntegerField(
+        required=False, allow_null=True, help_text="id of the first bad entry; null when it was removed"
+    )
+    first_bad_seq = serializers.IntegerField(required=False, allow_null=True)
+    code = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
 
-    @extend_schema(responses={200: dict})
+
+class AuditVerifyView(APIView):
+    """Recompute the hash chain: ``{"ok": true, "checked": N, "checkpoints_checked": M}`` or the
+    first bad entry. Compares the chain with its head and with every signed checkpoint."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("organisation", str, description="verify only this subtree")],
+        responses={200: AuditVerifySerializer},
+    )
     def get(self, request):
         code = request.query_params.get("organisation")
         scope = ""
@@ -471,6 +489,47 @@ class AuditVerifyView(APIView):
                 _bi("Chỉ kiểm tra hoặc quản trị được kiểm chuỗi", "Only auditors or admins may verify the trail")
             )
         return Response(audit_verify(scope_path=scope).as_dict())
+
+
+class AuditCheckpointSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="the last entry covered")
+    hash = serializers.CharField(help_text="that entry's hash: the chain's head at seq")
+    at = serializers.DateTimeField(help_text="when it was signed")
+    signature = serializers.CharField(help_text="Ed25519, base64")
+    key_id = serializers.CharField(help_text="first 8 bytes of sha256 of the raw public key, hex")
+    scopes = serializers.DictField(
+        child=serializers.ListField(), help_text="each scope's head: {scope_key: [scope_seq, hash]}"
+    )
+
+
+class AuditCheckpointView(generics.ListCreateAPIView):
+    """Signed checkpoints of the trail, newest first; POST signs the current head (200 with the
+    newest checkpoint when nothing was appended since). Auditors and admins of any organisation."""
+
+    serializer_class = AuditCheckpointSerializer
+
+    def get_queryset(self):
+        from audit.selectors import audit_checkpoints
+
+        return audit_checkpoints()
+
+    def list(self, request, *args, **kwargs):
+        from .actions import can_oversee_trail
+
+        if not can_oversee_trail(user=request.user):
+            raise PermissionDenied(gettext("Chỉ người kiểm tra hoặc quản trị mới được xem các mốc kiểm toán"))
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={201: AuditCheckpointSerializer, 200: AuditCheckpointSerializer})
+    def post(self, request, *args, **kwargs):
+        from .actions import trail_checkpoint_create
+
+        checkpoint, created = trail_checkpoint_create(actor=request.user)
+        return Response(
+            AuditCheckpointSerializer(checkpoint).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class InitiativeViewSet(

@@ -1,10 +1,11 @@
-"""Lifecycle endpoints besides the initiative router: the inbox and audit verification."""
+"""Lifecycle endpoints besides the initiative router: the inbox, audit verification and checkpoints."""
 
 from django.urls import path
 
-from .api import AuditVerifyView, TaskListView
+from .api import AuditCheckpointView, AuditVerifyView, TaskListView
 
 urlpatterns = [
     path("tasks/", TaskListView.as_view(), name="tasks"),
     path("audit/verify/", AuditVerifyView.as_view(), name="audit-verify"),
+    path("audit/checkpoints/", AuditCheckpointView.as_view(), name="audit-checkpoints"),
 ]

@@ -143,3 +143,58 @@ def remind_deadlines() -> dict:
         if kind:
             sent[kind] += 1
     return sent
+
+
+@shared_task
+def audit_checkpoint() -> dict:
+    """Beat (hourly): sign the trail's head; nothing new when nothing was appended since the last."""
+    from .actions import trail_checkpoint_create
+
+    checkpoint, created = trail_checkpoint_create(actor=None)
+    return {"seq": checkpoint.seq, "created": created}
+
+
+@shared_task
+def mail_audit_checkpoint(checkpoint_id: int) -> int:
+    """Mail a new checkpoint to the topmost auditors, its JSON line attached: a copy of what the
+    trail was that nobody with access to the database or the server can take back."""
+    from django.core.mail import EmailMessage, get_connection
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from audit.models import AuditCheckpoint
+    from audit.signing import checkpoint_from_row, public_text, trusted_keys
+    from councils.selectors import topmost_auditors
+
+    cp = checkpoint_from_row(AuditCheckpoint.objects.get(pk=checkpoint_id))
+    emails = sorted({u.email for u in topmost_auditors() if u.email})
+    if not emails:
+        return 0
+    key = trusted_keys().get(cp.key_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = SUBJECT_PREFIX + gettext("Mốc kiểm toán #%(seq)s") % {"seq": cp.seq}
+        body = gettext(
+            "Mốc mới của nhật ký kiểm toán.\n\n"
+            "Mục cuối: #%(seq)s\n"
+            "Mã băm: %(hash)s\n"
+            "Thời điểm ký: %(at)s\n"
+            "Khóa: %(key_id)s (khóa công khai %(public_key)s)\n"
+            "Chữ ký: %(signature)s\n\n"
+            "Hãy giữ thư này và tệp đính kèm: đó là bản sao nằm ngoài hệ thống. "
+            "Để kiểm tra nhật ký bằng các bản sao này:\n"
+            "  python manage.py verify_audit --checkpoints TỆP.jsonl --public-key KHÓA_CÔNG_KHAI"
+        ) % {
+            "seq": cp.seq,
+            "hash": cp.hash,
+            "at": cp.at,
+            "key_id": cp.key_id,
+            "public_key": public_text(key) if key else "?",
+            "signature": cp.signature,
+        }
+    connection = get_connection()
+    messages = []
+    for email in emails:
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email], connection=connection)
+        message.attach(f"audit-checkpoint-{cp.seq}.jsonl", cp.line(), "application/json")
+        messages.append(message)
+    return connection.send_messages(messages)

@@ -230,11 +230,8 @@ def initiative_edit(request, pk):
 def initiative_detail(request, pk):
     initiative = _get(request, pk)
     full = can_see_confidential(user=request.user, initiative=initiative)
-    history = (
-        AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk))
-        .select_related("actor")
-        .order_by("seq")
-    )
+    # shown from hashed fields only (entry.shown_actor, not the actor row's current name)
+    history = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
     actions = available_actions(user=request.user, initiative=initiative)
     context = {
         "i": initiative,

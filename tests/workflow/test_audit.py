@@ -13,7 +13,7 @@ def test_the_chain_verifies_and_a_tampered_row_is_named(flow, api, users):
     result = audit_verify()
     assert result.ok and result.checked == AuditEntry.objects.count()
     r = api(users["auditor_n"]).get("/api/v1/audit/verify/")
-    assert r.json() == {"ok": True, "checked": result.checked}
+    assert r.json() == {"ok": True, "checked": result.checked, "checkpoints_checked": 0}
     call_command("verify_audit")
 
     # someone edits a row behind the application's back
@@ -57,3 +57,56 @@ def test_only_auditors_and_admins_verify(api, users):
     assert api(users["author1"]).get("/api/v1/audit/verify/").status_code == 403
     assert api(users["admin_n"]).get("/api/v1/audit/verify/").status_code == 200
     assert api(users["auditor_n"]).get("/api/v1/audit/verify/", {"organisation": "NOPE"}).status_code == 400
+
+
+# Issue 8, finding 2: the trail could be cut or rewritten. Each test below reproduced one hole
+# (committed first as strict xfail).
+
+
+def test_cutting_the_newest_entries_fails_verify(flow):
+    flow.to_unit_council()
+    newest = list(AuditEntry.objects.order_by("-seq")[:2])
+    AuditEntry.objects.filter(pk__in=[e.pk for e in newest]).delete()
+    result = audit_verify()
+    assert not result.ok
+
+
+def test_changing_who_acted_fails_verify(flow, users):
+    iid = flow.to_unit_council()
+    entry = AuditEntry.objects.get(action="forward", object_id=str(iid))
+    AuditEntry.objects.filter(pk=entry.pk).update(actor=users["outsider"])
+    result = audit_verify()
+    assert not result.ok and result.first_bad == entry.pk
+
+
+def test_a_scoped_verify_catches_a_deleted_entry_of_its_organisation(flow, make_draft):
+    iid = flow.draft("author1")  # XN1
+    make_draft("author2", organisation="XN2")  # the next entry belongs to another unit
+    victim = AuditEntry.objects.get(action="create", object_id=str(iid))
+    AuditEntry.objects.filter(pk=victim.pk).delete()
+    from councils.models import Organisation
+
+    result = audit_verify(scope_path=Organisation.objects.get(code="XN1").path)
+    assert not result.ok
+
+
+def test_a_recomputed_chain_fails_against_a_signed_checkpoint(flow):
+    from audit.actions import HASHED_FIELDS, entry_digest
+    from audit.models import AuditHead
+
+    iid = flow.to_unit_council()
+    call_command("audit_checkpoint")
+    # rewrite one comment and recompute every hash after it, head included: internally consistent
+    victim = AuditEntry.objects.get(action="submit", object_id=str(iid))
+    prev = ""
+    for e in AuditEntry.objects.order_by("seq"):
+        values = {f: getattr(e, f) for f in HASHED_FIELDS}
+        if e.pk == victim.pk:
+            values["comment"] = "đã sửa lén"
+        values["prev_hash"] = prev
+        values["hash"] = entry_digest(values)
+        AuditEntry.objects.filter(pk=e.pk).update(comment=values["comment"], prev_hash=prev, hash=values["hash"])
+        prev = values["hash"]
+    AuditHead.objects.filter(pk=1).update(hash=prev)
+    result = audit_verify()
+    assert not result.ok
