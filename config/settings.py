@@ -126,9 +126,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous people get nothing
+# Every door that sets a password applies these: the structure file (people[i].password), the
+# admin, the actions (councils.actions.user_set_password) and Django's changepassword command.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "first_name", "last_name", "email")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
