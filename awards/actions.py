@@ -22,8 +22,9 @@ from initiatives.models import Initiative
 from .models import Award, Certificate, EligibilityRule, Quota, SerialCounter
 from .selectors import (
     applicable_quotas,
-    can_commend,
+    commendation_committee_of,
     is_recognised,
+    may_select_commendations,
     month_start,
     programme_at,
     programme_for_month,
@@ -252,14 +253,19 @@ def commendation_select(
     """The sector award committee commends ``initiative_ids`` for ``month``: at most the monthly
     cap in all (409 ``quota_exhausted``), each initiative once (409 ``already_commended``), only
     recognised initiatives under ``organisation`` (400). All or nothing."""
-    if not can_commend(user=actor, organisation=organisation):
-        raise PermissionDenied(
-            _bi(
-                f"Chỉ cán bộ công đoàn hoặc thành viên hội đồng ngành của {organisation.code} được chọn biểu dương",
-                f"Only officers or sector council members of {organisation.code} may select commendations",
-            )
-        )
     month = month_start(month)
+    programme = programme_for_month(month)
+    # the committee of the organisation that owns the quota decides, not the officers of a unit
+    # below it: checked against every quota the selection would use
+    if not may_select_commendations(user=actor, organisation=organisation, programme=programme):
+        owners = ", ".join(o.code for o in commendation_committee_of(organisation=organisation, programme=programme))
+        raise PermissionDenied(
+            _(
+                "Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng ngành) của %(owners)s, tổ chức giữ hạn mức "
+                "biểu dương hằng tháng, mới được chọn biểu dương."
+            )
+            % {"owners": owners}
+        )
     if month > month_start(timezone.localdate()):
         raise ValidationError(
             {
@@ -313,7 +319,6 @@ def commendation_select(
                 ]
             }
         )
-    programme = programme_for_month(month)
     quotas = _lock_quotas(
         applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
     )
