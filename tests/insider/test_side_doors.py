@@ -421,3 +421,24 @@ def test_a_superusers_changes_are_audited_too(world, insider):
     assert entry.details["before"] == {"is_staff": False, "groups": []}
     assert entry.details["after"] == {"is_staff": True, "groups": [group.name]}
     insider.held("full power, and in the trail with before and after")
+
+
+@pytest.mark.parametrize("door", ["/accounts/login/", "/admin/login/"])
+def test_forty_wrong_passwords_then_the_right_one(world, insider, door):
+    target = world["admin_n"]
+    target.set_password(PASSWORD)
+    target.save()
+    client = Client()
+    insider.tried(f"40 wrong passwords for the sector's admin on {door}, then the right one")
+    answers = [
+        client.post(door, {"username": "admin_n", "password": f"doan-sai-{i:02d}-x"}).status_code for i in range(40)
+    ]
+    r = client.post(door, {"username": "admin_n", "password": PASSWORD})
+    assert r.status_code == 429 and "_auth_user_id" not in client.session
+    assert answers.count(429) >= 40 - 5
+    entries = AuditEntry.objects.filter(action="login_locked_out")
+    assert entries.count() == 1
+    assert entries[0].details["username"] == "admin_n" and "doan-sai" not in str(entries[0].details)
+    insider.held(
+        "locked after 5 (HTTP 429), the right password does not open it; one audit entry names the username, no password"
+    )
