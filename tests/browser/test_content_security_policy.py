@@ -3,7 +3,7 @@ language switcher switches, the withdraw button asks first, the admin and the da
 
 import pytest
 
-from councils.models import User
+from councils.models import Council, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +33,17 @@ def test_the_pages_run_under_the_policy(people, login, live_server, make_draft):
 
     admin = login("admin_n")
     admin.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
-    for path in ("/admin/", "/admin/councils/organisation/", "/admin/councils/council/", "/reports/"):
+    council = Council.objects.get(code="XN1-HD")
+    author = User.objects.get(username="author1")
+    for path in (
+        "/admin/",
+        "/admin/councils/organisation/",
+        "/admin/councils/council/",
+        f"/admin/councils/council/{council.pk}/change/",
+        f"/admin/councils/user/{author.pk}/change/",
+        f"/admin/councils/user/{author.pk}/password/",
+        "/admin/councils/organisation/add/",
+        "/reports/",
+    ):
         admin.goto(f"{live_server.url}{path}")
     assert not refused, refused
