@@ -390,6 +390,38 @@ def quota_rules(*, changes: dict) -> dict:
 
 
 @transaction.atomic
+def quota_create(
+    *, actor, programme, award: str, organisation: Organisation, per: str, cap: int, kind: str = Quota.Kind.CAP
+) -> Quota:
+    """A new quota (the structure file's ``programme.quotas``): assigned from above, like a change."""
+    if not administers_above(actor=actor, organisation=organisation):
+        raise PermissionDenied(
+            _("Hạn mức khen thưởng của %(org)s do quản trị viên của tổ chức cấp trên giao.")
+            % {"org": organisation.code}
+        )
+    errors = quota_rules(changes={"cap": cap, "kind": kind})
+    if errors:
+        raise ValidationError(errors)
+    quota = Quota.objects.create(
+        programme=programme, award=award, organisation=organisation, per=per, cap=cap, kind=kind
+    )
+    audit_record(
+        actor=actor,
+        action="create_quota",
+        obj=quota,
+        scope_path=organisation.path,
+        details={
+            "programme": programme.code,
+            "award": award,
+            "organisation": organisation.code,
+            "per": per,
+            "after": {"cap": cap, "kind": kind},
+        },
+    )
+    return quota
+
+
+@transaction.atomic
 def quota_update(*, quota_id: int, actor, **changes) -> Quota:
     """Change a quota's ``cap`` or ``kind`` (cap · target). Quotas are assigned from above: the
     admin of a union above the quota's organisation (or a superuser, or the system) changes them,

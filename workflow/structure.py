@@ -17,8 +17,8 @@ def structure_load(*, data: dict, actor=None) -> int:
     if errors:
         raise StructureError(errors)
     tree = structure_apply_tree(data=data, actor=actor)
-    programme, programme_changes = programme_apply(data=data)
-    quota_changes = quotas_apply(data=data, programme=programme)
+    programme, programme_changes = programme_apply(data=data, actor=actor)
+    quota_changes = quotas_apply(data=data, programme=programme, actor=actor)
     progress_counters_refresh()  # after moves or new periods the report counters are rebuilt
     return tree.changes + programme_changes + quota_changes
 

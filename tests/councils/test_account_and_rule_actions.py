@@ -128,7 +128,7 @@ def test_quota_and_target_are_set_from_above(admins):
         target_set(actor=admins["admin_x1"], organisation=xn1, phase=phase, initiatives=0)
     target_set(actor=admins["admin_a"], organisation=xn1, phase=phase, initiatives=6)
     assert OrganisationTarget.objects.get(organisation=xn1, phase=phase).initiatives == 6
-    entry = AuditEntry.objects.get(action="set_target")
+    entry = AuditEntry.objects.get(action="set_target", actor_name="admin_a")
     assert entry.actor_name == "admin_a" and (entry.details["before"], entry.details["after"]) == (4, 6)
     with pytest.raises(ValidationError):
         target_set(actor=admins["admin_a"], organisation=xn1, phase=phase, initiatives=-1)
@@ -177,14 +177,19 @@ def test_structure_loads_are_audited_and_a_second_load_changes_nothing(structure
     structure_load(data=structure_data)
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"create_organisation", "create_user", "create_council", "grant_role", "set_membership"} <= actions
+    assert {"create_programme", "create_phase", "set_target", "create_quota"} <= actions
     assert AuditEntry.objects.get(action="create_user", details__user="admin_n").details["after"]["is_staff"]
     count = AuditEntry.objects.count()
     assert structure_load(data=structure_data) == 0
     assert AuditEntry.objects.count() == count
     structure_data["organisations"][0]["children"][0]["children"][0]["children"][1]["councils"][0]["quorum"] = 3
+    structure_data["programme"]["quotas"][2]["cap"] = 6
+    structure_data["programme"]["phases"][0]["target"] = 350
     structure_load(data=structure_data)
     entry = AuditEntry.objects.get(action="update_council")
     assert entry.actor_name == "" and entry.details["after"] == {"quorum": 3}
+    assert AuditEntry.objects.get(action="update_quota").details["after"] == {"cap": 6}
+    assert AuditEntry.objects.get(action="update_phase").details["after"] == {"target": 350}
 
 
 def test_privileged_changes_outside_the_actions_are_caught_by_the_safety_net(structure):
