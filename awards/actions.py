@@ -11,17 +11,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
 from councils.models import Council, Organisation, Role, User
+from councils.selectors import administers_above
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative
 
-from .models import Award, Certificate, Quota, SerialCounter
+from .models import Award, Certificate, EligibilityRule, Quota, SerialCounter
 from .selectors import (
     applicable_quotas,
-    can_commend,
+    commendation_committee_of,
     is_recognised,
+    may_select_commendations,
     month_start,
     programme_at,
     programme_for_month,
@@ -250,14 +253,19 @@ def commendation_select(
     """The sector award committee commends ``initiative_ids`` for ``month``: at most the monthly
     cap in all (409 ``quota_exhausted``), each initiative once (409 ``already_commended``), only
     recognised initiatives under ``organisation`` (400). All or nothing."""
-    if not can_commend(user=actor, organisation=organisation):
-        raise PermissionDenied(
-            _bi(
-                f"Chỉ cán bộ công đoàn hoặc thành viên hội đồng ngành của {organisation.code} được chọn biểu dương",
-                f"Only officers or sector council members of {organisation.code} may select commendations",
-            )
-        )
     month = month_start(month)
+    programme = programme_for_month(month)
+    # the committee of the organisation that owns the quota decides, not the officers of a unit
+    # below it: checked against every quota the selection would use
+    if not may_select_commendations(user=actor, organisation=organisation, programme=programme):
+        owners = ", ".join(o.code for o in commendation_committee_of(organisation=organisation, programme=programme))
+        raise PermissionDenied(
+            _(
+                "Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng ngành) của %(owners)s, tổ chức giữ hạn mức "
+                "biểu dương hằng tháng, mới được chọn biểu dương."
+            )
+            % {"owners": owners}
+        )
     if month > month_start(timezone.localdate()):
         raise ValidationError(
             {
@@ -311,7 +319,6 @@ def commendation_select(
                 ]
             }
         )
-    programme = programme_for_month(month)
     quotas = _lock_quotas(
         applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
     )
@@ -366,6 +373,127 @@ def commendation_select(
     certificate_ids = [c.pk for c in created]
     transaction.on_commit(lambda: _announce_task().delay(certificate_ids=certificate_ids))
     return created
+
+
+# --- quotas and award rules (the admin's doors) ------------------------------------------------
+
+
+def quota_rules(*, changes: dict) -> dict:
+    errors = {}
+    if "cap" in changes:
+        cap = changes["cap"]
+        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
+            errors["cap"] = [_("Hạn mức phải là số nguyên không âm.")]
+    if "kind" in changes and changes["kind"] not in Quota.Kind.values:
+        errors["kind"] = [_("Loại hạn mức không hợp lệ.")]
+    return errors
+
+
+@transaction.atomic
+def quota_create(
+    *, actor, programme, award: str, organisation: Organisation, per: str, cap: int, kind: str = Quota.Kind.CAP
+) -> Quota:
+    """A new quota (the structure file's ``programme.quotas``): assigned from above, like a change."""
+    if not administers_above(actor=actor, organisation=organisation):
+        raise PermissionDenied(
+            _("Hạn mức khen thưởng của %(org)s do quản trị viên của tổ chức cấp trên giao.")
+            % {"org": organisation.code}
+        )
+    errors = quota_rules(changes={"cap": cap, "kind": kind})
+    if errors:
+        raise ValidationError(errors)
+    quota = Quota.objects.create(
+        programme=programme, award=award, organisation=organisation, per=per, cap=cap, kind=kind
+    )
+    audit_record(
+        actor=actor,
+        action="create_quota",
+        obj=quota,
+        scope_path=organisation.path,
+        details={
+            "programme": programme.code,
+            "award": award,
+            "organisation": organisation.code,
+            "per": per,
+            "after": {"cap": cap, "kind": kind},
+        },
+    )
+    return quota
+
+
+@transaction.atomic
+def quota_update(*, quota_id: int, actor, **changes) -> Quota:
+    """Change a quota's ``cap`` or ``kind`` (cap · target). Quotas are assigned from above: the
+    admin of a union above the quota's organisation (or a superuser, or the system) changes them,
+    never the organisation's own admin or committee. Lowering a cap below what is already used
+    takes nothing back; it refuses further awards. Audited with the values before and after."""
+    unknown = set(changes) - {"cap", "kind"}
+    if unknown:
+        raise TypeError(f"quota_update cannot change {sorted(unknown)}")
+    quota = Quota.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=quota_id)
+    if not administers_above(actor=actor, organisation=quota.organisation):
+        raise PermissionDenied(
+            _("Hạn mức khen thưởng của %(org)s do quản trị viên của tổ chức cấp trên giao.")
+            % {"org": quota.organisation.code}
+        )
+    changed = {k: v for k, v in changes.items() if getattr(quota, k) != v}
+    if not changed:
+        return quota
+    errors = quota_rules(changes=changed)
+    if errors:
+        raise ValidationError(errors)
+    before = {k: getattr(quota, k) for k in changed}
+    for k, v in changed.items():
+        setattr(quota, k, v)
+    quota.save(update_fields=list(changed))
+    audit_record(
+        actor=actor,
+        action="update_quota",
+        obj=quota,
+        scope_path=quota.organisation.path,
+        details={
+            "award": quota.award,
+            "organisation": quota.organisation.code,
+            "per": quota.per,
+            "before": before,
+            "after": changed,
+        },
+    )
+    return quota
+
+
+ELIGIBILITY_FIELDS = ("award", "name", "min_benefit_vnd", "years", "applies_to", "active")
+
+
+@transaction.atomic
+def eligibility_rule_save(*, actor, rule_id: int | None = None, **fields) -> EligibilityRule:
+    """Create or change a threshold of the award rules (federation decisions that hold for every
+    union): only a superuser or the system. Audited with the values before and after."""
+    unknown = set(fields) - set(ELIGIBILITY_FIELDS)
+    if unknown:
+        raise TypeError(f"eligibility_rule_save cannot set {sorted(unknown)}")
+    if actor is not None and not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied(_("Chỉ quản trị viên hệ thống mới được thay đổi tiêu chí khen thưởng."))
+    if rule_id is None:
+        rule = EligibilityRule(**fields)
+        before, changed = {}, dict(fields)
+    else:
+        rule = EligibilityRule.objects.select_for_update().get(pk=rule_id)
+        changed = {k: v for k, v in fields.items() if getattr(rule, k) != v}
+        if not changed:
+            return rule
+        before = {k: getattr(rule, k) for k in changed}
+        for k, v in changed.items():
+            setattr(rule, k, v)
+    rule.full_clean()
+    rule.save()
+    audit_record(
+        actor=actor,
+        action="create_eligibility_rule" if rule_id is None else "update_eligibility_rule",
+        obj=rule,
+        details={"rule": rule.name, "before": before, "after": changed},
+    )
+    return rule
 
 
 def _announce_task():

@@ -5,6 +5,7 @@ import datetime
 import re
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -18,12 +19,13 @@ from councils.models import Organisation
 from .actions import certificate_revoke, commendation_select
 from .models import Award, Certificate, Quota
 from .selectors import (
-    can_commend,
     certificate_get_visible,
     certificate_list,
+    may_select_commendations,
     monthly_selection,
     monthly_suggestions,
     pdf_url,
+    programme_for_month,
     quota_board,
     quota_for,
     quota_usage,
@@ -339,12 +341,9 @@ class MonthlySuggestions(generics.GenericAPIView):
     def get(self, request, month):
         month = parse_month(month)
         org = organisation_or_400(request.query_params.get("organisation"))
-        if not can_commend(user=request.user, organisation=org):
+        if not may_select_commendations(user=request.user, organisation=org, programme=programme_for_month(month)):
             raise PermissionDenied(
-                _bi(
-                    f"Chỉ cán bộ công đoàn hoặc hội đồng ngành của {org.code} xem được đề xuất",
-                    f"Only officers or sector council members of {org.code} may see suggestions",
-                )
+                _("Chỉ ban khen thưởng của tổ chức giữ hạn mức biểu dương hằng tháng mới xem được đề xuất.")
             )
         rows = monthly_suggestions(organisation=org, month=month, limit=500)
         page = self.paginate_queryset(rows)

@@ -187,7 +187,26 @@ def can_commend(*, user, organisation: Organisation) -> bool:
     ).exists()
 
 
-def commendable_organisations(*, user) -> list[Organisation]:
+def commendation_committee_of(*, organisation: Organisation, programme: Programme | None) -> list[Organisation]:
+    """The organisations whose award committee decides monthly commendations under
+    ``organisation``: the owners of the monthly-commendation quotas that apply there (nearest
+    first), or the organisation itself where no quota applies."""
+    quotas = applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
+    owners = list({q.organisation.pk: q.organisation for q in quotas}.values())
+    return owners or [organisation]
+
+
+def may_select_commendations(*, user, organisation: Organisation, programme: Programme | None) -> bool:
+    """Whether ``user`` may commend initiatives under ``organisation``: on the award committee
+    (``can_commend``) of every organisation that owns a quota the selection would use — so a
+    unit's officer never spends the sector's five."""
+    return all(
+        can_commend(user=user, organisation=owner)
+        for owner in commendation_committee_of(organisation=organisation, programme=programme)
+    )
+
+
+def commendable_organisations(*, user, month: datetime.date | None = None) -> list[Organisation]:
     """Organisations on which ``user`` may select monthly commendations (for the HTML page)."""
     if not user.is_authenticated:
         return []
@@ -199,7 +218,12 @@ def commendable_organisations(*, user) -> list[Organisation]:
     pks |= set(
         user.role_assignments.filter(role__in=(Role.OFFICER, Role.ADMIN)).values_list("organisation_id", flat=True)
     )
-    return list(Organisation.objects.filter(pk__in=pks).order_by("path"))
+    programme = programme_for_month(month or timezone.localdate())
+    return [
+        org
+        for org in Organisation.objects.filter(pk__in=pks).order_by("path")
+        if may_select_commendations(user=user, organisation=org, programme=programme)
+    ]
 
 
 def is_recognised(initiative: Initiative) -> bool:

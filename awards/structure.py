@@ -4,10 +4,12 @@ from django.db import transaction
 
 from councils.models import Organisation
 
+from .actions import quota_create, quota_update
 from .models import Quota
 
 
-def quotas_apply(*, data: dict, programme) -> int:
+def quotas_apply(*, data: dict, programme, actor=None) -> int:
+    """Create or change the file's quotas through the audited actions (the system acting)."""
     assert transaction.get_connection().in_atomic_block
     if programme is None:
         return 0
@@ -15,15 +17,12 @@ def quotas_apply(*, data: dict, programme) -> int:
     for q in (data.get("programme") or {}).get("quotas") or []:
         org = Organisation.objects.get(code=q["organisation"])
         fields = {"cap": q["cap"], "kind": q.get("kind", Quota.Kind.CAP)}
-        quota, created = Quota.objects.get_or_create(
-            programme=programme,
-            award=q["award"],
-            organisation=org,
-            per=q.get("per", Quota.Per.PROGRAMME),
-            defaults=fields,
-        )
-        changes += created
-        if not created and any(getattr(quota, k) != v for k, v in fields.items()):
-            Quota.objects.filter(pk=quota.pk).update(**fields)
+        per = q.get("per", Quota.Per.PROGRAMME)
+        quota = Quota.objects.filter(programme=programme, award=q["award"], organisation=org, per=per).first()
+        if quota is None:
+            quota_create(actor=actor, programme=programme, award=q["award"], organisation=org, per=per, **fields)
+            changes += 1
+        elif any(getattr(quota, k) != v for k, v in fields.items()):
+            quota_update(quota_id=quota.pk, actor=actor, **fields)
             changes += 1
     return changes

@@ -21,13 +21,14 @@ from .actions import commendation_select
 from .documents import certificate_pdf as render_certificate_pdf
 from .models import Award, Certificate, Quota
 from .selectors import (
-    can_commend,
     certificate_get_visible,
     certificate_list,
     commendable_organisations,
     eligibility_for,
+    may_select_commendations,
     monthly_selection,
     monthly_suggestions,
+    programme_for_month,
     quota_board,
     quota_for,
     quota_usage,
@@ -76,7 +77,7 @@ def committee(request):
     a form (no JavaScript needed) that selects picks through the same action as the API."""
     user = request.user
     month = _month(request.GET.get("month"))
-    organisations = commendable_organisations(user=user)
+    organisations = commendable_organisations(user=user, month=month)
     org = None
     if code := request.GET.get("organisation"):
         org = Organisation.objects.filter(code=code).first()
@@ -88,7 +89,8 @@ def committee(request):
         "board": _board(quota_board(on=month), month),
         "organisations": organisations,
         "org": org,
-        "may_select": bool(org) and can_commend(user=user, organisation=org),
+        "may_select": bool(org)
+        and may_select_commendations(user=user, organisation=org, programme=programme_for_month(month)),
         "my_certificates": list(
             certificate_list(user=user)
             .filter(initiative__authors__user=user)

@@ -6,6 +6,7 @@ to PostgreSQL (psycopg 3); ``REDIS_URL=redis://…`` switches the cache and the 
 Redis, so real workers (``make worker``) and beat (``make beat``) do the background work.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "treebeard",
+    "axes",  # sign-in throttling and lock-out (AXES_* below)
+    "csp",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     # our rooms, lowest first: imports only go down this list
     "audit",
     "councils",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -69,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last: turns a lock-out during sign-in into the lock-out page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -143,6 +149,8 @@ AUDIT_DEV_CHECKPOINT_ROOT = BASE_DIR / "var" / "audit-checkpoints"
 
 AUTH_USER_MODEL = "councils.User"
 AUTHENTICATION_BACKENDS = [
+    # first: refuses every password sign-in of a locked-out account before anything checks it
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     # roles granted on an organisation hold on its whole subtree
     "councils.backends.SubtreeRoleBackend",
@@ -150,10 +158,35 @@ AUTHENTICATION_BACKENDS = [
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous people get nothing
+# Every door that sets a password applies these: the structure file (people[i].password), the
+# admin, the actions (councils.actions.user_set_password) and Django's changepassword command.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "first_name", "last_name", "email")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes, councils.signin): after AXES_FAILURE_LIMIT wrong passwords for
+# one username the account is locked for AXES_COOLOFF_MINUTES, on the login page and the admin's
+# login alike; the lock-out is audited. Counted per username, not per address: a whole office
+# behind one NAT address must not lock itself out. Unlock early: manage.py axes_reset_username NAME.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for 'ip_address' in the parameters; here that would lock every colleague behind an
+# office's one address out together. Rotating user agents or cookies does not help against a
+# per-username count, which is what W006 guards against.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# attempts made while locked neither count nor extend the lock (nobody can keep an account locked for ever)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "councils.signin.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -203,7 +236,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_HTTPONLY = False
-    X_FRAME_OPTIONS = "DENY"
+# --- HTTPS and browser protections (README: "Production settings") ---------------------------------
+# Cookies are secure whenever debug is off. Redirecting to HTTPS and HSTS are switched on by the
+# environment of a deployment that really serves HTTPS (they would break plain-HTTP test clients and
+# local runs); behind a TLS-terminating proxy also set DJANGO_SECURE_PROXY_SSL_HEADER=1, so Django
+# trusts the proxy's X-Forwarded-Proto (only then: a client could send it itself otherwise).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): scripts only from this site (no inline script, no inline
+# event handler: static/js/site.js does what they did); styles from this site, plus inline styles,
+# which the admin and the dashboard's bars use (a style cannot run code). The API docs page adds
+# the CDN it loads Swagger UI from (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}

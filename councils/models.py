@@ -108,6 +108,11 @@ class User(AbstractUser):
     def display_name(self):
         return self.full_name or self.get_full_name() or self.username
 
+    @property
+    def audit_scope_path(self):
+        """A person's entries in the trail belong to their organisation's subtree."""
+        return self.organisation.path if self.organisation_id else ""
+
 
 class RoleAssignment(models.Model):
     """A role a person holds on an organisation and its whole subtree."""

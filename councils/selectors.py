@@ -114,3 +114,55 @@ def topmost_auditors() -> QuerySet:
     )
     top = set(_minimal_paths(path for _user, path in rows))
     return User.objects.filter(pk__in={user for user, path in rows if path in top})
+
+
+# --- administration: whose subtree a union's admin manages ---------------------------------------
+
+
+def admin_scope_paths(*, user) -> list[str] | None:
+    """The subtrees ``user`` administers (role ``admin``), as minimal paths; ``None`` means
+    everything (an active superuser). Anyone else gets an empty list: nothing."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    return _minimal_paths(user_role_paths(user=user, roles=[Role.ADMIN]))
+
+
+def path_in_scope(path: str | None, paths: list[str] | None) -> bool:
+    if paths is None:
+        return True
+    return bool(path) and any(path.startswith(p) for p in paths)
+
+
+def user_manageable_by(*, actor, user: User) -> bool:
+    """May ``actor`` change ``user``'s account (details, password, whether it is active)?
+
+    A superuser: anyone. A union's admin: a person of their subtree whose every role and every
+    council seat lies in that subtree too, and who is not a superuser — so no admin can take over
+    an account that reaches beyond what they administer (a federation member, a sector chair)."""
+    paths = admin_scope_paths(user=actor)
+    if paths is None:
+        return True
+    if not paths or user.is_superuser or not user.organisation_id:
+        return False
+    if not path_in_scope(user.organisation.path, paths):
+        return False
+    outside = ~subtree_q(paths, field="organisation__path")
+    if RoleAssignment.objects.filter(outside, user=user).exists():
+        return False
+    return not Membership.objects.filter(~subtree_q(paths, field="council__organisation__path"), user=user).exists()
+
+
+def administers_above(*, actor, organisation: Organisation) -> bool:
+    """Does ``actor`` administer a union *above* ``organisation``? Targets and award quotas are
+    assigned from above (a unit does not set its own target or cap); ``None`` is the system."""
+    if actor is None:
+        return True
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    return RoleAssignment.objects.filter(
+        user=actor, role=Role.ADMIN, organisation__path__in=organisation.ancestor_paths(include_self=False)
+    ).exists()

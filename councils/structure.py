@@ -14,16 +14,25 @@ from fractions import Fraction
 from pathlib import Path
 
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .actions import (
+    council_create,
+    council_update,
     membership_remove,
     membership_set,
+    organisation_create,
     organisation_move,
+    organisation_update,
     role_grant,
     role_revoke,
     substitutes_set,
+    user_create,
+    user_set_password,
+    user_update,
 )
 from .models import (
     Ballot,
@@ -451,6 +460,17 @@ def _validate_person(v, p, path, known_orgs):
         v.add(f"{path}.email", "địa chỉ e-mail không hợp lệ", "not a valid e-mail address")
     if "password" in p and not isinstance(p["password"], str):
         v.add(f"{path}.password", "phải là chuỗi", "must be a string")
+    elif p.get("password"):
+        # the same validators as every other door that sets a password (AUTH_PASSWORD_VALIDATORS)
+        someone = User(
+            username=username if isinstance(username, str) else "",
+            email=p.get("email") if isinstance(p.get("email"), str) else "",
+            full_name=p.get("full_name") if isinstance(p.get("full_name"), str) else "",
+        )
+        try:
+            validate_password(p["password"], someone)
+        except ValidationError as e:
+            v.errors.append(f"{path}.password: {' '.join(e.messages)}")
 
 
 @dataclass
@@ -480,18 +500,12 @@ def _apply_org(spec, parent, result, actor=None):
     fields = {"name": spec["name"], "level": spec["level"], "headcount": spec.get("headcount", 0)}
     org = Organisation.objects.filter(code=spec["code"]).first()
     if org is None:
-        org = (
-            Organisation.objects.add_child(parent, {"code": spec["code"], **fields})
-            if parent
-            else Organisation.objects.add_root({"code": spec["code"], **fields})
-        )
+        org = organisation_create(actor=actor, parent=parent, code=spec["code"], **fields)
         result.changes += 1
     else:
-        changed = [k for k, val in fields.items() if getattr(org, k) != val]
+        changed = {k: val for k, val in fields.items() if getattr(org, k) != val}
         if changed:
-            for k in changed:
-                setattr(org, k, fields[k])
-            org.save(update_fields=changed)
+            organisation_update(organisation_id=org.pk, actor=actor, **changed)
             result.changes += 1
         current_parent = Organisation.objects.get_parent(org)
         wanted = parent.pk if parent else None
@@ -516,32 +530,35 @@ def _apply_person(spec, result, actor):
         "position": spec.get("position", "") or "",
         "qualification": spec.get("qualification", "") or "",
         "date_of_birth": _date(spec.get("date_of_birth")),
-        # the admin role opens the Django admin, limited to the union administrators' group
-        "is_staff": Role.ADMIN in (spec.get("roles") or []),
     }
+    # the admin role opens the Django admin, limited to the union administrators' group
+    is_admin = Role.ADMIN in (spec.get("roles") or [])
+    admins = _admin_group()
     if user is None:
-        user = User(username=spec["username"], **fields)
-        if spec.get("password"):
-            user.set_password(spec["password"])
-        else:
-            user.set_unusable_password()
-        user.save()
+        user = user_create(
+            actor=actor,
+            username=spec["username"],
+            password=spec.get("password") or None,
+            is_staff=is_admin,
+            groups=[admins] if is_admin else None,
+            **fields,
+        )
         result.changes += 1
     else:
-        changed = [k for k, val in fields.items() if getattr(user, k) != val]
-        for k in changed:
-            setattr(user, k, fields[k])
-        if spec.get("password") and not check_password(spec["password"], user.password):
-            user.set_password(spec["password"])
-            changed.append("password")
+        changed = {k: val for k, val in fields.items() if getattr(user, k) != val}
         if changed:
-            user.save(update_fields=changed)
+            user_update(user_id=user.pk, actor=actor, **changed)
             result.changes += 1
-    admins = _admin_group()
-    if user.is_staff and not user.groups.filter(pk=admins.pk).exists():
-        user.groups.add(admins)
-    elif not user.is_staff and user.groups.filter(pk=admins.pk).exists():
-        user.groups.remove(admins)
+        if spec.get("password") and not check_password(spec["password"], user.password):
+            user_set_password(user_id=user.pk, actor=actor, password=spec["password"])
+            result.changes += 1
+        in_group = user.groups.filter(pk=admins.pk).exists()
+        if user.is_staff != is_admin or in_group != is_admin:
+            groups = set(user.groups.all())
+            groups = groups | {admins} if is_admin else groups - {admins}
+            user_update(user_id=user.pk, actor=actor, is_staff=is_admin, groups=list(groups))
+            result.changes += 1
+        user = User.objects.get(pk=user.pk)
     wanted = {(org.pk, role) for role in spec.get("roles") or []}
     current = {(a.organisation_id, a.role): a for a in RoleAssignment.objects.filter(user=user)}
     for key, assignment in current.items():
@@ -584,24 +601,30 @@ def _apply_councils(spec, result, actor):
             "organisation": org,
             "kind": c["kind"],
             "quorum": c.get("quorum", 1),
-            "threshold_numerator": threshold.numerator,
-            "threshold_denominator": threshold.denominator,
+            "threshold": f"{threshold.numerator}/{threshold.denominator}",
             "ballot": c.get("ballot", Ballot.OPEN),
             "decision_days": c.get("decision_days", 90),
         }
         council = Council.objects.filter(code=c["code"]).first()
         if council is None:
-            council = Council.objects.create(code=c["code"], **fields)
+            council = council_create(actor=actor, code=c["code"], **fields)
             result.changes += 1
         else:
-            changed = [k for k, val in fields.items() if getattr(council, k) != val]
+            current = {
+                "organisation": council.organisation,
+                "name": council.name,
+                "kind": council.kind,
+                "quorum": council.quorum,
+                "threshold": council.threshold_display,
+                "ballot": council.ballot,
+                "decision_days": council.decision_days,
+            }
+            changed = {k: v for k, v in fields.items() if current[k] != v}
             if "kind" in changed:  # a different kind grants different permissions: re-seat everyone
                 for membership in Membership.objects.filter(council=council).select_related("user", "council"):
                     membership_remove(membership=membership, actor=actor)
             if changed:
-                for k in changed:
-                    setattr(council, k, fields[k])
-                council.save(update_fields=changed)
+                council = council_update(council_id=council.pk, actor=actor, **changed)
                 result.changes += 1
         wanted = {m["username"]: m.get("role", MemberRole.MEMBER) for m in c.get("members") or []}
         for membership in Membership.objects.filter(council=council).select_related("user"):

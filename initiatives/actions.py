@@ -4,17 +4,19 @@ import datetime
 import hashlib
 import json
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from unidecode import unidecode
 
 from audit.actions import audit_record
 from councils.models import Organisation
+from councils.selectors import administers_above
 
 from .counters import progress_counters_apply, progress_share
 from .exceptions import ApplicationError
-from .models import DossierVersion, Initiative, InitiativeAuthor, Programme, State
+from .models import DossierVersion, Initiative, InitiativeAuthor, OrganisationTarget, Phase, Programme, State
 from .selectors import can_create_in, can_edit
 
 EDITABLE_FIELDS = (
@@ -183,3 +185,49 @@ def dossier_freeze(*, initiative: Initiative, actor, at, extra: dict | None = No
         submitted_by=actor,
         submitted_at=at,
     )
+
+
+# --- targets (chỉ tiêu) ---------------------------------------------------------------------------
+
+
+def target_rules(*, initiatives) -> dict:
+    if not isinstance(initiatives, int) or isinstance(initiatives, bool) or initiatives < 0:
+        return {"initiatives": [_("Chỉ tiêu phải là số nguyên không âm.")]}
+    return {}
+
+
+@transaction.atomic
+def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: int) -> OrganisationTarget:
+    """Set ``organisation``'s target for ``phase``. Targets are assigned from above: the admin of
+    a union above the organisation (or a superuser, or the system) sets them, never the
+    organisation's own admin. Audited with the value before and after. Targets are goals shown
+    beside the counts; they change no counter."""
+    if not administers_above(actor=actor, organisation=organisation):
+        raise PermissionDenied(
+            _("Chỉ tiêu của %(org)s do quản trị viên của tổ chức cấp trên giao.") % {"org": organisation.code}
+        )
+    errors = target_rules(initiatives=initiatives)
+    if errors:
+        raise ValidationError(errors)
+    target = OrganisationTarget.objects.select_for_update().filter(organisation=organisation, phase=phase).first()
+    before = target.initiatives if target else None
+    if before == initiatives:
+        return target
+    if target is None:
+        target = OrganisationTarget.objects.create(organisation=organisation, phase=phase, initiatives=initiatives)
+    else:
+        target.initiatives = initiatives
+        target.save(update_fields=["initiatives"])
+    audit_record(
+        actor=actor,
+        action="set_target",
+        obj=target,
+        scope_path=organisation.path,
+        details={
+            "organisation": organisation.code,
+            "phase": str(phase),
+            "before": before,
+            "after": initiatives,
+        },
+    )
+    return target

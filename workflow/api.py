@@ -218,7 +218,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
     PUBLIC_FIELDS = ("id", "reference", "title", "summary", "state", "confidential", "organisation", "awards")
 
-    def get_authors(self, obj):
+    def get_authors(self, obj) -> list[dict]:
         return [
             {
                 "username": a.user.username if a.user else None,
@@ -228,21 +228,21 @@ class InitiativeSerializer(serializers.ModelSerializer):
             for a in obj.authors.select_related("user")
         ]
 
-    def get_available_actions(self, obj):
+    def get_available_actions(self, obj) -> list[str]:
         # computed once per row: the task list asks for it twice (available_actions, waiting_for)
         if not hasattr(obj, "_available_actions"):
             obj._available_actions = available_actions(user=self.context["request"].user, initiative=obj)
         return obj._available_actions
 
-    def get_possible_duplicates(self, obj):
+    def get_possible_duplicates(self, obj) -> list[dict]:
         return possible_duplicates(initiative=obj) if self.context.get("detail") else []
 
-    def get_awards(self, obj):
+    def get_awards(self, obj) -> list[dict]:
         from awards.selectors import awards_for
 
         return awards_for(initiative=obj)
 
-    def get_council(self, obj):
+    def get_council(self, obj) -> str | None:
         return obj.council.code if obj.council_id else None
 
     def to_representation(self, obj):
@@ -431,7 +431,7 @@ class TaskSerializer(InitiativeListSerializer):
     class Meta(InitiativeListSerializer.Meta):
         fields = [*InitiativeListSerializer.Meta.fields, "council", "waiting_for", "available_actions"]
 
-    def get_waiting_for(self, obj):
+    def get_waiting_for(self, obj) -> list[str]:
         acts = self.get_available_actions(obj)
         return [a for a in acts if a != "edit"] or ["edit"]
 

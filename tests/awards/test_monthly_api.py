@@ -112,8 +112,16 @@ def test_unknown_ids_and_bad_input_are_400(api, users, recognised):
 
 def test_initiatives_outside_the_organisation_are_refused(api, users, recognised):
     (other,) = recognised(1, user="author3", organisation="XN3")
-    r = select(api, users["officer_a"], "2025-03", [other.pk], organisation="TCTA")
+    # the sector's committee (here its admin, an officer of NGANH) selecting for TCTA's subtree
+    r = select(api, users["admin_n"], "2025-03", [other.pk], organisation="TCTA")
     assert r.status_code == 400 and str(other.pk) in r.json()["initiatives"][0]
+
+
+def test_a_corporations_officer_does_not_spend_the_sectors_quota(api, users, recognised):
+    (mine,) = recognised(1)
+    r = select(api, users["officer_a"], "2025-03", [mine.pk], organisation="TCTA")
+    assert r.status_code == 403 and "NGANH" in r.json()["detail"]
+    assert not commendations().exists()
 
 
 def test_outsiders_are_forbidden(api, users, recognised):

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
+from councils.actions import user_update
 from councils.models import Organisation, User
 from initiatives.actions import initiative_create
 from initiatives.imports import initiatives_import
@@ -142,8 +143,9 @@ class Command(BaseCommand):
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
                 self._story()
             created += initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri"))
-        with transaction.atomic():
-            User.objects.filter(username="quantri").update(is_superuser=True, is_staff=True)
+        with transaction.atomic():  # through the action, so that the trail shows who made quantri a superuser
+            quantri = User.objects.get(username="quantri")
+            user_update(user_id=quantri.pk, actor=None, is_superuser=True, is_staff=True)
         self.stdout.write(f"Sáng kiến demo / demo initiatives: {created} mới / new")
         self.stdout.write("")
         self.stdout.write(f"Đăng nhập demo / demo logins (mật khẩu / password: {PASSWORD}):")
