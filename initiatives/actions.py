@@ -4,18 +4,18 @@ import datetime
 import hashlib
 import json
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from unidecode import unidecode
 
 from audit.actions import audit_record
-from councils.models import Organisation
 
 from .counters import progress_counters_apply, progress_share
 from .exceptions import ApplicationError
 from .models import DossierVersion, Initiative, InitiativeAuthor, Programme, State
-from .selectors import can_create_in, can_edit
+from .rules import initiative_rules
+from .selectors import can_edit
 
 EDITABLE_FIELDS = (
     "title",
@@ -62,22 +62,39 @@ def _authors_snapshot(authors: list[dict]) -> list[dict]:
     ]
 
 
+def _current(initiative: Initiative) -> dict:
+    """The dossier's fields as the rules take them (authors as they stand)."""
+    data = {k: getattr(initiative, k) for k in EDITABLE_FIELDS}
+    data["authors"] = [
+        {"user": a.user, "full_name": a.full_name, "share_percent": a.share_percent, "existing": True}
+        for a in initiative.authors.select_related("user")
+    ]
+    return data
+
+
 @transaction.atomic(durable=True)
-def initiative_create(*, actor, organisation: Organisation, authors: list[dict], **fields) -> Initiative:
-    """Create a draft in ``organisation`` (a unit the actor belongs to or advises)."""
-    if not can_create_in(user=actor, organisation=organisation):
-        raise PermissionDenied(
-            "Bạn chỉ có thể tạo sáng kiến cho đơn vị của mình hoặc đơn vị mình tư vấn / "
-            "You may only create initiatives in a unit you belong to or advise."
-        )
+def initiative_create(*, actor, organisation=None, authors=None, **fields) -> Initiative:
+    """Create a draft in ``organisation`` (a unit the actor belongs to or advises; an
+    ``Organisation`` or its code). Every rule of ``initiatives.rules`` is checked here, whoever
+    calls: ``ValidationError`` {field: [messages]} when any fails, and nothing is written."""
+    programme = _programme_for(timezone.localdate())
     data = {k: fields[k] for k in EDITABLE_FIELDS if k in fields}
+    if organisation is not None:
+        data["organisation"] = organisation
+    if authors is not None:
+        data["authors"] = authors
+    clean, errors = initiative_rules(actor=actor, data=data, programme=programme)
+    if errors:
+        raise ValidationError(errors)
+    authors = clean.pop("authors")
+    organisation = clean.pop("organisation")
     initiative = Initiative.objects.create(
         organisation=organisation,
         created_by=actor,
         state=State.DRAFT,
-        programme=_programme_for(timezone.localdate()),
-        search_text=search_text_for(data.get("title", ""), data.get("summary", "")),
-        **data,
+        programme=programme,
+        search_text=search_text_for(clean["title"], clean["summary"]),
+        **clean,
     )
     initiative.reference = f"SK-{initiative.created_at:%Y}-{initiative.pk:07d}"
     initiative.save(update_fields=["reference"])
@@ -96,7 +113,8 @@ def initiative_create(*, actor, organisation: Organisation, authors: list[dict],
 @transaction.atomic(durable=True)
 def initiative_update(*, actor, initiative_id: int, version: int | None = None, authors=None, **fields) -> Initiative:
     """Edit a draft: only in ``draft``, only by an author or the unit's advisory team.
-    ``version`` guards against lost updates."""
+    ``version`` guards against lost updates. The rules judge the dossier as it would stand after
+    the edit (the merged result), so an edit can never leave a draft that breaks them."""
     initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
     if not can_edit(user=actor, initiative=initiative):
         raise PermissionDenied(
@@ -116,16 +134,23 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
             code="stale_version",
             extra={"current_version": initiative.version},
         )
+    before = _current(initiative)
+    merged = {**before, **{k: fields[k] for k in EDITABLE_FIELDS if k in fields}}
+    if authors is not None:
+        merged["authors"] = authors
+    clean, errors = initiative_rules(actor=actor, data=merged, programme=initiative.programme, check_organisation=False)
+    if errors:
+        raise ValidationError(errors)
     # a draft returned after its first submission stays registered: its edits move the counters
     counted = progress_share(initiative) if initiative.submitted_at is not None else None
     changed = {}
     for key in EDITABLE_FIELDS:
-        if key in fields and getattr(initiative, key) != fields[key]:
-            changed[key] = [str(getattr(initiative, key)), str(fields[key])]
-            setattr(initiative, key, fields[key])
-    if authors is not None:
-        _set_authors(initiative, authors)
-        changed["authors"] = _authors_snapshot(authors)
+        if key in fields and getattr(initiative, key) != clean[key]:
+            changed[key] = [str(getattr(initiative, key)), str(clean[key])]
+            setattr(initiative, key, clean[key])
+    if authors is not None and _authors_snapshot(clean["authors"]) != _authors_snapshot(before["authors"]):
+        _set_authors(initiative, clean["authors"])
+        changed["authors"] = _authors_snapshot(clean["authors"])
     if changed:
         initiative.version += 1
         initiative.search_text = search_text_for(initiative.title, initiative.summary)

@@ -2,13 +2,14 @@
 
 import datetime
 import re
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -18,11 +19,9 @@ from unidecode import unidecode
 
 from audit.models import AuditEntry
 from audit.selectors import audit_verify
-from councils.models import Organisation, Role, RoleAssignment, User
-from councils.selectors import is_unit
+from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Initiative, State
-from initiatives.selectors import can_create_in
 
 from .selectors import (
     available_actions,
@@ -38,141 +37,97 @@ def _bi(vi, en):
     return f"{vi} / {en}"
 
 
-class AuthorSerializer(serializers.Serializer):
-    username = serializers.CharField(required=False, allow_blank=False)
-    full_name = serializers.CharField(required=False, allow_blank=False, max_length=200)
-    share_percent = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("100"),
-        error_messages={
-            "required": _bi("cần tỷ lệ đóng góp (%)", "share_percent is required"),
-            "invalid": _bi("tỷ lệ đóng góp phải là một số", "share_percent must be a number"),
-            "min_value": _bi("tỷ lệ đóng góp phải lớn hơn 0", "share_percent must be greater than 0"),
-            "max_value": _bi("tỷ lệ đóng góp không vượt quá 100", "share_percent must be at most 100"),
-        },
-    )
+@extend_schema_field(OpenApiTypes.ANY)
+class RawField(serializers.Field):
+    """A JSON value passed on as it came: the actions' rules (``initiatives.rules``) judge it, so the
+    API, the pages, the import and any direct caller share one set of checks and messages."""
 
-    def validate(self, attrs):
-        if not attrs.get("username") and not attrs.get("full_name"):
-            raise serializers.ValidationError(
-                _bi("mỗi tác giả cần username hoặc full_name", "each author needs a username or a full_name")
-            )
-        if attrs.get("username"):
-            user = User.objects.filter(username=attrs["username"], is_active=True).first()
-            if user is None:
-                raise serializers.ValidationError(
-                    {
-                        "username": _bi(
-                            f"không có người dùng '{attrs['username']}'", f"unknown user '{attrs['username']}'"
-                        )
-                    }
-                )
-            attrs["user"] = user
-        return attrs
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RawText(RawField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": list(Category.values)})
+class RawCategory(RawField):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class RawInteger(RawField):
+    pass
+
+
+@extend_schema_field({"type": "number", "format": "decimal", "exclusiveMinimum": 0, "maximum": 100})
+class RawShare(RawField):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class RawDate(RawField):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class RawBool(RawField):
+    pass
+
+
+class AuthorSerializer(serializers.Serializer):
+    """One author: ``username`` (an active account) or ``full_name`` (someone without one), and a
+    ``share_percent`` (> 0, two decimals at most; the shares sum to 100)."""
+
+    username = RawText()
+    full_name = RawText(help_text="≤ 200 characters")
+    share_percent = RawShare()
+
+
+@extend_schema_field(AuthorSerializer(many=True))
+class RawAuthors(RawField):
+    pass
 
 
 class InitiativeWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(
-        min_length=10,
-        max_length=300,
-        error_messages={
-            "required": _bi("cần tên sáng kiến", "title is required"),
-            "blank": _bi("tên sáng kiến không được để trống", "title may not be blank"),
-            "min_length": _bi("tên sáng kiến phải dài ít nhất 10 ký tự", "title must be at least 10 characters"),
-            "max_length": _bi("tên sáng kiến không quá 300 ký tự", "title must be at most 300 characters"),
-        },
-    )
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    problem = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    solution = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    category = serializers.ChoiceField(
-        choices=Category.choices,
-        error_messages={
-            "required": _bi("cần lĩnh vực", "category is required"),
-            "invalid_choice": _bi(
-                "lĩnh vực '{input}' không hợp lệ (technical, management, union, covid)",
-                "unknown category '{input}' (technical, management, union, covid)",
-            ),
-        },
-    )
-    organisation = serializers.CharField(
-        error_messages={"required": _bi("cần mã đơn vị", "organisation (unit code) is required")}
-    )
-    authors = AuthorSerializer(many=True, allow_empty=False)
-    benefit_value_vnd = serializers.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=10**15,
-        error_messages={
-            "invalid": _bi("giá trị làm lợi phải là số nguyên (VND)", "benefit_value_vnd must be an integer (VND)"),
-            "min_value": _bi("giá trị làm lợi không được âm", "benefit_value_vnd must be ≥ 0"),
-            "max_value": _bi("giá trị làm lợi quá lớn", "benefit_value_vnd is too large"),
-        },
-    )
-    applied_since = serializers.DateField(
-        required=False,
-        allow_null=True,
-        error_messages={"invalid": _bi("ngày phải có dạng YYYY-MM-DD", "date must be YYYY-MM-DD")},
-    )
-    confidential = serializers.BooleanField(required=False)
-    version = serializers.IntegerField(required=False, min_value=1)
+    """Parses the body only; every rule (lengths, category, unit, authors and shares, benefit,
+    dates) is the action's (``initiatives.rules``), and its 400 names each bad field."""
 
-    def validate_benefit_value_vnd(self, value):
-        raw = self.initial_data.get("benefit_value_vnd") if hasattr(self, "initial_data") else None
-        if isinstance(raw, float) and not raw.is_integer():
-            raise serializers.ValidationError(
-                _bi("giá trị làm lợi phải là số nguyên (VND)", "benefit_value_vnd must be an integer (VND)")
-            )
-        return value
+    title = RawText(help_text="10–300 characters")
+    summary = RawText(help_text="≤ 5,000 characters")
+    problem = RawText(help_text="≤ 20,000 characters")
+    solution = RawText(help_text="≤ 20,000 characters")
+    category = RawCategory()
+    organisation = RawText(help_text="the code of a grassroots unit you belong to, hold a role on or advise")
+    authors = RawAuthors(help_text="1–50 authors; shares sum to 100")
+    benefit_value_vnd = RawInteger(help_text="integer, 0 ≤ value ≤ 10^15 (estimated first-year benefit, VND)")
+    applied_since = RawDate(
+        help_text="YYYY-MM-DD, not in the future, within the counting window of the draft's programme"
+    )
+    confidential = RawBool()
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
-    def validate_applied_since(self, value):
-        if value and value > timezone.localdate():
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
             raise serializers.ValidationError(
-                _bi("ngày áp dụng không thể ở tương lai", "applied_since cannot be in the future")
+                {"non_field_errors": [_("Nội dung phải là một đối tượng JSON")]}, code="not_an_object"
             )
-        return value
-
-    def validate_organisation(self, code):
-        org = Organisation.objects.filter(code=code).first()
-        if org is None:
-            raise serializers.ValidationError(_bi(f"không có đơn vị '{code}'", f"unknown organisation '{code}'"))
-        if not is_unit(org):
-            raise serializers.ValidationError(
-                _bi(f"'{code}' không phải công đoàn cơ sở", f"'{code}' is not a grassroots unit")
-            )
-        user = self.context["request"].user
-        if not can_create_in(user=user, organisation=org):
-            raise serializers.ValidationError(
-                _bi(
-                    f"bạn không thuộc và không tư vấn đơn vị '{code}'",
-                    f"you neither belong to nor advise the unit '{code}'",
-                )
-            )
-        return org
-
-    def validate_authors(self, authors):
-        total = sum(a["share_percent"] for a in authors)
-        if total != 100:
-            raise serializers.ValidationError(
-                _bi(
-                    f"tổng tỷ lệ đóng góp phải bằng 100 (hiện là {total.normalize():f})",
-                    f"author shares must sum to 100 (they sum to {total.normalize():f})",
-                )
-            )
-        usernames = [a["user"].username for a in authors if a.get("user")]
-        if len(usernames) != len(set(usernames)):
-            raise serializers.ValidationError(_bi("một tác giả bị liệt kê hai lần", "an author is listed twice"))
-        return authors
+        return {k: v for k, v in super().to_internal_value(data).items() if k in data}
 
 
 class InitiativeUpdateSerializer(InitiativeWriteSerializer):
     def get_fields(self):
         fields = super().get_fields()
         fields.pop("organisation")
-        for f in fields.values():
-            f.required = False
         return fields
 
 
@@ -509,7 +464,7 @@ class InitiativeViewSet(
 
     @extend_schema(request=InitiativeWriteSerializer, responses={201: InitiativeSerializer})
     def create(self, request, *args, **kwargs):
-        s = InitiativeWriteSerializer(data=request.data, context={"request": request})
+        s = InitiativeWriteSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         data.pop("version", None)
@@ -519,7 +474,7 @@ class InitiativeViewSet(
     @extend_schema(request=InitiativeUpdateSerializer, responses={200: InitiativeSerializer})
     def partial_update(self, request, *args, **kwargs):
         initiative = self.get_object()
-        s = InitiativeUpdateSerializer(data=request.data, context={"request": request}, partial=True)
+        s = InitiativeUpdateSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         initiative = initiative_update(actor=request.user, initiative_id=initiative.pk, **data)

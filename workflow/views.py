@@ -92,9 +92,9 @@ def _parse_authors(text):
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        name, _, share = line.rpartition(":")
-        name = name.strip() or line.strip()
-        entry = {"share_percent": share.strip() or "0"}
+        name, sep, share = line.rpartition(":")
+        name = name.strip() if sep else line.strip()
+        entry = {"share_percent": share.strip() if sep else ""}
         if " " in name:
             entry["full_name"] = name
         else:
@@ -113,68 +113,35 @@ def _form_data(post, with_org=True):
     if post.get("applied_since"):
         data["applied_since"] = post["applied_since"]
     data["confidential"] = post.get("confidential") == "on"
-    if post.get("version"):
-        data["version"] = post["version"]
     return data
 
 
-def _messages(value) -> list[str]:
-    """Every message in a (nested) DRF error structure, as plain text."""
-    if isinstance(value, dict):
-        return [m for v in value.values() for m in _messages(v)]
-    if isinstance(value, list):
-        return [m for v in value for m in _messages(v)]
-    return [str(value)]
+def _field_errors(e: ValidationError) -> dict:
+    return e.message_dict if hasattr(e, "error_dict") else {"non_field_errors": e.messages}
 
 
-def _is_flat(msgs) -> bool:
-    return isinstance(msgs, list) and all(not isinstance(m, dict | list) for m in msgs)
-
-
-def _flatten_errors(errors):
-    out = {}
-    for field, msgs in errors.items():
-        if field == "authors" and isinstance(msgs, dict | list) and not _is_flat(msgs):
-            # errors per author line (a list, or a dict keyed by the line's index): say which line
-            lines = msgs.items() if isinstance(msgs, dict) else enumerate(msgs)
-            out[field] = [
-                _("Dòng %(n)s: %(msg)s") % {"n": int(i) + 1, "msg": m} for i, line in lines for m in _messages(line)
-            ]
-        elif isinstance(msgs, list):
-            out[field] = _messages(msgs)
-        elif isinstance(msgs, dict):
-            out[field] = [str(v) for v in msgs.values()]
-        else:
-            out[field] = [str(msgs)]
-    return out
-
-
-class _Req:
-    def __init__(self, user):
-        self.user = user
+def _version(post):
+    """The edit form's lost-update guard: a number, or None (then no guard)."""
+    raw = (post.get("version") or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 @login_required
 def initiative_new(request):
-    from .api import InitiativeWriteSerializer
-
+    """The draft form: it parses the form into the action's arguments; the action decides."""
     units = _creatable_units(request.user)
     errors, values = {}, {"authors": f"{request.user.username}: 100"}
     if request.method == "POST":
         values = request.POST
-        s = InitiativeWriteSerializer(data=_form_data(request.POST), context={"request": _Req(request.user)})
-        if s.is_valid():
-            data = dict(s.validated_data)
-            data.pop("version", None)
-            try:
-                initiative = initiative_create(actor=request.user, **data)
-            except PermissionDenied as e:
-                errors = {"organisation": [str(e)]}
-            else:
-                messages.success(request, _("Đã tạo bản nháp %(reference)s") % {"reference": initiative.reference})
-                return redirect("initiative-page", pk=initiative.pk)
+        try:
+            initiative = initiative_create(actor=request.user, **_form_data(request.POST))
+        except ValidationError as e:
+            errors = _field_errors(e)
+        except PermissionDenied as e:
+            errors = {"organisation": [str(e)]}
         else:
-            errors = _flatten_errors(s.errors)
+            messages.success(request, _("Đã tạo bản nháp %(reference)s") % {"reference": initiative.reference})
+            return redirect("initiative-page", pk=initiative.pk)
     return render(
         request,
         "workflow/initiative_form.html",
@@ -184,8 +151,6 @@ def initiative_new(request):
 
 @login_required
 def initiative_edit(request, pk):
-    from .api import InitiativeUpdateSerializer
-
     initiative = _get(request, pk)
     errors = {}
     authors_text = "\n".join(
@@ -206,19 +171,17 @@ def initiative_edit(request, pk):
     }
     if request.method == "POST":
         values = request.POST
-        s = InitiativeUpdateSerializer(
-            data=_form_data(request.POST, with_org=False), context={"request": _Req(request.user)}, partial=True
-        )
-        if s.is_valid():
-            try:
-                initiative_update(actor=request.user, initiative_id=initiative.pk, **dict(s.validated_data))
-            except (PermissionDenied, ApplicationError) as e:
-                messages.error(request, getattr(e, "detail", None) or str(e))
-            else:
-                messages.success(request, _("Đã lưu hồ sơ"))
-                return redirect("initiative-page", pk=initiative.pk)
+        data = _form_data(request.POST, with_org=False)
+        data["version"] = _version(request.POST)
+        try:
+            initiative_update(actor=request.user, initiative_id=initiative.pk, **data)
+        except ValidationError as e:
+            errors = _field_errors(e)
+        except (PermissionDenied, ApplicationError) as e:
+            messages.error(request, getattr(e, "detail", None) or str(e))
         else:
-            errors = _flatten_errors(s.errors)
+            messages.success(request, _("Đã lưu hồ sơ"))
+            return redirect("initiative-page", pk=initiative.pk)
     return render(
         request,
         "workflow/initiative_form.html",

@@ -61,6 +61,7 @@ SUBJECTS = [
     ("union", "Mô hình sinh hoạt tổ công đoàn trực tuyến"),
     ("covid", "Phương án vận hành an toàn trong dịch Covid-19"),
 ]
+PROGRAMME_STARTS = datetime.date(2021, 9, 1)
 HEADERS = [
     "Số hồ sơ",
     "Tên sáng kiến",
@@ -110,7 +111,8 @@ def rows():
                         category,
                         "; ".join(f"{a}:{s}" for a, s in zip(authors, shares, strict=True)),
                         rng.choice([0, 15_000_000, 40_000_000, 85_000_000, 120_000_000, 250_000_000]),
-                        registered - datetime.timedelta(days=rng.randint(10, 120)),
+                        # applied within the programme's counting window (it starts 01/9/2021)
+                        max(registered - datetime.timedelta(days=rng.randint(10, 120)), PROGRAMME_STARTS),
                         registered,
                         recognised,
                     ]
