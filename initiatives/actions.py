@@ -4,16 +4,19 @@ import datetime
 import hashlib
 import json
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from unidecode import unidecode
 
 from audit.actions import audit_record
 
 from .counters import progress_counters_apply, progress_share
 from .exceptions import ApplicationError
-from .models import DossierVersion, Initiative, InitiativeAuthor, Programme, State
+from .models import TERMINAL_STATES, Consent, DossierVersion, Initiative, InitiativeAuthor, Programme, State
 from .rules import initiative_rules
 from .selectors import can_edit
 
@@ -37,18 +40,49 @@ def _programme_for(day: datetime.date) -> Programme | None:
     return Programme.objects.filter(starts__lte=day, ends__gte=day).order_by("-starts").first()
 
 
-def _set_authors(initiative: Initiative, authors: list[dict]) -> None:
+def _set_authors(initiative: Initiative, authors: list[dict], *, actor) -> list[int]:
+    """Write the authors (already checked by the rules) and return the ids of the people newly
+    asked to confirm. Consent follows the person: someone kept with the same share keeps their
+    answer; a changed share asks again (they agreed to a share) — except a refusal, which stands
+    while they stay listed; the actor naming themselves confirms; authors without an account need
+    no confirmation."""
+    before = {a.user_id: a for a in initiative.authors.all() if a.user_id}
     initiative.authors.all().delete()
-    InitiativeAuthor.objects.bulk_create(
-        InitiativeAuthor(
-            initiative=initiative,
-            user=a.get("user"),
-            full_name=a.get("full_name") or (a["user"].display_name if a.get("user") else ""),
-            share_percent=a["share_percent"],
-            position=i,
+    now = timezone.now()
+    rows, asked = [], []
+    for i, a in enumerate(authors):
+        user = a.get("user")
+        old = before.get(user.pk) if user else None
+        consent, at, comment = Consent.PENDING, None, ""
+        if user is None:
+            consent = Consent.NOT_REQUIRED
+        elif user.pk == actor.pk:
+            consent, at = Consent.CONFIRMED, now
+        elif old is not None and (old.consent == Consent.DECLINED or old.share_percent == a["share_percent"]):
+            consent, at, comment = old.consent, old.consent_at, old.consent_comment
+        else:
+            asked.append(user.pk)
+        rows.append(
+            InitiativeAuthor(
+                initiative=initiative,
+                user=user,
+                full_name=a.get("full_name") or (user.display_name if user else ""),
+                share_percent=a["share_percent"],
+                position=i,
+                consent=consent,
+                consent_at=at,
+                consent_comment=comment,
+            )
         )
-        for i, a in enumerate(authors)
-    )
+    InitiativeAuthor.objects.bulk_create(rows)
+    return asked
+
+
+def _ask_coauthors(initiative: Initiative, user_ids: list[int]) -> None:
+    if user_ids:
+        from .tasks import notify_coauthors
+
+        transaction.on_commit(lambda: notify_coauthors.delay(initiative_id=initiative.pk, user_ids=user_ids))
 
 
 def _authors_snapshot(authors: list[dict]) -> list[dict]:
@@ -98,7 +132,7 @@ def initiative_create(*, actor, organisation=None, authors=None, **fields) -> In
     )
     initiative.reference = f"SK-{initiative.created_at:%Y}-{initiative.pk:07d}"
     initiative.save(update_fields=["reference"])
-    _set_authors(initiative, authors)
+    _ask_coauthors(initiative, _set_authors(initiative, authors, actor=actor))
     audit_record(
         actor=actor,
         action="create",
@@ -149,7 +183,7 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
             changed[key] = [str(getattr(initiative, key)), str(clean[key])]
             setattr(initiative, key, clean[key])
     if authors is not None and _authors_snapshot(clean["authors"]) != _authors_snapshot(before["authors"]):
-        _set_authors(initiative, clean["authors"])
+        _ask_coauthors(initiative, _set_authors(initiative, clean["authors"], actor=actor))
         changed["authors"] = _authors_snapshot(clean["authors"])
     if changed:
         initiative.version += 1
@@ -167,6 +201,142 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
         if counted is not None:
             progress_counters_apply(before=counted, after=progress_share(initiative))
     return initiative
+
+
+AUTHORSHIP_DECISIONS = {"confirm": Consent.CONFIRMED, "decline": Consent.DECLINED}
+CONSENT_COMMENT_MAX = 2000
+
+
+@transaction.atomic(durable=True)
+def authorship_decide(*, initiative_id: int, actor, decision: str, comment: str = "") -> Initiative:
+    """A person named as an author says yes (``confirm``) or no (``decline``) to it. Only they
+    may answer for themselves, at any time before the dossier is finished; the answer is audited.
+    While a named author has declined, the dossier cannot be submitted or forwarded (409
+    ``coauthor_declined``); removing them from the authors in a draft edit lifts it."""
+    errors = {}
+    if decision not in AUTHORSHIP_DECISIONS:
+        errors["decision"] = [_("Quyết định phải là 'confirm' (xác nhận) hoặc 'decline' (từ chối)")]
+    comment = "" if comment is None else comment
+    if not isinstance(comment, str):
+        errors["comment"] = [_("Ý kiến phải là văn bản")]
+    elif len(comment) > CONSENT_COMMENT_MAX:
+        errors["comment"] = [_("Ý kiến không quá %(max)d ký tự") % {"max": CONSENT_COMMENT_MAX}]
+    if errors:
+        raise ValidationError(errors)
+    initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
+    row = initiative.authors.filter(user_id=actor.pk).first()
+    if row is None:
+        raise PermissionDenied(_("Chỉ người được ghi tên là tác giả mới xác nhận hoặc từ chối việc ghi tên"))
+    if initiative.state in TERMINAL_STATES:
+        raise ApplicationError(
+            _("Hồ sơ đã kết thúc (%(state)s): không còn xác nhận hay từ chối ghi tên được")
+            % {"state": initiative.get_state_display()},
+            code="invalid_state",
+            extra={"state": initiative.state},
+        )
+    consent = AUTHORSHIP_DECISIONS[decision]
+    if row.consent == consent:
+        return initiative
+    row.consent, row.consent_at, row.consent_comment = consent, timezone.now(), comment.strip()
+    row.save(update_fields=["consent", "consent_at", "consent_comment"])
+    audit_record(
+        actor=actor,
+        action=f"authorship_{decision}",
+        obj=initiative,
+        from_state=initiative.state,
+        to_state=initiative.state,
+        version=initiative.version,
+        comment=comment.strip(),
+        details={"author": actor.username, "share_percent": str(row.share_percent), "consent": consent},
+    )
+    if consent == Consent.DECLINED:
+        from .tasks import notify_authorship_declined
+
+        transaction.on_commit(lambda: notify_authorship_declined.delay(initiative_id=initiative.pk, user_id=actor.pk))
+    return initiative
+
+
+def declined_authors(initiative: Initiative) -> list[InitiativeAuthor]:
+    return list(initiative.authors.filter(consent=Consent.DECLINED).select_related("user"))
+
+
+def refuse_if_coauthor_declined(initiative: Initiative) -> None:
+    """The lifecycle asks this before a dossier goes on (submit, forward): 409 while a named
+    author has declined."""
+    declined = declined_authors(initiative)
+    if declined:
+        raise ApplicationError(
+            _(
+                "Đồng tác giả %(names)s đã từ chối ghi tên: hồ sơ chỉ đi tiếp khi người đó được bỏ khỏi danh "
+                "sách tác giả (sửa bản nháp)"
+            )
+            % {"names": ", ".join(a.full_name for a in declined)},
+            code="coauthor_declined",
+            extra={"declined": [a.user.username for a in declined]},
+        )
+
+
+def _site_link(initiative: Initiative) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/initiatives/{initiative.pk}/"
+
+
+def coauthors_notify(*, initiative_id: int, user_ids: list[int]) -> int:
+    """E-mail the people still asked to confirm that they are co-authors (in the site's language:
+    nobody has chosen another). Returns the number of messages sent."""
+    initiative = Initiative.objects.select_related("created_by").get(pk=initiative_id)
+    rows = initiative.authors.filter(user_id__in=user_ids, consent=Consent.PENDING).select_related("user")
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for row in rows:
+            if not row.user.email or not row.user.is_active:
+                continue
+            subject = _("[Sáng kiến] Bạn được ghi tên là đồng tác giả: %(reference)s") % {
+                "reference": initiative.reference
+            }
+            body = _(
+                "%(creator)s đã ghi tên bạn là đồng tác giả của sáng kiến %(reference)s «%(title)s» với tỷ lệ "
+                "đóng góp %(share)s%%.\n\nNếu đúng, hãy xác nhận. Nếu bạn không phải tác giả, hãy từ chối: hồ sơ "
+                "không thể nộp khi có người được ghi tên đã từ chối.\n%(link)s"
+            ) % {
+                "creator": initiative.created_by.display_name,
+                "reference": initiative.reference,
+                "title": initiative.title,
+                "share": f"{row.share_percent.normalize():f}",
+                "link": _site_link(initiative),
+            }
+            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [row.user.email]))
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
+
+
+def authorship_declined_notify(*, initiative_id: int, user_id: int) -> int:
+    """Tell the dossier's creator and its other authors that someone declined to be named."""
+    initiative = Initiative.objects.select_related("created_by").get(pk=initiative_id)
+    row = initiative.authors.filter(user_id=user_id, consent=Consent.DECLINED).select_related("user").first()
+    if row is None:
+        return 0
+    to = {initiative.created_by.email} if initiative.created_by.is_active else set()
+    to |= set(
+        initiative.authors.exclude(user_id=user_id)
+        .exclude(consent=Consent.DECLINED)
+        .filter(user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+    to.discard(row.user.email)
+    to = sorted(e for e in to if e)
+    if not to:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[Sáng kiến] Đồng tác giả từ chối ghi tên: %(reference)s") % {"reference": initiative.reference}
+        body = _(
+            "%(person)s đã từ chối là đồng tác giả của sáng kiến %(reference)s «%(title)s».\nHồ sơ không thể "
+            "nộp hay chuyển tiếp cho đến khi người này được bỏ khỏi danh sách tác giả.\n%(link)s"
+        ) % {
+            "person": row.full_name,
+            "reference": initiative.reference,
+            "title": initiative.title,
+            "link": _site_link(initiative),
+        }
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
 
 
 def dossier_snapshot(initiative: Initiative) -> dict:

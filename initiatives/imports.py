@@ -26,7 +26,7 @@ from councils.models import Organisation, User
 
 from .actions import dossier_freeze, search_text_for
 from .counters import progress_counters_apply, progress_share
-from .models import Category, Initiative, InitiativeAuthor, Programme, State
+from .models import Category, Consent, Initiative, InitiativeAuthor, Programme, State
 from .routing import council_for_stage, stage_after
 from .rules import initiative_rules
 
@@ -315,6 +315,7 @@ def _create(*, number, clean, actor, source):
             full_name=a["full_name"],
             share_percent=a["share_percent"],
             position=i,
+            consent=Consent.NOT_REQUIRED,  # the union's register records the signed applications
         )
         for i, a in enumerate(clean["authors"])
     )

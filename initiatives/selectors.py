@@ -4,11 +4,18 @@
 from councils.models import Organisation
 from councils.selectors import advisory_team_for, is_unit
 
-from .models import Initiative
+from .models import Consent, Initiative
 
 
 def is_author(*, user, initiative: Initiative) -> bool:
+    """Listed among the authors (whatever they answered): what recusal asks."""
     return initiative.authors.filter(user_id=user.pk).exists()
+
+
+def is_acting_author(*, user, initiative: Initiative) -> bool:
+    """Listed and not declined: the author's powers (edit, submit, withdraw, the confidential
+    content) belong to those who did not say they are no author."""
+    return initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists()
 
 
 def is_adviser(*, user, organisation: Organisation) -> bool:
@@ -29,4 +36,6 @@ def can_create_in(*, user, organisation: Organisation) -> bool:
 
 
 def can_edit(*, user, initiative: Initiative) -> bool:
-    return is_author(user=user, initiative=initiative) or is_adviser(user=user, organisation=initiative.organisation)
+    return is_acting_author(user=user, initiative=initiative) or is_adviser(
+        user=user, organisation=initiative.organisation
+    )

@@ -21,7 +21,7 @@ from audit.models import AuditEntry
 from audit.selectors import audit_verify
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
-from initiatives.models import Category, Initiative, State
+from initiatives.models import Category, Consent, Initiative, State
 
 from .selectors import (
     available_actions,
@@ -131,6 +131,29 @@ class InitiativeUpdateSerializer(InitiativeWriteSerializer):
         return fields
 
 
+class AuthorDetailSerializer(serializers.Serializer):
+    username = serializers.CharField(allow_null=True)
+    full_name = serializers.CharField()
+    share_percent = serializers.FloatField()
+    consent = serializers.ChoiceField(
+        choices=Consent.choices,
+        help_text="pending (named by someone else, not yet answered) · confirmed · declined (the dossier cannot "
+        "be submitted or forwarded, 409 coauthor_declined) · not_required (no account, or from a register)",
+    )
+
+
+@extend_schema_field({"type": "string", "enum": ["confirm", "decline"]})
+class RawDecision(RawField):
+    pass
+
+
+class AuthorshipSerializer(serializers.Serializer):
+    """A named author's answer; the action judges it."""
+
+    decision = RawDecision()
+    comment = RawText(help_text="optional, ≤ 2,000 characters")
+
+
 class InitiativeSerializer(serializers.ModelSerializer):
     organisation = serializers.CharField(source="organisation.code")
     organisation_name = serializers.CharField(source="organisation.name")
@@ -172,12 +195,14 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
     PUBLIC_FIELDS = ("id", "reference", "title", "summary", "state", "confidential", "organisation", "awards")
 
+    @extend_schema_field(AuthorDetailSerializer(many=True))
     def get_authors(self, obj):
         return [
             {
                 "username": a.user.username if a.user else None,
                 "full_name": a.full_name,
                 "share_percent": float(a.share_percent),
+                "consent": a.consent,
             }
             for a in obj.authors.select_related("user")
         ]
@@ -363,6 +388,29 @@ class LifecycleMixin:
         s.is_valid(raise_exception=True)
         receipt = vote_cast(initiative_id=initiative.pk, actor=request.user, **s.validated_data)
         return Response(receipt, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AuthorshipSerializer,
+        responses={200: InitiativeSerializer},
+        description="A person named as an author confirms or declines it (audited as authorship_confirm / "
+        "authorship_decline). Only for themselves (403 otherwise), before the dossier is finished (409). While a "
+        "named author has declined, submit and forward answer 409 coauthor_declined; removing them from the "
+        "authors in a draft edit lifts it.",
+    )
+    @action(detail=True, methods=["post"], url_path="authorship")
+    def authorship(self, request, pk=None):
+        from initiatives.actions import authorship_decide
+
+        initiative = self.get_object()
+        s = AuthorshipSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        initiative = authorship_decide(
+            initiative_id=initiative.pk,
+            actor=request.user,
+            decision=s.validated_data.get("decision"),
+            comment=s.validated_data.get("comment") or "",
+        )
+        return self._detail(initiative)
 
     @extend_schema(responses={200: HistoryEntrySerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="history")

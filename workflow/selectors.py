@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
-from initiatives.models import COUNCIL_STATES, Initiative, InitiativeAuthor, State
+from initiatives.models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
 from initiatives.selectors import can_edit
 
 from . import permissions
@@ -121,7 +121,16 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         ("withdraw", flow.withdraw),
     ):
         if method.can_proceed() and method.has_perm(user):
+            # a named author who declined holds the dossier back (409 coauthor_declined)
+            if name in ("submit", "forward") and Consent.DECLINED in permissions.author_consents(flow).values():
+                continue
             actions.append(name)
+    if initiative.state not in TERMINAL_STATES:
+        mine = permissions.author_consents(flow).get(user.pk)
+        if mine == Consent.PENDING:
+            actions += ["confirm_authorship", "decline_authorship"]
+        elif mine == Consent.DECLINED:
+            actions.append("confirm_authorship")
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
         if permissions.is_member(user=user, initiative=initiative) and not permissions.is_recused(
             user=user, initiative=initiative
@@ -154,8 +163,17 @@ def inbox(*, user) -> QuerySet:
     council_q = Q(state__in=COUNCIL_STATES) & (
         (Q(council_id__in=member_of) & ~Exists(voted)) | (Q(council_id__in=closer_of) & Exists(open_session))
     )
-    authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
-    q = Q(state=State.DRAFT, pk__in=authored) | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user)) | council_q
+    mine = InitiativeAuthor.objects.filter(user=user).order_by()
+    authored = mine.values("initiative_id")
+    acting = mine.exclude(consent=Consent.DECLINED).values("initiative_id")
+    # named by someone else and not yet answered: confirm or decline
+    asked = Q(pk__in=mine.filter(consent=Consent.PENDING).values("initiative_id")) & ~Q(state__in=TERMINAL_STATES)
+    q = (
+        Q(state=State.DRAFT, pk__in=acting)
+        | asked
+        | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user))
+        | council_q
+    )
     recused = Q(state__in=COUNCIL_STATES) & Q(pk__in=authored)
     # candidates first, each an index range (every row ``q`` admits is in one of them)
     candidates = [

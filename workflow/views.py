@@ -205,6 +205,7 @@ def initiative_detail(request, pk):
         "session": session_progress(initiative=initiative) if full else None,
         "forward_to": forward_target(initiative=initiative) if "forward" in actions else None,
         "authors": initiative.authors.select_related("user"),
+        "my_authorship": initiative.authors.filter(user_id=request.user.pk).first(),
         "actions": actions,
         "decisions": STAGE_DECISIONS.get(initiative.state, []),
         "history": history if full else [],
@@ -245,6 +246,24 @@ def initiative_act(request, pk, name):
         request,
         lambda: table[name](initiative_id=initiative.pk, actor=request.user, comment=comment),
         _("Đã thực hiện: %(name)s") % {"name": ACTION_LABELS.get(name, name)},
+    )
+    return redirect("initiative-page", pk=initiative.pk)
+
+
+@login_required
+@require_POST
+def initiative_authorship(request, pk):
+    """A named author confirms or declines being one (the same action as the API)."""
+    from initiatives.actions import authorship_decide
+
+    initiative = _get(request, pk)
+    decision = request.POST.get("decision", "")
+    _run(
+        request,
+        lambda: authorship_decide(
+            initiative_id=initiative.pk, actor=request.user, decision=decision, comment=request.POST.get("comment", "")
+        ),
+        _("Đã ghi nhận: %(name)s") % {"name": ACTION_LABELS.get(f"authorship_{decision}", decision)},
     )
     return redirect("initiative-page", pk=initiative.pk)
 

@@ -16,7 +16,9 @@ def test_an_author_creates_a_draft(api, users):
     assert d["state"] == "draft" and d["version"] == 1
     assert d["organisation"] == "XN1"
     assert d["reference"].startswith("SK-") and d["id"]
-    assert d["authors"] == [{"username": "author1", "full_name": "Tác Giả Một", "share_percent": 100.0}]
+    assert d["authors"] == [
+        {"username": "author1", "full_name": "Tác Giả Một", "share_percent": 100.0, "consent": "confirmed"}
+    ]
     assert "edit" in d["available_actions"]
     assert d["possible_duplicates"] == [] and d["awards"] == []
     entry = AuditEntry.objects.get(action="create", object_id=str(d["id"]))
