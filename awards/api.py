@@ -322,7 +322,9 @@ class SuggestionSerializer(serializers.Serializer):
     reference = serializers.CharField()
     title = serializers.CharField()
     organisation = serializers.CharField()
-    benefit_value_vnd = serializers.IntegerField()
+    benefit_value_vnd = serializers.IntegerField(
+        allow_null=True, help_text="null for a confidential dossier whose content you may not see"
+    )
     recognised_at = serializers.DateTimeField()
     score = serializers.FloatField(allow_null=True)
 
@@ -346,6 +348,6 @@ class MonthlySuggestions(generics.GenericAPIView):
                     f"Only officers or sector council members of {org.code} may see suggestions",
                 )
             )
-        rows = monthly_suggestions(organisation=org, month=month, limit=500)
+        rows = monthly_suggestions(organisation=org, month=month, limit=500, user=request.user)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SuggestionSerializer(page, many=True).data)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from councils.models import Organisation
 from initiatives.exceptions import ApplicationError
+from initiatives.selectors import can_see_confidential
 
 from .actions import commendation_select
 from .documents import certificate_pdf as render_certificate_pdf
@@ -99,8 +100,11 @@ def committee(request):
     }
     if context["may_select"]:
         quota = quota_for(award=Award.MONTHLY_COMMENDATION, organisation=org, on=month)
-        candidates = monthly_suggestions(organisation=org, month=month, limit=30)
+        candidates = monthly_suggestions(organisation=org, month=month, limit=30, user=user)
         for row in candidates:
+            if row["hidden"]:  # confidential: no benefit, no authors, no remuneration
+                row["eligibility"], row["remuneration"] = [], None
+                continue
             row["eligibility"] = eligibility_for(initiative=row["initiative"], award=Award.FEDERATION_CERTIFICATE)
             for author in row["eligibility"]:
                 author["reason"] = _eligibility_reason(author)
@@ -152,11 +156,15 @@ def committee_select(request):
 @login_required
 def certificate_pdf(request, serial):
     """The certificate document, for its authors, officers and auditors over the initiative's
-    organisation and members of the awarding council; 404 for anyone else and for forged serials."""
+    organisation and members of the awarding council; 404 for anyone else and for forged serials.
+    A confidential dossier's certificate only for those who may see its content."""
     try:
         certificate = certificate_get_visible(user=request.user, serial=serial)
     except Certificate.DoesNotExist:
         raise Http404("Không tìm thấy chứng nhận / Certificate not found.") from None
+    if not can_see_confidential(user=request.user, initiative=certificate.initiative):
+        # it names the recipients and the unit: a confidential dossier's stay with those who may see it
+        raise Http404("Không tìm thấy chứng nhận / Certificate not found.")
     pdf = render_certificate_pdf(certificate=certificate, verify_url=verify_url(certificate.serial))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{certificate.serial}.pdf"'

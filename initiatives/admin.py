@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from councils.models import Role
+from councils.selectors import subtree_q, user_role_paths
+
 from .models import Initiative, InitiativeAuthor, OrganisationTarget, Phase, Programme
 
 
@@ -57,6 +60,14 @@ class InitiativeAdmin(admin.ModelAdmin):
     @admin.display(description=_("giá trị làm lợi (VND)"), ordering="benefit_value_vnd")
     def benefit_display(self, obj):
         return f"{obj.benefit_value_vnd or 0:,}".replace(",", ".")
+
+    def get_queryset(self, request):
+        """An administrator sees the dossiers of their own subtree only (as an auditor there may)."""
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        paths = user_role_paths(user=request.user, roles=[Role.ADMIN])
+        return qs.filter(subtree_q(paths)) if paths else qs.none()
 
     def has_add_permission(self, request):
         return False

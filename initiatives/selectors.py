@@ -1,7 +1,7 @@
 """Questions actions ask about a person and a dossier. Visibility lives in ``workflow.selectors``
 (it depends on council sessions)."""
 
-from councils.models import Organisation
+from councils.models import Membership, Organisation
 from councils.selectors import advisory_team_for, is_unit
 
 from .models import Consent, Initiative
@@ -39,3 +39,22 @@ def can_edit(*, user, initiative: Initiative) -> bool:
     return is_acting_author(user=user, initiative=initiative) or is_adviser(
         user=user, organisation=initiative.organisation
     )
+
+
+def can_see_confidential(*, user, initiative: Initiative) -> bool:
+    """A confidential dossier shows its content only to its authors (who did not decline) and
+    whoever drafted it, the unit's advisory team, the councils that judge or judged it, and
+    auditors (and admins) over the unit; everyone else who may see it gets title, summary and
+    awards (API.md §2). ``workflow.selectors.content_visible_q`` is the same rule as a filter."""
+    if not initiative.confidential:
+        return True
+    if not user.is_authenticated:
+        return False
+    if initiative.created_by_id == user.pk or can_edit(user=user, initiative=initiative):
+        return True
+    if user.has_perm("councils.audit_in", initiative.organisation):
+        return True
+    judged = set(initiative.sessions.values_list("council_id", flat=True))
+    if initiative.council_id:
+        judged.add(initiative.council_id)
+    return Membership.objects.filter(user=user, council_id__in=judged).exists()

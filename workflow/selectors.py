@@ -2,12 +2,13 @@
 
 import difflib
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
 from initiatives.models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
-from initiatives.selectors import can_edit
+from initiatives.selectors import can_edit, can_see_confidential  # noqa: F401 (re-exported for the rooms above)
 
 from . import permissions
 
@@ -192,9 +193,49 @@ def inbox(*, user) -> QuerySet:
     )
 
 
-def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarity: float = 0.6) -> list[dict]:
+def content_visible_q(*, user) -> Q:
+    """The initiatives whose whole content ``user`` may see: every one that is not confidential,
+    and the confidential ones ``can_see_confidential`` opens (authors who did not decline and the
+    creator, the advisory team, members of the councils that judge or judged it, auditors and
+    admins over the unit). The same rule as that function, as a filter for lists and searches."""
+    if not user.is_authenticated:
+        return Q(confidential=False)
+    if user.is_superuser:
+        return Q()
+    branches = [
+        Initiative.objects.filter(created_by=user).order_by().values_list("id", flat=True),
+        InitiativeAuthor.objects.filter(user=user)
+        .exclude(consent=Consent.DECLINED)
+        .order_by()
+        .values_list("initiative_id", flat=True),
+    ]
+    from .models import CouncilSession
+
+    council_ids = Membership.objects.filter(user=user).values("council_id")  # a subquery, not a query
+    branches.append(Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True))
+    branches.append(
+        CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
+    )
+    q = Q(confidential=False) | Q(pk__in=branches[0].union(*branches[1:], all=True)) | advised_q(user=user)
+    audit_paths = user_role_paths(user=user, roles=(Role.AUDITOR, Role.ADMIN))
+    if audit_paths:
+        q |= Q(organisation_id__in=Organisation.objects.filter(subtree_q(audit_paths, field="path")).values("pk"))
+    return q
+
+
+def with_content_visible(qs: QuerySet, *, user) -> QuerySet:
+    """``qs`` with ``content_visible`` on each row (pages and lists hide what it is False for)."""
+    return qs.annotate(content_visible=Case(When(content_visible_q(user=user), then=Value(True)), default=Value(False)))
+
+
+def possible_duplicates(
+    *, initiative: Initiative, user=None, limit: int = 5, min_similarity: float = 0.6
+) -> list[dict]:
     """Earlier initiatives of the same unit whose title and summary look alike (novelty is judged
-    within the recognising unit, so an earlier application with the same solution comes first)."""
+    within the recognising unit, so an earlier application with the same solution comes first).
+
+    With ``user``: a candidate ``user`` may not open appears without its title, as "a dossier of
+    unit X" — or "a confidential dossier of unit X" — with its id, unit and similarity only."""
     words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
     if not words:
         return []
@@ -207,15 +248,29 @@ def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarit
         .exclude(pk=initiative.pk)
         .exclude(state=State.WITHDRAWN)
         .order_by("-id")
-        .values("id", "title", "search_text")[:200]
+        .values("id", "title", "search_text", "confidential")[:200]
     )
     found = []
     for c in candidates:
         ratio = difflib.SequenceMatcher(None, initiative.search_text, c["search_text"]).ratio()
         if ratio >= min_similarity:
-            found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2)})
+            found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2), "_c": c})
     found.sort(key=lambda d: d["similarity"], reverse=True)
-    return found[:limit]
+    found = found[:limit]
+    unit = initiative.organisation.code
+    visible = set()
+    if user is not None and found:
+        visible = set(initiative_list(user=user).filter(pk__in=[d["id"] for d in found]).values_list("pk", flat=True))
+    for d in found:
+        c = d.pop("_c")
+        d["organisation"] = unit
+        if user is None or d["id"] in visible:
+            continue
+        if c["confidential"]:
+            d["title"] = _("một hồ sơ bảo mật của đơn vị %(unit)s") % {"unit": unit}
+        else:
+            d["title"] = _("một hồ sơ của đơn vị %(unit)s") % {"unit": unit}
+    return found
 
 
 def average_scores(initiative_ids) -> dict[int, float]:
@@ -230,24 +285,6 @@ def average_scores(initiative_ids) -> dict[int, float]:
         .annotate(avg=Avg("score"))
     )
     return {r["session__initiative_id"]: round(float(r["avg"]), 1) for r in rows}
-
-
-def can_see_confidential(*, user, initiative: Initiative) -> bool:
-    """A confidential dossier shows its content only to its authors (and whoever drafted it), the
-    unit's advisory team, the councils that judge or judged it, and auditors over the unit;
-    everyone else who may see it gets title, summary and awards (API.md §2)."""
-    if not initiative.confidential:
-        return True
-    if not user.is_authenticated:
-        return False
-    if initiative.created_by_id == user.pk or can_edit(user=user, initiative=initiative):
-        return True
-    if user.has_perm("councils.audit_in", initiative.organisation):
-        return True
-    judged = set(initiative.sessions.values_list("council_id", flat=True))
-    if initiative.council_id:
-        judged.add(initiative.council_id)
-    return Membership.objects.filter(user=user, council_id__in=judged).exists()
 
 
 def forward_target(*, initiative: Initiative):

@@ -31,6 +31,7 @@ from .selectors import (
     initiative_list,
     possible_duplicates,
     session_progress,
+    with_content_visible,
 )
 
 
@@ -40,9 +41,9 @@ def home(request):
     context = {
         "roles": RoleAssignment.objects.filter(user=user).select_related("organisation"),
         "memberships": Membership.objects.filter(user=user).select_related("council", "council__organisation"),
-        "tasks": inbox(user=user)[:10],
+        "tasks": with_content_visible(inbox(user=user), user=user)[:10],
         "now": timezone.now(),
-        "initiatives": initiative_list(user=user).order_by("-id")[:10],
+        "initiatives": with_content_visible(initiative_list(user=user), user=user).order_by("-id")[:10],
     }
     return render(request, "workflow/home.html", context)
 
@@ -56,7 +57,7 @@ def tasks_page(request):
 
 @login_required
 def initiative_list_page(request):
-    qs = initiative_list(user=request.user).order_by("-id")
+    qs = with_content_visible(initiative_list(user=request.user), user=request.user).order_by("-id")
     state = request.GET.get("state", "")
     if state in State.values:
         qs = qs.filter(state=state)
@@ -209,7 +210,7 @@ def initiative_detail(request, pk):
         "actions": actions,
         "decisions": STAGE_DECISIONS.get(initiative.state, []),
         "history": history if full else [],
-        "duplicates": possible_duplicates(initiative=initiative) if full else [],
+        "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
