@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_safety import BadLookupsAreBadParameters
+
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     list_display = (
         "seq_col",
         "at_col",

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_safety import BadLookupsAreBadParameters
+
 from .models import Certificate, EligibilityRule, Quota
 
 
 @admin.register(Quota)
-class QuotaAdmin(admin.ModelAdmin):
+class QuotaAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     list_display = ("award", "organisation_display", "programme_display", "cap", "per", "kind")
     list_filter = ("award", "per", "kind", "programme")
     search_fields = ("organisation__code", "organisation__name")
@@ -21,7 +23,7 @@ class QuotaAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(admin.ModelAdmin):
+class EligibilityRuleAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     """The award thresholds are data: a union edits them here."""
 
     list_display = ("name", "award", "applies_to", "min_benefit_vnd", "years", "active")
@@ -30,7 +32,7 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     """Read-only: certificates are issued and revoked through actions (quota, serial, audit)."""
 
     list_display = ("serial", "award", "title", "organisation", "issued_at", "revoked_at")

@@ -1,9 +1,6 @@
 """REST API of the awards room (API.md §2: /quotas/, /awards/monthly/…, plus /certificates/).
 Views parse and answer; the rules live in ``awards.actions``."""
 
-import datetime
-import re
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import Pagination
+from config.params import parse_month
 from councils.models import Organisation
 
 from .actions import certificate_revoke, commendation_select
@@ -31,18 +29,10 @@ from .selectors import (
 )
 
 MAX_ID = 2**63 - 1
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _bi(vi, en):
     return f"{vi} / {en}"
-
-
-def parse_month(value: str, field: str = "month") -> datetime.date:
-    m = MONTH_RE.match(value or "")
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
-        raise serializers.ValidationError({field: [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]})
-    return datetime.date(int(m.group(1)), int(m.group(2)), 1)
 
 
 def organisation_or_400(code, field: str = "organisation") -> Organisation:

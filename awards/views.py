@@ -1,7 +1,6 @@
 """HTML pages of the awards room. They read through selectors and write through actions."""
 
 import datetime
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.params import parse_month
 from councils.models import Organisation
 from initiatives.exceptions import ApplicationError
 from initiatives.selectors import can_see_confidential
@@ -36,14 +36,13 @@ from .selectors import (
     verify_url,
 )
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 def _month(value: str | None) -> datetime.date:
-    m = MONTH_RE.match(value or "")
-    if m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1900:
-        return datetime.date(int(m.group(1)), int(m.group(2)), 1)
-    return timezone.localdate().replace(day=1)
+    """The month asked for ("YYYY-MM", years 1900–2999), else this month (the page's default)."""
+    try:
+        return parse_month(value)
+    except ValidationError:
+        return timezone.localdate().replace(day=1)
 
 
 def _one_language(text: str) -> str:

@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
+
+from config.admin_safety import BadLookupsAreBadParameters
 
 from .models import Council, Membership, Organisation, RoleAssignment, User
 
@@ -26,12 +29,18 @@ class CouncilInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(TreeAdmin):
+class OrganisationAdmin(BadLookupsAreBadParameters, TreeAdmin):
     form = movenodeform_factory(Organisation)
     list_display = ("name", "code", "level", "headcount_display")
     list_filter = ("level",)
     search_fields = ("code", "name")
     inlines = [CouncilInline, RoleInline]
+
+    def children_view(self, request, parent_id):
+        # treebeard looks the parent up by whatever the path holds: an id that is no number is no parent
+        if not (parent_id.isascii() and parent_id.isdigit() and len(parent_id) < 19):
+            raise Http404
+        return super().children_view(request, parent_id)
 
     @admin.display(description=_("số đoàn viên"), ordering="headcount")
     def headcount_display(self, obj):
@@ -49,7 +58,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Council)
-class CouncilAdmin(admin.ModelAdmin):
+class CouncilAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     list_display = ("code", "kind", "organisation_code", "quorum", "pass_rate")
     list_filter = ("kind", "ballot")
     search_fields = ("code", "name", "organisation__code", "organisation__name")
@@ -67,7 +76,7 @@ class CouncilAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BadLookupsAreBadParameters, BaseUserAdmin):
     list_display = ("username", "full_name", "organisation", "email", "is_active")
     list_filter = ("is_active", "is_staff", "organisation__level", "role_assignments__role")
     search_fields = ("username", "full_name", "email", "organisation__code", "organisation__name")
@@ -79,7 +88,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     """Read-only: roles change through the structure file (audited actions)."""
 
     list_display = ("user_display", "role", "organisation_display")

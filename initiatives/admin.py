@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_safety import BadLookupsAreBadParameters
 from councils.models import Role
 from councils.selectors import subtree_q, user_role_paths
 
@@ -13,14 +14,14 @@ class PhaseInline(admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     list_display = ("code", "name", "starts", "ends", "participation_target_percent")
     search_fields = ("code", "name")
     inlines = [PhaseInline]
 
 
 @admin.register(OrganisationTarget)
-class OrganisationTargetAdmin(admin.ModelAdmin):
+class OrganisationTargetAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     list_display = ("organisation_display", "phase_display", "initiatives")
     list_filter = ("phase__programme", "phase")
     search_fields = ("organisation__code", "organisation__name")
@@ -47,7 +48,7 @@ class AuthorInline(admin.TabularInline):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     """Read-only here: dossiers change only through the lifecycle's actions."""
 
     list_display = ("reference", "title", "organisation", "category", "state", "benefit_display", "submitted_at")

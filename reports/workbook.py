@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from config.xlsx import cells_as_text
 from councils.models import Organisation
 from initiatives.models import Category, Programme, State
 
@@ -157,6 +158,7 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             fmt = LIST_HEADERS[col - 1][2]
             if fmt:
                 cell.number_format = fmt
+    cells_as_text(wb)  # a title such as "=HYPERLINK(…)" stays text in Excel
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

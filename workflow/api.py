@@ -1,7 +1,6 @@
 """REST API for initiatives (API.md §2). Views call actions; they never change state themselves."""
 
 import datetime
-import re
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -19,6 +18,7 @@ from unidecode import unidecode
 
 from audit.models import AuditEntry
 from audit.selectors import audit_verify
+from config.params import month_after, parse_month
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Consent, Initiative, State
@@ -258,9 +258,6 @@ class InitiativeListSerializer(InitiativeSerializer):
         ]
 
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
 class InitiativeFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=State.choices)
     category = filters.ChoiceFilter(choices=Category.choices, method="filter_category")
@@ -294,15 +291,10 @@ class InitiativeFilter(filters.FilterSet):
         return qs.filter(q)
 
     def filter_submitted_month(self, qs, name, value):
-        m = MONTH_RE.match(value or "")
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise serializers.ValidationError(
-                {"submitted_month": [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]}
-            )
-        year, month = int(m.group(1)), int(m.group(2))
+        first = parse_month(value, "submitted_month")
         tz = timezone.get_current_timezone()
-        start = datetime.datetime(year, month, 1, tzinfo=tz)
-        end = datetime.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+        start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
+        end = datetime.datetime.combine(month_after(first), datetime.time.min, tzinfo=tz)
         return qs.filter(submitted_at__gte=start, submitted_at__lt=end)
 
 
@@ -375,7 +367,7 @@ class LifecycleMixin:
 
     @extend_schema(request=ActionSerializer, responses={200: InitiativeSerializer})
     @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[a-z_]+)")
-    def run_action(self, request, pk=None, name=None):
+    def run_action(self, request, pk=None, name=None, format=None):
         table = _action_table()
         if name not in table:
             raise NotFound(
@@ -392,7 +384,7 @@ class LifecycleMixin:
 
     @extend_schema(request=VoteSerializer, responses={201: dict})
     @action(detail=True, methods=["post"], url_path="votes")
-    def votes(self, request, pk=None):
+    def votes(self, request, pk=None, format=None):
         from .actions import vote_cast
 
         initiative = self.get_object()
@@ -410,7 +402,7 @@ class LifecycleMixin:
         "authors in a draft edit lifts it.",
     )
     @action(detail=True, methods=["post"], url_path="authorship")
-    def authorship(self, request, pk=None):
+    def authorship(self, request, pk=None, format=None):
         from initiatives.actions import authorship_decide
 
         initiative = self.get_object()
@@ -426,7 +418,7 @@ class LifecycleMixin:
 
     @extend_schema(responses={200: HistoryEntrySerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="history")
-    def history(self, request, pk=None):
+    def history(self, request, pk=None, format=None):
         initiative = self.get_object()
         qs = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
         page = self.paginate_queryset(qs)
