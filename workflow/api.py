@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.fields import SkipField, empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from unidecode import unidecode
@@ -49,6 +50,12 @@ class RawField(serializers.Field):
         kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
+    def validate_empty_values(self, data):
+        # ``required`` documents the field in the schema; a missing one is the rules' to report
+        if data is empty:
+            raise SkipField()
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
         return data
 
@@ -71,7 +78,7 @@ class RawInteger(RawField):
     pass
 
 
-@extend_schema_field({"type": "number", "format": "decimal", "exclusiveMinimum": 0, "maximum": 100})
+@extend_schema_field({"type": "number", "format": "decimal", "minimum": 0.01, "maximum": 100})
 class RawShare(RawField):
     pass
 
@@ -92,7 +99,7 @@ class AuthorSerializer(serializers.Serializer):
 
     username = RawText()
     full_name = RawText(help_text="≤ 200 characters")
-    share_percent = RawShare()
+    share_percent = RawShare(required=True)
 
 
 @extend_schema_field(AuthorSerializer(many=True))
@@ -104,13 +111,15 @@ class InitiativeWriteSerializer(serializers.Serializer):
     """Parses the body only; every rule (lengths, category, unit, authors and shares, benefit,
     dates) is the action's (``initiatives.rules``), and its 400 names each bad field."""
 
-    title = RawText(help_text="10–300 characters")
+    title = RawText(help_text="10–300 characters", required=True)
     summary = RawText(help_text="≤ 5,000 characters")
     problem = RawText(help_text="≤ 20,000 characters")
     solution = RawText(help_text="≤ 20,000 characters")
-    category = RawCategory()
-    organisation = RawText(help_text="the code of a grassroots unit you belong to, hold a role on or advise")
-    authors = RawAuthors(help_text="1–50 authors; shares sum to 100")
+    category = RawCategory(required=True)
+    organisation = RawText(
+        help_text="the code of a grassroots unit you belong to, hold a role on or advise", required=True
+    )
+    authors = RawAuthors(help_text="1–50 authors; shares sum to 100", required=True)
     benefit_value_vnd = RawInteger(help_text="integer, 0 ≤ value ≤ 10^15 (estimated first-year benefit, VND)")
     applied_since = RawDate(
         help_text="YYYY-MM-DD, not in the future, within the counting window of the draft's programme"
@@ -130,6 +139,8 @@ class InitiativeUpdateSerializer(InitiativeWriteSerializer):
     def get_fields(self):
         fields = super().get_fields()
         fields.pop("organisation")
+        for field in fields.values():
+            field.required = False
         return fields
 
 
@@ -149,10 +160,19 @@ class RawDecision(RawField):
     pass
 
 
+class DuplicateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField(
+        help_text='the title, or "a dossier of unit X" / "a confidential dossier of unit X" for one you may not open'
+    )
+    organisation = serializers.CharField(help_text="the unit's code")
+    similarity = serializers.FloatField()
+
+
 class AuthorshipSerializer(serializers.Serializer):
     """A named author's answer; the action judges it."""
 
-    decision = RawDecision()
+    decision = RawDecision(required=True)
     comment = RawText(help_text="optional, ≤ 2,000 characters")
 
 
@@ -209,12 +229,14 @@ class InitiativeSerializer(serializers.ModelSerializer):
             for a in obj.authors.select_related("user")
         ]
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_actions(self, obj):
         # computed once per row: the task list asks for it twice (available_actions, waiting_for)
         if not hasattr(obj, "_available_actions"):
             obj._available_actions = available_actions(user=self.context["request"].user, initiative=obj)
         return obj._available_actions
 
+    @extend_schema_field(DuplicateSerializer(many=True))
     def get_possible_duplicates(self, obj):
         if not self.context.get("detail"):
             return []
