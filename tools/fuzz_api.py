@@ -139,7 +139,8 @@ def main() -> int:
             if who != "anonymous":
                 cmd += ["--header", f"Authorization: Token {tokens[who]}"]
             started = time.monotonic()
-            done = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True)
+            # in the database's directory: Schemathesis keeps a cache of crashes where it runs
+            done = subprocess.run(cmd, cwd=Path(args.db).parent, env=env, text=True, capture_output=True)
             summary = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed|errors?)", line)]
             label = f"{who}, path parameters pinned {pinned}" if pin else who
             print(

@@ -29,6 +29,7 @@ SUMMARY = "Phát hiện sớm điểm nóng, giảm sự cố."
 SECRETS = {
     "co-author without an account": "Lê Văn Bímật",
     "the creating author": "Tác Giả Một B",
+    "the creating author's username": "author1b",
     "benefit (digits)": "987654321",
     "benefit (with dots)": "987.654.321",
     "benefit (with commas)": "987,654,321",
