@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import Pagination
-from config.params import parse_month
+from config.params import MONTH_PATTERN, parse_month
 from councils.models import Organisation
 
 from .actions import certificate_revoke, commendation_select
@@ -29,6 +29,9 @@ from .selectors import (
 )
 
 MAX_ID = 2**63 - 1
+MONTH_IN_PATH = OpenApiParameter(
+    "month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM (years 1900–2999)", pattern=MONTH_PATTERN
+)
 
 
 def _bi(vi, en):
@@ -61,7 +64,12 @@ class QuotaRowSerializer(serializers.Serializer):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM for monthly quotas (default: this month)"),
+        OpenApiParameter(
+            "month",
+            OpenApiTypes.STR,
+            description="YYYY-MM for monthly quotas (default: this month)",
+            pattern=MONTH_PATTERN,
+        ),
         OpenApiParameter("organisation", OpenApiTypes.STR, description="quotas of this organisation and above"),
         OpenApiParameter("award", OpenApiTypes.STR, enum=Award.values),
     ]
@@ -154,7 +162,7 @@ class CertificateList(generics.ListAPIView):
         if award := p.get("award"):
             qs = qs.filter(award=award)
         if initiative := p.get("initiative"):
-            if not initiative.isdigit() or int(initiative) > MAX_ID:
+            if not (initiative.isascii() and initiative.isdigit()) or int(initiative) > MAX_ID:
                 raise serializers.ValidationError({"initiative": [_bi("cần số", "must be a number")]})
             qs = qs.filter(initiative_id=int(initiative))
         if (revoked := p.get("revoked")) in ("true", "false", "1", "0"):
@@ -287,7 +295,7 @@ class MonthlyCommendations(APIView):
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True)],
+        parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True), MONTH_IN_PATH],
         responses=MonthlySelectionResponse,
     )
     def get(self, request, month):
@@ -295,7 +303,9 @@ class MonthlyCommendations(APIView):
         org = organisation_or_400(request.query_params.get("organisation"))
         return self._answer(request, org, month)
 
-    @extend_schema(request=MonthlySelectSerializer, responses={201: MonthlySelectionResponse})
+    @extend_schema(
+        request=MonthlySelectSerializer, responses={201: MonthlySelectionResponse}, parameters=[MONTH_IN_PATH]
+    )
     def post(self, request, month):
         month = parse_month(month)
         s = MonthlySelectSerializer(data=request.data)
@@ -327,7 +337,7 @@ class MonthlySuggestions(generics.GenericAPIView):
     pagination_class = Pagination
     queryset = Certificate.objects.none()
 
-    @extend_schema(parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True)])
+    @extend_schema(parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True), MONTH_IN_PATH])
     def get(self, request, month):
         month = parse_month(month)
         org = organisation_or_400(request.query_params.get("organisation"))

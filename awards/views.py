@@ -126,7 +126,7 @@ def committee_select(request):
     code = request.POST.get("organisation", "")
     back = reverse("awards:committee") + f"?organisation={code}&month={month:%Y-%m}"
     org = Organisation.objects.filter(code=code).first()
-    ids = [int(v) for v in request.POST.getlist("initiatives") if v.isdigit() and len(v) < 19]
+    ids = [int(v) for v in request.POST.getlist("initiatives") if v.isascii() and v.isdigit() and len(v) < 19]
     if org is None:
         messages.error(request, _("Không có tổ chức này."))
         return redirect(back)

@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 YEAR_MIN, YEAR_MAX = 1900, 2999
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
-DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)
+DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 
 
 def _bad(name: str, message: str):
@@ -59,3 +59,8 @@ def parse_day(value, name: str) -> datetime.date:
 def month_after(first: datetime.date) -> datetime.date:
     """The first day of the next month."""
     return datetime.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
+# the same shapes for the OpenAPI schema (drf-spectacular ``OpenApiParameter(pattern=…)``)
+MONTH_PATTERN = r"^\d{4}-\d{2}$"
+QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"

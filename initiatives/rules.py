@@ -49,7 +49,7 @@ MAX_BENEFIT_VND = 10**15
 EARLIEST_APPLIED = datetime.date(1990, 1, 1)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 # the fields the rules know, in the order their errors are listed
 FIELDS = (
@@ -260,7 +260,7 @@ def _benefit(value, errors):
         number = int(value) if value.is_integer() else None
     elif isinstance(value, Decimal):
         number = int(value) if value.is_finite() and value == value.to_integral_value() else None
-    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,30}\s*", value):
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,30}\s*", value, re.ASCII):
         number = int(value)
     if number is None:
         errors["benefit_value_vnd"] = [_("Giá trị làm lợi phải là số nguyên (VND)")]

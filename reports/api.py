@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.views import APIView
 
 from config.api import Pagination
-from config.params import month_after, parse_day, parse_month, parse_quarter
+from config.params import MONTH_PATTERN, QUARTER_PATTERN, month_after, parse_day, parse_month, parse_quarter
 from councils.models import Organisation
 from initiatives.models import Phase, Programme
 
@@ -156,7 +156,12 @@ class MonthlyWorkbookView(APIView):
     """The monthly report workbook of one union (openpyxl .xlsx)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("organisation", str, required=True)],
+        parameters=[
+            OpenApiParameter("organisation", str, required=True),
+            OpenApiParameter(
+                "month", str, OpenApiParameter.PATH, description="YYYY-MM (years 1900–2999)", pattern=MONTH_PATTERN
+            ),
+        ],
         responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY},
     )
     def get(self, request, month):
@@ -178,7 +183,7 @@ class BlocRankingView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("quarter", str, description="YYYY-Qn"),
+            OpenApiParameter("quarter", str, description="YYYY-Qn (years 1900–2999)", pattern=QUARTER_PATTERN),
             OpenApiParameter("organisation", str, description="only blocs within this subtree"),
             *PERIOD_PARAMS[:2],
         ],

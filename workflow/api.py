@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -19,7 +19,7 @@ from unidecode import unidecode
 
 from audit.models import AuditEntry
 from audit.selectors import audit_verify
-from config.params import month_after, parse_month
+from config.params import MONTH_PATTERN, month_after, parse_month
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Consent, Initiative, State
@@ -285,7 +285,7 @@ class InitiativeFilter(filters.FilterSet):
     category = filters.ChoiceFilter(choices=Category.choices, method="filter_category")
     organisation = filters.CharFilter(method="filter_organisation")
     q = filters.CharFilter(method="filter_q")
-    submitted_month = filters.CharFilter(method="filter_submitted_month")
+    submitted_month = filters.CharFilter(method="filter_submitted_month", help_text="YYYY-MM (years 1900–2999)")
 
     class Meta:
         model = Initiative
@@ -504,6 +504,16 @@ class AuditVerifyView(APIView):
         return Response(audit_verify(scope_path=scope).as_dict())
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "submitted_month", OpenApiTypes.STR, description="YYYY-MM (years 1900–2999)", pattern=MONTH_PATTERN
+            ),
+            OpenApiParameter("q", OpenApiTypes.STR, description="words of the title and summary, accents optional"),
+        ]
+    )
+)
 class InitiativeViewSet(
     LifecycleMixin,
     mixins.CreateModelMixin,

@@ -124,7 +124,7 @@ def _field_errors(e: ValidationError) -> dict:
 def _version(post):
     """The edit form's lost-update guard: a number, or None (then no guard)."""
     raw = (post.get("version") or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @login_required
@@ -276,7 +276,7 @@ def initiative_vote(request, pk):
 
     initiative = _get(request, pk)
     score = request.POST.get("score", "").strip()
-    if score and not score.isdigit():
+    if score and not (score.isascii() and score.isdigit() and len(score) < 4):
         messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
         return redirect("initiative-page", pk=initiative.pk)
     score_value = int(score) if score else None

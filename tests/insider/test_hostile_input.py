@@ -86,6 +86,7 @@ FILTER_VALUES = [
     "99999999999999999999",
     quote("' OR 1=1 --"),
     "x" * 3000,
+    quote("²"),  # a digit to str.isdigit(), not to int()
 ]
 # the OpenAPI schema is rebuilt on every request (~0.2 s): fewer values there
 SLOW = {"/api/schema/": ["%00", quote("' OR 1=1 --"), "x" * 3000]}
@@ -130,6 +131,7 @@ FORM_BODIES = [
         "initiatives": ["9" * 30],
     },
     {"applied_since": "9999-12-31", "version": "99999999999999999999", "category": "' OR 1=1 --", "language": "\x00"},
+    {"score": "²", "version": "²", "initiatives": ["²", "١٢"], "decision": "approve", "organisation": "NGANH"},
 ]
 
 
