@@ -151,20 +151,16 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
     the edit (the merged result), so an edit can never leave a draft that breaks them."""
     initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
     if not can_edit(user=actor, initiative=initiative):
-        raise PermissionDenied(
-            "Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ / "
-            "Only an author or the unit's advisory team may edit this dossier."
-        )
+        raise PermissionDenied(_("Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ"))
     if initiative.state != State.DRAFT:
         raise ApplicationError(
-            f"Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái '{initiative.state}' / "
-            f"Only drafts can be edited; this one is in '{initiative.state}'.",
+            _("Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái '%(state)s'") % {"state": initiative.state},
             code="invalid_state",
         )
     if version is not None and version != initiative.version:
         raise ApplicationError(
-            f"Hồ sơ đã được người khác sửa (phiên bản {initiative.version}, bạn gửi {version}); hãy tải lại / "
-            f"The dossier was changed by someone else (version {initiative.version}, you sent {version}); reload it.",
+            _("Hồ sơ đã được người khác sửa (phiên bản %(current)d, bạn gửi %(sent)d); hãy tải lại")
+            % {"current": initiative.version, "sent": version},
             code="stale_version",
             extra={"current_version": initiative.version},
         )
