@@ -210,7 +210,7 @@ def authorship_decide(*, initiative_id: int, actor, decision: str, comment: str 
     While a named author has declined, the dossier cannot be submitted or forwarded (409
     ``coauthor_declined``); removing them from the authors in a draft edit lifts it."""
     errors = {}
-    if decision not in AUTHORSHIP_DECISIONS:
+    if not isinstance(decision, str) or decision not in AUTHORSHIP_DECISIONS:
         errors["decision"] = [_("Quyết định phải là 'confirm' (xác nhận) hoặc 'decline' (từ chối)")]
     comment = "" if comment is None else comment
     if not isinstance(comment, str):

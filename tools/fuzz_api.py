@@ -169,11 +169,20 @@ def main() -> int:
         if m:
             requests += 1
             statuses[m.group("status")[0] + "xx"] += 1
-    # Django logs each 500 as "Internal Server Error: <path>" followed by the traceback
-    for block in re.split(r"(?=Internal Server Error: )", text)[1:]:
-        exc = [line for line in block.splitlines() if re.match(r"^\w+(\.\w+)*(Error|Exception)\b", line)]
-        where = [line.strip() for line in block.splitlines() if line.strip().startswith('File "' + str(ROOT))]
-        errors[(exc[-1] if exc else block.splitlines()[0])[:160] + (f"  at {where[-1][:160]}" if where else "")] += 1
+    # Django logs each 500 as "Internal Server Error: <path>" followed by its traceback, up to the
+    # access-log line of that request (other tracebacks, e.g. of a 400, are not a 500's)
+    block = None
+    end = "\0end of log"
+    for line in [*text.splitlines(), end]:
+        if line.startswith("Internal Server Error: "):
+            block = [line]
+        elif block is not None and (LOG_LINE.search(line) or line == end):
+            exc = [b for b in block if re.match(r"^\w+(\.\w+)*(Error|Exception|Exceeded|Sent)\b", b)]
+            where = [b.strip() for b in block if b.strip().startswith('File "' + str(ROOT))]
+            errors[(exc[-1] if exc else block[0])[:160] + (f"  at {where[-1][:160]}" if where else "")] += 1
+            block = None
+        elif block is not None:
+            block.append(line)
     print(f"\nrequests answered: {requests}  by class: {dict(sorted(statuses.items()))}")
     print(f"5xx: {statuses.get('5xx', 0)}")
     for what, n in errors.most_common():

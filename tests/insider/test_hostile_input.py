@@ -119,6 +119,8 @@ JSON_BODIES = [
     {"decision": "approve", "score": 99999999999999999999, "comment": "x" * 20000},
     {"organisation": "XN1", "initiatives": [99999999999999999999, -1, "1", None], "reason": "\u0000"},
     {"organisation": "' OR 1=1 --", "initiatives": list(range(600))},
+    {"decision": {"confirm": 1}, "comment": ["x"], "score": {"a": 1}, "initiatives": {"a": 1}, "reason": [1]},
+    {"decision": ["confirm"], "authors": [["author1", 100]], "organisation": ["XN1"], "title": {"vi": "x"}},
 ]
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 FORM_BODIES = [
