@@ -1,11 +1,14 @@
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from config.admin_safety import BadLookupsAreBadParameters
 
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(BadLookupsAreBadParameters, admin.ModelAdmin):
     list_display = (
         "seq_col",
         "at_col",
@@ -19,6 +22,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ("action", "object_type")
     search_fields = ("actor_name", "object_id", "comment", "hash")
     date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        """An administrator reads the trail of their own subtree only (entries carry the path of the
+        organisation they belong to); entries without one, and everything, only a superuser."""
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        paths = request.user.role_assignments.filter(role="admin").values_list("organisation__path", flat=True)
+        q = Q(pk__in=[])
+        for path in paths:
+            q |= Q(scope_path__startswith=path)
+        return qs.filter(q)
 
     def has_add_permission(self, request):
         return False

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_safety import BadLookupsAreBadParameters
 from councils.admin import ScopedAdminMixin
 from councils.selectors import administers_above
 
@@ -28,7 +29,7 @@ class QuotaForm(forms.ModelForm):
 
 
 @admin.register(Quota)
-class QuotaAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class QuotaAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     form = QuotaForm
     list_display = ("award", "organisation_display", "programme_display", "cap", "per", "kind")
     list_filter = ("award", "per", "kind", "programme")
@@ -77,7 +78,7 @@ class SuperuserOnlyMixin:
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class EligibilityRuleAdmin(BadLookupsAreBadParameters, SuperuserOnlyMixin, admin.ModelAdmin):
     """The award thresholds are data (federation decisions): superusers edit them here, audited."""
 
     list_display = ("name", "award", "applies_to", "min_benefit_vnd", "years", "active")
@@ -94,7 +95,7 @@ class EligibilityRuleAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CertificateAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: certificates are issued and revoked through actions (quota, serial, audit)."""
 
     scope_field = "initiative__organisation__path"

@@ -1,9 +1,6 @@
 """REST API of the awards room (API.md §2: /quotas/, /awards/monthly/…, plus /certificates/).
 Views parse and answer; the rules live in ``awards.actions``."""
 
-import datetime
-import re
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import Pagination
+from config.params import MONTH_PATTERN, parse_month
 from councils.models import Organisation
 
 from .actions import certificate_revoke, commendation_select
@@ -33,18 +31,13 @@ from .selectors import (
 )
 
 MAX_ID = 2**63 - 1
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_IN_PATH = OpenApiParameter(
+    "month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM (years 1900–2999)", pattern=MONTH_PATTERN
+)
 
 
 def _bi(vi, en):
     return f"{vi} / {en}"
-
-
-def parse_month(value: str, field: str = "month") -> datetime.date:
-    m = MONTH_RE.match(value or "")
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
-        raise serializers.ValidationError({field: [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]})
-    return datetime.date(int(m.group(1)), int(m.group(2)), 1)
 
 
 def organisation_or_400(code, field: str = "organisation") -> Organisation:
@@ -73,7 +66,12 @@ class QuotaRowSerializer(serializers.Serializer):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM for monthly quotas (default: this month)"),
+        OpenApiParameter(
+            "month",
+            OpenApiTypes.STR,
+            description="YYYY-MM for monthly quotas (default: this month)",
+            pattern=MONTH_PATTERN,
+        ),
         OpenApiParameter("organisation", OpenApiTypes.STR, description="quotas of this organisation and above"),
         OpenApiParameter("award", OpenApiTypes.STR, enum=Award.values),
     ]
@@ -166,7 +164,7 @@ class CertificateList(generics.ListAPIView):
         if award := p.get("award"):
             qs = qs.filter(award=award)
         if initiative := p.get("initiative"):
-            if not initiative.isdigit() or int(initiative) > MAX_ID:
+            if not (initiative.isascii() and initiative.isdigit()) or int(initiative) > MAX_ID:
                 raise serializers.ValidationError({"initiative": [_bi("cần số", "must be a number")]})
             qs = qs.filter(initiative_id=int(initiative))
         if (revoked := p.get("revoked")) in ("true", "false", "1", "0"):
@@ -299,7 +297,7 @@ class MonthlyCommendations(APIView):
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True)],
+        parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True), MONTH_IN_PATH],
         responses=MonthlySelectionResponse,
     )
     def get(self, request, month):
@@ -307,7 +305,9 @@ class MonthlyCommendations(APIView):
         org = organisation_or_400(request.query_params.get("organisation"))
         return self._answer(request, org, month)
 
-    @extend_schema(request=MonthlySelectSerializer, responses={201: MonthlySelectionResponse})
+    @extend_schema(
+        request=MonthlySelectSerializer, responses={201: MonthlySelectionResponse}, parameters=[MONTH_IN_PATH]
+    )
     def post(self, request, month):
         month = parse_month(month)
         s = MonthlySelectSerializer(data=request.data)
@@ -324,7 +324,9 @@ class SuggestionSerializer(serializers.Serializer):
     reference = serializers.CharField()
     title = serializers.CharField()
     organisation = serializers.CharField()
-    benefit_value_vnd = serializers.IntegerField()
+    benefit_value_vnd = serializers.IntegerField(
+        allow_null=True, help_text="null for a confidential dossier whose content you may not see"
+    )
     recognised_at = serializers.DateTimeField()
     score = serializers.FloatField(allow_null=True)
 
@@ -337,7 +339,7 @@ class MonthlySuggestions(generics.GenericAPIView):
     pagination_class = Pagination
     queryset = Certificate.objects.none()
 
-    @extend_schema(parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True)])
+    @extend_schema(parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True), MONTH_IN_PATH])
     def get(self, request, month):
         month = parse_month(month)
         org = organisation_or_400(request.query_params.get("organisation"))
@@ -345,6 +347,6 @@ class MonthlySuggestions(generics.GenericAPIView):
             raise PermissionDenied(
                 _("Chỉ ban khen thưởng của tổ chức giữ hạn mức biểu dương hằng tháng mới xem được đề xuất.")
             )
-        rows = monthly_suggestions(organisation=org, month=month, limit=500)
+        rows = monthly_suggestions(organisation=org, month=month, limit=500, user=request.user)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SuggestionSerializer(page, many=True).data)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from councils.models import CouncilKind, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_role_paths
 from initiatives.models import Initiative, Programme, State
+from initiatives.selectors import can_see_confidential
 
 from .eligibility import author_category, category_label
 from .models import Award, Certificate, EligibilityRule, Quota
@@ -266,17 +267,24 @@ def recognised_before(month: datetime.date) -> datetime.datetime:
     return datetime.datetime(end.year, end.month, end.day, tzinfo=timezone.get_current_timezone())
 
 
-def rank_candidates(*, candidates: Iterable[Initiative], scores: Mapping[int, float] | None = None) -> list[dict]:
+def rank_candidates(
+    *, candidates: Iterable[Initiative], scores: Mapping[int, float] | None = None, user=None
+) -> list[dict]:
     """Order candidates for a commendation, best first.
 
     ``scores`` maps initiative id → average council score (0–100); the lifecycle may supply it
     once votes carry scores. Ranking: score (those without one after those with one), then the
-    benefit value, then the most recently recognised."""
+    benefit value, then the most recently recognised.
+
+    With ``user``: a confidential candidate whose content ``user`` may not see has no benefit in
+    the row (``None``, ``"hidden": True``) and ranks as if its benefit were unknown — after every
+    candidate with the same score — so its place says nothing about its benefit either."""
     scores = scores or {}
     rows = []
     for i in candidates:
         score = scores.get(i.pk)
         recognised = i.recognised_at.timestamp() if i.recognised_at else 0
+        hidden = user is not None and not can_see_confidential(user=user, initiative=i)
         rows.append(
             {
                 "initiative": i,
@@ -284,10 +292,11 @@ def rank_candidates(*, candidates: Iterable[Initiative], scores: Mapping[int, fl
                 "reference": i.reference,
                 "title": i.title,
                 "organisation": i.organisation.code,
-                "benefit_value_vnd": i.benefit_value_vnd,
+                "benefit_value_vnd": None if hidden else i.benefit_value_vnd,
+                "hidden": hidden,
                 "recognised_at": i.recognised_at,
                 "score": score,
-                "_key": (score is not None, score or 0, i.benefit_value_vnd, recognised),
+                "_key": (score is not None, score or 0, -1 if hidden else i.benefit_value_vnd, recognised),
             }
         )
     rows.sort(key=lambda r: r["_key"], reverse=True)
@@ -297,7 +306,12 @@ def rank_candidates(*, candidates: Iterable[Initiative], scores: Mapping[int, fl
 
 
 def monthly_suggestions(
-    *, organisation: Organisation, month: datetime.date, scores: Mapping[int, float] | None = None, limit: int = 50
+    *,
+    organisation: Organisation,
+    month: datetime.date,
+    scores: Mapping[int, float] | None = None,
+    limit: int = 50,
+    user=None,
 ) -> list[dict]:
     """Recognised initiatives under ``organisation`` (recognised by the end of ``month``), not yet
     commended, ranked by ``rank_candidates``."""
@@ -312,7 +326,7 @@ def monthly_suggestions(
     qs = list(qs.select_related("organisation").order_by("-benefit_value_vnd", "-recognised_at")[:1000])
     if scores is None and score_provider is not None:
         scores = score_provider([i.pk for i in qs])
-    return rank_candidates(candidates=qs, scores=scores)[:limit]
+    return rank_candidates(candidates=qs, scores=scores, user=user)[:limit]
 
 
 # The lifecycle (a room above) registers how to read council scores: awards never imports it.

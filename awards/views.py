@@ -1,7 +1,6 @@
 """HTML pages of the awards room. They read through selectors and write through actions."""
 
 import datetime
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +13,10 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.params import parse_month
 from councils.models import Organisation
 from initiatives.exceptions import ApplicationError
+from initiatives.selectors import can_see_confidential
 
 from .actions import commendation_select
 from .documents import certificate_pdf as render_certificate_pdf
@@ -36,14 +37,13 @@ from .selectors import (
     verify_url,
 )
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 def _month(value: str | None) -> datetime.date:
-    m = MONTH_RE.match(value or "")
-    if m and 1 <= int(m.group(2)) <= 12 and int(m.group(1)) >= 1900:
-        return datetime.date(int(m.group(1)), int(m.group(2)), 1)
-    return timezone.localdate().replace(day=1)
+    """The month asked for ("YYYY-MM", years 1900–2999), else this month (the page's default)."""
+    try:
+        return parse_month(value)
+    except ValidationError:
+        return timezone.localdate().replace(day=1)
 
 
 def _one_language(text: str) -> str:
@@ -101,8 +101,11 @@ def committee(request):
     }
     if context["may_select"]:
         quota = quota_for(award=Award.MONTHLY_COMMENDATION, organisation=org, on=month)
-        candidates = monthly_suggestions(organisation=org, month=month, limit=30)
+        candidates = monthly_suggestions(organisation=org, month=month, limit=30, user=user)
         for row in candidates:
+            if row["hidden"]:  # confidential: no benefit, no authors, no remuneration
+                row["eligibility"], row["remuneration"] = [], None
+                continue
             row["eligibility"] = eligibility_for(initiative=row["initiative"], award=Award.FEDERATION_CERTIFICATE)
             for author in row["eligibility"]:
                 author["reason"] = _eligibility_reason(author)
@@ -125,7 +128,7 @@ def committee_select(request):
     code = request.POST.get("organisation", "")
     back = reverse("awards:committee") + f"?organisation={code}&month={month:%Y-%m}"
     org = Organisation.objects.filter(code=code).first()
-    ids = [int(v) for v in request.POST.getlist("initiatives") if v.isdigit() and len(v) < 19]
+    ids = [int(v) for v in request.POST.getlist("initiatives") if v.isascii() and v.isdigit() and len(v) < 19]
     if org is None:
         messages.error(request, _("Không có tổ chức này."))
         return redirect(back)
@@ -154,11 +157,15 @@ def committee_select(request):
 @login_required
 def certificate_pdf(request, serial):
     """The certificate document, for its authors, officers and auditors over the initiative's
-    organisation and members of the awarding council; 404 for anyone else and for forged serials."""
+    organisation and members of the awarding council; 404 for anyone else and for forged serials.
+    A confidential dossier's certificate only for those who may see its content."""
     try:
         certificate = certificate_get_visible(user=request.user, serial=serial)
     except Certificate.DoesNotExist:
         raise Http404("Không tìm thấy chứng nhận / Certificate not found.") from None
+    if not can_see_confidential(user=request.user, initiative=certificate.initiative):
+        # it names the recipients and the unit: a confidential dossier's stay with those who may see it
+        raise Http404("Không tìm thấy chứng nhận / Certificate not found.")
     pdf = render_certificate_pdf(certificate=certificate, verify_url=verify_url(certificate.serial))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{certificate.serial}.pdf"'

@@ -34,6 +34,7 @@ urlpatterns = [
     path("initiatives/<int:pk>/edit/", workflow_views.initiative_edit, name="initiative-edit"),
     path("initiatives/<int:pk>/act/<str:name>/", workflow_views.initiative_act, name="initiative-act"),
     path("initiatives/<int:pk>/vote/", workflow_views.initiative_vote, name="initiative-vote"),
+    path("initiatives/<int:pk>/authorship/", workflow_views.initiative_authorship, name="initiative-authorship"),
     path("help/lifecycle.svg", workflow_views.chart_svg, name="state-chart"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -34,6 +34,7 @@ from treebeard.admin import TreeAdmin
 
 from audit.admin import AuditEntryAdmin
 from audit.models import AuditEntry
+from config.admin_safety import BadLookupsAreBadParameters
 
 from .actions import (
     PRIVILEGED_USER_FIELDS,
@@ -217,13 +218,19 @@ class OrganisationForm(forms.ModelForm):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ScopedAdminMixin, TreeAdmin):
+class OrganisationAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, TreeAdmin):
     form = OrganisationForm
     scope_field = "path"
     list_display = ("name", "code", "level", "headcount_display")
     list_filter = ("level",)
     search_fields = ("code", "name")
     inlines = [CouncilInline, RoleInline]
+
+    def children_view(self, request, parent_id):
+        # treebeard looks the parent up by whatever the path holds: an id that is no number is no parent
+        if not (parent_id.isascii() and parent_id.isdigit() and len(parent_id) < 19):
+            raise Http404
+        return super().children_view(request, parent_id)
 
     @admin.display(description=_("số đoàn viên"), ordering="headcount")
     def headcount_display(self, obj):
@@ -386,7 +393,7 @@ class CouncilForm(forms.ModelForm):
 
 
 @admin.register(Council)
-class CouncilAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CouncilAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     """Rules of a council change through ``council_update`` (audited, before and after); a
     council is created, re-kinded or moved only by the structure file."""
 
@@ -446,7 +453,7 @@ class UnionUserCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
+class UserAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, BaseUserAdmin):
     """People: details through ``user_update``, passwords through ``user_set_password`` (with the
     password validators), new people through ``user_create`` — all audited. A union's admin
     changes only people they manage (``user_manageable_by``) and never staff, superuser, groups
@@ -597,7 +604,7 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RoleAssignmentAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: roles change through the structure file (audited actions)."""
 
     list_display = ("user_display", "role", "organisation_display")
@@ -649,7 +656,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(BadLookupsAreBadParameters, BaseGroupAdmin):
     """Read-only: the union administrators' group and its permissions are defined in code
     (``councils.structure.ADMIN_MODELS``); a group grants power, so nobody edits it here."""
 
@@ -667,7 +674,7 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class TokenAdmin(BaseTokenAdmin):
+class TokenAdmin(BadLookupsAreBadParameters, BaseTokenAdmin):
     """API keys: listed and revocable (by whoever may delete them: superusers); made only with
     ``manage.py drf_create_token`` — a key made here would let its maker act as someone else."""
 

@@ -4,9 +4,11 @@ import datetime
 import hashlib
 import json
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from unidecode import unidecode
 
@@ -16,8 +18,19 @@ from councils.selectors import administers_above
 
 from .counters import progress_counters_apply, progress_share
 from .exceptions import ApplicationError
-from .models import DossierVersion, Initiative, InitiativeAuthor, OrganisationTarget, Phase, Programme, State
-from .selectors import can_create_in, can_edit
+from .models import (
+    TERMINAL_STATES,
+    Consent,
+    DossierVersion,
+    Initiative,
+    InitiativeAuthor,
+    OrganisationTarget,
+    Phase,
+    Programme,
+    State,
+)
+from .rules import initiative_rules
+from .selectors import can_edit
 
 EDITABLE_FIELDS = (
     "title",
@@ -39,18 +52,49 @@ def _programme_for(day: datetime.date) -> Programme | None:
     return Programme.objects.filter(starts__lte=day, ends__gte=day).order_by("-starts").first()
 
 
-def _set_authors(initiative: Initiative, authors: list[dict]) -> None:
+def _set_authors(initiative: Initiative, authors: list[dict], *, actor) -> list[int]:
+    """Write the authors (already checked by the rules) and return the ids of the people newly
+    asked to confirm. Consent follows the person: someone kept with the same share keeps their
+    answer; a changed share asks again (they agreed to a share) — except a refusal, which stands
+    while they stay listed; the actor naming themselves confirms; authors without an account need
+    no confirmation."""
+    before = {a.user_id: a for a in initiative.authors.all() if a.user_id}
     initiative.authors.all().delete()
-    InitiativeAuthor.objects.bulk_create(
-        InitiativeAuthor(
-            initiative=initiative,
-            user=a.get("user"),
-            full_name=a.get("full_name") or (a["user"].display_name if a.get("user") else ""),
-            share_percent=a["share_percent"],
-            position=i,
+    now = timezone.now()
+    rows, asked = [], []
+    for i, a in enumerate(authors):
+        user = a.get("user")
+        old = before.get(user.pk) if user else None
+        consent, at, comment = Consent.PENDING, None, ""
+        if user is None:
+            consent = Consent.NOT_REQUIRED
+        elif user.pk == actor.pk:
+            consent, at = Consent.CONFIRMED, now
+        elif old is not None and (old.consent == Consent.DECLINED or old.share_percent == a["share_percent"]):
+            consent, at, comment = old.consent, old.consent_at, old.consent_comment
+        else:
+            asked.append(user.pk)
+        rows.append(
+            InitiativeAuthor(
+                initiative=initiative,
+                user=user,
+                full_name=a.get("full_name") or (user.display_name if user else ""),
+                share_percent=a["share_percent"],
+                position=i,
+                consent=consent,
+                consent_at=at,
+                consent_comment=comment,
+            )
         )
-        for i, a in enumerate(authors)
-    )
+    InitiativeAuthor.objects.bulk_create(rows)
+    return asked
+
+
+def _ask_coauthors(initiative: Initiative, user_ids: list[int]) -> None:
+    if user_ids:
+        from .tasks import notify_coauthors
+
+        transaction.on_commit(lambda: notify_coauthors.delay(initiative_id=initiative.pk, user_ids=user_ids))
 
 
 def _authors_snapshot(authors: list[dict]) -> list[dict]:
@@ -64,26 +108,43 @@ def _authors_snapshot(authors: list[dict]) -> list[dict]:
     ]
 
 
+def _current(initiative: Initiative) -> dict:
+    """The dossier's fields as the rules take them (authors as they stand)."""
+    data = {k: getattr(initiative, k) for k in EDITABLE_FIELDS}
+    data["authors"] = [
+        {"user": a.user, "full_name": a.full_name, "share_percent": a.share_percent, "existing": True}
+        for a in initiative.authors.select_related("user")
+    ]
+    return data
+
+
 @transaction.atomic(durable=True)
-def initiative_create(*, actor, organisation: Organisation, authors: list[dict], **fields) -> Initiative:
-    """Create a draft in ``organisation`` (a unit the actor belongs to or advises)."""
-    if not can_create_in(user=actor, organisation=organisation):
-        raise PermissionDenied(
-            "Bạn chỉ có thể tạo sáng kiến cho đơn vị của mình hoặc đơn vị mình tư vấn / "
-            "You may only create initiatives in a unit you belong to or advise."
-        )
+def initiative_create(*, actor, organisation=None, authors=None, **fields) -> Initiative:
+    """Create a draft in ``organisation`` (a unit the actor belongs to or advises; an
+    ``Organisation`` or its code). Every rule of ``initiatives.rules`` is checked here, whoever
+    calls: ``ValidationError`` {field: [messages]} when any fails, and nothing is written."""
+    programme = _programme_for(timezone.localdate())
     data = {k: fields[k] for k in EDITABLE_FIELDS if k in fields}
+    if organisation is not None:
+        data["organisation"] = organisation
+    if authors is not None:
+        data["authors"] = authors
+    clean, errors = initiative_rules(actor=actor, data=data, programme=programme)
+    if errors:
+        raise ValidationError(errors)
+    authors = clean.pop("authors")
+    organisation = clean.pop("organisation")
     initiative = Initiative.objects.create(
         organisation=organisation,
         created_by=actor,
         state=State.DRAFT,
-        programme=_programme_for(timezone.localdate()),
-        search_text=search_text_for(data.get("title", ""), data.get("summary", "")),
-        **data,
+        programme=programme,
+        search_text=search_text_for(clean["title"], clean["summary"]),
+        **clean,
     )
     initiative.reference = f"SK-{initiative.created_at:%Y}-{initiative.pk:07d}"
     initiative.save(update_fields=["reference"])
-    _set_authors(initiative, authors)
+    _ask_coauthors(initiative, _set_authors(initiative, authors, actor=actor))
     audit_record(
         actor=actor,
         action="create",
@@ -98,36 +159,40 @@ def initiative_create(*, actor, organisation: Organisation, authors: list[dict],
 @transaction.atomic(durable=True)
 def initiative_update(*, actor, initiative_id: int, version: int | None = None, authors=None, **fields) -> Initiative:
     """Edit a draft: only in ``draft``, only by an author or the unit's advisory team.
-    ``version`` guards against lost updates."""
+    ``version`` guards against lost updates. The rules judge the dossier as it would stand after
+    the edit (the merged result), so an edit can never leave a draft that breaks them."""
     initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
     if not can_edit(user=actor, initiative=initiative):
-        raise PermissionDenied(
-            "Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ / "
-            "Only an author or the unit's advisory team may edit this dossier."
-        )
+        raise PermissionDenied(_("Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ"))
     if initiative.state != State.DRAFT:
         raise ApplicationError(
-            f"Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái '{initiative.state}' / "
-            f"Only drafts can be edited; this one is in '{initiative.state}'.",
+            _("Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái '%(state)s'") % {"state": initiative.state},
             code="invalid_state",
         )
     if version is not None and version != initiative.version:
         raise ApplicationError(
-            f"Hồ sơ đã được người khác sửa (phiên bản {initiative.version}, bạn gửi {version}); hãy tải lại / "
-            f"The dossier was changed by someone else (version {initiative.version}, you sent {version}); reload it.",
+            _("Hồ sơ đã được người khác sửa (phiên bản %(current)d, bạn gửi %(sent)d); hãy tải lại")
+            % {"current": initiative.version, "sent": version},
             code="stale_version",
             extra={"current_version": initiative.version},
         )
+    before = _current(initiative)
+    merged = {**before, **{k: fields[k] for k in EDITABLE_FIELDS if k in fields}}
+    if authors is not None:
+        merged["authors"] = authors
+    clean, errors = initiative_rules(actor=actor, data=merged, programme=initiative.programme, check_organisation=False)
+    if errors:
+        raise ValidationError(errors)
     # a draft returned after its first submission stays registered: its edits move the counters
     counted = progress_share(initiative) if initiative.submitted_at is not None else None
     changed = {}
     for key in EDITABLE_FIELDS:
-        if key in fields and getattr(initiative, key) != fields[key]:
-            changed[key] = [str(getattr(initiative, key)), str(fields[key])]
-            setattr(initiative, key, fields[key])
-    if authors is not None:
-        _set_authors(initiative, authors)
-        changed["authors"] = _authors_snapshot(authors)
+        if key in fields and getattr(initiative, key) != clean[key]:
+            changed[key] = [str(getattr(initiative, key)), str(clean[key])]
+            setattr(initiative, key, clean[key])
+    if authors is not None and _authors_snapshot(clean["authors"]) != _authors_snapshot(before["authors"]):
+        _ask_coauthors(initiative, _set_authors(initiative, clean["authors"], actor=actor))
+        changed["authors"] = _authors_snapshot(clean["authors"])
     if changed:
         initiative.version += 1
         initiative.search_text = search_text_for(initiative.title, initiative.summary)
@@ -144,6 +209,142 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
         if counted is not None:
             progress_counters_apply(before=counted, after=progress_share(initiative))
     return initiative
+
+
+AUTHORSHIP_DECISIONS = {"confirm": Consent.CONFIRMED, "decline": Consent.DECLINED}
+CONSENT_COMMENT_MAX = 2000
+
+
+@transaction.atomic(durable=True)
+def authorship_decide(*, initiative_id: int, actor, decision: str, comment: str = "") -> Initiative:
+    """A person named as an author says yes (``confirm``) or no (``decline``) to it. Only they
+    may answer for themselves, at any time before the dossier is finished; the answer is audited.
+    While a named author has declined, the dossier cannot be submitted or forwarded (409
+    ``coauthor_declined``); removing them from the authors in a draft edit lifts it."""
+    errors = {}
+    if not isinstance(decision, str) or decision not in AUTHORSHIP_DECISIONS:
+        errors["decision"] = [_("Quyết định phải là 'confirm' (xác nhận) hoặc 'decline' (từ chối)")]
+    comment = "" if comment is None else comment
+    if not isinstance(comment, str):
+        errors["comment"] = [_("Ý kiến phải là văn bản")]
+    elif len(comment) > CONSENT_COMMENT_MAX:
+        errors["comment"] = [_("Ý kiến không quá %(max)d ký tự") % {"max": CONSENT_COMMENT_MAX}]
+    if errors:
+        raise ValidationError(errors)
+    initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
+    row = initiative.authors.filter(user_id=actor.pk).first()
+    if row is None:
+        raise PermissionDenied(_("Chỉ người được ghi tên là tác giả mới xác nhận hoặc từ chối việc ghi tên"))
+    if initiative.state in TERMINAL_STATES:
+        raise ApplicationError(
+            _("Hồ sơ đã kết thúc (%(state)s): không còn xác nhận hay từ chối ghi tên được")
+            % {"state": initiative.get_state_display()},
+            code="invalid_state",
+            extra={"state": initiative.state},
+        )
+    consent = AUTHORSHIP_DECISIONS[decision]
+    if row.consent == consent:
+        return initiative
+    row.consent, row.consent_at, row.consent_comment = consent, timezone.now(), comment.strip()
+    row.save(update_fields=["consent", "consent_at", "consent_comment"])
+    audit_record(
+        actor=actor,
+        action=f"authorship_{decision}",
+        obj=initiative,
+        from_state=initiative.state,
+        to_state=initiative.state,
+        version=initiative.version,
+        comment=comment.strip(),
+        details={"author": actor.username, "share_percent": str(row.share_percent), "consent": consent},
+    )
+    if consent == Consent.DECLINED:
+        from .tasks import notify_authorship_declined
+
+        transaction.on_commit(lambda: notify_authorship_declined.delay(initiative_id=initiative.pk, user_id=actor.pk))
+    return initiative
+
+
+def declined_authors(initiative: Initiative) -> list[InitiativeAuthor]:
+    return list(initiative.authors.filter(consent=Consent.DECLINED).select_related("user"))
+
+
+def refuse_if_coauthor_declined(initiative: Initiative) -> None:
+    """The lifecycle asks this before a dossier goes on (submit, forward): 409 while a named
+    author has declined."""
+    declined = declined_authors(initiative)
+    if declined:
+        raise ApplicationError(
+            _(
+                "Đồng tác giả %(names)s đã từ chối ghi tên: hồ sơ chỉ đi tiếp khi người đó được bỏ khỏi danh "
+                "sách tác giả (sửa bản nháp)"
+            )
+            % {"names": ", ".join(a.full_name for a in declined)},
+            code="coauthor_declined",
+            extra={"declined": [a.user.username for a in declined]},
+        )
+
+
+def _site_link(initiative: Initiative) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/initiatives/{initiative.pk}/"
+
+
+def coauthors_notify(*, initiative_id: int, user_ids: list[int]) -> int:
+    """E-mail the people still asked to confirm that they are co-authors (in the site's language:
+    nobody has chosen another). Returns the number of messages sent."""
+    initiative = Initiative.objects.select_related("created_by").get(pk=initiative_id)
+    rows = initiative.authors.filter(user_id__in=user_ids, consent=Consent.PENDING).select_related("user")
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for row in rows:
+            if not row.user.email or not row.user.is_active:
+                continue
+            subject = _("[Sáng kiến] Bạn được ghi tên là đồng tác giả: %(reference)s") % {
+                "reference": initiative.reference
+            }
+            body = _(
+                "%(creator)s đã ghi tên bạn là đồng tác giả của sáng kiến %(reference)s «%(title)s» với tỷ lệ "
+                "đóng góp %(share)s%%.\n\nNếu đúng, hãy xác nhận. Nếu bạn không phải tác giả, hãy từ chối: hồ sơ "
+                "không thể nộp khi có người được ghi tên đã từ chối.\n%(link)s"
+            ) % {
+                "creator": initiative.created_by.display_name,
+                "reference": initiative.reference,
+                "title": initiative.title,
+                "share": f"{row.share_percent.normalize():f}",
+                "link": _site_link(initiative),
+            }
+            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [row.user.email]))
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
+
+
+def authorship_declined_notify(*, initiative_id: int, user_id: int) -> int:
+    """Tell the dossier's creator and its other authors that someone declined to be named."""
+    initiative = Initiative.objects.select_related("created_by").get(pk=initiative_id)
+    row = initiative.authors.filter(user_id=user_id, consent=Consent.DECLINED).select_related("user").first()
+    if row is None:
+        return 0
+    to = {initiative.created_by.email} if initiative.created_by.is_active else set()
+    to |= set(
+        initiative.authors.exclude(user_id=user_id)
+        .exclude(consent=Consent.DECLINED)
+        .filter(user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+    to.discard(row.user.email)
+    to = sorted(e for e in to if e)
+    if not to:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[Sáng kiến] Đồng tác giả từ chối ghi tên: %(reference)s") % {"reference": initiative.reference}
+        body = _(
+            "%(person)s đã từ chối là đồng tác giả của sáng kiến %(reference)s «%(title)s».\nHồ sơ không thể "
+            "nộp hay chuyển tiếp cho đến khi người này được bỏ khỏi danh sách tác giả.\n%(link)s"
+        ) % {
+            "person": row.full_name,
+            "reference": initiative.reference,
+            "title": initiative.title,
+            "link": _site_link(initiative),
+        }
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
 
 
 def dossier_snapshot(initiative: Initiative) -> dict:

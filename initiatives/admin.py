@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_safety import BadLookupsAreBadParameters
 from councils.admin import ScopedAdminMixin, scope_paths, scoped
 from councils.models import Organisation
 from councils.selectors import administers_above
@@ -35,7 +36,7 @@ class PhaseInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProgrammeAdmin(BadLookupsAreBadParameters, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "starts", "ends", "participation_target_percent")
     search_fields = ("code", "name")
     inlines = [PhaseInline]
@@ -55,7 +56,7 @@ class TargetForm(forms.ModelForm):
 
 
 @admin.register(OrganisationTarget)
-class OrganisationTargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OrganisationTargetAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     form = TargetForm
     list_display = ("organisation_display", "phase_display", "initiatives")
     list_filter = ("phase__programme", "phase")
@@ -106,7 +107,7 @@ class AuthorInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class InitiativeAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only here: dossiers change only through the lifecycle's actions."""
 
     list_display = ("reference", "title", "organisation", "category", "state", "benefit_display", "submitted_at")

@@ -13,21 +13,22 @@ first; one bad row refuses the file and nothing is written. One audit entry per 
 """
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from unidecode import unidecode
 
 from audit.actions import audit_record
 from councils.models import Organisation, User
-from councils.selectors import is_unit
 
 from .actions import dossier_freeze, search_text_for
 from .counters import progress_counters_apply, progress_share
-from .models import Category, Initiative, InitiativeAuthor, Programme, State
+from .models import Category, Consent, Initiative, InitiativeAuthor, Programme, State
 from .routing import council_for_stage, stage_after
+from .rules import initiative_rules
 
 COLUMNS = {
     "reference": ("so ho so", "reference", "ma so"),
@@ -40,7 +41,6 @@ COLUMNS = {
     "registered": ("ngay dang ky", "registered", "submitted"),
     "recognised": ("ngay cong nhan", "recognised", "recognized"),
 }
-MAX_BENEFIT = 10**15
 REQUIRED = ("title", "unit", "category", "authors", "registered")
 CATEGORY_NAMES = {unidecode(str(label)).lower(): value for value, label in Category.choices}
 
@@ -49,10 +49,6 @@ class ImportRefused(Exception):
     def __init__(self, errors):
         self.errors = errors
         super().__init__("\n".join(errors))
-
-
-def _bi(vi, en):
-    return f"{vi} / {en}"
 
 
 def _norm(text) -> str:
@@ -86,9 +82,9 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
     try:
         wb = load_workbook(Path(path), read_only=True, data_only=True)
     except FileNotFoundError:
-        return [_bi(f"không tìm thấy tệp {path}", f"file not found: {path}")], []
+        return [_("không tìm thấy tệp %(path)s") % {"path": path}], []
     except Exception as e:  # noqa: BLE001 - any unreadable workbook
-        return [_bi(f"không đọc được tệp Excel {path}", f"cannot read the Excel file {path}") + f" ({e})"], []
+        return [_("không đọc được tệp Excel %(path)s (%(error)s)") % {"path": path, "error": e}], []
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = next(rows, None) or ()
@@ -103,13 +99,13 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
         else:
             if key:  # a column we do not know would be dropped silently: say so instead
                 problems.append(
-                    _bi(f"dòng 1: không hiểu cột '{heading}'", f"row 1: unknown column '{heading}'")
-                    + f" ({', '.join(names[0] for names in COLUMNS.values())})"
+                    _("dòng 1: không hiểu cột '%(heading)s' (%(known)s)")
+                    % {"heading": heading, "known": ", ".join(names[0] for names in COLUMNS.values())}
                 )
     missing = [c for c in REQUIRED if c not in index]
     if missing:
         wanted = ", ".join(COLUMNS[c][0] for c in missing)
-        problems.append(_bi(f"dòng 1: thiếu cột {wanted}", f"row 1: missing columns {', '.join(missing)}"))
+        problems.append(_("dòng 1: thiếu cột %(columns)s") % {"columns": wanted})
     if problems:
         return problems, []
     out = []
@@ -122,101 +118,104 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
 
 
 def _parse_authors(text, users):
+    """Authors from a register cell, "name:share; name:share" (a name is a username or a full
+    name); without shares they split equally. Parsing only: the shares' rules are the actions'."""
     parts = [p.strip() for p in str(text or "").replace("\n", ";").split(";") if p.strip()]
-    if not parts:
-        raise ValueError(_bi("cần ít nhất một tác giả", "at least one author is needed"))
     authors = []
     for part in parts:
-        name, _, share = part.rpartition(":") if ":" in part else (part, "", "")
-        name = name.strip()
-        try:
-            share = Decimal(share.strip().rstrip("%").replace(",", ".")) if share.strip() else None
-        except InvalidOperation:
-            raise ValueError(_bi(f"tỷ lệ không hợp lệ '{part}'", f"invalid share '{part}'")) from None
-        authors.append({"name": name, "share_percent": share})
-    if all(a["share_percent"] is None for a in authors):
+        name, sep, share = part.rpartition(":")
+        name = name.strip() if sep else part
+        authors.append({"name": name, "share_percent": share.strip() if sep else None})
+    if authors and all(a["share_percent"] is None for a in authors):
         each = (Decimal(100) / len(authors)).quantize(Decimal("0.01"))
         for a in authors:
             a["share_percent"] = each
         authors[-1]["share_percent"] = Decimal(100) - each * (len(authors) - 1)
     elif any(a["share_percent"] is None for a in authors):
-        raise ValueError(_bi("hoặc ghi tỷ lệ cho mọi tác giả, hoặc không ai", "give a share for every author or none"))
-    total = sum(a["share_percent"] for a in authors)
-    if total != 100:
-        raise ValueError(_bi(f"tổng tỷ lệ phải bằng 100 (là {total})", f"shares must sum to 100 (they sum to {total})"))
+        raise ValueError(_("hoặc ghi tỷ lệ cho mọi tác giả, hoặc không ai"))
+    out = []
     for a in authors:
         user = users.get(a["name"])
-        a["user"] = user
-        a["full_name"] = user.display_name if user else a["name"]
-    return authors
+        if user:
+            out.append({"user": user, "share_percent": a["share_percent"]})
+        else:
+            out.append({"full_name": a["name"], "share_percent": a["share_percent"]})
+    return out
+
+
+def _benefit(value):
+    """A register's benefit cell: a number, or text with thousands separators ("1.500.000")."""
+    if isinstance(value, str):
+        return value.replace(",", "").replace(".", "").strip()
+    return value
 
 
 def _check_row(number, row, *, actor, orgs, users, references, seen_references, trusted=False):
-    """(errors, cleaned) for one row."""
+    """(errors, cleaned) for one row: the dossier's rules (``initiatives.rules``, the same as every
+    other door), then what only a register has (who may import, dates of registration and
+    recognition, references)."""
     errors, clean = [], {}
 
-    def bad(vi, en):
-        errors.append(f"dòng {number}: {vi} / row {number}: {en}")
+    def bad(message):
+        errors.append(_("dòng %(row)d: %(message)s") % {"row": number, "message": message})
 
-    title = str(row.get("title") or "").strip()
-    if not 10 <= len(title) <= 300:
-        bad("tên sáng kiến phải dài 10–300 ký tự", "title must be 10–300 characters")
-    clean["title"] = title
-    code = str(row.get("unit") or "").strip()
-    org = orgs.get(code)
-    if org is None:
-        bad(f"không có đơn vị '{code}'", f"unknown unit '{code}'")
-    elif not is_unit(org):
-        bad(f"'{code}' không phải công đoàn cơ sở", f"'{code}' is not a grassroots unit")
-    elif not (trusted or actor.is_superuser or actor.has_perm("councils.act_as_officer", org)):
-        bad(f"bạn không phải cán bộ của '{code}'", f"you are not an officer of '{code}'")
-    clean["organisation"] = org
-    category = str(row.get("category") or "").strip()
-    category = category if category in Category.values else CATEGORY_NAMES.get(_norm(category))
-    if category is None:
-        bad(f"lĩnh vực không hợp lệ '{row.get('category')}'", f"unknown category '{row.get('category')}'")
-    clean["category"] = category
-    try:
-        clean["authors"] = _parse_authors(row.get("authors"), users)
-    except ValueError as e:
-        vi, _, en = str(e).partition(" / ")
-        bad(vi, en)
-    benefit = row.get("benefit")
-    try:
-        value = Decimal(str(benefit).replace(",", "").replace(".", "").strip()) if isinstance(benefit, str) else benefit
-        value = Decimal(value or 0)
-        if value < 0 or value != value.to_integral_value() or value > MAX_BENEFIT:
-            raise InvalidOperation
-        clean["benefit_value_vnd"] = int(value)
-    except (InvalidOperation, TypeError, ValueError):
-        bad(
-            f"giá trị làm lợi không hợp lệ '{benefit}' (số nguyên VND từ 0 đến 10^15)",
-            f"invalid benefit '{benefit}' (an integer in VND from 0 to 10^15)",
-        )
-    for column, vi in (
-        ("applied_since", "ngày áp dụng"),
-        ("registered", "ngày đăng ký"),
-        ("recognised", "ngày công nhận"),
+    dates = {}
+    for column, label in (
+        ("applied_since", _("ngày áp dụng")),
+        ("registered", _("ngày đăng ký")),
+        ("recognised", _("ngày công nhận")),
     ):
         try:
-            clean[column] = _date(row.get(column))
+            dates[column] = _date(row.get(column))
         except ValueError:
             bad(
-                f"{vi} không hợp lệ '{row.get(column)}' (YYYY-MM-DD hoặc dd/mm/yyyy)",
-                f"invalid {column} date '{row.get(column)}' (YYYY-MM-DD or dd/mm/yyyy)",
+                _("%(what)s không hợp lệ '%(value)s' (YYYY-MM-DD hoặc dd/mm/yyyy)")
+                % {"what": label, "value": row.get(column)}
             )
-            clean[column] = None
+            dates[column] = False  # unreadable (reported), as opposed to None (empty)
+    registered = dates["registered"]
+    programme = (
+        Programme.objects.filter(starts__lte=registered, ends__gte=registered).order_by("-starts").first()
+        if registered
+        else None
+    )
+    code = str(row.get("unit") or "").strip()
+    category = str(row.get("category") or "").strip()
+    category = category if category in Category.values else CATEGORY_NAMES.get(_norm(category), category)
+    data = {
+        "title": str(row.get("title") or ""),
+        "organisation": orgs.get(code) or code,
+        "category": category,
+        "benefit_value_vnd": _benefit(row.get("benefit")),
+        "applied_since": dates["applied_since"] or None,
+    }
+    try:
+        data["authors"] = _parse_authors(row.get("authors"), users)
+    except ValueError as e:
+        bad(str(e))
+        data["authors"] = None
+    cleaned, rule_errors = initiative_rules(actor=actor, data=data, programme=programme, check_actor=False)
+    if dates["applied_since"] is False:
+        rule_errors.pop("applied_since", None)
+    for field_errors in rule_errors.values():
+        for message in field_errors:
+            bad(message)
+    org = cleaned.get("organisation")
+    if org is not None and not (trusted or actor.is_superuser or actor.has_perm("councils.act_as_officer", org)):
+        bad(_("bạn không phải cán bộ của '%(code)s'") % {"code": code})
+    clean.update(cleaned)
+    clean.update({k: v or None for k, v in dates.items() if k != "applied_since"})
     today = timezone.localdate()
-    if "registered" in clean and clean["registered"] is None and not any("registered" in e for e in errors):
-        bad("cần ngày đăng ký", "the registered date is required")
-    for column in ("applied_since", "registered", "recognised"):
+    if registered is None:
+        bad(_("cần ngày đăng ký"))
+    for column, label in (("registered", _("ngày đăng ký")), ("recognised", _("ngày công nhận"))):
         if clean.get(column) and clean[column] > today:
-            bad(f"ngày '{clean[column]}' ở tương lai", f"{column} date {clean[column]} is in the future")
+            bad(_("%(what)s %(day)s ở tương lai") % {"what": label, "day": f"{clean[column]:%d/%m/%Y}"})
     if clean.get("recognised") and clean.get("registered") and clean["recognised"] < clean["registered"]:
-        bad("ngày công nhận trước ngày đăng ký", "recognised before it was registered")
+        bad(_("ngày công nhận trước ngày đăng ký"))
     reference = str(row.get("reference") or "").strip() or None
     if reference and (reference in references or reference in seen_references):
-        bad(f"số hồ sơ '{reference}' đã có", f"reference '{reference}' already exists")
+        bad(_("số hồ sơ '%(reference)s' đã có") % {"reference": reference})
     if reference:
         seen_references.add(reference)
     clean["reference"] = reference
@@ -233,7 +232,7 @@ def system_user() -> User:
 
 def initiatives_import(*, path, actor=None) -> int:
     """Import every row of the register at ``path`` or nothing. Raises ``ImportRefused`` with every
-    refused row (row number and bilingual reason). Returns the number of initiatives created.
+    refused row (row number and reason, in the active language). Returns the number of initiatives created.
     Without ``actor`` (the command run by whoever administers the server) the system account
     imports into any unit; a named actor must be an officer of each row's unit."""
     trusted = actor is None
@@ -241,14 +240,14 @@ def initiatives_import(*, path, actor=None) -> int:
     errors, rows = read_rows(path)
     if errors:
         raise ImportRefused(errors)
-    codes = {str(r.get("unit") or "").strip() for _, r in rows}
+    codes = {str(r.get("unit") or "").strip() for _number, r in rows}
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
     names = set()
-    for _, r in rows:
+    for _number, r in rows:
         for part in str(r.get("authors") or "").replace("\n", ";").split(";"):
             names.add(part.rpartition(":")[0].strip() if ":" in part else part.strip())
     users = {u.username: u for u in User.objects.filter(username__in=names, is_active=True)}
-    given = [str(r.get("reference")).strip() for _, r in rows if r.get("reference")]
+    given = [str(r.get("reference")).strip() for _number, r in rows if r.get("reference")]
     references = set(Initiative.objects.filter(reference__in=given).values_list("reference", flat=True))
     seen, cleaned = set(), []
     for number, row in rows:
@@ -316,6 +315,7 @@ def _create(*, number, clean, actor, source):
             full_name=a["full_name"],
             share_percent=a["share_percent"],
             position=i,
+            consent=Consent.NOT_REQUIRED,  # the union's register records the signed applications
         )
         for i, a in enumerate(clean["authors"])
     )

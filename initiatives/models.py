@@ -131,6 +131,18 @@ class Initiative(models.Model):
         return self.organisation.path
 
 
+class Consent(models.TextChoices):
+    """Whether a person named as co-author agreed to it. ``pending``: named by someone else, not yet
+    answered; ``confirmed``: they said yes (or named themselves); ``declined``: they said they are
+    not an author (the dossier cannot go to the advisory team or a council while so); ``not_required``:
+    an author without an account, or authorship taken from a union's register by the import."""
+
+    PENDING = "pending", _("Chờ xác nhận")
+    CONFIRMED = "confirmed", _("Đã xác nhận")
+    DECLINED = "declined", _("Đã từ chối")
+    NOT_REQUIRED = "not_required", _("Không cần xác nhận")
+
+
 class InitiativeAuthor(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="authors")
     user = models.ForeignKey(
@@ -139,6 +151,11 @@ class InitiativeAuthor(models.Model):
     full_name = models.CharField(_("họ và tên"), max_length=200)
     share_percent = models.DecimalField(_("tỷ lệ đóng góp (%)"), max_digits=5, decimal_places=2)
     position = models.PositiveSmallIntegerField(default=0)
+    consent = models.CharField(
+        _("xác nhận đồng tác giả"), max_length=12, choices=Consent.choices, default=Consent.PENDING
+    )
+    consent_at = models.DateTimeField(_("ngày xác nhận"), null=True, blank=True)
+    consent_comment = models.TextField(_("ý kiến khi xác nhận"), blank=True)
 
     class Meta:
         ordering = ["position", "id"]

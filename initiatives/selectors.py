@@ -1,14 +1,21 @@
 """Questions actions ask about a person and a dossier. Visibility lives in ``workflow.selectors``
 (it depends on council sessions)."""
 
-from councils.models import Organisation
+from councils.models import Membership, Organisation
 from councils.selectors import advisory_team_for, is_unit
 
-from .models import Initiative
+from .models import Consent, Initiative
 
 
 def is_author(*, user, initiative: Initiative) -> bool:
+    """Listed among the authors (whatever they answered): what recusal asks."""
     return initiative.authors.filter(user_id=user.pk).exists()
+
+
+def is_acting_author(*, user, initiative: Initiative) -> bool:
+    """Listed and not declined: the author's powers (edit, submit, withdraw, the confidential
+    content) belong to those who did not say they are no author."""
+    return initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists()
 
 
 def is_adviser(*, user, organisation: Organisation) -> bool:
@@ -29,4 +36,25 @@ def can_create_in(*, user, organisation: Organisation) -> bool:
 
 
 def can_edit(*, user, initiative: Initiative) -> bool:
-    return is_author(user=user, initiative=initiative) or is_adviser(user=user, organisation=initiative.organisation)
+    return is_acting_author(user=user, initiative=initiative) or is_adviser(
+        user=user, organisation=initiative.organisation
+    )
+
+
+def can_see_confidential(*, user, initiative: Initiative) -> bool:
+    """A confidential dossier shows its content only to its authors (who did not decline) and
+    whoever drafted it, the unit's advisory team, the councils that judge or judged it, and
+    auditors (and admins) over the unit; everyone else who may see it gets title, summary and
+    awards (API.md §2). ``workflow.selectors.content_visible_q`` is the same rule as a filter."""
+    if not initiative.confidential:
+        return True
+    if not user.is_authenticated:
+        return False
+    if initiative.created_by_id == user.pk or can_edit(user=user, initiative=initiative):
+        return True
+    if user.has_perm("councils.audit_in", initiative.organisation):
+        return True
+    judged = set(initiative.sessions.values_list("council_id", flat=True))
+    if initiative.council_id:
+        judged.add(initiative.council_id)
+    return Membership.objects.filter(user=user, council_id__in=judged).exists()

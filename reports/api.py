@@ -2,7 +2,6 @@
 Read-only: they call selectors only."""
 
 import datetime
-import re
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -12,15 +11,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.views import APIView
 
 from config.api import Pagination
+from config.params import MONTH_PATTERN, QUARTER_PATTERN, month_after, parse_day, parse_month, parse_quarter
 from councils.models import Organisation
 from initiatives.models import Phase, Programme
 
 from .blocs import bloc_rankings
 from .selectors import can_view_reports, current_programme, period_for, progress_report, report_roots
 from .workbook import monthly_workbook, workbook_filename
-
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 def _bi(vi, en):
@@ -45,12 +42,7 @@ class ProgressRowSerializer(serializers.Serializer):
 
 def _date_param(request, name):
     raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError({name: [_bi("ngày phải có dạng YYYY-MM-DD", "date must be YYYY-MM-DD")]}) from None
+    return parse_day(raw, name) if raw else None
 
 
 def _programme_param(request):
@@ -164,15 +156,18 @@ class MonthlyWorkbookView(APIView):
     """The monthly report workbook of one union (openpyxl .xlsx)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("organisation", str, required=True)],
+        parameters=[
+            OpenApiParameter("organisation", str, required=True),
+            OpenApiParameter(
+                "month", str, OpenApiParameter.PATH, description="YYYY-MM (years 1900–2999)", pattern=MONTH_PATTERN
+            ),
+        ],
         responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY},
     )
     def get(self, request, month):
-        m = MONTH_RE.match(month)
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValidationError({"month": [_bi("tháng phải có dạng YYYY-MM", "month must be YYYY-MM")]})
+        first = parse_month(month, "month")
         org = _organisation_param(request, required=True)
-        year, mon = int(m.group(1)), int(m.group(2))
+        year, mon = first.year, first.month
         content = monthly_workbook(organisation=org, year=year, month=mon)
         response = HttpResponse(
             content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -188,7 +183,7 @@ class BlocRankingView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("quarter", str, description="YYYY-Qn"),
+            OpenApiParameter("quarter", str, description="YYYY-Qn (years 1900–2999)", pattern=QUARTER_PATTERN),
             OpenApiParameter("organisation", str, description="only blocs within this subtree"),
             *PERIOD_PARAMS[:2],
         ],
@@ -200,13 +195,8 @@ class BlocRankingView(APIView):
         until = None
         raw = request.query_params.get("quarter")
         if raw:
-            q = QUARTER_RE.match(raw)
-            if not q:
-                raise ValidationError({"quarter": [_bi("quý phải có dạng YYYY-Qn", "quarter must be YYYY-Qn")]})
-            year, quarter = int(q.group(1)), int(q.group(2))
-            end_month = quarter * 3
-            until = datetime.date(year, end_month, 1) + datetime.timedelta(days=31)
-            until = until.replace(day=1) - datetime.timedelta(days=1)
+            year, quarter = parse_quarter(raw, "quarter")
+            until = month_after(datetime.date(year, quarter * 3, 1)) - datetime.timedelta(days=1)
         roots = _roots(request)
         period = period_for(programme=programme, phase=phase, until=until)
         results = bloc_rankings(roots=roots, period=period)

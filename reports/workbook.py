@@ -4,7 +4,9 @@ Sheet 1 "Tổng hợp": one row per child organisation (as the tree stood at the
 total row for the union itself — registered this month, cumulative since the programme started,
 the programme target (sum of its phase targets), % of target, participation %, benefit (cumulative)
 and cumulative registrations by category. Sheet 2 "Danh sách sáng kiến": the month's registered
-initiatives. Figures come from ``reports.selectors.progress_report``, the same as the API.
+initiatives (a confidential one with its title, unit, state and date only: the workbook is mailed to
+officers, who may not see its content). Figures come from ``reports.selectors.progress_report``,
+the same as the API; they are sums, and include confidential dossiers.
 """
 
 import io
@@ -14,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from config.xlsx import cells_as_text
 from councils.models import Organisation
 from initiatives.models import Category, Programme, State
 
@@ -32,6 +35,7 @@ LIST_SHEET = "Danh sách sáng kiến"
 VND = "#,##0"
 PCT = "0.0%"
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+CONFIDENTIAL = "(bảo mật)"
 
 SUMMARY_HEADERS = [
     ("Mã đơn vị", 14, None),
@@ -132,13 +136,20 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
     ws2 = wb.create_sheet(LIST_SHEET)
     _header(ws2, LIST_HEADERS)
     for i, ini in enumerate(month_initiatives(root=organisation, year=year, month=month), start=2):
+        # the workbook goes to officers (and by e-mail), who may not see a confidential dossier's
+        # content: its row keeps the title, unit, state and date, never the authors, category or benefit
+        hidden = ini.confidential
         values = [
             ini.reference or str(ini.pk),
             ini.title,
             ini.organisation.name,
-            str(Category(ini.category).label) if ini.category in Category.values else ini.category,
-            "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
-            ini.benefit_value_vnd,
+            CONFIDENTIAL
+            if hidden
+            else (str(Category(ini.category).label) if ini.category in Category.values else ini.category),
+            CONFIDENTIAL
+            if hidden
+            else "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
+            None if hidden else ini.benefit_value_vnd,
             str(State(ini.state).label) if ini.state in State.values else ini.state,
             timezone.localtime(ini.submitted_at).date(),
         ]
@@ -147,6 +158,7 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             fmt = LIST_HEADERS[col - 1][2]
             if fmt:
                 cell.number_format = fmt
+    cells_as_text(wb)  # a title such as "=HYPERLINK(…)" stays text in Excel
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from audit.actions import audit_record
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
-from initiatives.actions import dossier_freeze
+from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative, State
@@ -126,6 +126,7 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         )
     if not flow.submit.can_proceed():
         _wrong_state(initiative, "submit")
+    refuse_if_coauthor_declined(initiative)
     team = advisory_team_for(organisation=initiative.organisation)
     if team is None:
         raise ApplicationError(
@@ -168,6 +169,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
         _deny("Chỉ tổ tư vấn của đơn vị được chuyển hồ sơ", "Only the unit's advisory team may forward")
     if not flow.forward.can_proceed():
         _wrong_state(initiative, "forward")
+    refuse_if_coauthor_declined(initiative)
     route = first_stage(organisation=initiative.organisation)
     if route is None:
         raise ApplicationError(

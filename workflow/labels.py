@@ -17,4 +17,8 @@ ACTION_LABELS = {
     "award_revoke": _("Thu hồi khen thưởng"),
     "overdue": _("Quá hạn quyết định"),
     "edit": _("Sửa hồ sơ"),
+    "authorship_confirm": _("Xác nhận là đồng tác giả"),
+    "authorship_decline": _("Từ chối là đồng tác giả"),
+    "confirm_authorship": _("Xác nhận là đồng tác giả"),
+    "decline_authorship": _("Từ chối là đồng tác giả"),
 }

@@ -3,7 +3,7 @@
 The flow's transitions name these predicates, and the actions call them before changing
 anything: viewflow does not check permissions when a transition is called."""
 
-from initiatives.models import Initiative
+from initiatives.models import Consent, Initiative
 from initiatives.selectors import is_adviser, is_author
 
 
@@ -18,16 +18,23 @@ def _asked(flow, user, question, answer):
     return memo[key]
 
 
-def author_ids(flow) -> set:
-    """The user ids of the dossier's authors (read once per flow object)."""
-    memo = flow.__dict__.setdefault("_answers", {})
-    if "author_ids" not in memo:
-        memo["author_ids"] = set(flow.initiative.authors.exclude(user=None).values_list("user_id", flat=True))
-    return memo["author_ids"]
+def author_consents(flow) -> dict:
+    """{user id: consent} of the dossier's authors with an account, read once per flow object (the
+    author question, the declined-co-author check and the authorship answers all use it)."""
+    if "_consents" not in flow.__dict__:
+        flow.__dict__["_consents"] = dict(flow.initiative.authors.exclude(user=None).values_list("user_id", "consent"))
+    return flow.__dict__["_consents"]
 
 
 def _is_author(flow, user) -> bool:
-    return _asked(flow, user, "author", lambda: user.pk in author_ids(flow))
+    """Listed and not declined (``initiatives.selectors.is_acting_author``)."""
+    consent = author_consents(flow).get(user.pk)
+    return consent is not None and consent != Consent.DECLINED
+
+
+def author_ids(flow) -> set:
+    """The user ids of every listed author, declined or not (recusal counts them all)."""
+    return set(author_consents(flow))
 
 
 def _is_adviser(flow, user) -> bool:

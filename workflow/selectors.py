@@ -2,12 +2,14 @@
 
 import difflib
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
-from initiatives.models import COUNCIL_STATES, Initiative, InitiativeAuthor, State
+from initiatives.models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
 from initiatives.selectors import can_edit
+from initiatives.selectors import can_see_confidential as _content_open_in_initiatives
 
 from . import permissions
 from .seating import session_seating, substitute_councils, substitute_seats
@@ -156,7 +158,16 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         ("withdraw", flow.withdraw),
     ):
         if method.can_proceed() and method.has_perm(user):
+            # a named author who declined holds the dossier back (409 coauthor_declined)
+            if name in ("submit", "forward") and Consent.DECLINED in permissions.author_consents(flow).values():
+                continue
             actions.append(name)
+    if initiative.state not in TERMINAL_STATES:
+        mine = permissions.author_consents(flow).get(user.pk)
+        if mine == Consent.PENDING:
+            actions += ["confirm_authorship", "decline_authorship"]
+        elif mine == Consent.DECLINED:
+            actions.append("confirm_authorship")
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
         if permissions.is_member(user=user, initiative=initiative):
             may_vote = not permissions.recused(flow, user)
@@ -193,8 +204,17 @@ def inbox(*, user) -> QuerySet:
         ((Q(council_id__in=member_of) | Q(pk__in=seats)) & ~Exists(voted))
         | (Q(council_id__in=closer_of) & Exists(open_session))
     )
-    authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
-    q = Q(state=State.DRAFT, pk__in=authored) | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user)) | council_q
+    mine = InitiativeAuthor.objects.filter(user=user).order_by()
+    authored = mine.values("initiative_id")
+    acting = mine.exclude(consent=Consent.DECLINED).values("initiative_id")
+    # named by someone else and not yet answered: confirm or decline
+    asked = Q(pk__in=mine.filter(consent=Consent.PENDING).values("initiative_id")) & ~Q(state__in=TERMINAL_STATES)
+    q = (
+        Q(state=State.DRAFT, pk__in=acting)
+        | asked
+        | (Q(state=State.ADVISORY_REVIEW) & advised_q(user=user))
+        | council_q
+    )
     recused = Q(state__in=COUNCIL_STATES) & Q(pk__in=authored)
     # candidates first, each an index range (every row ``q`` admits is in one of them)
     candidates = [
@@ -215,9 +235,58 @@ def inbox(*, user) -> QuerySet:
     )
 
 
-def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarity: float = 0.6) -> list[dict]:
+def content_visible_q(*, user) -> Q:
+    """The initiatives whose whole content ``user`` may see: every one that is not confidential,
+    and the confidential ones ``can_see_confidential`` opens (authors who did not decline and the
+    creator, the advisory team, members of the councils that judge or judged it, auditors and
+    admins over the unit). The same rule as that function, as a filter for lists and searches."""
+    if not user.is_authenticated:
+        return Q(confidential=False)
+    if user.is_superuser:
+        return Q()
+    branches = [
+        Initiative.objects.filter(created_by=user).order_by().values_list("id", flat=True),
+        InitiativeAuthor.objects.filter(user=user)
+        .exclude(consent=Consent.DECLINED)
+        .order_by()
+        .values_list("initiative_id", flat=True),
+    ]
+    from .models import CouncilSession
+
+    council_ids = Membership.objects.filter(user=user).values("council_id")  # a subquery, not a query
+    branches.append(Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True))
+    branches.append(
+        CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
+    )
+    if substitute_councils(user):  # a substitute who sits or sat in on a dossier
+        from .models import BallotCast
+
+        branches.append(
+            BallotCast.objects.filter(voter=user).order_by().values_list("session__initiative_id", flat=True)
+        )
+        branches.append(
+            Initiative.objects.filter(pk__in=list(substitute_seats(user))).order_by().values_list("id", flat=True)
+        )
+    q = Q(confidential=False) | Q(pk__in=branches[0].union(*branches[1:], all=True)) | advised_q(user=user)
+    audit_paths = user_role_paths(user=user, roles=(Role.AUDITOR, Role.ADMIN))
+    if audit_paths:
+        q |= Q(organisation_id__in=Organisation.objects.filter(subtree_q(audit_paths, field="path")).values("pk"))
+    return q
+
+
+def with_content_visible(qs: QuerySet, *, user) -> QuerySet:
+    """``qs`` with ``content_visible`` on each row (pages and lists hide what it is False for)."""
+    return qs.annotate(content_visible=Case(When(content_visible_q(user=user), then=Value(True)), default=Value(False)))
+
+
+def possible_duplicates(
+    *, initiative: Initiative, user=None, limit: int = 5, min_similarity: float = 0.6
+) -> list[dict]:
     """Earlier initiatives of the same unit whose title and summary look alike (novelty is judged
-    within the recognising unit, so an earlier application with the same solution comes first)."""
+    within the recognising unit, so an earlier application with the same solution comes first).
+
+    With ``user``: a candidate ``user`` may not open appears without its title, as "a dossier of
+    unit X" — or "a confidential dossier of unit X" — with its id, unit and similarity only."""
     words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
     if not words:
         return []
@@ -230,15 +299,29 @@ def possible_duplicates(*, initiative: Initiative, limit: int = 5, min_similarit
         .exclude(pk=initiative.pk)
         .exclude(state=State.WITHDRAWN)
         .order_by("-id")
-        .values("id", "title", "search_text")[:200]
+        .values("id", "title", "search_text", "confidential")[:200]
     )
     found = []
     for c in candidates:
         ratio = difflib.SequenceMatcher(None, initiative.search_text, c["search_text"]).ratio()
         if ratio >= min_similarity:
-            found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2)})
+            found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2), "_c": c})
     found.sort(key=lambda d: d["similarity"], reverse=True)
-    return found[:limit]
+    found = found[:limit]
+    unit = initiative.organisation.code
+    visible = set()
+    if user is not None and found:
+        visible = set(initiative_list(user=user).filter(pk__in=[d["id"] for d in found]).values_list("pk", flat=True))
+    for d in found:
+        c = d.pop("_c")
+        d["organisation"] = unit
+        if user is None or d["id"] in visible:
+            continue
+        if c["confidential"]:
+            d["title"] = _("một hồ sơ bảo mật của đơn vị %(unit)s") % {"unit": unit}
+        else:
+            d["title"] = _("một hồ sơ của đơn vị %(unit)s") % {"unit": unit}
+    return found
 
 
 def average_scores(initiative_ids) -> dict[int, float]:
@@ -256,23 +339,17 @@ def average_scores(initiative_ids) -> dict[int, float]:
 
 
 def can_see_confidential(*, user, initiative: Initiative) -> bool:
-    """A confidential dossier shows its content only to its authors (and whoever drafted it), the
-    unit's advisory team, the councils that judge or judged it, and auditors over the unit;
-    everyone else who may see it gets title, summary and awards (API.md §2)."""
-    if not initiative.confidential:
+    """The rule of ``initiatives.selectors.can_see_confidential`` (authors who did not decline, the
+    creator, the advisory team, the councils that judge or judged it, auditors and admins over the
+    unit), and a council's substitute who sits or sat in on this dossier."""
+    if _content_open_in_initiatives(user=user, initiative=initiative):
         return True
     if not user.is_authenticated:
         return False
-    if initiative.created_by_id == user.pk or can_edit(user=user, initiative=initiative):
-        return True
-    if user.has_perm("councils.audit_in", initiative.organisation):
-        return True
     judged = set(initiative.sessions.values_list("council_id", flat=True))
     if initiative.council_id:
         judged.add(initiative.council_id)
-    if Membership.objects.filter(user=user, council_id__in=judged).exists():
-        return True
-    if substitute_councils(user) & judged:  # a substitute who sits or sat in on it
+    if substitute_councils(user) & judged:
         from .models import BallotCast
 
         return (

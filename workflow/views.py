@@ -31,6 +31,7 @@ from .selectors import (
     initiative_list,
     possible_duplicates,
     session_progress,
+    with_content_visible,
 )
 
 
@@ -40,9 +41,9 @@ def home(request):
     context = {
         "roles": RoleAssignment.objects.filter(user=user).select_related("organisation"),
         "memberships": Membership.objects.filter(user=user).select_related("council", "council__organisation"),
-        "tasks": inbox(user=user)[:10],
+        "tasks": with_content_visible(inbox(user=user), user=user)[:10],
         "now": timezone.now(),
-        "initiatives": initiative_list(user=user).order_by("-id")[:10],
+        "initiatives": with_content_visible(initiative_list(user=user), user=user).order_by("-id")[:10],
     }
     return render(request, "workflow/home.html", context)
 
@@ -56,7 +57,7 @@ def tasks_page(request):
 
 @login_required
 def initiative_list_page(request):
-    qs = initiative_list(user=request.user).order_by("-id")
+    qs = with_content_visible(initiative_list(user=request.user), user=request.user).order_by("-id")
     state = request.GET.get("state", "")
     if state in State.values:
         qs = qs.filter(state=state)
@@ -92,9 +93,9 @@ def _parse_authors(text):
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        name, _, share = line.rpartition(":")
-        name = name.strip() or line.strip()
-        entry = {"share_percent": share.strip() or "0"}
+        name, sep, share = line.rpartition(":")
+        name = name.strip() if sep else line.strip()
+        entry = {"share_percent": share.strip() if sep else ""}
         if " " in name:
             entry["full_name"] = name
         else:
@@ -113,68 +114,35 @@ def _form_data(post, with_org=True):
     if post.get("applied_since"):
         data["applied_since"] = post["applied_since"]
     data["confidential"] = post.get("confidential") == "on"
-    if post.get("version"):
-        data["version"] = post["version"]
     return data
 
 
-def _messages(value) -> list[str]:
-    """Every message in a (nested) DRF error structure, as plain text."""
-    if isinstance(value, dict):
-        return [m for v in value.values() for m in _messages(v)]
-    if isinstance(value, list):
-        return [m for v in value for m in _messages(v)]
-    return [str(value)]
+def _field_errors(e: ValidationError) -> dict:
+    return e.message_dict if hasattr(e, "error_dict") else {"non_field_errors": e.messages}
 
 
-def _is_flat(msgs) -> bool:
-    return isinstance(msgs, list) and all(not isinstance(m, dict | list) for m in msgs)
-
-
-def _flatten_errors(errors):
-    out = {}
-    for field, msgs in errors.items():
-        if field == "authors" and isinstance(msgs, dict | list) and not _is_flat(msgs):
-            # errors per author line (a list, or a dict keyed by the line's index): say which line
-            lines = msgs.items() if isinstance(msgs, dict) else enumerate(msgs)
-            out[field] = [
-                _("Dòng %(n)s: %(msg)s") % {"n": int(i) + 1, "msg": m} for i, line in lines for m in _messages(line)
-            ]
-        elif isinstance(msgs, list):
-            out[field] = _messages(msgs)
-        elif isinstance(msgs, dict):
-            out[field] = [str(v) for v in msgs.values()]
-        else:
-            out[field] = [str(msgs)]
-    return out
-
-
-class _Req:
-    def __init__(self, user):
-        self.user = user
+def _version(post):
+    """The edit form's lost-update guard: a number, or None (then no guard)."""
+    raw = (post.get("version") or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @login_required
 def initiative_new(request):
-    from .api import InitiativeWriteSerializer
-
+    """The draft form: it parses the form into the action's arguments; the action decides."""
     units = _creatable_units(request.user)
     errors, values = {}, {"authors": f"{request.user.username}: 100"}
     if request.method == "POST":
         values = request.POST
-        s = InitiativeWriteSerializer(data=_form_data(request.POST), context={"request": _Req(request.user)})
-        if s.is_valid():
-            data = dict(s.validated_data)
-            data.pop("version", None)
-            try:
-                initiative = initiative_create(actor=request.user, **data)
-            except PermissionDenied as e:
-                errors = {"organisation": [str(e)]}
-            else:
-                messages.success(request, _("Đã tạo bản nháp %(reference)s") % {"reference": initiative.reference})
-                return redirect("initiative-page", pk=initiative.pk)
+        try:
+            initiative = initiative_create(actor=request.user, **_form_data(request.POST))
+        except ValidationError as e:
+            errors = _field_errors(e)
+        except PermissionDenied as e:
+            errors = {"organisation": [str(e)]}
         else:
-            errors = _flatten_errors(s.errors)
+            messages.success(request, _("Đã tạo bản nháp %(reference)s") % {"reference": initiative.reference})
+            return redirect("initiative-page", pk=initiative.pk)
     return render(
         request,
         "workflow/initiative_form.html",
@@ -184,8 +152,6 @@ def initiative_new(request):
 
 @login_required
 def initiative_edit(request, pk):
-    from .api import InitiativeUpdateSerializer
-
     initiative = _get(request, pk)
     errors = {}
     authors_text = "\n".join(
@@ -206,19 +172,17 @@ def initiative_edit(request, pk):
     }
     if request.method == "POST":
         values = request.POST
-        s = InitiativeUpdateSerializer(
-            data=_form_data(request.POST, with_org=False), context={"request": _Req(request.user)}, partial=True
-        )
-        if s.is_valid():
-            try:
-                initiative_update(actor=request.user, initiative_id=initiative.pk, **dict(s.validated_data))
-            except (PermissionDenied, ApplicationError) as e:
-                messages.error(request, getattr(e, "detail", None) or str(e))
-            else:
-                messages.success(request, _("Đã lưu hồ sơ"))
-                return redirect("initiative-page", pk=initiative.pk)
+        data = _form_data(request.POST, with_org=False)
+        data["version"] = _version(request.POST)
+        try:
+            initiative_update(actor=request.user, initiative_id=initiative.pk, **data)
+        except ValidationError as e:
+            errors = _field_errors(e)
+        except (PermissionDenied, ApplicationError) as e:
+            messages.error(request, getattr(e, "detail", None) or str(e))
         else:
-            errors = _flatten_errors(s.errors)
+            messages.success(request, _("Đã lưu hồ sơ"))
+            return redirect("initiative-page", pk=initiative.pk)
     return render(
         request,
         "workflow/initiative_form.html",
@@ -239,10 +203,11 @@ def initiative_detail(request, pk):
         "session": session_progress(initiative=initiative) if full else None,
         "forward_to": forward_target(initiative=initiative) if "forward" in actions else None,
         "authors": initiative.authors.select_related("user"),
+        "my_authorship": initiative.authors.filter(user_id=request.user.pk).first(),
         "actions": actions,
         "decisions": STAGE_DECISIONS.get(initiative.state, []),
         "history": history if full else [],
-        "duplicates": possible_duplicates(initiative=initiative) if full else [],
+        "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
@@ -285,12 +250,30 @@ def initiative_act(request, pk, name):
 
 @login_required
 @require_POST
+def initiative_authorship(request, pk):
+    """A named author confirms or declines being one (the same action as the API)."""
+    from initiatives.actions import authorship_decide
+
+    initiative = _get(request, pk)
+    decision = request.POST.get("decision", "")
+    _run(
+        request,
+        lambda: authorship_decide(
+            initiative_id=initiative.pk, actor=request.user, decision=decision, comment=request.POST.get("comment", "")
+        ),
+        _("Đã ghi nhận: %(name)s") % {"name": ACTION_LABELS.get(f"authorship_{decision}", decision)},
+    )
+    return redirect("initiative-page", pk=initiative.pk)
+
+
+@login_required
+@require_POST
 def initiative_vote(request, pk):
     from .actions import vote_cast
 
     initiative = _get(request, pk)
     score = request.POST.get("score", "").strip()
-    if score and not score.isdigit():
+    if score and not (score.isascii() and score.isdigit() and len(score) < 4):
         messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
         return redirect("initiative-page", pk=initiative.pk)
     score_value = int(score) if score else None

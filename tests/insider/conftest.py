@@ -11,6 +11,9 @@ with that list, so a reader sees the attacks, not only a row of dots::
 """
 
 import pytest
+from django.utils import timezone
+
+from tests.conftest import draft_payload
 
 _REPORT: list[tuple[str, str, list[str], list[str]]] = []
 
@@ -58,3 +61,77 @@ def pytest_terminal_summary(terminalreporter):
             tr.write_line(f"    tried: {a}")
         for g in guarantees:
             tr.write_line(f"    held:  {g}")
+
+
+# --- a small world of dossiers, shared by the insider tests ---------------------------------------
+
+TITLE = "Thiết bị đo nhiệt độ tiếp xúc cho máy biến áp phân phối"
+SUMMARY = "Phát hiện sớm điểm nóng, giảm sự cố."
+
+
+@pytest.fixture
+def world(api, users, django_capture_on_commit_callbacks):
+    """A confidential dossier of XN1 (author1b with a co-author who has no account), recognised by
+    the unit council and commended by the sector; beside it an ordinary dossier of the same unit."""
+    from councils.models import User
+    from initiatives.models import Initiative
+
+    for u in User.objects.all():
+        u.email = f"{u.username}@example.org"
+        u.save(update_fields=["email"])
+
+    def act(user, iid, name, **body):
+        with django_capture_on_commit_callbacks(execute=True):
+            r = api(users[user]).post(f"/api/v1/initiatives/{iid}/actions/{name}/", body, format="json")
+        assert r.status_code == 200, (user, name, r.content)
+
+    def vote(user, iid, decision):
+        with django_capture_on_commit_callbacks(execute=True):
+            r = api(users[user]).post(
+                f"/api/v1/initiatives/{iid}/votes/", {"decision": decision, "score": 90}, format="json"
+            )
+        assert r.status_code == 201, r.content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = api(users["author1b"]).post(
+            "/api/v1/initiatives/",
+            draft_payload(
+                title=TITLE,
+                summary=SUMMARY,
+                problem="Trước đây: BIQUYET-XYZ",
+                solution="Giải pháp: CONGTHUC-ABC",
+                benefit_value_vnd=987_654_321,
+                confidential=True,
+                authors=[
+                    {"username": "author1b", "share_percent": 70},
+                    {"full_name": "Lê Văn Bímật", "share_percent": 30},
+                ],
+            ),
+            format="json",
+        )
+    assert r.status_code == 201, r.content
+    secret = r.json()["id"]
+    plain = (
+        api(users["author1"])
+        .post(
+            "/api/v1/initiatives/",
+            draft_payload(title="Sổ tay an toàn điện cho công nhân mới", benefit_value_vnd=5_000_000),
+            format="json",
+        )
+        .json()["id"]
+    )
+    for iid, author in ((secret, "author1b"), (plain, "author1")):
+        act(author, iid, "submit")
+        act("u1_adv", iid, "forward")
+        for member in ("u1_chair", "u1_sec", "u1_m1"):
+            vote(member, iid, "approve")
+        act("u1_chair", iid, "close", comment="Công nhận: BIQUYET-XYZ đã kiểm chứng" if iid == secret else "")
+    assert Initiative.objects.get(pk=secret).recognised_at is not None
+    month = timezone.localdate().replace(day=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = api(users["s_chair"]).post(
+            f"/api/v1/awards/monthly/{month:%Y-%m}/", {"organisation": "NGANH", "initiatives": [secret]}, format="json"
+        )
+    assert r.status_code == 201, r.content
+    serial = r.json()["results"][0]["serial"]
+    return {"secret": secret, "plain": plain, "month": month, "serial": serial}

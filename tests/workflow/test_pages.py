@@ -43,7 +43,7 @@ def test_the_form_says_which_author_line_is_wrong(client, users):
     )
     html = r.content.decode()
     assert r.status_code == 200
-    assert "Dòng 2:" in html and "ErrorDetail" not in html
+    assert "Tác giả 2: không có người dùng &#x27;ghost&#x27;" in html and "ErrorDetail" not in html
     assert 'aria-invalid="true"' in html
 
 

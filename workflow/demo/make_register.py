@@ -6,7 +6,7 @@ Cơ quan Tổng công ty 2 (``SPCHQ``), PC Đồng Tháp 1, PC Vĩnh Long 1 — 
 30/9/2022 ("đạt 9,3% chỉ tiêu được giao"). The 157 registered between 1/6 and 30/9/2022 are spread
 over the same units (the seed does not say where). Titles, authors, dates and benefits are invented.
 
-    python workflow/demo/make_register.py   # rewrites workflow/demo/register.xlsx
+    python -m workflow.demo.make_register   # rewrites workflow/demo/register.xlsx
 """
 
 import datetime
@@ -14,6 +14,8 @@ import random
 from pathlib import Path
 
 from openpyxl import Workbook
+
+from config.xlsx import cells_as_text
 
 OUT = Path(__file__).resolve().parent / "register.xlsx"
 PHASE1 = {"PCBD": 40, "PCBTH": 8, "PCTN": 5, "SPCIT": 3, "PCCM": 3, "PCBL": 2, "SPCHQ": 2, "PCDT": 1, "PCVL": 1}
@@ -61,6 +63,7 @@ SUBJECTS = [
     ("union", "Mô hình sinh hoạt tổ công đoàn trực tuyến"),
     ("covid", "Phương án vận hành an toàn trong dịch Covid-19"),
 ]
+PROGRAMME_STARTS = datetime.date(2021, 9, 1)
 HEADERS = [
     "Số hồ sơ",
     "Tên sáng kiến",
@@ -110,7 +113,8 @@ def rows():
                         category,
                         "; ".join(f"{a}:{s}" for a, s in zip(authors, shares, strict=True)),
                         rng.choice([0, 15_000_000, 40_000_000, 85_000_000, 120_000_000, 250_000_000]),
-                        registered - datetime.timedelta(days=rng.randint(10, 120)),
+                        # applied within the programme's counting window (it starts 01/9/2021)
+                        max(registered - datetime.timedelta(days=rng.randint(10, 120)), PROGRAMME_STARTS),
                         registered,
                         recognised,
                     ]
@@ -127,6 +131,7 @@ def main():
         ws.append(row)
     fixed = datetime.datetime(2022, 10, 1, 8, 0)
     wb.properties.created = wb.properties.modified = fixed
+    cells_as_text(wb)
     wb.save(OUT)
     print(f"{OUT}: {ws.max_row - 1} rows")
 

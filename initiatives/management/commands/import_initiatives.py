@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from councils.models import User
 from initiatives.imports import ImportRefused, initiatives_import
@@ -16,14 +17,11 @@ class Command(BaseCommand):
         if user:
             actor = User.objects.filter(username=user, is_active=True).first()
             if actor is None:
-                raise CommandError(f"Không có người dùng '{user}' / No active user '{user}'")
+                raise CommandError(_("Không có người dùng '%(username)s'") % {"username": user})
         try:
             created = initiatives_import(path=file, actor=actor)
         except ImportRefused as e:
             for line in e.errors:
                 self.stderr.write(line)
-            raise CommandError(
-                f"Tệp bị từ chối, không ghi gì ({len(e.errors)} lỗi) / "
-                f"The file was refused, nothing was written ({len(e.errors)} errors)"
-            ) from None
-        self.stdout.write(self.style.SUCCESS(f"Đã nhập {created} sáng kiến / Imported {created} initiatives"))
+            raise CommandError(_("Tệp bị từ chối, không ghi gì (%(n)d lỗi)") % {"n": len(e.errors)}) from None
+        self.stdout.write(self.style.SUCCESS(_("Đã nhập %(n)d sáng kiến") % {"n": created}))

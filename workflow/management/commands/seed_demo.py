@@ -125,22 +125,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Cấu trúc demo / demo structure: {changes} thay đổi / changes")
         created = 0
         if not Initiative.objects.exists():
-            for creator, unit, title, category, benefit, authors in DEMO_INITIATIVES:
-                users = {u.username: u for u in User.objects.filter(username__in=[a for a, _ in authors] + [creator])}
-                initiative_create(
-                    actor=users[creator],
-                    organisation=Organisation.objects.get(code=unit),
-                    authors=[{"user": users[a], "share_percent": share} for a, share in authors],
-                    title=title,
-                    summary=f"{title}: giảm thời gian, tăng an toàn và hiệu quả.",
-                    problem="Trước đây công việc làm thủ công, mất nhiều thời gian.",
-                    solution="Giải pháp mới được áp dụng thử tại đơn vị và mang lại hiệu quả.",
-                    category=category,
-                    benefit_value_vnd=benefit,
-                )
-                created += 1
-            # the story's notifications would flood the console: the demo keeps them quiet
+            # the story's notifications (co-authors asked, councils told…) would flood the console
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                for creator, unit, title, category, benefit, authors in DEMO_INITIATIVES:
+                    names = [a for a, _ in authors] + [creator]
+                    users = {u.username: u for u in User.objects.filter(username__in=names)}
+                    initiative_create(
+                        actor=users[creator],
+                        organisation=Organisation.objects.get(code=unit),
+                        authors=[{"user": users[a], "share_percent": share} for a, share in authors],
+                        title=title,
+                        summary=f"{title}: giảm thời gian, tăng an toàn và hiệu quả.",
+                        problem="Trước đây công việc làm thủ công, mất nhiều thời gian.",
+                        solution="Giải pháp mới được áp dụng thử tại đơn vị và mang lại hiệu quả.",
+                        category=category,
+                        benefit_value_vnd=benefit,
+                    )
+                    created += 1
                 self._story()
             created += initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri"))
         with transaction.atomic():  # through the action, so that the trail shows who made quantri a superuser

@@ -1,0 +1,352 @@
+"""The business rules of a dossier, in one place.
+
+Every door that writes a dossier — the API, the pages, the register import, the admin, the demo,
+a shell — goes through ``initiative_create`` / ``initiative_update`` (or, for the import, calls
+``initiative_rules`` itself before writing), and those call ``initiative_rules``. Callers only
+parse: JSON, form strings and spreadsheet cells arrive here as they came, and the rules decide.
+
+``initiative_rules`` answers ``(cleaned, errors)``: the values normalised (title stripped, the unit as
+an ``Organisation``, authors as ``{"user", "full_name", "share_percent": Decimal}``, benefit as
+``int``, ``applied_since`` as a ``date``) and a dict field → [messages] — each message one gettext
+string (Vietnamese source, English in locale/en), in the request's language.
+
+The rules (DOMAIN.md, API.md §2):
+- ``title``: text, 10–300 characters after trimming.
+- ``summary`` ≤ 5,000 characters, ``problem`` and ``solution`` ≤ 20,000.
+- ``category``: technical · management · union · covid.
+- ``organisation``: a grassroots unit (``level`` unit, or one that keeps a unit council) the actor may create in: they
+  belong to it, hold a role on it, or advise it (``can_create_in``). Fixed once the draft exists.
+- ``authors``: 1–50; each a username of an *active* user or a full name (≤ 200 characters); each
+  share > 0 and ≤ 100 with at most two decimals; the shares sum to exactly 100; nobody twice.
+- ``benefit_value_vnd``: an integer, 0 ≤ value ≤ 10^15 VND (the estimated first-year benefit).
+- ``applied_since`` (optional while drafting): a date ``YYYY-MM-DD``, not in the future, and within
+  the programme's counting window: the programme counts initiatives applied between its start and
+  its end (DOMAIN.md), so a draft's date must lie in ``[programme.starts, programme.ends]`` of the
+  programme the draft belongs to (the one running when it was created; the register import uses
+  the one running on the registration day). A draft made while no programme runs belongs to none:
+  then only "not in the future" and a plausibility floor (1 January 1990) apply.
+- ``confidential``: true or false.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from councils.models import Organisation, User
+from councils.selectors import is_unit
+
+from .models import Category, Programme
+from .selectors import can_create_in
+
+TITLE_MIN, TITLE_MAX = 10, 300
+TEXT_MAX = {"summary": 5_000, "problem": 20_000, "solution": 20_000}
+FULL_NAME_MAX = 200
+MAX_AUTHORS = 50
+MAX_BENEFIT_VND = 10**15
+EARLIEST_APPLIED = datetime.date(1990, 1, 1)
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+# the fields the rules know, in the order their errors are listed
+FIELDS = (
+    "title",
+    "summary",
+    "problem",
+    "solution",
+    "category",
+    "organisation",
+    "authors",
+    "benefit_value_vnd",
+    "applied_since",
+    "confidential",
+)
+MISSING = object()
+
+
+def _text_field_label(name: str) -> str:
+    return {"summary": _("Tóm tắt"), "problem": _("Tình trạng trước khi áp dụng"), "solution": _("Nội dung giải pháp")}[
+        name
+    ]
+
+
+def _title(value, errors):
+    if value is MISSING or value is None:
+        errors["title"] = [_("Cần tên sáng kiến")]
+        return None
+    if not isinstance(value, str):
+        errors["title"] = [_("Tên sáng kiến phải là văn bản")]
+        return None
+    title = value.strip()
+    if not title:
+        errors["title"] = [_("Tên sáng kiến không được để trống")]
+    elif len(title) < TITLE_MIN:
+        errors["title"] = [_("Tên sáng kiến phải dài ít nhất %(min)d ký tự") % {"min": TITLE_MIN}]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [_("Tên sáng kiến không quá %(max)d ký tự") % {"max": TITLE_MAX}]
+    return title
+
+
+def _text(name, value, errors):
+    if value is MISSING or value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[name] = [_("%(field)s phải là văn bản") % {"field": _text_field_label(name)}]
+        return ""
+    if len(value) > TEXT_MAX[name]:
+        errors[name] = [
+            _("%(field)s không quá %(max)d ký tự") % {"field": _text_field_label(name), "max": TEXT_MAX[name]}
+        ]
+    return value
+
+
+def _category(value, errors):
+    if value is MISSING or value is None or value == "":
+        errors["category"] = [_("Cần lĩnh vực")]
+        return None
+    if not isinstance(value, str) or value not in Category.values:
+        errors["category"] = [
+            _("Lĩnh vực '%(value)s' không hợp lệ (technical, management, union, covid)") % {"value": _short(value)}
+        ]
+        return None
+    return value
+
+
+def _short(value, limit=60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _organisation(value, errors, *, actor, check_actor):
+    if value is MISSING or value is None or value == "":
+        errors["organisation"] = [_("Cần mã đơn vị")]
+        return None
+    if isinstance(value, Organisation):
+        org, code = value, value.code
+    elif isinstance(value, str):
+        code = value.strip()
+        org = Organisation.objects.filter(code=code).first() if len(code) <= 100 else None
+    else:
+        errors["organisation"] = [_("Mã đơn vị phải là văn bản")]
+        return None
+    if org is None:
+        errors["organisation"] = [_("Không có đơn vị '%(code)s'") % {"code": _short(code)}]
+        return None
+    if not is_unit(org):
+        errors["organisation"] = [_("'%(code)s' không phải công đoàn cơ sở") % {"code": code}]
+        return None
+    if check_actor and not can_create_in(user=actor, organisation=org):
+        errors["organisation"] = [_("Bạn không thuộc và không tư vấn đơn vị '%(code)s'") % {"code": code}]
+        return None
+    return org
+
+
+def _share(value):
+    """(Decimal, None) or (None, message) for one author's share."""
+    if value is MISSING or value is None or value == "":
+        return None, _("cần tỷ lệ đóng góp (%)")
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None, _("tỷ lệ đóng góp phải là một số")
+    try:
+        if isinstance(value, str):
+            text = value.strip().rstrip("%").strip().replace(",", ".")
+            share = Decimal(text) if len(text) <= 30 else Decimal("NaN")
+        elif isinstance(value, float):
+            share = Decimal(repr(value))
+        else:
+            share = Decimal(value)
+    except (InvalidOperation, ValueError):
+        return None, _("tỷ lệ đóng góp phải là một số")
+    if not share.is_finite():
+        return None, _("tỷ lệ đóng góp phải là một số")
+    if share <= 0:
+        return None, _("tỷ lệ đóng góp phải lớn hơn 0")
+    if share > HUNDRED:
+        return None, _("tỷ lệ đóng góp không vượt quá 100")
+    if share != share.quantize(CENT):
+        return None, _("tỷ lệ đóng góp có tối đa hai chữ số thập phân")
+    return share.quantize(CENT), None
+
+
+def _authors(value, errors):
+    if value is MISSING or value is None or value == []:
+        errors["authors"] = [_("Cần ít nhất một tác giả")]
+        return None
+    if not isinstance(value, list | tuple):
+        errors["authors"] = [_("Danh sách tác giả phải là một danh sách")]
+        return None
+    if len(value) > MAX_AUTHORS:
+        errors["authors"] = [_("Tối đa %(max)d tác giả") % {"max": MAX_AUTHORS}]
+        return None
+    messages = []
+
+    def bad(n, problem):
+        messages.append(_("Tác giả %(n)d: %(problem)s") % {"n": n, "problem": problem})
+
+    usernames = {
+        a["username"].strip()
+        for a in value
+        if isinstance(a, dict) and isinstance(a.get("username"), str) and len(a["username"]) <= 150
+    }
+    known = {u.username: u for u in User.objects.filter(username__in=usernames, is_active=True)} if usernames else {}
+    cleaned, seen = [], set()
+    for n, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict):
+            bad(n, _("mỗi tác giả phải là một đối tượng"))
+            continue
+        user = entry.get("user")
+        username = entry.get("username")
+        full_name = entry.get("full_name")
+        if full_name is not None and not isinstance(full_name, str):
+            bad(n, _("họ tên phải là văn bản"))
+            continue
+        full_name = (full_name or "").strip()
+        if user is not None:
+            # an author already on the dossier stays while untouched, even if their account was
+            # closed since; naming someone anew needs an active account
+            if not isinstance(user, User) or not (user.is_active or entry.get("existing")):
+                bad(n, _("không có người dùng '%(username)s'") % {"username": getattr(user, "username", "?")})
+                continue
+        elif username not in (None, ""):
+            if not isinstance(username, str):
+                bad(n, _("tên đăng nhập phải là văn bản"))
+                continue
+            user = known.get(username.strip())
+            if user is None:
+                bad(n, _("không có người dùng '%(username)s'") % {"username": _short(username)})
+                continue
+        elif not full_name:
+            bad(n, _("mỗi tác giả cần username hoặc full_name"))
+            continue
+        if len(full_name) > FULL_NAME_MAX:
+            bad(n, _("họ tên không quá %(max)d ký tự") % {"max": FULL_NAME_MAX})
+            continue
+        share, problem = _share(entry.get("share_percent", MISSING))
+        if problem:
+            bad(n, problem)
+            continue
+        if user is not None:
+            if user.pk in seen:
+                bad(n, _("%(name)s bị liệt kê hai lần") % {"name": user.username})
+                continue
+            seen.add(user.pk)
+        cleaned.append(
+            {"user": user, "full_name": full_name or (user.display_name if user else ""), "share_percent": share}
+        )
+    if not messages:
+        total = sum((a["share_percent"] for a in cleaned), Decimal(0))
+        if total != HUNDRED:
+            messages.append(
+                _("Tổng tỷ lệ đóng góp phải bằng 100 (hiện là %(total)s)") % {"total": f"{total.normalize():f}"}
+            )
+    if messages:
+        errors["authors"] = messages
+        return None
+    return cleaned
+
+
+def _benefit(value, errors):
+    if value is MISSING or value is None or value == "":
+        return 0
+    number = None
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    elif isinstance(value, Decimal):
+        number = int(value) if value.is_finite() and value == value.to_integral_value() else None
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,30}\s*", value, re.ASCII):
+        number = int(value)
+    if number is None:
+        errors["benefit_value_vnd"] = [_("Giá trị làm lợi phải là số nguyên (VND)")]
+        return None
+    if number < 0:
+        errors["benefit_value_vnd"] = [_("Giá trị làm lợi không được âm")]
+        return None
+    if number > MAX_BENEFIT_VND:
+        errors["benefit_value_vnd"] = [_("Giá trị làm lợi quá lớn (tối đa 10^15 VND)")]
+        return None
+    return number
+
+
+def _applied_since(value, errors, *, programme, today):
+    if value is MISSING or value is None or value == "":
+        return None
+    day = None
+    if isinstance(value, datetime.datetime):
+        day = value.date()
+    elif isinstance(value, datetime.date):
+        day = value
+    elif isinstance(value, str) and ISO_DATE.match(value.strip()):
+        try:
+            day = datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            day = None
+    if day is None:
+        errors["applied_since"] = [_("Ngày áp dụng phải có dạng YYYY-MM-DD")]
+        return None
+    if day > today:
+        errors["applied_since"] = [_("Ngày áp dụng không thể ở tương lai")]
+    elif programme is not None and day < programme.starts:
+        errors["applied_since"] = [
+            _("Chương trình %(programme)s chỉ tính sáng kiến áp dụng từ ngày %(starts)s")
+            % {"programme": programme.code, "starts": f"{programme.starts:%d/%m/%Y}"}
+        ]
+    elif programme is not None and day > programme.ends:
+        errors["applied_since"] = [
+            _("Chương trình %(programme)s chỉ tính sáng kiến áp dụng đến ngày %(ends)s")
+            % {"programme": programme.code, "ends": f"{programme.ends:%d/%m/%Y}"}
+        ]
+    elif programme is None and day < EARLIEST_APPLIED:
+        errors["applied_since"] = [
+            _("Ngày áp dụng không thể trước ngày %(earliest)s") % {"earliest": f"{EARLIEST_APPLIED:%d/%m/%Y}"}
+        ]
+    return day
+
+
+def _confidential(value, errors):
+    if value is MISSING or value is None:
+        return False
+    if not isinstance(value, bool):
+        errors["confidential"] = [_("Bảo mật phải là true hoặc false")]
+        return None
+    return value
+
+
+def initiative_rules(
+    *,
+    actor,
+    data: dict,
+    programme: Programme | None,
+    check_organisation: bool = True,
+    check_actor: bool = True,
+    today: datetime.date | None = None,
+) -> tuple[dict, dict]:
+    """Check a whole dossier (``data`` holds every field the dossier will have; a missing key is a
+    missing value). Returns ``(cleaned, errors)``. ``check_organisation=False`` when the unit is
+    already fixed (an edit); ``check_actor=False`` when the caller checked the actor's right to the
+    unit itself (the register import asks for an officer of the unit)."""
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    get = data.get
+    cleaned = {
+        "title": _title(get("title", MISSING), errors),
+        "summary": _text("summary", get("summary", MISSING), errors),
+        "problem": _text("problem", get("problem", MISSING), errors),
+        "solution": _text("solution", get("solution", MISSING), errors),
+        "category": _category(get("category", MISSING), errors),
+        "authors": _authors(get("authors", MISSING), errors),
+        "benefit_value_vnd": _benefit(get("benefit_value_vnd", MISSING), errors),
+        "applied_since": _applied_since(get("applied_since", MISSING), errors, programme=programme, today=today),
+        "confidential": _confidential(get("confidential", MISSING), errors),
+    }
+    if check_organisation:
+        cleaned["organisation"] = _organisation(
+            get("organisation", MISSING), errors, actor=actor, check_actor=check_actor
+        )
+    return cleaned, {f: errors[f] for f in FIELDS if f in errors}
