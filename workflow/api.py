@@ -69,7 +69,7 @@ class RawText(RawField):
     pass
 
 
-@extend_schema_field({"type": "string", "enum": list(Category.values)})
+@extend_schema_field(serializers.ChoiceField(choices=Category.choices))  # the same enum everywhere
 class RawCategory(RawField):
     pass
 
@@ -451,6 +451,7 @@ class LifecycleMixin:
             # who created, submitted, confirmed authorship … would name the authors: no actors either
             for row in rows:
                 row["actor"] = ""
+                row["actor_display_name"] = ""
                 row["comment"] = ""
                 row["details"] = {}
         return self.get_paginated_response(rows)

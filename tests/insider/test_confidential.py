@@ -67,7 +67,10 @@ def test_the_committee_suggestions_api_and_page_show_no_benefit(world, api, user
 
     Certificate.objects.all().delete()  # both dossiers are candidates again
     month = f"{world['month']:%Y-%m}"
-    for who, org in (("officer_a", "TCTA"), ("s_chair", "NGANH")):
+    insider.tried("officer_a (an officer of TCTA, below the quota's owner) asks for this month's suggestions")
+    r = api(users["officer_a"]).get(f"/api/v1/awards/monthly/{month}/suggestions/", {"organisation": "TCTA"})
+    assert r.status_code == 403, r.content  # only the committee of the union that owns the quota (finding 7)
+    for who, org in (("s_chair", "NGANH"),):
         insider.tried(f"{who} (award committee of {org}) asks for this month's suggestions")
         r = api(users[who]).get(f"/api/v1/awards/monthly/{month}/suggestions/", {"organisation": org})
         assert r.status_code == 200, r.content
