@@ -112,6 +112,7 @@ def current_session(initiative: Initiative) -> CouncilSession:
             due_at=initiative.due_at or now + timedelta(days=initiative.council.decision_days),
             **CouncilSession.rules_of(initiative.council),
         )
+        session.opened_now = True  # the vote that opened it names it in its chained entry
     return session
 
 
@@ -179,7 +180,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     stage, council = route
     source = initiative.state
     flow.forward(to=stage)
-    _open_session(initiative, council, stage)
+    session = _open_session(initiative, council, stage)
     initiative.save()
     _record(
         initiative,
@@ -187,7 +188,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
         "forward",
         source,
         comment=comment,
-        details={"council": council.code, "due_at": initiative.due_at.isoformat()},
+        details={"council": council.code, "due_at": initiative.due_at.isoformat(), "opened_session": session.pk},
     )
     _notify_authors(initiative)
     return initiative
@@ -318,6 +319,8 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     except IntegrityError:
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted") from None
     details = {"council": council.code, "ballot": session.ballot, "session": session.pk}
+    if getattr(session, "opened_now", False):
+        details["opened_session"] = session.pk
     if not secret:
         details.update(decision=decision, score=score)
     audit_record(
@@ -343,12 +346,41 @@ def _sealing_unavailable():
     )
 
 
+def _opened_since_sealing(session: CouncilSession) -> bool:
+    """Does the chained trail name ``session`` as opened by this release (``opened_session`` in the
+    entry of the forward, close, restart or first vote that opened it)? Then it cannot hold
+    decision rows from before ballots were sealed, whatever its ``legacy_votes`` column says."""
+    from audit.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        object_type=Initiative._meta.model_name,
+        object_id=str(session.initiative_id),
+        details__opened_session=session.pk,
+    ).exists()
+
+
+def _refuse_unsealed_rows(session: CouncilSession, rows: int):
+    raise ApplicationError(
+        _(
+            "Phiên bỏ phiếu kín này có %(rows)d phiếu không niêm phong, không do ứng dụng ghi: phiên xét không "
+            "thể kết thúc. Xin báo bộ phận kiểm tra; chủ tịch hoặc thư ký có thể mở lại phiên biểu quyết."
+        )
+        % {"rows": rows},
+        code="ballot_integrity",
+        extra={"unsealed_rows": rows},
+    )
+
+
 def _open_ballots(session: CouncilSession, casts: int) -> list[Vote]:
     """The decisions of a secret ballot, unsaved and without voters: the session's sealed ballots
-    opened, plus any anonymous rows written before ballots were sealed. Refuses (and so leaves
-    everything as it was) when they do not match the casts or do not open."""
+    opened, plus the anonymous rows a session open when ballots began to be sealed held then
+    (``legacy_votes``, counted by migration 0004; never a session the trail shows was opened
+    since). Refuses (and so leaves everything as it was) when any other decision row is there,
+    when they do not match the casts, or when they do not open."""
     sealed = list(SealedBallot.objects.filter(session=session).values_list("key_id", "sealed"))
     legacy = list(session.votes.all())
+    if legacy and (len(legacy) != session.legacy_votes or _opened_since_sealing(session)):
+        _refuse_unsealed_rows(session, len(legacy))
     nonces = {bytes(blob[: sealing.NONCE_BYTES]) for _kid, blob in sealed}
     if len(sealed) + len(legacy) != casts or len(nonces) != len(sealed):
         raise ApplicationError(
@@ -526,6 +558,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     if votes is None:
         votes = _open_ballots(session, len(present))
     outcome, minutes = _tally(session, seat, votes, present)
+    if getattr(session, "_legacy_votes", False):  # the trail says how many were never sealed
+        minutes["legacy_votes"] = session.legacy_votes
     source = initiative.state
     now = timezone.now()
     next_council = None
@@ -580,15 +614,16 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     if outcome in (Decision.APPROVE, Decision.NOMINATE, Decision.CERTIFY) and initiative.recognised_at is None:
         initiative.recognised_at = now  # the first council approval recognises it
         progress_recognised(initiative)
+    details = minutes
     if next_council is not None:
-        _open_session(initiative, next_council, target)
+        details = {**minutes, "opened_session": _open_session(initiative, next_council, target).pk}
     else:
         initiative.council = None
         initiative.due_at = None
     if target in (State.REJECTED, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED):
         initiative.decided_at = now
     initiative.save()
-    _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=minutes)
+    _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=details)
     _notify_authors(initiative)
     return initiative
 
@@ -687,7 +722,12 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         "restart",
         initiative.state,
         comment=comment,
-        details={"council": session.council.code, "voided_votes": cast, "due_at": session.due_at.isoformat()},
+        details={
+            "council": session.council.code,
+            "voided_votes": cast,
+            "due_at": session.due_at.isoformat(),
+            "opened_session": fresh.pk,
+        },
     )
     return initiative
 
