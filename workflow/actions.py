@@ -16,7 +16,7 @@ from councils.selectors import advisory_team_for, nearest_council
 from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
 from initiatives.exceptions import ApplicationError
-from initiatives.models import Initiative, State
+from initiatives.models import Consent, Initiative, State
 from initiatives.routing import first_stage, stage_after
 
 from . import permissions, sealing, seating
@@ -263,7 +263,8 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         _deny(
             f"Bạn không phải thành viên hội đồng {council.code}", f"You are not a member of the council {council.code}"
         )
-    if actor.pk in authors:
+    if permissions.recused(flow, actor):
+        _deny_declined_author(flow, actor)
         _deny(
             "Bạn là tác giả của sáng kiến này nên không được biểu quyết",
             "You are an author of this initiative, so you are recused from voting",
@@ -507,7 +508,20 @@ def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str])
     return outcome, minutes
 
 
-def _deny_recused_closer(action: str):
+def _deny_declined_author(flow, actor):
+    """A co-author who declined stays recused while listed (``permissions.recused``): say so."""
+    if permissions.author_consents(flow).get(actor.pk) == Consent.DECLINED:
+        raise PermissionDenied(
+            _(
+                "Bạn đã từ chối ghi tên nhưng vẫn có tên trong danh sách tác giả của sáng kiến này, nên vẫn phải "
+                "tránh: không biểu quyết, không kết thúc và không mở lại phiên xét của nó. Tên bạn chỉ được bỏ khi "
+                "hồ sơ trở về bản nháp và được sửa."
+            )
+        )
+
+
+def _deny_recused_closer(flow, actor, action: str):
+    _deny_declined_author(flow, actor)
     if action == "close":
         raise PermissionDenied(
             _(
@@ -529,7 +543,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
-        _deny_recused_closer("close")
+        _deny_recused_closer(flow, actor, "close")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         # a chair whose session someone else closed a moment ago meets a state, not a ban
         councils = {s.council for s in CouncilSession.objects.filter(initiative=initiative).select_related("council")}
@@ -677,7 +691,7 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
-        _deny_recused_closer("restart")
+        _deny_recused_closer(flow, actor, "restart")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         _deny(
             "Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết",

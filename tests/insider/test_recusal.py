@@ -149,3 +149,61 @@ def test_too_few_substitutes_leave_the_dossier_waiting_with_a_reason(flow, struc
     assert r["code"] == "quorum_not_reached" and r["votes_cast"] == 2 and r["quorum"] == 3
     assert "dự khuyết" in r["detail"]
     insider.held("too few substitutes: 409 quorum_not_reached saying why and what to do")
+
+
+def _answer(api, user, iid, decision):
+    r = api(user).post(f"/api/v1/initiatives/{iid}/authorship/", {"decision": decision}, format="json")
+    assert r.status_code == 200, r.content
+
+
+def test_a_chair_cannot_shed_recusal_by_declining_authorship(flow, subs, api, insider):
+    """Review finding: close and restart asked "an author who did not decline" while the vote and
+    the seating asked "listed": a co-author chair declined, restarted (voiding the members' votes),
+    then confirmed again."""
+    from initiatives.models import Initiative
+    from workflow.selectors import session_progress
+
+    iid = flow.draft(
+        authors=[
+            {"username": "author1", "share_percent": "90"},
+            {"username": "u1_chair", "share_percent": "5"},
+            {"username": "u1_m1", "share_percent": "5"},
+        ]
+    )
+    for member in ("u1_chair", "u1_m1"):
+        _answer(api, subs[member], iid, "confirm")
+    flow.act("author1", iid, "submit")
+    flow.act("u1_adv", iid, "forward")
+    assert flow.act("u1_chair", iid, "restart", comment="x", expect=403)
+    flow.vote("u1_sec", iid, "reject", comment="không mới")
+    flow.vote("sub1", iid, "reject", comment="không mới")
+
+    insider.tried("the co-author chair declines authorship, then restarts the round to void the two rejections")
+    _answer(api, subs["u1_chair"], iid, "decline")
+    r = flow.act("u1_chair", iid, "restart", comment="làm lại", expect=403)
+    assert "từ chối ghi tên" in r["detail"]
+    insider.tried("… or closes it, or votes on it, as a declined co-author")
+    assert "từ chối ghi tên" in flow.act("u1_chair", iid, "close", expect=403)["detail"]
+    assert "từ chối ghi tên" in flow.vote("u1_chair", iid, "approve", expect=403)["detail"]
+    english = api(subs["u1_chair"]).post(
+        f"/api/v1/initiatives/{iid}/votes/", {"decision": "approve"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.status_code == 403 and english.json()["detail"].startswith("You declined the authorship")
+    insider.tried("a member who declined looks for the vote")
+    _answer(api, subs["u1_m1"], iid, "decline")
+    assert flow.vote("u1_m1", iid, "approve", expect=403)
+    for who in ("u1_chair", "u1_m1"):
+        assert not {"vote", "close", "restart"} & set(flow.get(who, iid)["available_actions"]), who
+        assert iid not in _inbox(api, subs[who])
+    progress = session_progress(initiative=Initiative.objects.get(pk=iid))
+    assert progress["recused"] == sorted([subs["u1_chair"].display_name, subs["u1_m1"].display_name])
+    assert progress["substitutes"] == [subs["sub1"].display_name, subs["sub2"].display_name]
+    insider.held("a declined co-author stays recused: no vote, close or restart offered or allowed, no inbox task")
+
+    insider.tried("confirm again, as if nothing happened")
+    _answer(api, subs["u1_chair"], iid, "confirm")
+    assert CouncilSession.objects.filter(initiative_id=iid).count() == 1  # no round was voided
+    flow.vote("sub2", iid, "reject", comment="không mới")
+    assert flow.act("u1_sec", iid, "close")["state"] == "rejected"
+    assert _minutes(iid)["recused"] == ["u1_chair", "u1_m1"]
+    insider.held("the council's votes stood: the secretary closed them, the minutes name both co-authors recused")
