@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from audit.actions import audit_record
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
-from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined
+from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined, refuse_if_coauthor_pending
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Consent, Initiative, State
@@ -171,6 +171,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     if not flow.forward.can_proceed():
         _wrong_state(initiative, "forward")
     refuse_if_coauthor_declined(initiative)
+    refuse_if_coauthor_pending(initiative)
     route = first_stage(organisation=initiative.organisation)
     if route is None:
         raise ApplicationError(
@@ -600,6 +601,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         target = State.REJECTED
     else:
         target = State.DRAFT
+    if next_council is not None:  # before another council: its seats' co-authors must have answered
+        refuse_if_coauthor_pending(initiative)
     reasons = comment.strip()
     if outcome in (Decision.RETURN, Decision.REJECT) and not reasons:
         # joined in text order, never in cast order (which the trail's vote entries give)

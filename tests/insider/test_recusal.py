@@ -47,6 +47,22 @@ def subs(structure_data, users):
     return _with_substitutes(structure_data, users, ["sub1", "sub2", "sub3"])
 
 
+def _answer(api, user, iid, decision):
+    r = api(user).post(f"/api/v1/initiatives/{iid}/authorship/", {"decision": decision}, format="json")
+    assert r.status_code == 200, r.content
+
+
+def _to_council(flow, api, users, authors):
+    """author1's draft naming ``authors``; the co-authors who sit on a council confirm (the forward
+    waits for them: 409 ``coauthor_pending``), then it is submitted and forwarded."""
+    iid = flow.draft(authors=authors)
+    for a in authors[1:]:
+        _answer(api, users[a["username"]], iid, "confirm")
+    flow.act("author1", iid, "submit")
+    flow.act("u1_adv", iid, "forward")
+    return iid
+
+
 def _minutes(iid):
     return CouncilSession.objects.get(initiative_id=iid, council__code="XN1-HD").minutes
 
@@ -55,8 +71,8 @@ def _inbox(api, user):
     return [t["id"] for t in api(user).get("/api/v1/tasks/").json()["results"]]
 
 
-def test_co_authors_chosen_among_the_council_do_not_lower_the_quorum(flow, users, insider):
-    iid = flow.to_unit_council(authors=GAMED)
+def test_co_authors_chosen_among_the_council_do_not_lower_the_quorum(flow, api, users, insider):
+    iid = _to_council(flow, api, users, GAMED)
     insider.tried("name two of the three members co-authors (0.01 % each): one eligible member left, quorum 3")
     flow.vote("u1_sec", iid, "approve")
     insider.tried("the recused chair closes on one vote")
@@ -71,7 +87,7 @@ def test_co_authors_chosen_among_the_council_do_not_lower_the_quorum(flow, users
 
 
 def test_a_recused_chair_can_neither_close_nor_restart(flow, subs, api, insider):
-    iid = flow.to_unit_council(authors=GAMED)
+    iid = _to_council(flow, api, subs, GAMED)
     for u in ("u1_sec", "sub1", "sub2"):
         flow.vote(u, iid, "approve")
     insider.tried("the recused chair looks for close and restart")
@@ -93,7 +109,7 @@ def test_a_recused_chair_can_neither_close_nor_restart(flow, subs, api, insider)
 
 
 def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, api, mailoutbox, insider):
-    iid = flow.to_unit_council(authors=GAMED)
+    iid = _to_council(flow, api, subs, GAMED)
     invited = {m.to[0] for m in mailoutbox if "Hồ sơ mới cần xét" in m.subject}
     assert invited == {"u1_sec@example.org", "sub1@example.org", "sub2@example.org"}
     plain = flow.to_unit_council()  # no member is an author: no substitute needed
@@ -119,15 +135,18 @@ def test_substitutes_sit_in_only_as_needed_and_only_on_that_dossier(flow, subs, 
     insider.held("the threshold's denominator is the sitting members; the minutes name recusals and substitutes")
 
 
-def test_a_substitute_who_is_an_author_never_sits(flow, subs, insider):
+def test_a_substitute_who_is_an_author_never_sits(flow, subs, api, insider):
     insider.tried("name the first substitute a co-author too, to seat a friendlier one")
-    iid = flow.to_unit_council(
-        authors=[
+    iid = _to_council(
+        flow,
+        api,
+        subs,
+        [
             {"username": "author1", "share_percent": "99.97"},
             {"username": "u1_chair", "share_percent": "0.01"},
             {"username": "u1_m1", "share_percent": "0.01"},
             {"username": "sub1", "share_percent": "0.01"},
-        ]
+        ],
     )
     r = flow.vote("sub1", iid, "approve", expect=403)
     assert "tác giả" in r["detail"]
@@ -139,9 +158,9 @@ def test_a_substitute_who_is_an_author_never_sits(flow, subs, insider):
     insider.held("an author never sits in as a substitute: the next ones in the file's order do")
 
 
-def test_too_few_substitutes_leave_the_dossier_waiting_with_a_reason(flow, structure_data, users, insider):
+def test_too_few_substitutes_leave_the_dossier_waiting_with_a_reason(flow, structure_data, api, users, insider):
     _with_substitutes(structure_data, users, ["sub1"])
-    iid = flow.to_unit_council(authors=GAMED)
+    iid = _to_council(flow, api, users, GAMED)
     flow.vote("u1_sec", iid, "approve")
     flow.vote("sub1", iid, "approve")
     insider.tried("close with every sitting member's vote, one seat short of the quorum")
@@ -151,11 +170,6 @@ def test_too_few_substitutes_leave_the_dossier_waiting_with_a_reason(flow, struc
     insider.held("too few substitutes: 409 quorum_not_reached saying why and what to do")
 
 
-def _answer(api, user, iid, decision):
-    r = api(user).post(f"/api/v1/initiatives/{iid}/authorship/", {"decision": decision}, format="json")
-    assert r.status_code == 200, r.content
-
-
 def test_a_chair_cannot_shed_recusal_by_declining_authorship(flow, subs, api, insider):
     """Review finding: close and restart asked "an author who did not decline" while the vote and
     the seating asked "listed": a co-author chair declined, restarted (voiding the members' votes),
@@ -163,17 +177,16 @@ def test_a_chair_cannot_shed_recusal_by_declining_authorship(flow, subs, api, in
     from initiatives.models import Initiative
     from workflow.selectors import session_progress
 
-    iid = flow.draft(
-        authors=[
+    iid = _to_council(
+        flow,
+        api,
+        subs,
+        [
             {"username": "author1", "share_percent": "90"},
             {"username": "u1_chair", "share_percent": "5"},
             {"username": "u1_m1", "share_percent": "5"},
-        ]
+        ],
     )
-    for member in ("u1_chair", "u1_m1"):
-        _answer(api, subs[member], iid, "confirm")
-    flow.act("author1", iid, "submit")
-    flow.act("u1_adv", iid, "forward")
     assert flow.act("u1_chair", iid, "restart", comment="x", expect=403)
     flow.vote("u1_sec", iid, "reject", comment="không mới")
     flow.vote("sub1", iid, "reject", comment="không mới")
@@ -207,3 +220,63 @@ def test_a_chair_cannot_shed_recusal_by_declining_authorship(flow, subs, api, in
     assert flow.act("u1_sec", iid, "close")["state"] == "rejected"
     assert _minutes(iid)["recused"] == ["u1_chair", "u1_m1"]
     insider.held("the council's votes stood: the secretary closed them, the minutes name both co-authors recused")
+
+
+def test_council_members_named_co_authors_without_asking_hold_the_forward(flow, subs, api, structure_data, insider):
+    """Review finding: a pending co-author blocked neither submit nor forward, so naming council
+    members without asking them pushed them out of the vote and seated substitutes."""
+    authors = [
+        {"username": "author1", "share_percent": "99.96"},
+        {"username": "u1_chair", "share_percent": "0.01"},  # named, never asked
+        {"username": "u1_m1", "share_percent": "0.01"},
+        {"username": "s_m1", "share_percent": "0.01"},  # the sector council, further up the route
+        {"username": "author1b", "share_percent": "0.01"},  # on no council: does not hold the dossier
+    ]
+    iid = flow.draft(authors=authors)
+    flow.act("author1", iid, "submit")  # pending consent does not hold the submit
+    insider.tried("forward a dossier naming three members of the route's councils who were never asked")
+    r = flow.act("u1_adv", iid, "forward", expect=409)
+    assert r["code"] == "coauthor_pending" and r["pending"] == ["u1_chair", "u1_m1", "s_m1"]
+    assert "Chủ Tịch XN1 (u1_chair)" in r["detail"] and "author1b" not in r["detail"]
+    english = api(subs["u1_adv"]).post(
+        f"/api/v1/initiatives/{iid}/actions/forward/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.status_code == 409 and english.json()["detail"].startswith("Co-author Chủ Tịch XN1 (u1_chair)")
+    assert "forward" not in flow.get("u1_adv", iid)["available_actions"]
+    assert flow.state(iid) == "advisory_review" and not CouncilSession.objects.filter(initiative_id=iid).exists()
+    insider.held("409 coauthor_pending naming who must answer; the dossier stays with the advisory team")
+
+    insider.tried("two of them answer, the third does not")
+    _answer(api, subs["u1_chair"], iid, "confirm")
+    _answer(api, subs["s_m1"], iid, "confirm")
+    assert flow.act("u1_adv", iid, "forward", expect=409)["pending"] == ["u1_m1"]
+    _answer(api, subs["u1_m1"], iid, "decline")  # "I am not an author of this"
+    assert flow.act("u1_adv", iid, "forward", expect=409)["code"] == "coauthor_declined"
+    insider.held("every route-council co-author must answer; a refusal holds the dossier until the name is removed")
+
+    insider.tried("the advisory team sends it back; the author drops the member who declined and forwards again")
+    flow.act("u1_adv", iid, "return", comment="bỏ tên người đã từ chối")
+    kept = [a for a in authors if a["username"] != "u1_m1"]
+    kept[0] = {"username": "author1", "share_percent": "99.97"}
+    r = api(subs["author1"]).patch(f"/api/v1/initiatives/{iid}/", {"authors": kept}, format="json")
+    assert r.status_code == 200, r.content
+    flow.act("author1", iid, "submit")
+    flow.act("u1_adv", iid, "forward")  # author1b has not answered either: sits on no council, so no hold
+    flow.vote("u1_m1", iid, "approve")  # no longer an author: votes as a member
+    assert flow.vote("u1_chair", iid, "approve", expect=403)  # confirmed: an author, recused
+    flow.vote("u1_sec", iid, "approve")
+    flow.vote("sub1", iid, "approve")  # one substitute, for the one recused member
+    insider.held("a member who declined and was removed votes; one who confirmed is recused, a substitute sits")
+
+    insider.tried("make the silent co-author a member of the next council, then let the unit council send it there")
+    tcta = structure_data["organisations"][0]["children"][0]["children"][0]
+    assert tcta["councils"][1]["code"] == "TCTA-HD"
+    tcta["councils"][1]["members"].append({"username": "author1b"})
+    structure_load(data=structure_data)
+    r = flow.act("u1_sec", iid, "close", expect=409)
+    assert r["code"] == "coauthor_pending" and r["pending"] == ["author1b"]
+    assert flow.state(iid) == "unit_council"
+    _answer(api, subs["author1b"], iid, "confirm")
+    assert flow.act("u1_sec", iid, "close")["state"] == "corporation_council"
+    assert flow.vote("author1b", iid, "approve", expect=403)
+    insider.held("a close that sends the dossier on waits for the next council's co-authors too; then they are recused")
