@@ -111,6 +111,7 @@ def _authors_snapshot(authors: list[dict]) -> list[dict]:
 def _current(initiative: Initiative) -> dict:
     """The dossier's fields as the rules take them (authors as they stand)."""
     data = {k: getattr(initiative, k) for k in EDITABLE_FIELDS}
+    data["organisation"] = initiative.organisation  # fixed: the rules read it, never change it
     data["authors"] = [
         {"user": a.user, "full_name": a.full_name, "share_percent": a.share_percent, "existing": True}
         for a in initiative.authors.select_related("user")

@@ -280,3 +280,71 @@ def test_council_members_named_co_authors_without_asking_hold_the_forward(flow, 
     assert flow.act("u1_sec", iid, "close")["state"] == "corporation_council"
     assert flow.vote("author1b", iid, "approve", expect=403)
     insider.held("a close that sends the dossier on waits for the next council's co-authors too; then they are recused")
+
+
+def test_a_council_member_cannot_be_named_by_full_name_to_escape_recusal(flow, subs, api, tmp_path, insider):
+    """Review finding: a member named by full name (not username) was no author to the recusal
+    rule, so the chair voted on and closed a dossier they held 50 % of."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    from initiatives.imports import ImportRefused, initiatives_import
+    from tests.conftest import draft_payload
+
+    author = api(subs["author1"])
+
+    def create(full_name, lang="vi"):
+        body = draft_payload(
+            authors=[{"username": "author1", "share_percent": "50"}, {"full_name": full_name, "share_percent": "50"}]
+        )
+        return author.post("/api/v1/initiatives/", body, format="json", HTTP_ACCEPT_LANGUAGE=lang)
+
+    insider.tried("name the unit council's chair as a 50 % co-author by full name, as written and disguised")
+    for name in ("Chủ Tịch XN1", "chu tich   xn1", "CHỦ TỊCH XN1 ", "Ủy Viên Ngành", "Dự Khuyết sub1"):
+        r = create(name)
+        assert r.status_code == 400, (name, r.content)
+        (message,) = r.json()["authors"]
+        assert message.startswith("Tác giả 2:") and "username" in message, message
+    english = create("Chủ Tịch XN1", lang="en").json()["authors"][0]
+    assert english.startswith("Author 2: 'Chủ Tịch XN1' bears the name of a member") and "by username" in english
+    insider.held("a member or substitute of a route council (unit, sector…) given by full name is refused: 400")
+
+    insider.tried("slip the name in by a draft edit instead")
+    iid = flow.draft()
+    r = author.patch(
+        f"/api/v1/initiatives/{iid}/",
+        {"authors": [{"username": "author1", "share_percent": 60}, {"full_name": "Chủ Tịch XN1", "share_percent": 40}]},
+        format="json",
+    )
+    assert r.status_code == 400 and "username" in r.json()["authors"][0]
+    insider.tried("… or through the union's register import")
+    wb = Workbook()
+    wb.active.append(["Tên sáng kiến", "Mã đơn vị", "Lĩnh vực", "Tác giả", "Ngày đăng ký", "Ngày công nhận"])
+    wb.active.append(
+        [
+            "Cải tiến quy trình kiểm tra máy biến áp",
+            "XN1",
+            "technical",
+            "author1:50; Chủ Tịch XN1:50",
+            datetime.date(2022, 2, 1),
+            datetime.date(2022, 3, 1),
+        ]
+    )
+    wb.save(tmp_path / "register.xlsx")
+    with pytest.raises(ImportRefused, match="username"):
+        initiatives_import(path=tmp_path / "register.xlsx")
+    insider.held("the edit and the import answer the same: the rule lives in initiative_rules")
+
+    insider.tried("name people by full name who sit on no council of the route (another unit's chair, an adviser)")
+    for name in ("Chủ Tịch XN2", "Tư Vấn XN1", "Người Ngoài"):
+        assert create(name).status_code == 201, name
+    insider.tried("name the chair by username instead, and let them vote")
+    iid = _to_council(
+        flow,
+        api,
+        subs,
+        [{"username": "author1", "share_percent": "50"}, {"username": "u1_chair", "share_percent": "50"}],
+    )
+    assert flow.vote("u1_chair", iid, "approve", expect=403)
+    insider.held("only names of the route's council seats are refused; by username the chair confirms and is recused")
