@@ -30,7 +30,7 @@ from .models import (
     State,
 )
 from .rules import initiative_rules
-from .selectors import can_edit
+from .selectors import can_edit, pending_route_coauthors
 
 EDITABLE_FIELDS = (
     "title",
@@ -111,6 +111,7 @@ def _authors_snapshot(authors: list[dict]) -> list[dict]:
 def _current(initiative: Initiative) -> dict:
     """The dossier's fields as the rules take them (authors as they stand)."""
     data = {k: getattr(initiative, k) for k in EDITABLE_FIELDS}
+    data["organisation"] = initiative.organisation  # fixed: the rules read it, never change it
     data["authors"] = [
         {"user": a.user, "full_name": a.full_name, "share_percent": a.share_percent, "existing": True}
         for a in initiative.authors.select_related("user")
@@ -281,6 +282,27 @@ def refuse_if_coauthor_declined(initiative: Initiative) -> None:
             % {"names": ", ".join(a.full_name for a in declined)},
             code="coauthor_declined",
             extra={"declined": [a.user.username for a in declined]},
+        )
+
+
+def refuse_if_coauthor_pending(initiative: Initiative) -> None:
+    """The lifecycle asks this before a dossier comes before a council (forward, and a close that
+    sends it on): 409 while a co-author who sits on a council of its route has not answered.
+    Naming council members co-authors without asking them would otherwise push them out of the
+    vote (recusal counts every listed author) and seat substitutes in their place. A pending
+    co-author who sits on no such council does not hold the dossier back."""
+    pending = pending_route_coauthors(initiative)
+    if pending:
+        raise ApplicationError(
+            _(
+                "Đồng tác giả %(names)s là thành viên hoặc người dự khuyết của một hội đồng sẽ xét hồ sơ này "
+                "nhưng chưa xác nhận hay từ chối việc ghi tên: hồ sơ chỉ được đưa lên hội đồng khi người đó trả "
+                "lời. Xác nhận thì họ là tác giả và không biểu quyết hồ sơ này; từ chối thì cần bỏ tên họ khỏi "
+                "danh sách tác giả (sửa bản nháp)."
+            )
+            % {"names": ", ".join(f"{a.full_name} ({a.user.username})" for a in pending)},
+            code="coauthor_pending",
+            extra={"pending": [a.user.username for a in pending]},
         )
 
 

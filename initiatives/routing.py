@@ -5,7 +5,9 @@ nearest ancestor's corporation council; ``sector_review`` → the nearest sector
 ``federation_review`` → the federation council. A stage whose council does not exist is skipped.
 """
 
-from councils.models import Council, CouncilKind, Organisation
+from django.db.models import Q, QuerySet
+
+from councils.models import Council, CouncilKind, CouncilSubstitute, Membership, Organisation
 from councils.selectors import nearest_council
 
 from .models import State
@@ -39,3 +41,22 @@ def stage_after(*, organisation: Organisation, state: str) -> tuple[str, Council
         return None
     later = ORDINARY_STAGES[ORDINARY_STAGES.index(state) + 1 :]
     return first_stage(organisation=organisation, stages=later)
+
+
+def route_councils(*, organisation: Organisation) -> QuerySet:
+    """The councils a dossier of ``organisation`` may come before once its advisory team forwards
+    it: every council that is not an advisory team, of the unit and of each organisation above it
+    (the federation council, at the root, among them). A superset of the stages' councils (each
+    stage takes the nearest of its kind): cheap, one subquery, and never narrower."""
+    return Council.objects.filter(organisation__path__in=organisation.ancestor_paths(include_self=True)).exclude(
+        kind=CouncilKind.ADVISORY
+    )
+
+
+def route_seat_q(*, organisation: Organisation, field: str = "pk") -> Q:
+    """A filter on ``field`` (a user id) for the members and substitutes of ``route_councils``:
+    two ``IN`` subqueries, no query of their own."""
+    route = route_councils(organisation=organisation).values("pk")
+    members = Membership.objects.filter(council__in=route).values("user_id")
+    substitutes = CouncilSubstitute.objects.filter(council__in=route).values("user_id")
+    return Q(**{f"{field}__in": members}) | Q(**{f"{field}__in": substitutes})

@@ -17,7 +17,10 @@ The rules (DOMAIN.md, API.md §2):
 - ``organisation``: a grassroots unit (``level`` unit, or one that keeps a unit council) the actor may create in: they
   belong to it, hold a role on it, or advise it (``can_create_in``). Fixed once the draft exists.
 - ``authors``: 1–50; each a username of an *active* user or a full name (≤ 200 characters); each
-  share > 0 and ≤ 100 with at most two decimals; the shares sum to exactly 100; nobody twice.
+  share > 0 and ≤ 100 with at most two decimals; the shares sum to exactly 100; nobody twice. An
+  author given by full name only must not bear the name (compared without accents, case or extra
+  spaces) of a member or substitute of a council on the dossier's route (``routing.route_councils``):
+  such a person is named by username, so that they are asked to confirm and are recused.
 - ``benefit_value_vnd``: an integer, 0 ≤ value ≤ 10^15 VND (the estimated first-year benefit).
 - ``applied_since`` (optional while drafting): a date ``YYYY-MM-DD``, not in the future, and within
   the programme's counting window: the programme counts initiatives applied between its start and
@@ -34,11 +37,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from unidecode import unidecode
 
 from councils.models import Organisation, User
 from councils.selectors import is_unit
 
 from .models import Category, Programme
+from .routing import route_seat_q
 from .selectors import can_create_in
 
 TITLE_MIN, TITLE_MAX = 10, 300
@@ -248,6 +253,41 @@ def _authors(value, errors):
     return cleaned
 
 
+def normalised_name(name: str) -> str:
+    """A person's name as the rules compare it: without accents, case or extra spaces."""
+    return " ".join(unidecode(name or "").casefold().split())
+
+
+def _seat_holders_by_full_name(authors, organisation, errors):
+    """Refuse an author given by full name only who bears the name of a member or substitute of a
+    council on the route: unnamed by username, they would vote on a dossier they co-author. One
+    query, and only when some author has no username."""
+    by_name = [(n, a) for n, a in enumerate(authors, start=1) if a["user"] is None]
+    if not by_name:
+        return
+    seated = set()
+    for full_name, first, last, username in User.objects.filter(route_seat_q(organisation=organisation)).values_list(
+        "full_name", "first_name", "last_name", "username"
+    ):
+        seated.add(normalised_name(full_name or f"{first} {last}".strip() or username))
+    messages = [
+        _("Tác giả %(n)d: %(problem)s")
+        % {
+            "n": n,
+            "problem": _(
+                "'%(name)s' trùng tên với một thành viên hoặc người dự khuyết của hội đồng sẽ xét hồ sơ này: hãy "
+                "ghi người đó bằng tên đăng nhập (username) để họ xác nhận việc ghi tên và không biểu quyết hồ sơ "
+                "này. Nếu là một người khác trùng tên, hãy ghi thêm chi tiết để phân biệt (ví dụ đơn vị)."
+            )
+            % {"name": a["full_name"]},
+        }
+        for n, a in by_name
+        if normalised_name(a["full_name"]) in seated
+    ]
+    if messages:
+        errors["authors"] = messages
+
+
 def _benefit(value, errors):
     if value is MISSING or value is None or value == "":
         return 0
@@ -329,7 +369,8 @@ def initiative_rules(
 ) -> tuple[dict, dict]:
     """Check a whole dossier (``data`` holds every field the dossier will have; a missing key is a
     missing value). Returns ``(cleaned, errors)``. ``check_organisation=False`` when the unit is
-    already fixed (an edit); ``check_actor=False`` when the caller checked the actor's right to the
+    already fixed (an edit; ``data["organisation"]`` is then the dossier's unit, for the authors'
+    rule); ``check_actor=False`` when the caller checked the actor's right to the
     unit itself (the register import asks for an officer of the unit)."""
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
@@ -349,4 +390,11 @@ def initiative_rules(
         cleaned["organisation"] = _organisation(
             get("organisation", MISSING), errors, actor=actor, check_actor=check_actor
         )
+        unit = cleaned["organisation"]
+    else:
+        unit = get("organisation")  # fixed: the dossier's own unit (an edit)
+    if cleaned["authors"] and isinstance(unit, Organisation):
+        _seat_holders_by_full_name(cleaned["authors"], unit, errors)
+        if "authors" in errors:
+            cleaned["authors"] = None
     return cleaned, {f: errors[f] for f in FIELDS if f in errors}

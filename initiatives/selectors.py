@@ -4,7 +4,8 @@
 from councils.models import Membership, Organisation
 from councils.selectors import advisory_team_for, is_unit
 
-from .models import Consent, Initiative
+from .models import Consent, Initiative, InitiativeAuthor
+from .routing import route_seat_q
 
 
 def is_author(*, user, initiative: Initiative) -> bool:
@@ -16,6 +17,18 @@ def is_acting_author(*, user, initiative: Initiative) -> bool:
     """Listed and not declined: the author's powers (edit, submit, withdraw, the confidential
     content) belong to those who did not say they are no author."""
     return initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists()
+
+
+def pending_route_coauthors(initiative: Initiative) -> list[InitiativeAuthor]:
+    """The co-authors named by username who have not answered (consent pending) and who sit, as a
+    member or a substitute, on a council of the dossier's route (``routing.route_councils``):
+    listed, they would be recused there without having agreed to be authors. One query."""
+    return list(
+        initiative.authors.filter(route_seat_q(organisation=initiative.organisation, field="user_id"))
+        .filter(consent=Consent.PENDING)
+        .select_related("user")
+        .order_by("position")
+    )
 
 
 def is_adviser(*, user, organisation: Organisation) -> bool:

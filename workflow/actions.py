@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from audit.actions import audit_record
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
-from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined
+from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined, refuse_if_coauthor_pending
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
 from initiatives.exceptions import ApplicationError
-from initiatives.models import Initiative, State
+from initiatives.models import Consent, Initiative, State
 from initiatives.routing import first_stage, stage_after
 
 from . import permissions, sealing, seating
@@ -112,6 +112,7 @@ def current_session(initiative: Initiative) -> CouncilSession:
             due_at=initiative.due_at or now + timedelta(days=initiative.council.decision_days),
             **CouncilSession.rules_of(initiative.council),
         )
+        session.opened_now = True  # the vote that opened it names it in its chained entry
     return session
 
 
@@ -170,6 +171,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     if not flow.forward.can_proceed():
         _wrong_state(initiative, "forward")
     refuse_if_coauthor_declined(initiative)
+    refuse_if_coauthor_pending(initiative)
     route = first_stage(organisation=initiative.organisation)
     if route is None:
         raise ApplicationError(
@@ -179,7 +181,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     stage, council = route
     source = initiative.state
     flow.forward(to=stage)
-    _open_session(initiative, council, stage)
+    session = _open_session(initiative, council, stage)
     initiative.save()
     _record(
         initiative,
@@ -187,7 +189,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
         "forward",
         source,
         comment=comment,
-        details={"council": council.code, "due_at": initiative.due_at.isoformat()},
+        details={"council": council.code, "due_at": initiative.due_at.isoformat(), "opened_session": session.pk},
     )
     _notify_authors(initiative)
     return initiative
@@ -262,7 +264,8 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         _deny(
             f"Bạn không phải thành viên hội đồng {council.code}", f"You are not a member of the council {council.code}"
         )
-    if actor.pk in authors:
+    if permissions.recused(flow, actor):
+        _deny_declined_author(flow, actor)
         _deny(
             "Bạn là tác giả của sáng kiến này nên không được biểu quyết",
             "You are an author of this initiative, so you are recused from voting",
@@ -318,6 +321,8 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     except IntegrityError:
         raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted") from None
     details = {"council": council.code, "ballot": session.ballot, "session": session.pk}
+    if getattr(session, "opened_now", False):
+        details["opened_session"] = session.pk
     if not secret:
         details.update(decision=decision, score=score)
     audit_record(
@@ -343,12 +348,41 @@ def _sealing_unavailable():
     )
 
 
+def _opened_since_sealing(session: CouncilSession) -> bool:
+    """Does the chained trail name ``session`` as opened by this release (``opened_session`` in the
+    entry of the forward, close, restart or first vote that opened it)? Then it cannot hold
+    decision rows from before ballots were sealed, whatever its ``legacy_votes`` column says."""
+    from audit.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        object_type=Initiative._meta.model_name,
+        object_id=str(session.initiative_id),
+        details__opened_session=session.pk,
+    ).exists()
+
+
+def _refuse_unsealed_rows(session: CouncilSession, rows: int):
+    raise ApplicationError(
+        _(
+            "Phiên bỏ phiếu kín này có %(rows)d phiếu không niêm phong, không do ứng dụng ghi: phiên xét không "
+            "thể kết thúc. Xin báo bộ phận kiểm tra; chủ tịch hoặc thư ký có thể mở lại phiên biểu quyết."
+        )
+        % {"rows": rows},
+        code="ballot_integrity",
+        extra={"unsealed_rows": rows},
+    )
+
+
 def _open_ballots(session: CouncilSession, casts: int) -> list[Vote]:
     """The decisions of a secret ballot, unsaved and without voters: the session's sealed ballots
-    opened, plus any anonymous rows written before ballots were sealed. Refuses (and so leaves
-    everything as it was) when they do not match the casts or do not open."""
+    opened, plus the anonymous rows a session open when ballots began to be sealed held then
+    (``legacy_votes``, counted by migration 0004; never a session the trail shows was opened
+    since). Refuses (and so leaves everything as it was) when any other decision row is there,
+    when they do not match the casts, or when they do not open."""
     sealed = list(SealedBallot.objects.filter(session=session).values_list("key_id", "sealed"))
     legacy = list(session.votes.all())
+    if legacy and (len(legacy) != session.legacy_votes or _opened_since_sealing(session)):
+        _refuse_unsealed_rows(session, len(legacy))
     nonces = {bytes(blob[: sealing.NONCE_BYTES]) for _kid, blob in sealed}
     if len(sealed) + len(legacy) != casts or len(nonces) != len(sealed):
         raise ApplicationError(
@@ -475,7 +509,20 @@ def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str])
     return outcome, minutes
 
 
-def _deny_recused_closer(action: str):
+def _deny_declined_author(flow, actor):
+    """A co-author who declined stays recused while listed (``permissions.recused``): say so."""
+    if permissions.author_consents(flow).get(actor.pk) == Consent.DECLINED:
+        raise PermissionDenied(
+            _(
+                "Bạn đã từ chối ghi tên nhưng vẫn có tên trong danh sách tác giả của sáng kiến này, nên vẫn phải "
+                "tránh: không biểu quyết, không kết thúc và không mở lại phiên xét của nó. Tên bạn chỉ được bỏ khi "
+                "hồ sơ trở về bản nháp và được sửa."
+            )
+        )
+
+
+def _deny_recused_closer(flow, actor, action: str):
+    _deny_declined_author(flow, actor)
     if action == "close":
         raise PermissionDenied(
             _(
@@ -497,7 +544,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
-        _deny_recused_closer("close")
+        _deny_recused_closer(flow, actor, "close")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         # a chair whose session someone else closed a moment ago meets a state, not a ban
         councils = {s.council for s in CouncilSession.objects.filter(initiative=initiative).select_related("council")}
@@ -526,6 +573,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     if votes is None:
         votes = _open_ballots(session, len(present))
     outcome, minutes = _tally(session, seat, votes, present)
+    if getattr(session, "_legacy_votes", False):  # the trail says how many were never sealed
+        minutes["legacy_votes"] = session.legacy_votes
     source = initiative.state
     now = timezone.now()
     next_council = None
@@ -552,6 +601,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         target = State.REJECTED
     else:
         target = State.DRAFT
+    if next_council is not None:  # before another council: its seats' co-authors must have answered
+        refuse_if_coauthor_pending(initiative)
     reasons = comment.strip()
     if outcome in (Decision.RETURN, Decision.REJECT) and not reasons:
         # joined in text order, never in cast order (which the trail's vote entries give)
@@ -580,15 +631,16 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     if outcome in (Decision.APPROVE, Decision.NOMINATE, Decision.CERTIFY) and initiative.recognised_at is None:
         initiative.recognised_at = now  # the first council approval recognises it
         progress_recognised(initiative)
+    details = minutes
     if next_council is not None:
-        _open_session(initiative, next_council, target)
+        details = {**minutes, "opened_session": _open_session(initiative, next_council, target).pk}
     else:
         initiative.council = None
         initiative.due_at = None
     if target in (State.REJECTED, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED):
         initiative.decided_at = now
     initiative.save()
-    _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=minutes)
+    _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=details)
     _notify_authors(initiative)
     return initiative
 
@@ -642,7 +694,7 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
-        _deny_recused_closer("restart")
+        _deny_recused_closer(flow, actor, "restart")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
         _deny(
             "Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết",
@@ -687,7 +739,12 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
         "restart",
         initiative.state,
         comment=comment,
-        details={"council": session.council.code, "voided_votes": cast, "due_at": session.due_at.isoformat()},
+        details={
+            "council": session.council.code,
+            "voided_votes": cast,
+            "due_at": session.due_at.isoformat(),
+            "opened_session": fresh.pk,
+        },
     )
     return initiative
 

@@ -151,8 +151,10 @@ class AuthorDetailSerializer(serializers.Serializer):
     share_percent = serializers.FloatField()
     consent = serializers.ChoiceField(
         choices=Consent.choices,
-        help_text="pending (named by someone else, not yet answered) · confirmed · declined (the dossier cannot "
-        "be submitted or forwarded, 409 coauthor_declined) · not_required (no account, or from a register)",
+        help_text="pending (named by someone else, not yet answered; a member or substitute of a council on the "
+        "dossier's route who is pending holds the forward, 409 coauthor_pending) · confirmed · declined (the "
+        "dossier cannot be submitted or forwarded, 409 coauthor_declined) · not_required (no account, or from a "
+        "register). Every listed author with an account is recused from the councils' vote, declined or not",
     )
 
 
@@ -423,7 +425,9 @@ class LifecycleMixin:
         description="A person named as an author confirms or declines it (audited as authorship_confirm / "
         "authorship_decline). Only for themselves (403 otherwise), before the dossier is finished (409). While a "
         "named author has declined, submit and forward answer 409 coauthor_declined; removing them from the "
-        "authors in a draft edit lifts it.",
+        "authors in a draft edit lifts it. While a named author who sits on a council of the dossier's route has "
+        "not answered, forward (and a close that sends the dossier to another council) answers 409 "
+        "coauthor_pending.",
     )
     @action(detail=True, methods=["post"], url_path="authorship")
     def authorship(self, request, pk=None, format=None):

@@ -50,6 +50,12 @@ class CouncilSession(models.Model):
     threshold_numerator = models.PositiveIntegerField()
     threshold_denominator = models.PositiveIntegerField()
     decision_days = models.PositiveIntegerField()
+    # How many anonymous decision rows this secret session held when ballots began to be sealed
+    # (set by migration 0004 for the sessions then open, and never by the application): only
+    # those are counted at the close. Any other decision row in an open secret session is a
+    # forgery (409 ``ballot_integrity``). The chained entry of the step that opens a session
+    # names it (``opened_session``), so a session opened since cannot pass for one of these.
+    legacy_votes = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("phiên xét của hội đồng")

@@ -27,7 +27,8 @@ def author_consents(flow) -> dict:
 
 
 def _is_author(flow, user) -> bool:
-    """Listed and not declined (``initiatives.selectors.is_acting_author``)."""
+    """Listed and not declined (``initiatives.selectors.is_acting_author``): an author's powers.
+    Recusal asks ``recused`` instead."""
     consent = author_consents(flow).get(user.pk)
     return consent is not None and consent != Consent.DECLINED
 
@@ -35,6 +36,16 @@ def _is_author(flow, user) -> bool:
 def author_ids(flow) -> set:
     """The user ids of every listed author, declined or not (recusal counts them all)."""
     return set(author_consents(flow))
+
+
+def recused(flow, user) -> bool:
+    """The one recusal rule: everyone listed among the dossier's authors with an account, whatever
+    they answered (pending, confirmed or declined), is recused from its councils' vote, close and
+    restart. A declined co-author stays recused: otherwise a chair could decline, void the round
+    with a restart, and confirm again. The vote, the close, the restart, the seating
+    (``workflow.seating``), the available actions, the inbox and the session's progress all ask
+    this — or, where they read many dossiers at once, the same set of listed author ids."""
+    return user.pk in author_ids(flow)
 
 
 def _is_adviser(flow, user) -> bool:
@@ -59,17 +70,12 @@ def can_withdraw(flow, user) -> bool:
 def can_close(flow, user) -> bool:
     """The chair or the secretary of the council the dossier is before, unless an author of it
     (a recused chair's session is closed, or restarted, by the secretary)."""
-    return may_close_council(flow, user) and not _is_author(flow, user)
-
-
-def recused(flow, user) -> bool:
-    """An author of the dossier: recused from its council's vote, close and restart."""
-    return _is_author(flow, user)
+    return may_close_council(flow, user) and not recused(flow, user)
 
 
 def is_recused_closer(flow, user) -> bool:
     """The chair or secretary of the council the dossier is before, who is also its author."""
-    return may_close_council(flow, user) and _is_author(flow, user)
+    return may_close_council(flow, user) and recused(flow, user)
 
 
 def may_close_council(flow, user) -> bool:
@@ -83,5 +89,5 @@ def is_member(*, user, initiative: Initiative) -> bool:
 
 
 def is_recused(*, user, initiative: Initiative) -> bool:
-    """A member who is an author of the initiative cannot vote on it."""
+    """``recused`` without a flow object: listed among the authors, whatever they answered."""
     return is_author(user=user, initiative=initiative)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
 from initiatives.models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
-from initiatives.selectors import can_edit
+from initiatives.selectors import can_edit, pending_route_coauthors
 from initiatives.selectors import can_see_confidential as _content_open_in_initiatives
 
 from . import permissions
@@ -161,6 +161,10 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
             # a named author who declined holds the dossier back (409 coauthor_declined)
             if name in ("submit", "forward") and Consent.DECLINED in permissions.author_consents(flow).values():
                 continue
+            # a co-author on a route council who has not answered holds the forward (409 coauthor_pending)
+            if name == "forward" and Consent.PENDING in permissions.author_consents(flow).values():
+                if pending_route_coauthors(initiative):
+                    continue
             actions.append(name)
     if initiative.state not in TERMINAL_STATES:
         mine = permissions.author_consents(flow).get(user.pk)

@@ -176,3 +176,27 @@ def test_values_are_normalised_the_same_for_every_door(users):
 def test_today_is_the_local_day(users):
     today = timezone.localdate()
     assert _create(users, applied_since=today.isoformat()).applied_since == today
+
+
+def test_a_route_council_seat_named_by_full_name_costs_one_query(users):
+    """The full-name rule asks one query, and none when every author is named by account."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from councils.models import Organisation
+    from initiatives.rules import initiative_rules
+
+    xn1 = Organisation.objects.get(code="XN1")
+
+    def queries(authors):
+        data = {**draft_payload(authors=authors), "organisation": xn1}
+        with CaptureQueriesContext(connection) as ctx:
+            _clean, errors = initiative_rules(actor=users["author1"], data=data, programme=None, check_actor=False)
+        return len(ctx.captured_queries), errors
+
+    by_account, errors = queries([{"user": users["author1"], "share_percent": 100}])
+    assert not errors
+    by_name, errors = queries(
+        [{"user": users["author1"], "share_percent": 50}, {"full_name": "Ủy viên TLĐ một", "share_percent": 50}]
+    )
+    assert by_name == by_account + 1 and "authors" in errors  # a federation council member, case aside

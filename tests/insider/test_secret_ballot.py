@@ -314,3 +314,45 @@ def test_postgres_transaction_ids_and_physical_positions_link_nothing(flow, stan
     insider.tried("read the sealed ballots after the close")
     assert rows("SELECT count(*) FROM workflow_sealedballot", [])[0][0] == 0
     insider.held("none left: the close deleted them in its own transaction")
+
+
+@pytest.mark.django_db
+def test_a_writer_without_the_key_cannot_swap_sealed_ballots_for_plain_rows(flow, insider):
+    """Review finding: decision rows in an open secret session were counted as "legacy" votes."""
+    iid = _dossier(flow)
+    _cast(flow, iid, [("u2_chair", "reject"), ("u2_m1", "reject"), ("u2_m2", "reject")])
+    session = _session(iid)
+    n = wm.SealedBallot.objects.filter(session=session).count()
+
+    insider.tried("delete the three sealed rejections and insert three anonymous approvals as plain rows")
+    wm.SealedBallot.objects.filter(session=session).delete()
+    Vote.objects.bulk_create([Vote(session=session, decision="approve") for _ in range(n)])
+    r = flow.act("u2_chair", iid, "close", expect=409)
+    assert r["code"] == "ballot_integrity" and r["unsealed_rows"] == 3
+    assert flow.state(iid) == "unit_council" and _session(iid).closed_at is None
+    assert Vote.objects.filter(session=session).count() == 3  # nothing changed: the auditors look
+    insider.held("a decision row in a secret session opened since sealing is refused: 409, nothing changes")
+
+    insider.tried("also mark the session as one that held rows before sealing (legacy_votes = 3)")
+    CouncilSession.objects.filter(pk=session.pk).update(legacy_votes=n)
+    r = flow.act("u2_chair", iid, "close", expect=409)
+    assert r["code"] == "ballot_integrity"
+    insider.held("the chained forward entry names the session it opened: the flag cannot make it a legacy one")
+
+    insider.tried("keep one sealed ballot and add one plain row beside it (a mixed forgery)")
+    iid2 = _dossier(flow)
+    _cast(flow, iid2, [("u2_chair", "reject"), ("u2_m1", "reject")])
+    s2 = _session(iid2)
+    wm.SealedBallot.objects.filter(session=s2).first().delete()
+    Vote.objects.create(session=s2, decision="approve")
+    assert flow.act("u2_chair", iid2, "close", expect=409)["code"] == "ballot_integrity"
+    insider.held("one plain row among sealed ballots is refused too")
+
+    insider.tried("the chair restarts the forged round")
+    flow.act("u2_chair", iid, "restart", comment="phiếu bị sửa trong cơ sở dữ liệu")
+    assert not Vote.objects.filter(session=session).exists()
+    fresh = CouncilSession.objects.get(initiative_id=iid, closed_at__isnull=True)
+    assert fresh.pk != session.pk and fresh.legacy_votes == 0
+    _cast(flow, iid, [("u2_chair", "reject"), ("u2_m1", "reject"), ("u2_m2", "reject")])
+    assert flow.act("u2_chair", iid, "close")["state"] == "rejected"
+    insider.held("a restart voids the forged round and the council's real votes decide")

@@ -75,3 +75,27 @@ def test_anonymous_decisions_written_at_cast_time_are_written_again(flow, users)
     after = list(Vote.objects.filter(session=session))
     assert sorted(v.comment for v in after) == ["u2_chair", "u2_m1", "u2_m2"]
     assert not before & {v.pk for v in after}
+
+
+def test_only_secret_sessions_open_with_anonymous_rows_may_count_them_at_the_close(flow, users):
+    """Migration 0004 counts the anonymous rows of the secret sessions open when it runs; every
+    other session (closed, open ballot, none such rows) keeps 0."""
+    xn2 = {"organisation": "XN2", "adviser": "a_adv", "user": "author2"}
+    held, closed, clean = (
+        flow.to_unit_council(**xn2, authors=[{"username": "author2", "share_percent": 100}]) for _ in range(3)
+    )
+    opened = flow.to_unit_council()  # XN1: an open ballot
+    sessions = {iid: CouncilSession.objects.get(initiative_id=iid) for iid in (held, closed, clean, opened)}
+    latest = _latest_workflow()
+    _migrate([("workflow", "0003_sealed_ballots")])
+    try:
+        for iid in (held, closed):
+            for user in ("u2_chair", "u2_m1"):
+                BallotCast.objects.create(session=sessions[iid], voter=users[user], cast_at=sessions[iid].opened_at)
+                Vote.objects.create(session=sessions[iid], decision="approve", comment=user)
+        CouncilSession.objects.filter(pk=sessions[closed].pk).update(closed_at=sessions[closed].opened_at)
+        Vote.objects.create(session=sessions[opened], voter=users["u1_chair"], decision="approve", comment="")
+    finally:
+        _migrate(latest)
+    counted = dict(CouncilSession.objects.values_list("initiative_id", "legacy_votes"))
+    assert counted == {held: 2, closed: 0, clean: 0, opened: 0}

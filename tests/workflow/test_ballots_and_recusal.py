@@ -10,10 +10,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_author_on_the_council_is_recused(flow, api, users):
-    # u1_m1 sits on XN1's council and co-authors this initiative
-    iid = flow.to_unit_council(
-        authors=[{"username": "author1", "share_percent": 50}, {"username": "u1_m1", "share_percent": 50}]
-    )
+    # u1_m1 sits on XN1's council and co-authors this initiative (confirmed: the forward waits for it)
+    iid = flow.draft(authors=[{"username": "author1", "share_percent": 50}, {"username": "u1_m1", "share_percent": 50}])
+    r = api(users["u1_m1"]).post(f"/api/v1/initiatives/{iid}/authorship/", {"decision": "confirm"}, format="json")
+    assert r.status_code == 200
+    flow.act("author1", iid, "submit")
+    flow.act("u1_adv", iid, "forward")
     r = flow.vote("u1_m1", iid, "approve", expect=403)
     assert "recused" in r["detail"]
     assert "vote" not in flow.get("u1_m1", iid)["available_actions"]
