@@ -16,6 +16,7 @@ from fractions import Fraction
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -30,6 +31,7 @@ from .models import (
     Level,
     Membership,
     Organisation,
+    Role,
     RoleAssignment,
     User,
     membership_perms,
@@ -59,6 +61,43 @@ def _clear_perm_cache(user):
     user.__dict__.pop("_guardian_perms_cache", None)
 
 
+def _setter(actor, user: User) -> User | None:
+    """Who chose a password: the acting person, unless it is the system or the person themself."""
+    return actor if getattr(actor, "pk", None) and actor.pk != user.pk else None
+
+
+def passwords_recheck(*, users=None, set_by=None, actor=None) -> int:
+    """Disable every password chosen by an admin who may no longer manage its holder
+    (``user_manageable_by``): the holder was given a role or a seat beyond the admin's subtree,
+    moved out of it, or the admin lost the role. Otherwise an admin could set a person's
+    password, have them promoted, and sign in as them. Audited as ``disable_password``; the person
+    signs in again once someone who manages them (or they themself) sets a new one.
+    ``users``: these people; ``set_by``: everyone whose password this admin chose. Returns the count."""
+    assert transaction.get_connection().in_atomic_block
+    rows = User.objects.filter(password_set_by__isnull=False)
+    if users is not None:
+        rows = rows.filter(pk__in=[u.pk for u in users])
+    if set_by is not None:
+        rows = rows.filter(password_set_by=set_by)
+    disabled = 0
+    for user in rows.select_related("password_set_by", "organisation"):
+        setter = user.password_set_by
+        if not user.has_usable_password() or user_manageable_by(actor=setter, user=user):
+            continue
+        with _account_write():
+            user.set_unusable_password()
+            user.password_set_by = None
+            user.save(update_fields=["password", "password_set_by"])
+        audit_record(
+            actor=actor,
+            action="disable_password",
+            obj=user,
+            details={"user": user.username, "password_set_by": setter.username, "reason": "beyond_setter"},
+        )
+        disabled += 1
+    return disabled
+
+
 def role_grant(*, user: User, organisation: Organisation, role: str, actor=None) -> bool:
     """Grant ``role`` on ``organisation`` (and so its subtree). Returns whether anything changed."""
     assert transaction.get_connection().in_atomic_block
@@ -74,6 +113,7 @@ def role_grant(*, user: User, organisation: Organisation, role: str, actor=None)
         obj=organisation,
         details={"user": user.username, "role": role, "organisation": organisation.code},
     )
+    passwords_recheck(users=[user], actor=actor)
     return True
 
 
@@ -93,6 +133,8 @@ def role_revoke(*, assignment: RoleAssignment, actor=None) -> None:
         obj=organisation,
         details={"user": user.username, "role": role, "organisation": organisation.code},
     )
+    if role == Role.ADMIN:
+        passwords_recheck(set_by=user, actor=actor)
 
 
 def membership_set(*, council: Council, user: User, role: str, actor=None) -> bool:
@@ -120,6 +162,7 @@ def membership_set(*, council: Council, user: User, role: str, actor=None) -> bo
         obj=council,
         details={"user": user.username, "council": council.code, "role": role, "previous_role": old_role},
     )
+    passwords_recheck(users=[user], actor=actor)
     return True
 
 
@@ -184,6 +227,8 @@ def substitutes_set(*, council: Council, users: list[User], actor=None) -> int:
         changes += 1
     for user in users:
         user.__dict__.pop("_substitute_councils", None)
+    if changes:
+        passwords_recheck(users=users, actor=actor)
     return changes
 
 
@@ -349,9 +394,63 @@ def organisation_move(*, organisation: Organisation, new_parent: Organisation, e
                 "effective": str(effective),
             },
         )
+        # the people of the moved subtree, and the admins of it, may now be out of each other's reach
+        moved = User.objects.filter(
+            Q(organisation__path__startswith=organisation.path)
+            | Q(password_set_by__role_assignments__organisation__path__startswith=organisation.path)
+        )
+        passwords_recheck(users=list(moved.filter(password_set_by__isnull=False).distinct()), actor=actor)
     return move
 
 
+# --- blocs (khối thi đua) ----------------------------------------------------------------------
+
+
+def bloc_save(*, code: str, name: str, organisation: Organisation, members: list[Organisation], actor=None) -> bool:
+    """Create or change the bloc ``code``: its name, its parent and its member organisations
+    (siblings under ``organisation``; the structure file's validation checks that). Audited as
+    ``create_bloc`` / ``update_bloc`` with what changed — the quarterly bloc rankings depend on it.
+    Returns whether anything changed."""
+    from .models import Bloc, BlocMember
+
+    assert transaction.get_connection().in_atomic_block
+    if actor is not None:
+        _require_administer(actor, organisation)
+    bloc = Bloc.objects.select_for_update().filter(code=code).first()
+    created = bloc is None
+    before = {} if created else {"name": bloc.name, "organisation": bloc.organisation.code}
+    if created:
+        bloc = Bloc.objects.create(code=code, name=name, organisation=organisation)
+    elif bloc.name != name or bloc.organisation_id != organisation.pk:
+        bloc.name, bloc.organisation = name, organisation
+        bloc.save(update_fields=["name", "organisation"])
+    after = {"name": name, "organisation": organisation.code}
+    codes = dict(BlocMember.objects.filter(bloc=bloc).values_list("organisation_id", "organisation__code"))
+    wanted = {o.pk: o.code for o in members}
+    gone, new = set(codes) - set(wanted), set(wanted) - set(codes)
+    if gone:
+        BlocMember.objects.filter(bloc=bloc, organisation_id__in=gone).delete()
+    if new:
+        BlocMember.objects.bulk_create(BlocMember(bloc=bloc, organisation_id=pk) for pk in new)
+    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    if not (created or changed or gone or new):
+        return False
+    audit_record(
+        actor=actor,
+        action="create_bloc" if created else "update_bloc",
+        obj=organisation,
+        details={
+            "bloc": code,
+            "before": {k: before[k] for k in changed if k in before},
+            "after": changed,
+            "members_added": sorted(wanted[pk] for pk in new),
+            "members_removed": sorted(codes[pk] for pk in gone),
+        },
+    )
+    return True
+
+
+# --- councils ---------------------------------------------------------------------------------
 # --- councils ---------------------------------------------------------------------------------
 
 COUNCIL_FIELDS = ("name", "quorum", "threshold", "ballot", "decision_days", "kind", "organisation")
@@ -590,6 +689,7 @@ def user_create(*, actor, username: str, organisation: Organisation | None, pass
             user.set_unusable_password()
         else:
             user.set_password(password)
+            user.password_set_by = _setter(actor, user)
         user.save()
         if groups:
             user.groups.set(groups)
@@ -665,6 +765,10 @@ def user_update(*, user_id: int, actor, **changes) -> User:
             "after": {k: wanted[k] for k in changed},
         },
     )
+    if "organisation" in changed:
+        passwords_recheck(users=[user], actor=actor)
+    if {"is_active", "is_superuser"} & set(changed):
+        passwords_recheck(set_by=user, actor=actor)
     return user
 
 
@@ -681,7 +785,8 @@ def user_set_password(*, user_id: int, actor, password: str | None) -> User:
             user.set_unusable_password()
         else:
             user.set_password(password)
-        user.save(update_fields=["password"])
+        user.password_set_by = _setter(actor, user) if password is not None else None
+        user.save(update_fields=["password", "password_set_by"])
     audit_record(
         actor=actor,
         action="set_password",

@@ -96,6 +96,19 @@ class User(AbstractUser):
     position = models.CharField(_("chức vụ"), max_length=200, blank=True)
     qualification = models.CharField(_("trình độ"), max_length=100, blank=True)
     date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    # Who chose the current password (a union's admin), if not the person or the system. Such a
+    # password stays usable only while that admin could still set it: once the person reaches
+    # beyond what the admin manages (a higher role or seat) or the admin loses the role, it is
+    # disabled — otherwise an admin could set a password and have the person promoted.
+    password_set_by = models.ForeignKey(
+        "self",
+        verbose_name=_("mật khẩu do ai đặt"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("người dùng")

@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import Council, CouncilKind, Membership, Organisation, Role, RoleAssignment, User
+from .models import Council, CouncilKind, CouncilSubstitute, Membership, Organisation, Role, RoleAssignment, User
 
 LEVEL_COUNCIL_KIND = {
     "unit": CouncilKind.UNIT,
@@ -139,7 +139,7 @@ def user_manageable_by(*, actor, user: User) -> bool:
     """May ``actor`` change ``user``'s account (details, password, whether it is active)?
 
     A superuser: anyone. A union's admin: a person of their subtree whose every role and every
-    council seat lies in that subtree too, and who is not a superuser — so no admin can take over
+    council seat (member or substitute) lies in that subtree too, and who is not a superuser — so no admin can take over
     an account that reaches beyond what they administer (a federation member, a sector chair)."""
     paths = admin_scope_paths(user=actor)
     if paths is None:
@@ -151,7 +151,11 @@ def user_manageable_by(*, actor, user: User) -> bool:
     outside = ~subtree_q(paths, field="organisation__path")
     if RoleAssignment.objects.filter(outside, user=user).exists():
         return False
-    return not Membership.objects.filter(~subtree_q(paths, field="council__organisation__path"), user=user).exists()
+    outside_council = ~subtree_q(paths, field="council__organisation__path")
+    if Membership.objects.filter(outside_council, user=user).exists():
+        return False
+    # a substitute may be seated on that council's dossiers: a seat as much as a membership
+    return not CouncilSubstitute.objects.filter(outside_council, user=user).exists()
 
 
 def administers_above(*, actor, organisation: Organisation) -> bool:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .actions import (
+    bloc_save,
     council_create,
     council_update,
     membership_remove,
@@ -36,8 +37,6 @@ from .actions import (
 )
 from .models import (
     Ballot,
-    Bloc,
-    BlocMember,
     Council,
     CouncilKind,
     Level,
@@ -492,7 +491,7 @@ def structure_apply_tree(*, data: dict, actor=None) -> TreeResult:
     for org in data.get("organisations") or []:
         _apply_councils(org, result, actor)
     if data.get("blocs"):
-        _apply_blocs(data["blocs"], result)
+        _apply_blocs(data["blocs"], result, actor)
     return result
 
 
@@ -561,13 +560,15 @@ def _apply_person(spec, result, actor):
         user = User.objects.get(pk=user.pk)
     wanted = {(org.pk, role) for role in spec.get("roles") or []}
     current = {(a.organisation_id, a.role): a for a in RoleAssignment.objects.filter(user=user)}
+    # grants before revokes: an admin moved from one role to another never holds none in between
+    # (which would disable the passwords they chose: ``passwords_recheck``)
+    for _org_pk, role in wanted - set(current):
+        role_grant(user=user, organisation=org, role=role, actor=actor)
+        result.changes += 1
     for key, assignment in current.items():
         if key not in wanted:
             role_revoke(assignment=assignment, actor=actor)
             result.changes += 1
-    for _org_pk, role in wanted - set(current):
-        role_grant(user=user, organisation=org, role=role, actor=actor)
-        result.changes += 1
 
 
 ADMIN_GROUP = "Quản trị công đoàn / Union administrators"
@@ -715,23 +716,10 @@ def _validate_blocs(v, data):
                 )
 
 
-def _apply_blocs(blocs, result):
+def _apply_blocs(blocs, result, actor=None):
     for b in blocs:
         orgs = {o.code: o for o in Organisation.objects.filter(code__in=b["members"])}
         parent = Organisation.objects.get_parent(orgs[b["members"][0]])
-        bloc = Bloc.objects.filter(code=b["code"]).first()
-        if bloc is None:
-            bloc = Bloc.objects.create(code=b["code"], name=b["name"], organisation=parent)
-            result.changes += 1
-        elif bloc.name != b["name"] or bloc.organisation_id != parent.pk:
-            bloc.name, bloc.organisation = b["name"], parent
-            bloc.save(update_fields=["name", "organisation"])
-            result.changes += 1
-        wanted = {orgs[c].pk for c in b["members"]}
-        current = set(BlocMember.objects.filter(bloc=bloc).values_list("organisation_id", flat=True))
-        if current - wanted:
-            BlocMember.objects.filter(bloc=bloc, organisation_id__in=current - wanted).delete()
-            result.changes += 1
-        if wanted - current:
-            BlocMember.objects.bulk_create(BlocMember(bloc=bloc, organisation_id=pk) for pk in wanted - current)
+        members = [orgs[c] for c in b["members"]]
+        if bloc_save(code=b["code"], name=b["name"], organisation=parent, members=members, actor=actor):
             result.changes += 1

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.forms import MultiWidget
 from django.test import Client
 
@@ -23,7 +24,7 @@ PASSWORD = "mat-khau-thu-nghiem-2026"
 @pytest.fixture
 def world(structure_data):
     """The base tree plus a unit's admin (XN1), a corporation's admin (TCTA), a person of XN1 who
-    sits on the corporation's council, and a superuser."""
+    sits on the corporation's council, one who is its substitute, and a superuser."""
     from councils.actions import user_create
     from workflow.structure import structure_load
 
@@ -31,9 +32,11 @@ def world(structure_data):
         {"username": "admin_x1", "full_name": "Quản Trị XN1", "organisation": "XN1", "roles": ["admin"]},
         {"username": "admin_a", "full_name": "Quản Trị TCT A", "organisation": "TCTA", "roles": ["admin"]},
         {"username": "x1_corp", "full_name": "Người XN1 ở hội đồng TCT", "organisation": "XN1", "roles": []},
+        {"username": "x1_sub", "full_name": "Người XN1 dự khuyết hội đồng TCT", "organisation": "XN1", "roles": []},
     ]
     corporation = structure_data["organisations"][0]["children"][0]["children"][0]
     corporation["councils"][1]["members"].append({"username": "x1_corp"})
+    corporation["councils"][1]["substitutes"] = ["x1_sub"]
     structure_load(data=structure_data)
     root = user_create(actor=None, username="root", organisation=None, is_staff=True, is_superuser=True)
     users = {u.username: u for u in User.objects.all()}
@@ -165,6 +168,7 @@ def test_a_federation_members_password_cannot_be_set(world, insider):
     for victim, how in (
         (world["f_chair"], "a federation council chair"),
         (world["x1_corp"], "an XN1 person on TCTA's council"),
+        (world["x1_sub"], "an XN1 person who is a substitute on TCTA's council"),
     ):
         insider.tried(f"set the password of {how} through /admin/…/password/")
         old = User.objects.get(pk=victim.pk).password
@@ -442,3 +446,86 @@ def test_forty_wrong_passwords_then_the_right_one(world, insider, door):
     insider.held(
         "locked after 5 (HTTP 429), the right password does not open it; one audit entry names the username, no password"
     )
+
+
+def _password_via_admin(client, user):
+    url = f"/admin/councils/user/{user.pk}/password/"
+    r = client.post(url, {"password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"})
+    assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r
+    return User.objects.get(pk=user.pk)
+
+
+def _signs_in(username) -> bool:
+    r = Client().post("/accounts/login/", {"username": username, "password": PASSWORD})
+    return "_auth_user_id" in r.wsgi_request.session
+
+
+def test_a_password_an_admin_chose_does_not_survive_a_promotion_beyond_them(world, insider):
+    from councils.actions import membership_set, role_grant, substitutes_set
+
+    c = signed_in(world["admin_x1"])
+    corporation_council = Council.objects.get(code="TCTA-HD")
+    for how, promote in (
+        ("a seat on TCTA's council", lambda u: membership_set(council=corporation_council, user=u, role="member")),
+        ("a substitute's place on TCTA's council", lambda u: substitutes_set(council=corporation_council, users=[u])),
+        (
+            "the officer's role on TCTA",
+            lambda u: role_grant(user=u, organisation=Organisation.objects.get(code="TCTA"), role="officer"),
+        ),
+    ):
+        victim = world["author1"]
+        insider.tried(f"XN1's admin sets author1's password (allowed), then author1 is given {how}")
+        victim = _password_via_admin(c, victim)
+        assert victim.password_set_by == world["admin_x1"] and _signs_in("author1")
+        with transaction.atomic():
+            promote(victim)
+        victim.refresh_from_db()
+        assert not victim.has_usable_password() and victim.password_set_by is None
+        assert not _signs_in("author1")
+        entry = AuditEntry.objects.filter(action="disable_password", object_id=str(victim.pk)).latest("seq")
+        assert entry.details == {"user": "author1", "password_set_by": "admin_x1", "reason": "beyond_setter"}
+        insider.held("the password XN1's admin knows is disabled the moment author1 reaches beyond XN1; audited")
+        # undo the promotion for the next round
+        with transaction.atomic():
+            from councils.models import CouncilSubstitute, Membership, RoleAssignment
+
+            Membership.objects.filter(user=victim, council=corporation_council).delete()
+            CouncilSubstitute.objects.filter(user=victim).delete()
+            RoleAssignment.objects.filter(user=victim, role="officer").delete()
+
+
+def test_an_admin_who_loses_the_role_loses_the_passwords_they_chose(world, insider):
+    from councils.actions import role_revoke
+    from councils.models import RoleAssignment
+
+    insider.tried("XN1's admin sets author1b's password, then loses the admin role")
+    victim = _password_via_admin(signed_in(world["admin_x1"]), world["author1b"])
+    assert _signs_in("author1b")
+    with transaction.atomic():
+        role_revoke(assignment=RoleAssignment.objects.get(user=world["admin_x1"], role="admin"), actor=world["admin_a"])
+    assert not _signs_in("author1b")
+    assert AuditEntry.objects.filter(action="disable_password", object_id=str(victim.pk)).exists()
+    insider.held("a former admin's chosen passwords no longer sign anyone in")
+
+
+def test_a_password_chosen_by_someone_who_still_manages_the_person_stays(world):
+    from councils.actions import membership_set
+
+    victim = _password_via_admin(signed_in(world["admin_a"]), world["author1"])
+    with transaction.atomic():
+        membership_set(council=Council.objects.get(code="TCTA-HD"), user=victim, role="member")
+    assert _signs_in("author1")
+    assert not AuditEntry.objects.filter(action="disable_password").exists()
+
+
+def test_the_structure_file_moves_an_admin_without_dropping_their_passwords(world, structure_data):
+    """Grants come before revokes: an admin whose role moves from XN1 to TCTA (broader) never holds
+    no role in between, so the passwords they chose in XN1 stay usable."""
+    from workflow.structure import structure_load
+
+    _password_via_admin(signed_in(world["admin_x1"]), world["author1"])
+    for person in structure_data["people"]:
+        if person["username"] == "admin_x1":
+            person["organisation"] = "TCTA"
+    structure_load(data=structure_data)
+    assert _signs_in("author1")
