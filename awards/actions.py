@@ -8,7 +8,7 @@ called ``audit_record`` before) should call ``certificate_issue`` first instead.
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -503,15 +503,20 @@ def _announce_task():
 
 
 def commendation_announce(*, certificate_ids: list[int]) -> int:
-    """E-mail each commendation to its authors (those with an address) and to the officers of
-    their unit. Returns the number of messages sent."""
-    sent = 0
+    """E-mail each commendation to its authors (those with an address who have not declined to be
+    named) and to the officers of their unit — one message per recipient, so no recipient learns
+    another's address (the authors of a confidential dossier stay unknown to the officers).
+    Returns the number of messages sent."""
+    from initiatives.models import Consent
+
+    messages = []
     for c in Certificate.objects.filter(pk__in=certificate_ids, revoked_at__isnull=True).select_related(
         "initiative", "initiative__organisation"
     ):
         initiative = c.initiative
         to = set(
             initiative.authors.filter(user__isnull=False, user__is_active=True)
+            .exclude(consent=Consent.DECLINED)
             .exclude(user__email="")
             .values_list("user__email", flat=True)
         )
@@ -535,6 +540,5 @@ def commendation_announce(*, certificate_ids: list[int]) -> int:
             f'The initiative "{c.title}" ({initiative.reference}) was commended as an exemplary initiative '
             f"of {c.period_month:%Y-%m} by {c.organisation.name}. Serial {c.serial}; verify at {verify_url(c.serial)}\n"
         )
-        send_mail(subject, body, None, sorted(to))
-        sent += 1
-    return sent
+        messages += [(subject, body, None, [address]) for address in sorted(to)]
+    return send_mass_mail(messages, fail_silently=False) if messages else 0

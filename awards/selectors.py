@@ -278,7 +278,9 @@ def rank_candidates(
 
     With ``user``: a confidential candidate whose content ``user`` may not see has no benefit in
     the row (``None``, ``"hidden": True``) and ranks as if its benefit were unknown — after every
-    candidate with the same score — so its place says nothing about its benefit either."""
+    candidate with the same score — so its place says nothing about its benefit either. Its council
+    score is not shown either (the minutes are hidden from such a reader); it still ranks by it, so
+    a confidential dossier is not pushed below every scored one."""
     scores = scores or {}
     rows = []
     for i in candidates:
@@ -295,7 +297,7 @@ def rank_candidates(
                 "benefit_value_vnd": None if hidden else i.benefit_value_vnd,
                 "hidden": hidden,
                 "recognised_at": i.recognised_at,
-                "score": score,
+                "score": None if hidden else score,
                 "_key": (score is not None, score or 0, -1 if hidden else i.benefit_value_vnd, recognised),
             }
         )

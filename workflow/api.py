@@ -16,11 +16,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.fields import SkipField, empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from unidecode import unidecode
 
 from audit.models import AuditEntry
 from audit.selectors import audit_verify
-from config.params import MONTH_PATTERN, month_after, parse_month
+from config.params import MONTH_PATTERN, month_after, parse_month, parse_search
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Consent, Initiative, State
@@ -309,7 +308,7 @@ class InitiativeFilter(filters.FilterSet):
         return qs.filter(category=value).filter(content_visible_q(user=self.request.user))
 
     def filter_q(self, qs, name, value):
-        words = unidecode(value).lower().split()
+        words = parse_search(value, "q")
         q = Q()
         for w in words:
             q &= Q(search_text__contains=w)
@@ -354,7 +353,7 @@ class VoteSerializer(serializers.Serializer):
 
 class HistoryEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    seq = serializers.IntegerField()
+    seq = serializers.IntegerField(allow_null=True)
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_name")
     actor_display_name = serializers.CharField(source="shown_actor")  # hashed, as the pages show it
@@ -452,12 +451,18 @@ class LifecycleMixin:
         page = self.paginate_queryset(qs)
         rows = HistoryEntrySerializer(page, many=True).data
         if not can_see_confidential(user=request.user, initiative=initiative):
-            # who created, submitted, confirmed authorship … would name the authors: no actors either
+            # who created, submitted, confirmed authorship … would name the authors: no actors either.
+            # Nor the hashes: the hash covers the actor, so trying each person's name against a
+            # hashed entry whose other fields are shown would reveal who acted (the author); nor
+            # the global sequence number, which places the entry among others'.
             for row in rows:
                 row["actor"] = ""
                 row["actor_display_name"] = ""
                 row["comment"] = ""
                 row["details"] = {}
+                row["hash"] = ""
+                row["prev_hash"] = ""
+                row["seq"] = None
         return self.get_paginated_response(rows)
 
 
@@ -574,7 +579,12 @@ class AuditCheckpointView(generics.ListCreateAPIView):
             OpenApiParameter(
                 "submitted_month", OpenApiTypes.STR, description="YYYY-MM (years 1900–2999)", pattern=MONTH_PATTERN
             ),
-            OpenApiParameter("q", OpenApiTypes.STR, description="words of the title and summary, accents optional"),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="words of the title and summary, accents optional; at most 10 words and 100 characters "
+                "(400 otherwise)",
+            ),
         ]
     )
 )

@@ -329,13 +329,20 @@ def possible_duplicates(
 
 
 def average_scores(initiative_ids) -> dict[int, float]:
-    """Average council score (0–100) of each initiative over every vote that gave one."""
+    """Average council score (0–100) of each initiative over every vote that gave one in a session
+    that closed with a decision: never a session still open (nobody sees a tally before the close)
+    nor a round voided by a restart (its votes no longer count)."""
     from django.db.models import Avg
 
     from .models import Vote
 
     rows = (
-        Vote.objects.filter(session__initiative_id__in=list(initiative_ids), score__isnull=False)
+        Vote.objects.filter(
+            session__initiative_id__in=list(initiative_ids),
+            session__closed_at__isnull=False,
+            score__isnull=False,
+        )
+        .exclude(session__outcome="")
         .values("session__initiative_id")
         .annotate(avg=Avg("score"))
     )

@@ -77,6 +77,7 @@ def test_the_committee_suggestions_api_and_page_show_no_benefit(world, api, user
         rows = {row["id"]: row for row in r.json()["results"]}
         assert rows[world["secret"]]["title"] == TITLE and rows[world["secret"]]["benefit_value_vnd"] is None
         assert rows[world["plain"]]["benefit_value_vnd"] == 5_000_000
+        assert rows[world["secret"]]["score"] is None and rows[world["plain"]]["score"] == 90  # minutes' scores
         assert leaks(r.content.decode()) == []
         insider.tried(f"{who} opens the committee page with its candidates, eligibility and remuneration")
         client.force_login(users[who])
@@ -84,6 +85,29 @@ def test_the_committee_suggestions_api_and_page_show_no_benefit(world, api, user
         assert TITLE in html and "5.000.000" in html
         assert leaks(html) == [], (who, leaks(html))
     insider.held("a hidden benefit is neither shown nor used to rank: null in the API, absent from the page")
+
+
+def test_suggestion_scores_count_no_vote_of_a_session_still_open(world, api, users, insider):
+    from awards.models import Certificate
+    from workflow.models import CouncilSession
+
+    Certificate.objects.all().delete()
+    month = f"{world['month']:%Y-%m}"
+
+    def score():
+        r = api(users["s_chair"]).get(f"/api/v1/awards/monthly/{month}/suggestions/", {"organisation": "NGANH"})
+        return {row["id"]: row["score"] for row in r.json()["results"]}[world["plain"]]
+
+    assert score() == 90
+    session = CouncilSession.objects.get(initiative_id=world["plain"], closed_at__isnull=True)
+    insider.tried(f"a member of {session.council.code} votes 10 while the session is open; the committee reads scores")
+    member = session.council.memberships.exclude(user__username__startswith="u1_").first().user
+    r = api(member).post(
+        f"/api/v1/initiatives/{world['plain']}/votes/", {"decision": "approve", "score": 10}, format="json"
+    )
+    assert r.status_code == 201, r.content
+    assert score() == 90
+    insider.held("the average counts closed sessions only: no partial tally before the close")
 
 
 def test_possible_duplicates_never_show_a_title_one_may_not_see(world, api, users, insider):
@@ -185,6 +209,17 @@ def test_lists_pages_and_api_show_only_title_summary_and_awards(world, api, user
     insider.held("outsiders get title, summary, state and awards only — on pages, lists, inbox and API")
 
 
+def test_the_history_of_a_confidential_dossier_gives_outsiders_no_hash_to_try_names_on(world, api, users, insider):
+    for who in ("officer_x1", "officer_a"):
+        insider.tried(f"{who} reads the history of the confidential dossier for hashes and sequence numbers")
+        rows = api(users[who]).get(f"/api/v1/initiatives/{world['secret']}/history/").json()["results"]
+        assert rows and all(r["hash"] == "" and r["prev_hash"] == "" and r["seq"] is None for r in rows)
+        assert all(r["actor"] == "" and r["details"] == {} for r in rows)
+    rows = api(users["u1_chair"]).get(f"/api/v1/initiatives/{world['secret']}/history/").json()["results"]
+    assert all(len(r["hash"]) == 64 and r["seq"] for r in rows)
+    insider.held("no hash (which covers the actor), no global sequence number: nothing to brute-force an author from")
+
+
 def test_the_public_verification_page_and_the_certificate(world, client, users, insider):
     insider.tried("an anonymous visitor opens the public verification page of the commendation")
     html = client.get(f"/awards/verify/{world['serial']}/").content.decode()
@@ -219,7 +254,8 @@ def test_no_mailbox_receives_what_its_owner_may_not_see(world, users, insider, d
         recipients = [by_email[a] for a in message.to + message.cc + message.bcc if a in by_email]
         if all(can_see_confidential(user=u, initiative=secret) for u in recipients):
             continue
-        text = message.subject + message.body
+        # the addresses too: one message to the authors and the officers together names the authors
+        text = " ".join(message.to + message.cc + message.bcc) + message.subject + message.body
         for _name, content, _mimetype in message.attachments:
             text += _xlsx_text(content) if isinstance(content, bytes) else str(content)
         assert leaks(text) == [], ([u.username for u in recipients], message.subject, leaks(text))
