@@ -14,3 +14,11 @@ class BadLookupsAreBadParameters:
             return super().get_changelist_instance(request)
         except (OverflowError, ValueError, DataError) as e:
             raise IncorrectLookupParameters(e) from e
+
+    def get_search_results(self, request, queryset, search_term):
+        # each word is a scan of every search field over the whole table: the list and the
+        # autocomplete look for the first words only, as the pages and the API do (config.params)
+        from config.params import SEARCH_MAX_CHARS, SEARCH_MAX_WORDS
+
+        search_term = " ".join(search_term[:SEARCH_MAX_CHARS].split()[:SEARCH_MAX_WORDS])
+        return super().get_search_results(request, queryset, search_term)

@@ -56,6 +56,26 @@ def parse_day(value, name: str) -> datetime.date:
     return day
 
 
+SEARCH_MAX_CHARS = 100
+SEARCH_MAX_WORDS = 10
+
+
+def parse_search(value, name: str = "q") -> list[str]:
+    """Words to look for in titles and summaries: accents and case dropped (``search_text`` is
+    stored so). At most ``SEARCH_MAX_CHARS`` characters and ``SEARCH_MAX_WORDS`` words — each word
+    is a substring scan over the whole register (2 million dossiers), so a pasted paragraph would
+    keep a database busy for minutes."""
+    from unidecode import unidecode
+
+    text = (value if isinstance(value, str) else "").strip()
+    if len(text) > SEARCH_MAX_CHARS:
+        _bad(name, _("Từ khóa tìm kiếm dài tối đa %(n)d ký tự") % {"n": SEARCH_MAX_CHARS})
+    words = unidecode(text).lower().split()
+    if len(words) > SEARCH_MAX_WORDS:
+        _bad(name, _("Tìm tối đa %(n)d từ") % {"n": SEARCH_MAX_WORDS})
+    return words
+
+
 def month_after(first: datetime.date) -> datetime.date:
     """The first day of the next month."""
     return datetime.date(first.year + (first.month == 12), first.month % 12 + 1, 1)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from awards.selectors import awards_for
+from config.params import SEARCH_MAX_CHARS, parse_search
 from councils.models import Membership, Organisation, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
@@ -62,14 +63,21 @@ def initiative_list_page(request):
     if state in State.values:
         qs = qs.filter(state=state)
     q = request.GET.get("q", "").strip()
-    if q:
-        from unidecode import unidecode
-
-        for word in unidecode(q).lower().split():
-            qs = qs.filter(search_text__contains=word)
+    status = 200
+    try:
+        words = parse_search(q, "q")
+    except ValidationError as e:
+        for message in _field_errors(e).get("q", []):
+            messages.error(request, message)
+        qs, words, status = qs.none(), [], 400
+    for word in words:
+        qs = qs.filter(search_text__contains=word)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
-        request, "workflow/initiative_list.html", {"page": page, "states": State.choices, "state": state, "q": q}
+        request,
+        "workflow/initiative_list.html",
+        {"page": page, "states": State.choices, "state": state, "q": q[:SEARCH_MAX_CHARS]},
+        status=status,
     )
 
 

@@ -322,6 +322,22 @@ def test_out_of_range_dates_are_a_400_naming_the_parameter(personas, url, param,
     insider.held("a 400 naming the parameter and the years accepted")
 
 
+def test_a_pasted_paragraph_is_not_a_search(personas, insider, users, client):
+    paragraph = " ".join(["cải tiến quy trình vận hành"] * 20)  # 100 words, 560 characters
+    insider.tried("search the register with a pasted 100-word paragraph: API, page, admin list")
+    r = personas["officer"].get("/api/v1/initiatives/", {"q": paragraph}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400 and list(r.json()) == ["q"] and "100" in r.json()["q"][0], r.content
+    eleven = " ".join(f"tu{i}" for i in range(11))
+    r = personas["officer"].get("/api/v1/initiatives/", {"q": eleven}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400 and "10" in r.json()["q"][0], r.content
+    assert personas["officer"].get("/api/v1/initiatives/", {"q": "cải tiến quy trình"}).status_code == 200
+    client.force_login(users["officer_a"])
+    r = client.get("/initiatives/", {"q": paragraph})
+    assert r.status_code == 400 and "100" in r.content.decode()
+    assert personas["staff admin"].get("/admin/initiatives/initiative/", {"q": paragraph}).status_code == 200
+    insider.held("400 naming q and the limit (10 words, 100 characters); the admin looks for the first words only")
+
+
 def test_huge_ids_in_paths_are_404_not_500(personas, world, insider):
     for url in (
         "/initiatives/99999999999999999999/",

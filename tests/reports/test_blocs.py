@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 
+from audit.models import AuditEntry
 from councils.models import Bloc
 from councils.structure import StructureError
 from workflow.structure import structure_load
@@ -28,6 +29,13 @@ def test_blocs_load_idempotently_and_bad_ones_are_refused(structure_data):
     data["blocs"][1]["members"] = ["XN1"]
     assert structure_load(data=copy.deepcopy(data)) == 1
     assert list(Bloc.objects.get(code="K2").members.values_list("code", flat=True)) == ["XN1"]
+    # every change is in the trail (the quarterly rankings depend on who is in which bloc)
+    created = AuditEntry.objects.filter(action="create_bloc").order_by("seq")
+    assert [e.details["bloc"] for e in created] == ["K1", "K2"]
+    assert created[0].details["members_added"] == ["TCTA", "TCTB"]
+    assert created[0].details["after"] == {"name": "Khối thi đua 1", "organisation": "NGANH"}
+    update = AuditEntry.objects.get(action="update_bloc")
+    assert update.details == {"bloc": "K2", "before": {}, "after": {}, "members_added": [], "members_removed": ["XN2"]}
 
     bad = copy.deepcopy(data)
     bad["blocs"] = [
