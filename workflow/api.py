@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -14,12 +15,15 @@ from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.fields import SkipField, empty
+from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AuditEntry
 from audit.selectors import audit_verify
-from config.params import MONTH_PATTERN, month_after, parse_month, parse_search
+from config.params import MONTH_PATTERN, month_after, parse_day, parse_month, parse_search
+from config.xlsx import FORMULA_START
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Consent, Initiative, State
@@ -644,3 +648,224 @@ class InitiativeViewSet(
         if not kwargs.get("partial"):
             return self.http_method_not_allowed(request, *args, **kwargs)
         return self.partial_update(request, *args, **kwargs)
+
+
+# --- the trail across dossiers: auditors ----------------------------------------------------------
+
+
+class TrailEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name")
+    actor_display_name = serializers.CharField(source="shown_actor")
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    organisation = serializers.SerializerMethodField(help_text="code of the organisation the entry belongs to")
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    comment = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    details = serializers.JSONField()
+    hash = serializers.CharField()
+    prev_hash = serializers.CharField()
+
+    def get_organisation(self, obj) -> str | None:
+        return self.context["codes"].get(obj.scope_path)
+
+
+TRAIL_PARAMETERS = [
+    OpenApiParameter("organisation", OpenApiTypes.STR, description="code: only this organisation's subtree"),
+    OpenApiParameter("initiative", OpenApiTypes.INT, description="only this dossier's entries"),
+    OpenApiParameter("actor", OpenApiTypes.STR, description="username of who acted"),
+    OpenApiParameter("action", OpenApiTypes.STR, description="e.g. submit, close, vote, set_password"),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="YYYY-MM-DD, from this day on"),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="YYYY-MM-DD, up to and including this day"),
+]
+
+
+def _trail_filters(request) -> dict:
+    """Parse the trail's filters; 400 naming each bad one, 403 for an organisation outside reach."""
+    from .selectors import trail_scope_paths
+
+    params, errors, out = request.query_params, {}, {}
+    paths = trail_scope_paths(user=request.user)
+    if paths == []:
+        raise PermissionDenied(gettext("Chỉ người kiểm tra hoặc quản trị mới được xem nhật ký kiểm toán"))
+    code = params.get("organisation")
+    if code:
+        org = Organisation.objects.filter(code=code[:40]).first()
+        if org is None:
+            errors["organisation"] = [gettext("Không có tổ chức mã “%(code)s”") % {"code": code[:40]}]
+        elif paths is not None and not any(org.path.startswith(p) for p in paths):
+            raise PermissionDenied(
+                gettext("Bạn không kiểm tra hay quản trị %(org)s nên không xem được nhật ký của đơn vị này")
+                % {"org": org.code}
+            )
+        else:
+            out["organisation"] = org
+    raw = params.get("initiative")
+    if raw:
+        if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
+            errors["initiative"] = [gettext("Mã sáng kiến phải là số nguyên dương")]
+        else:
+            out["initiative_id"] = int(raw)
+    for name, longest in (("actor", 150), ("action", 40)):
+        value = params.get(name)
+        if value and len(value) > longest:
+            errors[name] = [gettext("Dài tối đa %(n)d ký tự") % {"n": longest}]
+        elif value:
+            out[name] = value
+    tz = timezone.get_current_timezone()
+    days = {}
+    for name in ("since", "until"):
+        if params.get(name):
+            try:
+                days[name] = parse_day(params[name], name)
+            except DjangoValidationError as e:
+                errors.update(e.message_dict)
+    if "since" in days and "until" in days and days["since"] > days["until"]:
+        errors["until"] = [gettext("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu")]
+    if errors:
+        raise serializers.ValidationError(errors)
+    if "since" in days:
+        out["since"] = datetime.datetime.combine(days["since"], datetime.time.min, tzinfo=tz)
+    if "until" in days:
+        after = days["until"] + datetime.timedelta(days=1)
+        out["until"] = datetime.datetime.combine(after, datetime.time.min, tzinfo=tz)
+    return out
+
+
+def _organisation_codes(entries) -> dict[str, str]:
+    paths = {e.scope_path for e in entries if e.scope_path}
+    return dict(Organisation.objects.filter(path__in=paths).values_list("path", "code"))
+
+
+class TrailPagination(CursorPagination):
+    """The trail grows past tens of millions of entries: a cursor on ``seq``, never a count."""
+
+    ordering = "seq"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class TrailEntryListView(generics.ListAPIView):
+    """The trail of the subtrees the caller audits or administers, across dossiers, oldest first
+    (a cursor: follow ``next``). Auditors and admins only; a superuser reads all of it."""
+
+    serializer_class = TrailEntrySerializer
+    pagination_class = TrailPagination
+
+    def get_queryset(self):
+        from .selectors import trail_entries
+
+        return trail_entries(user=self.request.user, **_trail_filters(self.request))
+
+    def get_serializer(self, *args, **kwargs):
+        if args:
+            kwargs.setdefault("context", self.get_serializer_context())["codes"] = _organisation_codes(args[0])
+        return super().get_serializer(*args, **kwargs)
+
+    @extend_schema(parameters=TRAIL_PARAMETERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+TRAIL_CSV_COLUMNS = [
+    "seq",
+    "at",
+    "actor",
+    "actor_display_name",
+    "action",
+    "object_type",
+    "object_id",
+    "organisation",
+    "from_state",
+    "to_state",
+    "version",
+    "comment",
+    "details",
+    "hash",
+    "prev_hash",
+]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text  # never a formula in a spreadsheet
+
+
+class _CsvRenderer(BaseRenderer):
+    """Lets a client ask for ``text/csv``; an error (400, 403) is then its JSON, as text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        import json
+
+        return json.dumps(data, ensure_ascii=False).encode()
+
+
+class TrailEntryCsvView(APIView):
+    """The same entries and filters as ``/audit/entries/``, as one CSV file (UTF-8 with BOM for
+    spreadsheets), streamed in chunks: any size of trail, constant memory."""
+
+    renderer_classes = [JSONRenderer, _CsvRenderer]
+
+    @extend_schema(parameters=TRAIL_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request):
+        import csv
+        import json
+
+        from django.http import StreamingHttpResponse
+
+        from .selectors import trail_entries
+
+        entries = trail_entries(user=request.user, **_trail_filters(request))
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield "\ufeff" + writer.writerow(TRAIL_CSV_COLUMNS)
+            chunk = []
+            for entry in entries.iterator(chunk_size=2000):
+                chunk.append(entry)
+                if len(chunk) == 2000:
+                    yield from _csv_rows(writer, chunk, json)
+                    chunk = []
+            yield from _csv_rows(writer, chunk, json)
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-entries.csv"'
+        return response
+
+
+def _csv_rows(writer, chunk, json):
+    codes = _organisation_codes(chunk)
+    for e in chunk:
+        values = {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor_name,
+            "actor_display_name": e.shown_actor,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "organisation": codes.get(e.scope_path, ""),
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "version": e.version,
+            "comment": e.comment,
+            "details": json.dumps(e.details, ensure_ascii=False, sort_keys=True),
+            "hash": e.hash,
+            "prev_hash": e.prev_hash,
+        }
+        yield writer.writerow([_csv_cell(values[c]) for c in TRAIL_CSV_COLUMNS])

@@ -407,3 +407,50 @@ def session_progress(*, initiative: Initiative) -> dict | None:
         "due_at": session.due_at,
         "secret": session.is_secret,
     }
+
+
+# --- the trail across dossiers (auditors) ----------------------------------------------------------
+
+
+def trail_scope_paths(*, user) -> list[str] | None:
+    """The subtrees whose trail ``user`` reads across dossiers: where they are auditor or admin
+    (an admin sees as an auditor does). ``None``: everything (an active superuser)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    return user_role_paths(user=user, roles=[Role.AUDITOR, Role.ADMIN])
+
+
+def trail_entries(
+    *,
+    user,
+    organisation: Organisation | None = None,
+    initiative_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since=None,
+    until=None,
+) -> QuerySet:
+    """Entries of the trail ``user`` may read (``trail_scope_paths``), oldest first, narrowed by
+    the filters (``until`` exclusive: the caller passes the day after). Entries with no
+    organisation (the system's own, sign-in lock-outs) only a superuser reads. Confidential
+    dossiers' entries are included — their auditors may see them; a secret ballot's entries never
+    held who voted what (the ``vote`` entry names the voter, the ``close`` minutes the decisions)."""
+    from audit.models import AuditEntry
+
+    paths = trail_scope_paths(user=user)
+    qs = AuditEntry.objects.all() if paths is None else AuditEntry.objects.filter(subtree_q(paths, "scope_path"))
+    if organisation is not None:
+        qs = qs.filter(scope_path__startswith=organisation.path)
+    if initiative_id is not None:
+        qs = qs.filter(object_type=Initiative._meta.model_name, object_id=str(initiative_id))
+    if actor:
+        qs = qs.filter(actor_name=actor)
+    if action:
+        qs = qs.filter(action=action)
+    if since is not None:
+        qs = qs.filter(at__gte=since)
+    if until is not None:
+        qs = qs.filter(at__lt=until)
+    return qs.order_by("seq")
