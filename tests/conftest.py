@@ -23,6 +23,29 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="no Chromium installed (apt-get install -y chromium)"))
 
 
+# the insider suite's list of what was tried and what held (tests/insider/conftest.py: ``insider``);
+# here, in the root conftest, so it also runs in xdist's controller, which collects no tests
+def pytest_terminal_summary(terminalreporter):
+    tr = terminalreporter
+    rows = []
+    for outcome in ("passed", "failed"):
+        for rep in tr.stats.get(outcome, []):
+            if getattr(rep, "when", None) != "call":
+                continue
+            for name, record in getattr(rep, "user_properties", []):
+                if name == "insider":
+                    rows.append((rep.nodeid, "FAILED" if rep.failed else "passed", record))
+    if not rows:
+        return
+    tr.section("insider attacks: what was tried and what held")
+    for nodeid, outcome, record in sorted(rows):
+        tr.write_line(f"{nodeid.split('::')[-1]} [{outcome}]")
+        for a in record["tried"]:
+            tr.write_line(f"    tried: {a}")
+        for g in record["held"]:
+            tr.write_line(f"    held:  {g}")
+
+
 TEST_BALLOT_KEY = "0123456789abcdef" * 4  # 32 bytes in hex: a key for tests only
 
 

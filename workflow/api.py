@@ -761,6 +761,8 @@ class TrailEntryListView(generics.ListAPIView):
     def get_queryset(self):
         from .selectors import trail_entries
 
+        if getattr(self, "swagger_fake_view", False):  # the schema generator asks with nobody signed in
+            return AuditEntry.objects.none()
         return trail_entries(user=self.request.user, **_trail_filters(self.request))
 
     def get_serializer(self, *args, **kwargs):

@@ -33,8 +33,9 @@ def test_an_officer_selects_and_the_selection_is_listed_audited_and_announced(
     assert [row["initiative"] for row in body["results"]] == [a.pk, b.pk]
     assert body["results"][0]["serial"].startswith("BD-SK-")
     assert AuditEntry.objects.filter(action="award", details__month="2025-03").count() == 2
-    assert len(mailoutbox) == 2
-    assert set(mailoutbox[0].to) == {"author1@example.org", "officer_x1@example.org"}
+    # one message per recipient (no recipient learns another's address): two commendations × two people
+    assert len(mailoutbox) == 4 and all(len(m.to) == 1 for m in mailoutbox)
+    assert sorted(m.to[0] for m in mailoutbox) == ["author1@example.org"] * 2 + ["officer_x1@example.org"] * 2
     assert "biểu dương" in mailoutbox[0].subject
 
     r = api(users["outsider"]).get(URL.format("2025-03"), {"organisation": "NGANH"})

@@ -15,52 +15,23 @@ from django.utils import timezone
 
 from tests.conftest import draft_payload
 
-_REPORT: list[tuple[str, str, list[str], list[str]]] = []
-
 
 class InsiderLog:
-    def __init__(self, nodeid):
-        self.nodeid = nodeid
-        self.attempts: list[str] = []
-        self.guarantees: list[str] = []
+    def __init__(self, record: dict):
+        self.record = record  # lives in the test's user_properties: reaches the report, also from xdist workers
 
     def tried(self, what: str) -> None:
-        self.attempts.append(what)
+        self.record["tried"].append(what)
 
     def held(self, what: str) -> None:
-        self.guarantees.append(what)
+        self.record["held"].append(what)
 
 
 @pytest.fixture
 def insider(request):
-    log = InsiderLog(request.node.nodeid)
-    yield log
-    outcome = "passed"
-    rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        outcome = "FAILED"
-    _REPORT.append((log.nodeid, outcome, log.attempts, log.guarantees))
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.when == "call":
-        item.rep_call = rep
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not _REPORT:
-        return
-    tr = terminalreporter
-    tr.section("insider attacks: what was tried and what held")
-    for nodeid, outcome, attempts, guarantees in _REPORT:
-        tr.write_line(f"{nodeid.split('::')[-1]} [{outcome}]")
-        for a in attempts:
-            tr.write_line(f"    tried: {a}")
-        for g in guarantees:
-            tr.write_line(f"    held:  {g}")
+    record = {"tried": [], "held": []}
+    request.node.user_properties.append(("insider", record))
+    return InsiderLog(record)
 
 
 # --- a small world of dossiers, shared by the insider tests ---------------------------------------
