@@ -24,8 +24,10 @@ run: venv
 	@echo "Serving on http://127.0.0.1:8000  (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# the suite in parallel, one process per core (pytest-xdist); TEST_JOBS=0 runs it in this process
+TEST_JOBS ?= auto
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
 
 # With REDIS_URL (and DATABASE_URL) set: the background workers.
 worker: venv
