@@ -120,3 +120,15 @@ def test_the_frameworks_own_errors_speak_both_languages(api, users):
     assert body["authors"] == ["Danh sách tác giả phải là một danh sách"]
     r = api(users["author1"]).get("/api/v1/initiatives/", {"page": 99})
     assert r.status_code == 404 and r.json()["detail"].startswith("Không tìm thấy / Not found")
+
+
+def test_seed_demo_without_a_sealing_key_says_so_and_writes_nothing(settings):
+    from django.core.management.base import CommandError
+
+    from councils.models import Organisation
+
+    settings.BALLOT_SEALING_KEY = ""
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="BALLOT_SEALING_KEY"):
+        call_command("seed_demo")
+    assert not Organisation.objects.exists()

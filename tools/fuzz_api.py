@@ -20,8 +20,10 @@ Nothing here is used by the application or its tests; CI runs ``tests/insider/te
 """
 
 import argparse
+import base64
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -68,7 +70,12 @@ def main() -> int:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "SITE_URL": f"http://127.0.0.1:{args.port}",
+        # debug is off, so the keys and the checkpoint directory production needs: throw-away ones
+        "BALLOT_SEALING_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "AUDIT_CHECKPOINT_DIR": str(Path(args.db).with_suffix(".checkpoints")),
     }
+    shutil.rmtree(env["AUDIT_CHECKPOINT_DIR"], ignore_errors=True)
     env.pop("REDIS_URL", None)
     Path(args.db).unlink(missing_ok=True)
     print(f"database {args.db}: migrate, seed_demo, tokens", flush=True)

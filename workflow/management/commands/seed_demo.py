@@ -3,9 +3,10 @@ with initiatives created through the same actions the API uses."""
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils.translation import gettext as _
 
 from councils.actions import user_update
 from councils.models import Organisation, User
@@ -121,6 +122,17 @@ class Command(BaseCommand):
         initiative_withdraw(initiative_id=festival, actor=_u("lan"), comment="Không phải sáng kiến kỹ thuật")
 
     def handle(self, *args, **options):
+        from workflow import sealing
+
+        try:  # the demo's story closes secret ballots: say so before writing anything
+            sealing.current_key()
+        except sealing.SealingUnavailable:
+            raise CommandError(
+                _(
+                    "Dữ liệu demo có phiên bỏ phiếu kín nên cần khóa niêm phong phiếu: đặt BALLOT_SEALING_KEY "
+                    "(hoặc chạy với DJANGO_DEBUG=1 để dùng khóa phát triển). Chưa ghi gì."
+                )
+            ) from None
         changes = structure_load_file(path=STRUCTURE)
         self.stdout.write(f"Cấu trúc demo / demo structure: {changes} thay đổi / changes")
         created = 0
