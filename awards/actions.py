@@ -7,11 +7,13 @@ called ``audit_record`` before) should call ``certificate_issue`` first instead.
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.actions import audit_record
 from councils.models import Council, Organisation, Role, User
@@ -39,16 +41,12 @@ SERIAL_PREFIX = {
     Award.MONTHLY_COMMENDATION: "BD-SK",  # Biểu dương sáng kiến tiêu biểu
 }
 CERTIFICATE_AWARDS = (Award.SECTOR_CERTIFICATE, Award.FEDERATION_CERTIFICATE)
-# how a quota message counts each award: "chỉ còn 5 suất biểu dương" / "only 5 commendations"
-AWARD_WORDS = {
-    Award.MONTHLY_COMMENDATION: ("biểu dương", "commendation", "commendations"),
-    Award.SECTOR_CERTIFICATE: ("Chứng nhận Lao động sáng tạo", "sector certificate", "sector certificates"),
-    Award.FEDERATION_CERTIFICATE: ("Bằng Lao động sáng tạo", "federation certificate", "federation certificates"),
+# how a quota message names each award: "chỉ còn 5 suất biểu dương"
+AWARD_PLACES = {
+    Award.MONTHLY_COMMENDATION: gettext_lazy("biểu dương"),
+    Award.SECTOR_CERTIFICATE: gettext_lazy("Chứng nhận Lao động sáng tạo"),
+    Award.FEDERATION_CERTIFICATE: gettext_lazy("Bằng Lao động sáng tạo"),
 }
-
-
-def _bi(vi: str, en: str) -> str:
-    return f"{vi} / {en}"
 
 
 def serial_allocate(*, award: str, year: int) -> str:
@@ -90,21 +88,26 @@ def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date) -> None:
         if used + adding > quota.cap:
             left = max(quota.cap - used, 0)
             monthly = quota.per == Quota.Per.MONTH
-            period = f"tháng {on:%m/%Y}" if monthly else quota.programme.name
-            period_en = f"{on:%Y-%m}" if monthly else quota.programme.name
-            award_vi, one_en, many_en = AWARD_WORDS[quota.award]
+            period = _("tháng %(month)s") % {"month": f"{on:%m/%Y}"} if monthly else quota.programme.name
+            values = {
+                "adding": adding,
+                "left": left,
+                "used": used,
+                "cap": quota.cap,
+                "period": period,
+                "award": AWARD_PLACES[quota.award],
+                "organisation": quota.organisation.name,
+            }
             if left and adding > 1:
-                message = _bi(
-                    f"Bạn chọn {adding} sáng kiến nhưng {period} chỉ còn {left} suất {award_vi} "
-                    f"của {quota.organisation.name}",
-                    f"You picked {adding} initiatives but only {left} "
-                    f"{one_en + ' is' if left == 1 else many_en + ' are'} left for {period_en} "
-                    f"({quota.organisation.code})",
+                message = (
+                    _(
+                        "Bạn chọn %(adding)s sáng kiến nhưng %(period)s chỉ còn %(left)s suất %(award)s của %(organisation)s"
+                    )
+                    % values
                 )
             else:
-                message = _bi(
-                    f"Đã hết suất {award_vi} của {quota.organisation.name} trong {period} (đã dùng {used}/{quota.cap})",
-                    f"No {many_en} left for {period_en} ({quota.organisation.code}): {used} of {quota.cap} used",
+                message = (
+                    _("Đã hết suất %(award)s của %(organisation)s trong %(period)s (đã dùng %(used)s/%(cap)s)") % values
                 )
             raise ApplicationError(
                 message,
@@ -147,23 +150,15 @@ def certificate_issue(
         )
         awarding = quotas[0].organisation if quotas else (council.organisation if council else initiative.organisation)
         if not _may_issue(actor=actor, council=council, organisation=awarding):
-            raise PermissionDenied(
-                _bi(
-                    "Chỉ chủ tịch hoặc thư ký hội đồng xét tặng mới được cấp chứng nhận",
-                    "Only the chair or secretary of the awarding council may issue a certificate",
-                )
-            )
+            raise PermissionDenied(_("Chỉ chủ tịch hoặc thư ký hội đồng xét tặng mới được cấp chứng nhận"))
         if not is_recognised(initiative):
             raise ApplicationError(
-                _bi(
-                    f"Sáng kiến {initiative.pk} chưa được công nhận",
-                    f"Initiative {initiative.pk} has not been recognised",
-                ),
+                _("Sáng kiến %(initiative_pk)s chưa được công nhận") % {"initiative_pk": initiative.pk},
                 code="not_recognised",
             )
         if Certificate.objects.filter(initiative=initiative, award=award, revoked_at__isnull=True).exists():
             raise ApplicationError(
-                _bi("Sáng kiến đã được cấp khen thưởng này", "This initiative already holds this award"),
+                _("Sáng kiến đã được cấp khen thưởng này"),
                 code="already_awarded",
             )
         quotas = _lock_quotas(quotas)
@@ -218,17 +213,12 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
         .get(pk=certificate_id)
     )
     if not _may_revoke(actor=actor, certificate=certificate):
-        raise PermissionDenied(
-            _bi(
-                "Chỉ chủ tịch hoặc thư ký hội đồng đã xét tặng mới được thu hồi",
-                "Only the chair or secretary of the awarding council may revoke it",
-            )
-        )
+        raise PermissionDenied(_("Chỉ chủ tịch hoặc thư ký hội đồng đã xét tặng mới được thu hồi"))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": [_bi("cần nêu lý do thu hồi", "a reason is required")]})
+        raise ValidationError({"reason": [_("cần nêu lý do thu hồi")]})
     if certificate.revoked:
-        raise ApplicationError(_bi("Đã thu hồi trước đó", "Already revoked"), code="already_revoked")
+        raise ApplicationError(_("Đã thu hồi trước đó"), code="already_revoked")
     certificate.revoked_at = timezone.now()
     certificate.revoked_by = actor
     certificate.revoke_reason = reason
@@ -268,22 +258,13 @@ def commendation_select(
         )
     if month > month_start(timezone.localdate()):
         raise ValidationError(
-            {
-                "month": [
-                    _bi(
-                        f"chưa thể biểu dương cho tháng {month:%m/%Y} (tháng chưa đến)",
-                        f"cannot commend for {month:%Y-%m}: that month has not come yet",
-                    )
-                ]
-            }
+            {"month": [_("chưa thể biểu dương cho tháng %(month)s (tháng chưa đến)") % {"month": f"{month:%m/%Y}"}]}
         )
     ids = list(dict.fromkeys(initiative_ids))
     if not ids:
-        raise ValidationError({"initiatives": [_bi("cần ít nhất một sáng kiến", "at least one initiative")]})
+        raise ValidationError({"initiatives": [_("cần ít nhất một sáng kiến")]})
     if len(ids) != len(initiative_ids):
-        raise ValidationError(
-            {"initiatives": [_bi("một sáng kiến bị liệt kê hai lần", "an initiative is listed twice")]}
-        )
+        raise ValidationError({"initiatives": [_("một sáng kiến bị liệt kê hai lần")]})
     found = {
         i.pk: i
         for i in Initiative.objects.select_for_update(of=("self",))
@@ -293,16 +274,14 @@ def commendation_select(
     }
     unknown = [pk for pk in ids if pk not in found]
     if unknown:
-        raise ValidationError({"initiatives": [_bi(f"không có sáng kiến {unknown}", f"unknown initiatives {unknown}")]})
+        raise ValidationError({"initiatives": [_("không có sáng kiến %(unknown)s") % {"unknown": unknown}]})
     outside = [pk for pk in ids if not found[pk].organisation.path.startswith(organisation.path)]
     if outside:
         raise ValidationError(
             {
                 "initiatives": [
-                    _bi(
-                        f"sáng kiến {outside} không thuộc {organisation.code}",
-                        f"initiatives {outside} are not under {organisation.code}",
-                    )
+                    _("sáng kiến %(outside)s không thuộc %(organisation_code)s")
+                    % {"outside": outside, "organisation_code": organisation.code}
                 ]
             }
         )
@@ -312,10 +291,8 @@ def commendation_select(
         raise ValidationError(
             {
                 "initiatives": [
-                    _bi(
-                        f"sáng kiến {not_recognised} chưa được công nhận (đến hết tháng {month:%m/%Y})",
-                        f"initiatives {not_recognised} have not been recognised (by the end of {month:%Y-%m})",
-                    )
+                    _("sáng kiến %(not_recognised)s chưa được công nhận (đến hết tháng %(month)s)")
+                    % {"not_recognised": not_recognised, "month": f"{month:%m/%Y}"}
                 ]
             }
         )
@@ -329,7 +306,7 @@ def commendation_select(
     )
     if already:
         raise ApplicationError(
-            _bi(f"Sáng kiến {already} đã được biểu dương", f"Initiatives {already} have already been commended"),
+            _("Sáng kiến %(already)s đã được biểu dương") % {"already": already},
             code="already_commended",
             extra={"initiatives": already},
         )
@@ -531,14 +508,23 @@ def commendation_announce(*, certificate_ids: list[int]) -> int:
         )
         if not to:
             continue
-        month = f"{c.period_month:%m/%Y}"
-        subject = _bi(f"Sáng kiến được biểu dương tháng {month}", f"Initiative commended for {c.period_month:%Y-%m}")
-        body = (
-            f'Sáng kiến "{c.title}" ({initiative.reference}) của {initiative.organisation.name} được '
-            f"{c.organisation.name} biểu dương là sáng kiến tiêu biểu tháng {month}.\n"
-            f"Số hiệu: {c.serial}. Xác minh: {verify_url(c.serial)}\n\n"
-            f'The initiative "{c.title}" ({initiative.reference}) was commended as an exemplary initiative '
-            f"of {c.period_month:%Y-%m} by {c.organisation.name}. Serial {c.serial}; verify at {verify_url(c.serial)}\n"
-        )
+        with translation.override(settings.LANGUAGE_CODE):  # the programme's language
+            values = {
+                "month": f"{c.period_month:%m/%Y}",
+                "title": c.title,
+                "reference": initiative.reference,
+                "unit": initiative.organisation.name,
+                "body": c.organisation.name,
+                "serial": c.serial,
+                "link": verify_url(c.serial),
+            }
+            subject = _("Sáng kiến được biểu dương tháng %(month)s") % values
+            body = (
+                _(
+                    "Sáng kiến «%(title)s» (%(reference)s) của %(unit)s được %(body)s biểu dương là sáng kiến tiêu "
+                    "biểu tháng %(month)s.\nSố hiệu: %(serial)s. Xác minh: %(link)s\n"
+                )
+                % values
+            )
         messages += [(subject, body, None, [address]) for address in sorted(to)]
     return send_mass_mail(messages, fail_silently=False) if messages else 0

@@ -36,18 +36,12 @@ MONTH_IN_PATH = OpenApiParameter(
 )
 
 
-def _bi(vi, en):
-    return f"{vi} / {en}"
-
-
 def organisation_or_400(code, field: str = "organisation") -> Organisation:
     if not code:
-        raise serializers.ValidationError({field: [_bi("cần mã tổ chức", "an organisation code is required")]})
+        raise serializers.ValidationError({field: [_("cần mã tổ chức")]})
     org = Organisation.objects.filter(code=str(code)).first()
     if org is None:
-        raise serializers.ValidationError(
-            {field: [_bi(f"không có tổ chức '{code}'", f"unknown organisation '{code}'")]}
-        )
+        raise serializers.ValidationError({field: [_("không có tổ chức '%(code)s'") % {"code": code}]})
     return org
 
 
@@ -92,9 +86,7 @@ class QuotaList(generics.GenericAPIView):
             qs = qs.filter(organisation__path__in=org.ancestor_paths(include_self=True))
         if award := request.query_params.get("award"):
             if award not in Award.values:
-                raise serializers.ValidationError(
-                    {"award": [_bi(f"không có loại '{award}'", f"unknown award '{award}'")]}
-                )
+                raise serializers.ValidationError({"award": [_("không có loại '%(award)s'") % {"award": award}]})
             qs = qs.filter(award=award)
         qs = qs.order_by("programme__code", "organisation__path", "award", "per")
         page = self.paginate_queryset(qs)
@@ -165,7 +157,7 @@ class CertificateList(generics.ListAPIView):
             qs = qs.filter(award=award)
         if initiative := p.get("initiative"):
             if not (initiative.isascii() and initiative.isdigit()) or int(initiative) > MAX_ID:
-                raise serializers.ValidationError({"initiative": [_bi("cần số", "must be a number")]})
+                raise serializers.ValidationError({"initiative": [_("cần số")]})
             qs = qs.filter(initiative_id=int(initiative))
         if (revoked := p.get("revoked")) in ("true", "false", "1", "0"):
             qs = qs.filter(revoked_at__isnull=revoked in ("false", "0"))
@@ -176,7 +168,7 @@ def _certificate_or_404(request, serial) -> Certificate:
     try:
         return certificate_get_visible(user=request.user, serial=serial)
     except Certificate.DoesNotExist:
-        raise NotFound(_bi("Không tìm thấy chứng nhận", "Certificate not found")) from None
+        raise NotFound(_("Không tìm thấy chứng nhận")) from None
 
 
 class CertificateDetail(APIView):
@@ -190,8 +182,8 @@ class RevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=2000,
         error_messages={
-            "required": _bi("cần nêu lý do thu hồi", "a reason is required"),
-            "blank": _bi("cần nêu lý do thu hồi", "a reason is required"),
+            "required": _("cần nêu lý do thu hồi"),
+            "blank": _("cần nêu lý do thu hồi"),
         },
     )
 
@@ -232,25 +224,23 @@ class CommendationSerializer(serializers.ModelSerializer):
 
 
 class MonthlySelectSerializer(serializers.Serializer):
-    organisation = serializers.CharField(
-        error_messages={"required": _bi("cần mã tổ chức", "organisation (code) is required")}
-    )
+    organisation = serializers.CharField(error_messages={"required": _("cần mã tổ chức")})
     initiatives = serializers.ListField(
         child=serializers.IntegerField(
             min_value=1,
             max_value=MAX_ID,
             error_messages={
-                "invalid": _bi("mã sáng kiến phải là số", "initiative ids must be integers"),
-                "min_value": _bi("mã sáng kiến không hợp lệ", "invalid initiative id"),
-                "max_value": _bi("mã sáng kiến không hợp lệ", "invalid initiative id"),
+                "invalid": _("mã sáng kiến phải là số"),
+                "min_value": _("mã sáng kiến không hợp lệ"),
+                "max_value": _("mã sáng kiến không hợp lệ"),
             },
         ),
         allow_empty=False,
         max_length=500,
         error_messages={
-            "required": _bi("cần danh sách sáng kiến", "initiatives (a list of ids) is required"),
-            "empty": _bi("cần ít nhất một sáng kiến", "at least one initiative"),
-            "not_a_list": _bi("initiatives phải là danh sách mã", "initiatives must be a list of ids"),
+            "required": _("cần danh sách sáng kiến"),
+            "empty": _("cần ít nhất một sáng kiến"),
+            "not_a_list": _("initiatives phải là danh sách mã"),
         },
     )
 

@@ -18,6 +18,7 @@ The category codes themselves ("college_or_below" …) are accepted verbatim as 
 
 import re
 
+from django.utils.translation import gettext_lazy
 from unidecode import unidecode
 
 from .models import Category
@@ -54,12 +55,12 @@ def author_category(*, qualification: str, position: str = "") -> str | None:
 
 
 _LABELS = {
-    Category.COLLEGE_OR_BELOW: ("trình độ cao đẳng trở xuống", "college level or below"),
-    Category.UNIVERSITY_OR_ABOVE: ("trình độ đại học trở lên", "university level or above"),
-    Category.MANAGER: ("cán bộ quản lý", "managers"),
+    Category.COLLEGE_OR_BELOW: gettext_lazy("trình độ cao đẳng trở xuống"),
+    Category.UNIVERSITY_OR_ABOVE: gettext_lazy("trình độ đại học trở lên"),
+    Category.MANAGER: gettext_lazy("cán bộ quản lý"),
 }
 
 
-def category_label(category: str, lang: str = "vi") -> str:
-    vi, en = _LABELS.get(category, (category, category))
-    return vi if lang == "vi" else en
+def category_label(category: str) -> str:
+    """The author group's name in the active language."""
+    return str(_LABELS.get(category, category))

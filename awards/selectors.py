@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from councils.models import CouncilKind, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_role_paths
@@ -378,40 +379,27 @@ def eligibility_for(*, initiative: Initiative, award: str | None = None, today: 
         results = []
         for rule in rules:
             total = value * rule.years
+            values = {
+                "total": _vnd(total),
+                "minimum": _vnd(rule.min_benefit_vnd),
+                "years": rule.years,
+                "applied": years_applied,
+                "group": category_label(category) if category else "",
+            }
             if category is None:
-                met, reason = (
-                    False,
-                    "Chưa khai trình độ, chức vụ nên chưa xác định được tiêu chí / "
-                    "Qualification and position not declared: the category is unknown",
-                )
+                met, reason = False, _("Chưa khai trình độ, chức vụ nên chưa xác định được tiêu chí")
             elif category != rule.applies_to:
-                met, reason = (
-                    False,
-                    f"Không áp dụng: tác giả thuộc nhóm {category_label(category, 'vi')} / "
-                    f"Does not apply: the author is in the {category_label(category, 'en')} group",
-                )
+                met, reason = False, _("Không áp dụng: tác giả thuộc nhóm %(group)s") % values
             elif total < rule.min_benefit_vnd:
-                met, reason = (
-                    False,
-                    f"Giá trị làm lợi {_vnd(total)} đồng"
-                    + (f" trong {rule.years} năm" if rule.years > 1 else "")
-                    + f" chưa đạt {_vnd(rule.min_benefit_vnd)} đồng / "
-                    f"Benefit {_vnd(total)} VND"
-                    + (f" over {rule.years} years" if rule.years > 1 else "")
-                    + f" is below {_vnd(rule.min_benefit_vnd)} VND",
-                )
+                if rule.years > 1:
+                    reason = _("Giá trị làm lợi %(total)s đồng trong %(years)s năm chưa đạt %(minimum)s đồng") % values
+                else:
+                    reason = _("Giá trị làm lợi %(total)s đồng chưa đạt %(minimum)s đồng") % values
+                met = False
             elif rule.years > 1 and years_applied < rule.years:
-                met, reason = (
-                    False,
-                    f"Mới áp dụng {years_applied} năm, cần {rule.years} năm liên tục / "
-                    f"Applied for {years_applied} years, {rule.years} consecutive years are needed",
-                )
+                met, reason = False, _("Mới áp dụng %(applied)s năm, cần %(years)s năm liên tục") % values
             else:
-                met, reason = (
-                    True,
-                    f"Đạt: giá trị làm lợi {_vnd(total)} đồng ≥ {_vnd(rule.min_benefit_vnd)} đồng / "
-                    f"Met: benefit {_vnd(total)} VND ≥ {_vnd(rule.min_benefit_vnd)} VND",
-                )
+                met, reason = True, _("Đạt: giá trị làm lợi %(total)s đồng ≥ %(minimum)s đồng") % values
             results.append(
                 {
                     "rule_id": rule.pk,

@@ -9,8 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from config.params import parse_month
@@ -46,12 +46,6 @@ def _month(value: str | None) -> datetime.date:
         return timezone.localdate().replace(day=1)
 
 
-def _one_language(text: str) -> str:
-    """The half of a bilingual "vi / en" message in the current language."""
-    vi, sep, en = (text or "").partition(" / ")
-    return en if sep and (get_language() or "vi").startswith("en") else vi
-
-
 def _eligibility_reason(author: dict) -> str:
     """Why an author meets (or not) the award's thresholds: the rule for the author's own group,
     else the first rule's reason."""
@@ -60,7 +54,7 @@ def _eligibility_reason(author: dict) -> str:
         return _("Chưa có tiêu chí nào đang áp dụng.")
     met = [r for r in rules if r["met"]]
     own = [r for r in rules if r["applies_to"] == author["category"]]
-    return _one_language((met or own or rules)[0]["reason"])
+    return (met or own or rules)[0]["reason"]
 
 
 def _board(rows, month):
@@ -135,11 +129,11 @@ def committee_select(request):
     try:
         picked = commendation_select(organisation=org, month=month, initiative_ids=ids, actor=request.user)
     except PermissionDenied as e:
-        messages.error(request, _one_language(str(e)) or _("Bạn không có quyền làm việc này."))
+        messages.error(request, str(e) or _("Bạn không có quyền làm việc này."))
     except ApplicationError as e:
-        messages.error(request, _one_language(str(e.detail)))
+        messages.error(request, str(e.detail))
     except ValidationError as e:
-        messages.error(request, " ".join(_one_language(m) for msgs in e.message_dict.values() for m in msgs))
+        messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
     else:
         n = len(picked)
         messages.success(
@@ -162,10 +156,10 @@ def certificate_pdf(request, serial):
     try:
         certificate = certificate_get_visible(user=request.user, serial=serial)
     except Certificate.DoesNotExist:
-        raise Http404("Không tìm thấy chứng nhận / Certificate not found.") from None
+        raise Http404(_("Không tìm thấy chứng nhận.")) from None
     if not can_see_confidential(user=request.user, initiative=certificate.initiative):
         # it names the recipients and the unit: a confidential dossier's stay with those who may see it
-        raise Http404("Không tìm thấy chứng nhận / Certificate not found.")
+        raise Http404(_("Không tìm thấy chứng nhận."))
     pdf = render_certificate_pdf(certificate=certificate, verify_url=verify_url(certificate.serial))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{certificate.serial}.pdf"'

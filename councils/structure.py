@@ -59,35 +59,35 @@ class StructureError(Exception):
         super().__init__("\n".join(errors))
 
 
-def _msg(vi: str, en: str) -> str:
-    return f"{vi} / {en}"
-
-
 def structure_parse(path) -> dict:
     """Read a JSON (or YAML) structure file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise StructureError([f"{path}: {_msg('không tìm thấy tệp', 'file not found')}"]) from None
+        raise StructureError([f"{path}: " + _("không tìm thấy tệp")]) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise StructureError([f"{path}: {_msg('không đọc được tệp', 'cannot read the file')} ({e})"]) from None
+        raise StructureError([f"{path}: " + _("không đọc được tệp") + f" ({e})"]) from None
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
-            raise StructureError([f"{path}: {_msg('YAML không hợp lệ', 'invalid YAML')} ({e})"]) from None
+            raise StructureError([f"{path}: " + _("YAML không hợp lệ") + f" ({e})"]) from None
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise StructureError(
-                [f"{path}: {_msg('JSON không hợp lệ', 'invalid JSON')} (line {e.lineno}, column {e.colno}: {e.msg})"]
+                [
+                    f"{path}: "
+                    + _("JSON không hợp lệ (dòng %(line)s, cột %(column)s: %(reason)s)")
+                    % {"line": e.lineno, "column": e.colno, "reason": e.msg}
+                ]
             ) from None
     if not isinstance(data, dict):
-        raise StructureError([f"{path}: {_msg('tệp phải là một đối tượng JSON', 'the file must hold one object')}"])
+        raise StructureError([f"{path}: " + _("tệp phải là một đối tượng JSON")])
     return data
 
 
@@ -132,11 +132,8 @@ class _Validation:
     phase_codes: set = field(default_factory=set)
     member_refs: list = field(default_factory=list)  # (path, username)
 
-    def add(self, path, vi, en):
-        self.errors.append(f"{path}: {_msg(vi, en)}")
-
     def note(self, path, message):
-        """One translated message (the way new messages are written)."""
+        """One message (gettext: in the language of whoever loads the file) at its path."""
         self.errors.append(f"{path}: {message}")
 
 
@@ -152,13 +149,13 @@ def structure_validate(data: dict) -> list[str]:
         _validate_programme(v, programme)
     organisations = data.get("organisations", [])
     if not isinstance(organisations, list):
-        v.add("organisations", "phải là một danh sách", "must be a list")
+        v.note("organisations", _("phải là một danh sách"))
         organisations = []
     for i, org in enumerate(organisations):
         _validate_org(v, org, f"organisations[{i}]", parent_code=None)
     people = data.get("people", [])
     if not isinstance(people, list):
-        v.add("people", "phải là một danh sách", "must be a list")
+        v.note("people", _("phải là một danh sách"))
         people = []
     known_orgs = set(v.org_codes) | set(
         Organisation.objects.filter(code__in=_referenced_orgs(data)).values_list("code", flat=True)
@@ -166,10 +163,9 @@ def structure_validate(data: dict) -> list[str]:
     # Parents named explicitly (top-level entries hanging under an existing organisation).
     for i, org in enumerate(organisations):
         if isinstance(org, dict) and org.get("parent") not in (None, "") and org["parent"] not in known_orgs:
-            v.add(
+            v.note(
                 f"organisations[{i}].parent",
-                f"tổ chức cha '{org['parent']}' không tồn tại",
-                f"unknown parent '{org['parent']}'",
+                _("tổ chức cha '%(org_parent)s' không tồn tại") % {"org_parent": org["parent"]},
             )
     for i, person in enumerate(people):
         _validate_person(v, person, f"people[{i}]", known_orgs)
@@ -178,19 +174,18 @@ def structure_validate(data: dict) -> list[str]:
     )
     for path, username in v.member_refs:
         if username not in known_users:
-            v.add(path, f"không có người dùng '{username}'", f"unknown person '{username}'")
+            v.note(path, _("không có người dùng '%(username)s'") % {"username": username})
     if programme is not None and isinstance(programme, dict):
         for j, quota in enumerate(programme.get("quotas") or []):
             if isinstance(quota, dict) and isinstance(quota.get("organisation"), str):
                 if quota["organisation"] not in known_orgs:
-                    v.add(
+                    v.note(
                         f"programme.quotas[{j}].organisation",
-                        f"không có tổ chức '{quota['organisation']}'",
-                        f"unknown organisation '{quota['organisation']}'",
+                        _("không có tổ chức '%(quota_organisation)s'") % {"quota_organisation": quota["organisation"]},
                     )
     for path, phase in getattr(v, "target_refs", []):
         if phase not in v.phase_codes:
-            v.add(path, f"không có giai đoạn '{phase}' trong chương trình", f"unknown phase '{phase}'")
+            v.note(path, _("không có giai đoạn '%(phase)s' trong chương trình") % {"phase": phase})
     if "blocs" in data:
         _validate_blocs(v, data)
     return v.errors
@@ -214,129 +209,133 @@ def _referenced_orgs(data):
 
 def _validate_programme(v, p):
     if not isinstance(p, dict):
-        v.add("programme", "phải là một đối tượng", "must be an object")
+        v.note("programme", _("phải là một đối tượng"))
         return
     for key in ("code", "name"):
         if not isinstance(p.get(key), str) or not p[key].strip():
-            v.add(f"programme.{key}", "bắt buộc", "is required")
+            v.note(f"programme.{key}", _("bắt buộc"))
     starts, ends = _date(p.get("starts")), _date(p.get("ends"))
     if not starts:
-        v.add("programme.starts", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+        v.note("programme.starts", _("phải là ngày dạng YYYY-MM-DD"))
     if not ends:
-        v.add("programme.ends", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+        v.note("programme.ends", _("phải là ngày dạng YYYY-MM-DD"))
     if starts and ends and ends < starts:
-        v.add("programme.ends", "kết thúc trước ngày bắt đầu", "ends before it starts")
+        v.note("programme.ends", _("kết thúc trước ngày bắt đầu"))
     pct = p.get("participation_target_percent", 10)
     if not isinstance(pct, int | float) or isinstance(pct, bool) or not (0 <= pct <= 100):
-        v.add("programme.participation_target_percent", "phải là số từ 0 đến 100", "must be a number from 0 to 100")
+        v.note("programme.participation_target_percent", _("phải là số từ 0 đến 100"))
     phases = p.get("phases", [])
     if not isinstance(phases, list):
-        v.add("programme.phases", "phải là một danh sách", "must be a list")
+        v.note("programme.phases", _("phải là một danh sách"))
         phases = []
     for i, ph in enumerate(phases):
         path = f"programme.phases[{i}]"
         if not isinstance(ph, dict):
-            v.add(path, "phải là một đối tượng", "must be an object")
+            v.note(path, _("phải là một đối tượng"))
             continue
         code = ph.get("code")
         if not isinstance(code, str) or not code.strip():
-            v.add(f"{path}.code", "bắt buộc", "is required")
+            v.note(f"{path}.code", _("bắt buộc"))
         elif code in v.phase_codes:
-            v.add(f"{path}.code", f"mã giai đoạn '{code}' bị trùng", f"duplicate phase code '{code}'")
+            v.note(f"{path}.code", _("mã giai đoạn '%(code)s' bị trùng") % {"code": code})
         else:
             v.phase_codes.add(code)
         s, e = _date(ph.get("starts")), _date(ph.get("ends"))
         if not s:
-            v.add(f"{path}.starts", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+            v.note(f"{path}.starts", _("phải là ngày dạng YYYY-MM-DD"))
         if not e:
-            v.add(f"{path}.ends", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+            v.note(f"{path}.ends", _("phải là ngày dạng YYYY-MM-DD"))
         if s and e and e < s:
-            v.add(f"{path}.ends", "kết thúc trước ngày bắt đầu", "ends before it starts")
+            v.note(f"{path}.ends", _("kết thúc trước ngày bắt đầu"))
         if "target" in ph and not _is_int(ph["target"]):
-            v.add(f"{path}.target", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+            v.note(f"{path}.target", _("phải là số nguyên ≥ 0"))
     quotas = p.get("quotas", [])
     if not isinstance(quotas, list):
-        v.add("programme.quotas", "phải là một danh sách", "must be a list")
+        v.note("programme.quotas", _("phải là một danh sách"))
         quotas = []
     seen = set()
     for i, q in enumerate(quotas):
         path = f"programme.quotas[{i}]"
         if not isinstance(q, dict):
-            v.add(path, "phải là một đối tượng", "must be an object")
+            v.note(path, _("phải là một đối tượng"))
             continue
         if q.get("award") not in AWARDS:
-            v.add(
+            v.note(
                 f"{path}.award",
-                f"loại khen thưởng không hợp lệ '{q.get('award')}' (một trong: {', '.join(AWARDS)})",
-                f"unknown award '{q.get('award')}' (one of: {', '.join(AWARDS)})",
+                _("loại khen thưởng không hợp lệ '%(q_get_award)s' (một trong: %(join_awards)s)")
+                % {"q_get_award": q.get("award"), "join_awards": ", ".join(AWARDS)},
             )
         if not _is_int(q.get("cap")):
-            v.add(f"{path}.cap", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+            v.note(f"{path}.cap", _("phải là số nguyên ≥ 0"))
         per = q.get("per", "programme")
         if per not in PERIODS:
-            v.add(f"{path}.per", f"phải là một trong: {', '.join(PERIODS)}", f"must be one of: {', '.join(PERIODS)}")
+            v.note(f"{path}.per", _("phải là một trong: %(join_periods)s") % {"join_periods": ", ".join(PERIODS)})
         if q.get("kind", "cap") not in QUOTA_KINDS:
-            v.add(f"{path}.kind", "phải là cap hoặc target", "must be cap or target")
+            v.note(f"{path}.kind", _("phải là cap hoặc target"))
         if not isinstance(q.get("organisation"), str):
-            v.add(f"{path}.organisation", "bắt buộc", "is required")
+            v.note(f"{path}.organisation", _("bắt buộc"))
         key = (q.get("award"), q.get("organisation"), per)
         if key in seen:
-            v.add(path, "hạn mức bị trùng", "duplicate quota for this award, organisation and period")
+            v.note(path, _("hạn mức bị trùng"))
         seen.add(key)
 
 
 def _validate_org(v, org, path, parent_code):
     if not isinstance(org, dict):
-        v.add(path, "phải là một đối tượng", "must be an object")
+        v.note(path, _("phải là một đối tượng"))
         return
     code = org.get("code")
     if not isinstance(code, str) or not code.strip():
-        v.add(f"{path}.code", "bắt buộc", "is required")
+        v.note(f"{path}.code", _("bắt buộc"))
     elif code in v.org_codes:
-        v.add(f"{path}.code", f"mã tổ chức '{code}' bị trùng với {v.org_codes[code]}", f"duplicate code '{code}'")
+        v.note(
+            f"{path}.code",
+            _("mã tổ chức '%(code)s' bị trùng với %(v_org_codes_code)s")
+            % {"code": code, "v_org_codes_code": v.org_codes[code]},
+        )
     else:
         v.org_codes[code] = path
     if not isinstance(org.get("name"), str) or not org["name"].strip():
-        v.add(f"{path}.name", "bắt buộc", "is required")
+        v.note(f"{path}.name", _("bắt buộc"))
     level = org.get("level")
     if level not in Level.values:
-        v.add(
+        v.note(
             f"{path}.level",
-            f"cấp không hợp lệ '{level}' (một trong: {_choices(Level)})",
-            f"unknown level '{level}' (one of: {_choices(Level)})",
+            _("cấp không hợp lệ '%(level)s' (một trong: %(choices_level)s)")
+            % {"level": level, "choices_level": _choices(Level)},
         )
     if parent_code is None and level == Level.UNIT and not org.get("parent"):
-        v.add(path, "công đoàn cơ sở phải có tổ chức cha", "a unit needs a parent")
+        v.note(path, _("công đoàn cơ sở phải có tổ chức cha"))
     if "parent" in org and parent_code is not None:
-        v.add(f"{path}.parent", "chỉ dùng cho tổ chức ở cấp ngoài cùng", "only allowed on top-level entries")
+        v.note(f"{path}.parent", _("chỉ dùng cho tổ chức ở cấp ngoài cùng"))
     if "headcount" in org and not _is_int(org["headcount"]):
-        v.add(f"{path}.headcount", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+        v.note(f"{path}.headcount", _("phải là số nguyên ≥ 0"))
     if "moved_on" in org and _date(org["moved_on"]) is None:
-        v.add(f"{path}.moved_on", "phải là ngày dạng YYYY-MM-DD", "must be a date YYYY-MM-DD")
+        v.note(f"{path}.moved_on", _("phải là ngày dạng YYYY-MM-DD"))
     targets = org.get("targets", [])
     if not isinstance(targets, list):
-        v.add(f"{path}.targets", "phải là một danh sách", "must be a list")
+        v.note(f"{path}.targets", _("phải là một danh sách"))
         targets = []
     for i, t in enumerate(targets):
         tpath = f"{path}.targets[{i}]"
         if not isinstance(t, dict):
-            v.add(tpath, "phải là một đối tượng", "must be an object")
+            v.note(tpath, _("phải là một đối tượng"))
             continue
         if not isinstance(t.get("phase"), str):
-            v.add(f"{tpath}.phase", "bắt buộc", "is required")
+            v.note(f"{tpath}.phase", _("bắt buộc"))
         else:
             v.__dict__.setdefault("target_refs", []).append((f"{tpath}.phase", t["phase"]))
         if not _is_int(t.get("initiatives")):
-            v.add(f"{tpath}.initiatives", "phải là số nguyên ≥ 0", "must be an integer ≥ 0")
+            v.note(f"{tpath}.initiatives", _("phải là số nguyên ≥ 0"))
     councils = org.get("councils", [])
     if not isinstance(councils, list):
-        v.add(f"{path}.councils", "phải là một danh sách", "must be a list")
+        v.note(f"{path}.councils", _("phải là một danh sách"))
         councils = []
     for i, c in enumerate(councils):
         _validate_council(v, c, f"{path}.councils[{i}]")
     children = org.get("children", [])
     if not isinstance(children, list):
-        v.add(f"{path}.children", "phải là một danh sách", "must be a list")
+        v.note(f"{path}.children", _("phải là một danh sách"))
         children = []
     for i, child in enumerate(children):
         _validate_org(v, child, f"{path}.children[{i}]", parent_code=code or "?")
@@ -344,58 +343,61 @@ def _validate_org(v, org, path, parent_code):
 
 def _validate_council(v, c, path):
     if not isinstance(c, dict):
-        v.add(path, "phải là một đối tượng", "must be an object")
+        v.note(path, _("phải là một đối tượng"))
         return
     code = c.get("code")
     if not isinstance(code, str) or not code.strip():
-        v.add(f"{path}.code", "bắt buộc", "is required")
+        v.note(f"{path}.code", _("bắt buộc"))
     elif code in v.council_codes:
-        v.add(f"{path}.code", f"mã hội đồng '{code}' bị trùng với {v.council_codes[code]}", f"duplicate code '{code}'")
+        v.note(
+            f"{path}.code",
+            _("mã hội đồng '%(code)s' bị trùng với %(v_council_codes_code)s")
+            % {"code": code, "v_council_codes_code": v.council_codes[code]},
+        )
     else:
         v.council_codes[code] = path
     if c.get("kind") not in CouncilKind.values:
-        v.add(
+        v.note(
             f"{path}.kind",
-            f"loại hội đồng không hợp lệ '{c.get('kind')}' (một trong: {_choices(CouncilKind)})",
-            f"unknown council kind '{c.get('kind')}' (one of: {_choices(CouncilKind)})",
+            _("loại hội đồng không hợp lệ '%(c_get_kind)s' (một trong: %(choices_councilkind)s)")
+            % {"c_get_kind": c.get("kind"), "choices_councilkind": _choices(CouncilKind)},
         )
     members = c.get("members", [])
     if not isinstance(members, list):
-        v.add(f"{path}.members", "phải là một danh sách", "must be a list")
+        v.note(f"{path}.members", _("phải là một danh sách"))
         members = []
     quorum = c.get("quorum", 1)
     if not _is_int(quorum, minimum=1):
-        v.add(f"{path}.quorum", "phải là số nguyên ≥ 1", "must be an integer ≥ 1")
+        v.note(f"{path}.quorum", _("phải là số nguyên ≥ 1"))
     elif members and quorum > len(members):
-        v.add(
+        v.note(
             f"{path}.quorum",
-            f"số phiếu tối thiểu {quorum} lớn hơn số thành viên ({len(members)})",
-            f"quorum {quorum} is larger than the {len(members)} members",
+            _("số phiếu tối thiểu %(quorum)s lớn hơn số thành viên (%(len_members)s)")
+            % {"quorum": quorum, "len_members": len(members)},
         )
     if "threshold" in c and parse_threshold(c["threshold"]) is None:
-        v.add(
+        v.note(
             f"{path}.threshold",
-            f"'{c['threshold']}' không phải là phân số trong (0, 1], ví dụ \"2/3\"",
-            f"'{c['threshold']}' is not a fraction in (0, 1], e.g. \"2/3\"",
+            _("'%(c_threshold)s' không phải là phân số trong (0, 1], ví dụ \"2/3\"") % {"c_threshold": c["threshold"]},
         )
     if c.get("ballot", "open") not in Ballot.values:
-        v.add(f"{path}.ballot", "phải là open hoặc secret", "must be open or secret")
+        v.note(f"{path}.ballot", _("phải là open hoặc secret"))
     if "decision_days" in c and not _is_int(c["decision_days"], minimum=1):
-        v.add(f"{path}.decision_days", "phải là số nguyên ≥ 1", "must be an integer ≥ 1")
+        v.note(f"{path}.decision_days", _("phải là số nguyên ≥ 1"))
     seen = set()
     for i, m in enumerate(members):
         mpath = f"{path}.members[{i}]"
         if not isinstance(m, dict) or not isinstance(m.get("username"), str):
-            v.add(f"{mpath}.username", "bắt buộc", "is required")
+            v.note(f"{mpath}.username", _("bắt buộc"))
             continue
         if m["username"] in seen:
-            v.add(f"{mpath}.username", f"'{m['username']}' được liệt kê hai lần", f"'{m['username']}' is listed twice")
+            v.note(f"{mpath}.username", _("'%(m_username)s' được liệt kê hai lần") % {"m_username": m["username"]})
         seen.add(m["username"])
         if m.get("role", "member") not in MemberRole.values:
-            v.add(
+            v.note(
                 f"{mpath}.role",
-                f"vai trò không hợp lệ '{m.get('role')}' (một trong: {_choices(MemberRole)})",
-                f"unknown role '{m.get('role')}' (one of: {_choices(MemberRole)})",
+                _("vai trò không hợp lệ '%(m_get_role)s' (một trong: %(choices_memberrole)s)")
+                % {"m_get_role": m.get("role"), "choices_memberrole": _choices(MemberRole)},
             )
         v.member_refs.append((f"{mpath}.username", m["username"]))
     _validate_substitutes(v, c.get("substitutes", []), path, members=seen)
@@ -428,37 +430,39 @@ def _validate_substitutes(v, substitutes, path, *, members):
 
 def _validate_person(v, p, path, known_orgs):
     if not isinstance(p, dict):
-        v.add(path, "phải là một đối tượng", "must be an object")
+        v.note(path, _("phải là một đối tượng"))
         return
     username = p.get("username")
     if not isinstance(username, str) or not re.fullmatch(r"[\w.@+-]{1,150}", username or ""):
-        v.add(f"{path}.username", "bắt buộc (chữ, số và . @ + - _)", "is required (letters, digits and . @ + - _)")
+        v.note(f"{path}.username", _("bắt buộc (chữ, số và . @ + - _)"))
     elif username in v.usernames:
-        v.add(
-            f"{path}.username", f"'{username}' bị trùng với {v.usernames[username]}", f"duplicate username '{username}'"
+        v.note(
+            f"{path}.username",
+            _("'%(username)s' bị trùng với %(v_usernames_username)s")
+            % {"username": username, "v_usernames_username": v.usernames[username]},
         )
     else:
         v.usernames[username] = path
     org = p.get("organisation")
     if not isinstance(org, str):
-        v.add(f"{path}.organisation", "bắt buộc", "is required")
+        v.note(f"{path}.organisation", _("bắt buộc"))
     elif org not in known_orgs:
-        v.add(f"{path}.organisation", f"không có tổ chức '{org}'", f"unknown organisation '{org}'")
+        v.note(f"{path}.organisation", _("không có tổ chức '%(org)s'") % {"org": org})
     roles = p.get("roles", [])
     if not isinstance(roles, list):
-        v.add(f"{path}.roles", "phải là một danh sách", "must be a list")
+        v.note(f"{path}.roles", _("phải là một danh sách"))
         roles = []
     for i, role in enumerate(roles):
         if role not in Role.values:
-            v.add(
+            v.note(
                 f"{path}.roles[{i}]",
-                f"vai trò không hợp lệ '{role}' (một trong: {_choices(Role)})",
-                f"unknown role '{role}' (one of: {_choices(Role)})",
+                _("vai trò không hợp lệ '%(role)s' (một trong: %(choices_role)s)")
+                % {"role": role, "choices_role": _choices(Role)},
             )
     if "email" in p and p["email"] and (not isinstance(p["email"], str) or "@" not in p["email"]):
-        v.add(f"{path}.email", "địa chỉ e-mail không hợp lệ", "not a valid e-mail address")
+        v.note(f"{path}.email", _("địa chỉ e-mail không hợp lệ"))
     if "password" in p and not isinstance(p["password"], str):
-        v.add(f"{path}.password", "phải là chuỗi", "must be a string")
+        v.note(f"{path}.password", _("phải là chuỗi"))
     elif p.get("password"):
         # the same validators as every other door that sets a password (AUTH_PASSWORD_VALIDATORS)
         someone = User(
@@ -667,7 +671,7 @@ def _file_parents(data) -> dict:
 def _validate_blocs(v, data):
     blocs = data.get("blocs")
     if not isinstance(blocs, list):
-        v.add("blocs", "phải là một danh sách", "must be a list")
+        v.note("blocs", _("phải là một danh sách"))
         return
     parents = _file_parents(data)
     named = {
@@ -680,39 +684,44 @@ def _validate_blocs(v, data):
     for i, b in enumerate(blocs):
         path = f"blocs[{i}]"
         if not isinstance(b, dict):
-            v.add(path, "phải là một đối tượng", "must be an object")
+            v.note(path, _("phải là một đối tượng"))
             continue
         code = b.get("code")
         if not isinstance(code, str) or not code.strip():
-            v.add(f"{path}.code", "bắt buộc", "is required")
+            v.note(f"{path}.code", _("bắt buộc"))
         elif code in seen:
-            v.add(f"{path}.code", f"mã khối '{code}' bị trùng với {seen[code]}", f"duplicate bloc code '{code}'")
+            v.note(
+                f"{path}.code",
+                _("mã khối '%(code)s' bị trùng với %(seen_code)s") % {"code": code, "seen_code": seen[code]},
+            )
         else:
             seen[code] = path
         if not isinstance(b.get("name"), str) or not b["name"].strip():
-            v.add(f"{path}.name", "bắt buộc", "is required")
+            v.note(f"{path}.name", _("bắt buộc"))
         members = b.get("members")
         if not isinstance(members, list) or not members:
-            v.add(f"{path}.members", "phải là danh sách mã tổ chức", "must be a non-empty list of organisation codes")
+            v.note(f"{path}.members", _("phải là danh sách mã tổ chức"))
             continue
         bloc_parent, first_path = None, None
         for j, m in enumerate(members):
             mpath = f"{path}.members[{j}]"
             if not isinstance(m, str) or m not in parents:
-                v.add(mpath, f"không có tổ chức '{m}'", f"unknown organisation '{m}'")
+                v.note(mpath, _("không có tổ chức '%(m)s'") % {"m": m})
                 continue
             if members.index(m) != j:
-                v.add(mpath, f"'{m}' được liệt kê hai lần", f"'{m}' is listed twice")
+                v.note(mpath, _("'%(m)s' được liệt kê hai lần") % {"m": m})
                 continue
             if parents[m] is None:
-                v.add(mpath, f"'{m}' là tổ chức gốc, không có tổ chức cha", f"'{m}' is a root and has no parent")
+                v.note(mpath, _("'%(m)s' là tổ chức gốc, không có tổ chức cha") % {"m": m})
             elif first_path is None:
                 bloc_parent, first_path = parents[m], mpath
             elif parents[m] != bloc_parent:
-                v.add(
+                v.note(
                     mpath,
-                    f"'{m}' (thuộc '{parents[m]}') không cùng tổ chức cha với {first_path} (thuộc '{bloc_parent}')",
-                    f"'{m}' (under '{parents[m]}') is not a sibling of {first_path} (under '{bloc_parent}')",
+                    _(
+                        "'%(m)s' (thuộc '%(parents_m)s') không cùng tổ chức cha với %(first_path)s (thuộc '%(bloc_parent)s')"
+                    )
+                    % {"m": m, "parents_m": parents[m], "first_path": first_path, "bloc_parent": bloc_parent},
                 )
 
 

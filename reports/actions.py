@@ -5,6 +5,8 @@ import datetime
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from councils.models import Level, Organisation, Role, RoleAssignment
 
@@ -49,14 +51,19 @@ def monthly_report_send(*, organisation: Organisation, year: int, month: int) ->
     if not to and not cc:
         return 0
     content = monthly_workbook(organisation=organisation, year=year, month=month)
+    with translation.override(settings.LANGUAGE_CODE):  # the programme's language
+        values = {"month": f"{month:02d}/{year}", "organisation": organisation.name}
+        subject = _("Báo cáo sáng kiến tháng %(month)s — %(organisation)s") % values
+        body = (
+            _(
+                "Kính gửi cán bộ công đoàn,\n\nĐính kèm báo cáo tháng %(month)s của %(organisation)s: số sáng kiến "
+                "đăng ký trong tháng, lũy kế, chỉ tiêu, tỷ lệ tham gia và danh sách sáng kiến."
+            )
+            % values
+        )
     message = EmailMessage(
-        subject=f"Báo cáo sáng kiến tháng {month:02d}/{year} — {organisation.name} / "
-        f"Monthly initiative report {year}-{month:02d}",
-        body=(
-            f"Kính gửi cán bộ công đoàn,\n\nĐính kèm báo cáo tháng {month:02d}/{year} của {organisation.name}: "
-            "số sáng kiến đăng ký trong tháng, lũy kế, chỉ tiêu, tỷ lệ tham gia và danh sách sáng kiến.\n\n"
-            f"Attached: the {year}-{month:02d} initiative report of {organisation.name}."
-        ),
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to or cc,
         cc=cc if to else [],

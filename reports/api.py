@@ -4,6 +4,7 @@ Read-only: they call selectors only."""
 import datetime
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -18,10 +19,6 @@ from initiatives.models import Phase, Programme
 from .blocs import bloc_rankings
 from .selectors import can_view_reports, current_programme, period_for, progress_report, report_roots
 from .workbook import monthly_workbook, workbook_filename
-
-
-def _bi(vi, en):
-    return f"{vi} / {en}"
 
 
 class ProgressRowSerializer(serializers.Serializer):
@@ -50,13 +47,11 @@ def _programme_param(request):
     if code:
         programme = Programme.objects.filter(code=code).first()
         if programme is None:
-            raise ValidationError(
-                {"programme": [_bi(f"không có chương trình '{code}'", f"unknown programme '{code}'")]}
-            )
+            raise ValidationError({"programme": [_("không có chương trình '%(code)s'") % {"code": code}]})
         return programme
     programme = current_programme()
     if programme is None:
-        raise ValidationError({"programme": [_bi("chưa có chương trình nào", "no programme has been loaded")]})
+        raise ValidationError({"programme": [_("chưa có chương trình nào")]})
     return programme
 
 
@@ -69,10 +64,8 @@ def _phase_param(request, programme):
         raise ValidationError(
             {
                 "phase": [
-                    _bi(
-                        f"không có giai đoạn '{code}' trong chương trình {programme.code}",
-                        f"unknown phase '{code}' in programme {programme.code}",
-                    )
+                    _("không có giai đoạn '%(code)s' trong chương trình %(programme_code)s")
+                    % {"code": code, "programme_code": programme.code}
                 ]
             }
         )
@@ -84,18 +77,13 @@ def _organisation_param(request, *, required=False):
     code = request.query_params.get("organisation")
     if not code:
         if required:
-            raise ValidationError({"organisation": [_bi("cần mã tổ chức", "organisation (code) is required")]})
+            raise ValidationError({"organisation": [_("cần mã tổ chức")]})
         return None
     org = Organisation.objects.filter(code=code).first()
     if org is None:
-        raise ValidationError({"organisation": [_bi(f"không có tổ chức '{code}'", f"unknown organisation '{code}'")]})
+        raise ValidationError({"organisation": [_("không có tổ chức '%(code)s'") % {"code": code}]})
     if not can_view_reports(user=request.user, organisation=org):
-        raise PermissionDenied(
-            _bi(
-                f"bạn không có vai trò cán bộ, kiểm tra hay quản trị trên '{code}'",
-                f"you hold no officer, auditor or admin role on '{code}'",
-            )
-        )
+        raise PermissionDenied(_("bạn không có vai trò cán bộ, kiểm tra hay quản trị trên '%(code)s'") % {"code": code})
     return org
 
 
@@ -105,12 +93,7 @@ def _roots(request):
         return [org]
     roots = report_roots(user=request.user)
     if not roots:
-        raise PermissionDenied(
-            _bi(
-                "bạn không có vai trò cán bộ, kiểm tra hay quản trị nào",
-                "you hold no officer, auditor or admin role anywhere",
-            )
-        )
+        raise PermissionDenied(_("bạn không có vai trò cán bộ, kiểm tra hay quản trị nào"))
     return roots
 
 

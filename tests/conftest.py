@@ -3,7 +3,9 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -57,7 +59,11 @@ def _fast_and_eager(settings, request):
     eager = "worker" not in request.keywords
     before = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = eager
+    # every test starts in the programme's language (a request in English leaves English active
+    # in its thread: code called outside a request would then speak it)
+    translation.activate(django_settings.LANGUAGE_CODE)
     yield
+    translation.deactivate()
     celery_app.conf.task_always_eager = before
 
 

@@ -105,12 +105,16 @@ def test_unknown_paths_answer_404_json_under_the_api_and_a_page_elsewhere(client
     assert r.status_code == 404 and "Không tìm thấy".encode() in r.content
 
 
-def test_the_frameworks_own_errors_speak_both_languages(api, users):
+def test_the_frameworks_own_errors_speak_the_requests_language(api, users):
+    """Django REST framework's own messages (English sources, Vietnamese in locale/vi) and ours
+    (Vietnamese sources, English in locale/en): one language per answer, the request's."""
     r = api().get("/api/v1/initiatives/")
     assert r.status_code == 401
-    assert r.json()["detail"].startswith("Bạn chưa đăng nhập") and "Authentication credentials" in r.json()["detail"]
+    assert r.json()["detail"] == "Bạn chưa đăng nhập (thiếu thông tin xác thực)."
+    r = api().get("/api/v1/initiatives/", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["detail"] == "Authentication credentials were not provided."
     r = api(users["author1"]).put("/api/v1/initiatives/1/", {}, format="json")
-    assert r.status_code in (404, 405) and " / " in r.json()["detail"]
+    assert r.status_code in (404, 405) and " / " not in r.json()["detail"]
     r = api(users["author1"]).post("/api/v1/initiatives/", {"title": None, "authors": "x"}, format="json")
     body = r.json()
     assert r.status_code == 400
@@ -118,8 +122,14 @@ def test_the_frameworks_own_errors_speak_both_languages(api, users):
     assert body["title"] == ["Cần tên sáng kiến"]
     assert body["category"] == ["Cần lĩnh vực"]
     assert body["authors"] == ["Danh sách tác giả phải là một danh sách"]
+    r = api(users["author1"]).post(
+        "/api/v1/initiatives/", {"title": "x" * 400}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert r.status_code == 400 and all(" / " not in m for msgs in r.json().values() for m in msgs)
     r = api(users["author1"]).get("/api/v1/initiatives/", {"page": 99})
-    assert r.status_code == 404 and r.json()["detail"].startswith("Không tìm thấy / Not found")
+    assert r.status_code == 404 and r.json()["detail"] == "Trang không hợp lệ."
+    r = api(users["author1"]).get("/api/v1/initiatives/", {"page": 99}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["detail"] == "Invalid page."
 
 
 def test_seed_demo_without_a_sealing_key_says_so_and_writes_nothing(settings):

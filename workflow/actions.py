@@ -5,9 +5,10 @@ records the audit entry and schedules notifications on commit."""
 from collections import Counter
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
@@ -21,11 +22,8 @@ from initiatives.routing import first_stage, stage_after
 
 from . import permissions, sealing, seating
 from .flows import STAGE_DECISIONS, InitiativeFlow
+from .labels import ACTION_LABELS
 from .models import BallotCast, CouncilSession, Decision, SealedBallot, Vote
-
-
-def _bi(vi, en):
-    return f"{vi} / {en}"
 
 
 def _lock(initiative_id: int) -> Initiative:
@@ -36,16 +34,14 @@ def _lock(initiative_id: int) -> Initiative:
     )
 
 
-def _deny(vi, en):
-    raise PermissionDenied(_bi(vi, en))
+def _deny(message):
+    raise PermissionDenied(message)
 
 
 def _wrong_state(initiative, action):
     raise ApplicationError(
-        _bi(
-            f"Không thể '{action}' khi hồ sơ đang ở trạng thái '{initiative.state}'",
-            f"Cannot '{action}' while the initiative is in '{initiative.state}'",
-        ),
+        _("Không thể %(action)s khi hồ sơ đang ở trạng thái «%(state)s»")
+        % {"action": str(ACTION_LABELS.get(action, action)).lower(), "state": initiative.get_state_display()},
         code="invalid_state",
         extra={"state": initiative.state},
     )
@@ -54,7 +50,7 @@ def _wrong_state(initiative, action):
 def _require_reason(comment, action):
     if not (comment or "").strip():
         raise ValidationError(
-            {"comment": [_bi(f"'{action}' cần nêu lý do bằng văn bản", f"'{action}' needs written reasons")]}
+            {"comment": [_("%(action)s cần nêu lý do bằng văn bản") % {"action": ACTION_LABELS.get(action, action)}]}
         )
 
 
@@ -121,20 +117,14 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if not permissions.can_submit(flow, actor):
-        _deny(
-            "Chỉ tác giả, tổ tư vấn hoặc cán bộ công đoàn của đơn vị được nộp hồ sơ",
-            "Only an author, the advisory team or an officer of the unit may submit",
-        )
+        _deny(_("Chỉ tác giả, tổ tư vấn hoặc cán bộ công đoàn của đơn vị được nộp hồ sơ"))
     if not flow.submit.can_proceed():
         _wrong_state(initiative, "submit")
     refuse_if_coauthor_declined(initiative)
     team = advisory_team_for(organisation=initiative.organisation)
     if team is None:
         raise ApplicationError(
-            _bi(
-                "Đơn vị và các cấp trên chưa có tổ tư vấn hỗ trợ sáng kiến",
-                "Neither the unit nor any organisation above it has an advisory team",
-            ),
+            _("Đơn vị và các cấp trên chưa có tổ tư vấn hỗ trợ sáng kiến"),
             code="no_advisory_team",
         )
     source = initiative.state
@@ -167,7 +157,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if not permissions.can_advise(flow, actor):
-        _deny("Chỉ tổ tư vấn của đơn vị được chuyển hồ sơ", "Only the unit's advisory team may forward")
+        _deny(_("Chỉ tổ tư vấn của đơn vị được chuyển hồ sơ"))
     if not flow.forward.can_proceed():
         _wrong_state(initiative, "forward")
     refuse_if_coauthor_declined(initiative)
@@ -175,7 +165,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     route = first_stage(organisation=initiative.organisation)
     if route is None:
         raise ApplicationError(
-            _bi("Không có hội đồng nào để xét hồ sơ này", "No council is set up to judge this initiative"),
+            _("Không có hội đồng nào để xét hồ sơ này"),
             code="no_council",
         )
     stage, council = route
@@ -201,14 +191,11 @@ def initiative_return(*, initiative_id: int, actor, comment: str = "") -> Initia
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if not permissions.can_advise(flow, actor):
-        _deny("Chỉ tổ tư vấn của đơn vị được trả hồ sơ", "Only the unit's advisory team may return a dossier")
+        _deny(_("Chỉ tổ tư vấn của đơn vị được trả hồ sơ"))
     if not flow.send_back.can_proceed():
         if initiative.state in STAGE_DECISIONS:
             raise ApplicationError(
-                _bi(
-                    "Hồ sơ đang trước hội đồng: hội đồng quyết định trả lại bằng biểu quyết",
-                    "The dossier is before a council: the council returns it by its vote",
-                ),
+                _("Hồ sơ đang trước hội đồng: hội đồng quyết định trả lại bằng biểu quyết"),
                 code="invalid_state",
             )
         _wrong_state(initiative, "return")
@@ -228,7 +215,7 @@ def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Init
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if not permissions.can_withdraw(flow, actor):
-        _deny("Chỉ tác giả được rút sáng kiến", "Only an author may withdraw the initiative")
+        _deny(_("Chỉ tác giả được rút sáng kiến"))
     if not flow.withdraw.can_proceed():
         _wrong_state(initiative, "withdraw")
     source = initiative.state
@@ -249,10 +236,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     initiative = _lock(initiative_id)
     if initiative.state not in STAGE_DECISIONS:
         raise ApplicationError(
-            _bi(
-                f"Hồ sơ không ở trước hội đồng nào (trạng thái '{initiative.state}')",
-                f"The initiative is not before a council (state '{initiative.state}')",
-            ),
+            _("Hồ sơ không ở trước hội đồng nào (trạng thái «%(state)s»)") % {"state": initiative.get_state_display()},
             code="invalid_state",
         )
     council = initiative.council
@@ -261,24 +245,17 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     member = permissions.is_member(user=actor, initiative=initiative)
     substitute = not member and council.pk in seating.substitute_councils(actor, fresh=True)
     if not (member or substitute):
-        _deny(
-            f"Bạn không phải thành viên hội đồng {council.code}", f"You are not a member of the council {council.code}"
-        )
+        _deny(_("Bạn không phải thành viên hội đồng %(council_code)s") % {"council_code": council.code})
     if permissions.recused(flow, actor):
         _deny_declined_author(flow, actor)
-        _deny(
-            "Bạn là tác giả của sáng kiến này nên không được biểu quyết",
-            "You are an author of this initiative, so you are recused from voting",
-        )
+        _deny(_("Bạn là tác giả của sáng kiến này nên không được biểu quyết"))
     allowed = STAGE_DECISIONS[initiative.state]
     if decision not in allowed:
         raise ValidationError(
             {
                 "decision": [
-                    _bi(
-                        f"'{decision}' không hợp lệ ở bước này (chọn: {', '.join(allowed)})",
-                        f"'{decision}' is not a decision at this stage (one of: {', '.join(allowed)})",
-                    )
+                    _("'%(decision)s' không hợp lệ ở bước này (chọn: %(join_allowed)s)")
+                    % {"decision": decision, "join_allowed": ", ".join(allowed)}
                 ]
             }
         )
@@ -300,7 +277,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
             % {"council": council.code}
         )
     if BallotCast.objects.filter(session=session, voter=actor).exists():
-        raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted")
+        raise ApplicationError(_("Bạn đã biểu quyết rồi"), code="already_voted")
     now = timezone.now()
     secret = session.is_secret  # the ballot the session opened with, not the council's today
     if secret:
@@ -319,7 +296,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
                     session=session, voter=actor, decision=decision, score=score, comment=comment, cast_at=now
                 )
     except IntegrityError:
-        raise ApplicationError(_bi("Bạn đã biểu quyết rồi", "You have already voted"), code="already_voted") from None
+        raise ApplicationError(_("Bạn đã biểu quyết rồi"), code="already_voted") from None
     details = {"council": council.code, "ballot": session.ballot, "session": session.pk}
     if getattr(session, "opened_now", False):
         details["opened_session"] = session.pk
@@ -550,17 +527,12 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         councils = {s.council for s in CouncilSession.objects.filter(initiative=initiative).select_related("council")}
         if any(actor.has_perm("councils.close_session", c) for c in councils):
             raise ApplicationError(
-                _bi(
-                    f"Phiên xét đã kết thúc; hồ sơ đang ở trạng thái '{initiative.state}'",
-                    f"The session is already closed; the initiative is now in '{initiative.state}'",
-                ),
+                _("Phiên xét đã kết thúc; hồ sơ đang ở trạng thái «%(state)s»")
+                % {"state": initiative.get_state_display()},
                 code="invalid_state",
                 extra={"state": initiative.state},
             )
-        _deny(
-            "Chỉ chủ tịch hoặc thư ký hội đồng được kết thúc phiên xét",
-            "Only the council's chair or secretary may close",
-        )
+        _deny(_("Chỉ chủ tịch hoặc thư ký hội đồng được kết thúc phiên xét"))
     if not flow.close.can_proceed():
         _wrong_state(initiative, "close")
     session = current_session(initiative)
@@ -583,16 +555,14 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         route = stage_after(organisation=initiative.organisation, state=source)
         if route is None:
             raise ApplicationError(
-                _bi("Không có hội đồng cấp trên để chuyển hồ sơ", "There is no council above to send the dossier to"),
+                _("Không có hội đồng cấp trên để chuyển hồ sơ"),
                 code="no_next_council",
             )
         target, next_council = route
     elif outcome == Decision.NOMINATE:
         next_council = nearest_council(organisation=initiative.organisation, kind=CouncilKind.FEDERATION)
         if next_council is None:
-            raise ApplicationError(
-                _bi("Chưa có hội đồng Tổng Liên đoàn", "No federation council is set up"), code="no_next_council"
-            )
+            raise ApplicationError(_("Chưa có hội đồng Tổng Liên đoàn"), code="no_next_council")
         target = State.FEDERATION_REVIEW
     elif outcome == Decision.CERTIFY:
         target = State.SECTOR_CERTIFIED if source == State.SECTOR_REVIEW else State.FEDERATION_CERTIFIED
@@ -608,10 +578,8 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
         # joined in text order, never in cast order (which the trail's vote entries give)
         reasons = "\n".join(sorted(v.comment for v in votes if v.decision == outcome and v.comment)).strip()
         if not reasons:
-            reasons = _bi(
-                "Không có quyết định nào đạt tỷ lệ biểu quyết cần thiết; hồ sơ được trả lại để hoàn thiện",
-                "No decision reached the council's threshold; the dossier is returned for revision",
-            )
+            with translation.override(settings.LANGUAGE_CODE):  # stored in the minutes: one language
+                reasons = _("Không có quyết định nào đạt tỷ lệ biểu quyết cần thiết; hồ sơ được trả lại để hoàn thiện")
     minutes["closed_by"] = actor.username
     minutes["closed_at"] = now.isoformat()
     minutes["comment"] = reasons
@@ -696,15 +664,12 @@ def session_restart(*, initiative_id: int, actor, comment: str = "") -> Initiati
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
         _deny_recused_closer(flow, actor, "restart")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
-        _deny(
-            "Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết",
-            "Only the council's chair or secretary may restart the vote",
-        )
+        _deny(_("Chỉ chủ tịch hoặc thư ký hội đồng được mở lại phiên biểu quyết"))
     _require_reason(comment, "restart")
     session = current_session(initiative)
     cast = session.casts.count()
     if cast == 0:
-        raise ApplicationError(_bi("Chưa có phiếu nào để hủy", "There are no votes to void yet"), code="invalid_state")
+        raise ApplicationError(_("Chưa có phiếu nào để hủy"), code="invalid_state")
     now = timezone.now()
     session.closed_at = now
     session.closed_by = actor

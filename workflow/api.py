@@ -40,10 +40,6 @@ from .selectors import (
 )
 
 
-def _bi(vi, en):
-    return f"{vi} / {en}"
-
-
 @extend_schema_field(OpenApiTypes.ANY)
 class RawField(serializers.Field):
     """A JSON value passed on as it came: the actions' rules (``initiatives.rules``) judge it, so the
@@ -300,9 +296,7 @@ class InitiativeFilter(filters.FilterSet):
     def filter_organisation(self, qs, name, value):
         org = Organisation.objects.filter(code=value).first()
         if org is None:
-            raise serializers.ValidationError(
-                {"organisation": [_bi(f"không có tổ chức '{value}'", f"unknown organisation '{value}'")]}
-            )
+            raise serializers.ValidationError({"organisation": [_("không có tổ chức '%(value)s'") % {"value": value}]})
         subtree = Organisation.objects.filter(path__startswith=org.path).order_by().values("pk")
         return qs.filter(organisation_id__in=subtree)
 
@@ -334,11 +328,8 @@ class VoteSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=["approve", "return", "reject", "certify", "nominate"],
         error_messages={
-            "required": _bi("cần quyết định (decision)", "decision is required"),
-            "invalid_choice": _bi(
-                "quyết định '{input}' không hợp lệ (approve, return, reject, certify, nominate)",
-                "unknown decision '{input}' (approve, return, reject, certify, nominate)",
-            ),
+            "required": _("cần quyết định (decision)"),
+            "invalid_choice": _("quyết định '{input}' không hợp lệ (approve, return, reject, certify, nominate)"),
         },
     )
     score = serializers.IntegerField(
@@ -347,9 +338,9 @@ class VoteSerializer(serializers.Serializer):
         min_value=0,
         max_value=100,
         error_messages={
-            "invalid": _bi("điểm phải là số nguyên 0–100", "score must be an integer 0–100"),
-            "min_value": _bi("điểm phải từ 0 đến 100", "score must be from 0 to 100"),
-            "max_value": _bi("điểm phải từ 0 đến 100", "score must be from 0 to 100"),
+            "invalid": _("điểm phải là số nguyên 0–100"),
+            "min_value": _("điểm phải từ 0 đến 100"),
+            "max_value": _("điểm phải từ 0 đến 100"),
         },
     )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
@@ -400,10 +391,7 @@ class LifecycleMixin:
         table = _action_table()
         if name not in table:
             raise NotFound(
-                _bi(
-                    f"Không có thao tác '{name}' (submit, forward, return, withdraw, close, restart)",
-                    f"No action '{name}' (submit, forward, return, withdraw, close, restart)",
-                )
+                _("Không có thao tác '%(name)s' (submit, forward, return, withdraw, close, restart)") % {"name": name}
             )
         initiative = self.get_object()
         s = ActionSerializer(data=request.data)
@@ -516,23 +504,14 @@ class AuditVerifyView(APIView):
         if code:
             org = Organisation.objects.filter(code=code).first()
             if org is None:
-                raise serializers.ValidationError(
-                    {"organisation": [_bi(f"không có tổ chức '{code}'", f"unknown organisation '{code}'")]}
-                )
+                raise serializers.ValidationError({"organisation": [_("không có tổ chức '%(code)s'") % {"code": code}]})
             if not (
                 request.user.has_perm("councils.audit_in", org) or request.user.has_perm("councils.administer", org)
             ):
-                raise PermissionDenied(
-                    _bi(
-                        "Chỉ kiểm tra hoặc quản trị của tổ chức được kiểm",
-                        "Only the organisation's auditors or admins may verify",
-                    )
-                )
+                raise PermissionDenied(_("Chỉ kiểm tra hoặc quản trị của tổ chức được kiểm"))
             scope = org.path
         elif not RoleAssignment.objects.filter(user=request.user, role__in=[Role.AUDITOR, Role.ADMIN]).exists():
-            raise PermissionDenied(
-                _bi("Chỉ kiểm tra hoặc quản trị được kiểm chuỗi", "Only auditors or admins may verify the trail")
-            )
+            raise PermissionDenied(_("Chỉ kiểm tra hoặc quản trị được kiểm chuỗi"))
         return Response(audit_verify(scope_path=scope).as_dict())
 
 

@@ -6,9 +6,12 @@ a commercial licence header)."""
 
 from html import escape
 
+from django.utils.translation import gettext
+
 from initiatives.models import State
 
 from .flows import InitiativeFlow
+from .labels import ACTION_LABELS
 
 BOX_W, BOX_H, COL_W, ROW_H, MARGIN = 170, 46, 215, 84, 30
 TERMINAL = {State.REJECTED, State.WITHDRAWN, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED}
@@ -64,7 +67,7 @@ def state_chart_svg() -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         'role="img" aria-labelledby="chart-title" font-family="system-ui, sans-serif" font-size="13">',
-        '<title id="chart-title">Vòng đời sáng kiến / Initiative lifecycle</title>',
+        f'<title id="chart-title">{escape(gettext("Vòng đời sáng kiến"))}</title>',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke"/></marker></defs>',
     ]
@@ -105,7 +108,7 @@ def state_chart_svg() -> str:
         out.append(
             f'<g id="{escape(eid)}" class="edge"><path d="{d}" fill="none" stroke="{colour}" stroke-width="1.4"{dash} '
             f'marker-end="url(#arrow)"/><text x="{lx:.0f}" y="{ly:.0f}" text-anchor="middle" fill="{colour}" '
-            f'font-size="11.5">{escape(label)}</text></g>'
+            f'font-size="11.5">{escape(str(ACTION_LABELS.get(label, label)))}</text></g>'
         )
     for state, (x, y) in pos.items():
         fill = (

@@ -7,7 +7,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from councils.models import MemberRole, Role, User
@@ -58,17 +59,30 @@ def _officers_of(organisation):
     ).distinct()
 
 
+# Mails are written in the programme's language (settings.LANGUAGE_CODE), one language per message.
+
+
 @shared_task
 def notify_session_opened(session_id: int) -> int:
     session = CouncilSession.objects.select_related("initiative", "council").get(pk=session_id)
     i = session.initiative
-    body = (
-        f"Hồ sơ sáng kiến {i.reference} «{i.title}» đã được chuyển đến {session.council}.\n"
-        f"Hạn quyết định: {timezone.localtime(session.due_at):%d/%m/%Y}.\n{_link(i)}\n\n"
-        f"The initiative {i.reference} is now before {session.council.code}; "
-        f"decision due {timezone.localtime(session.due_at):%Y-%m-%d}."
-    )
-    return _send(_voters(session), f"Hồ sơ mới cần xét / New dossier: {i.reference}", body)
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "reference": i.reference,
+            "title": i.title,
+            "council": session.council,
+            "due": f"{timezone.localtime(session.due_at):%d/%m/%Y}",
+            "link": _link(i),
+        }
+        subject = _("Hồ sơ mới cần xét: %(reference)s") % values
+        body = (
+            _(
+                "Hồ sơ sáng kiến %(reference)s «%(title)s» đã được chuyển đến %(council)s.\n"
+                "Hạn quyết định: %(due)s.\n%(link)s"
+            )
+            % values
+        )
+    return _send(_voters(session), subject, body)
 
 
 @shared_task
@@ -76,15 +90,22 @@ def notify_advisory_team(initiative_id: int) -> int:
     i = Initiative.objects.select_related("council").get(pk=initiative_id)
     if i.council is None:
         return 0
-    body = (
-        f"Hồ sơ sáng kiến {i.reference} «{i.title}» vừa được nộp (phiên bản {i.dossier_version}).\n{_link(i)}\n\n"
-        f"The initiative {i.reference} was submitted (version {i.dossier_version}) and awaits the advisory team."
-    )
-    return _send(_members(i.council, i), f"Hồ sơ mới nộp / Submitted: {i.reference}", body)
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {"reference": i.reference, "title": i.title, "version": i.dossier_version, "link": _link(i)}
+        subject = _("Hồ sơ mới nộp: %(reference)s") % values
+        body = (
+            _(
+                "Hồ sơ sáng kiến %(reference)s «%(title)s» vừa được nộp (phiên bản %(version)s) và chờ tổ tư vấn.\n%(link)s"
+            )
+            % values
+        )
+    return _send(_members(i.council, i), subject, body)
 
 
 @shared_task
 def notify_decision(initiative_id: int) -> int:
+    from .labels import ACTION_LABELS
+
     i = Initiative.objects.get(pk=initiative_id)
     entry = (
         AuditEntry.objects.filter(
@@ -95,13 +116,21 @@ def notify_decision(initiative_id: int) -> int:
     )
     if entry is None:
         return 0
-    outcome = (entry.details or {}).get("outcome", entry.action)
-    body = (
-        f"Sáng kiến {i.reference} «{i.title}»: {entry.action} → {i.get_state_display()} ({entry.to_state}).\n"
-        + (f"Ý kiến / Reasons: {entry.comment}\n" if entry.comment else "")
-        + f"{_link(i)}\n\nDecision on {i.reference}: {outcome}; the initiative is now '{entry.to_state}'."
-    )
-    return _send(_authors(i), f"Kết quả xét / Decision: {i.reference}", body)
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "reference": i.reference,
+            "title": i.title,
+            "action": ACTION_LABELS.get(entry.action, entry.action),
+            "state": i.get_state_display(),
+            "link": _link(i),
+            "comment": entry.comment,
+        }
+        subject = _("Kết quả xét: %(reference)s") % values
+        body = _("Sáng kiến %(reference)s «%(title)s»: %(action)s — nay ở bước «%(state)s».") % values + "\n"
+        if entry.comment:
+            body += _("Ý kiến: %(comment)s") % values + "\n"
+        body += values["link"]
+    return _send(_authors(i), subject, body)
 
 
 @shared_task
@@ -111,21 +140,32 @@ def notify_deadline(session_id: int, kind: str) -> int:
     )
     i = session.initiative
     due = timezone.localtime(session.due_at)
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "reference": i.reference,
+            "title": i.title,
+            "council": session.council,
+            "due": f"{due:%d/%m/%Y}",
+            "link": _link(i),
+        }
+        if kind == "overdue":
+            subject = _("Quá hạn: %(reference)s") % values
+            body = (
+                _("QUÁ HẠN: hồ sơ %(reference)s «%(title)s» trước %(council)s đã quá hạn quyết định %(due)s.\n%(link)s")
+                % values
+            )
+        else:
+            subject = _("Sắp đến hạn: %(reference)s") % values
+            body = (
+                _("Nhắc việc: hồ sơ %(reference)s «%(title)s» cần được %(council)s quyết định trước %(due)s.\n%(link)s")
+                % values
+            )
     if kind == "overdue":
         chairs = User.objects.filter(
             memberships__council=session.council, memberships__role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]
         )
-        recipients = set(chairs) | set(_officers_of(i.organisation))
-        body = (
-            f"QUÁ HẠN: hồ sơ {i.reference} «{i.title}» trước {session.council} đã quá hạn quyết định {due:%d/%m/%Y}.\n"
-            f"{_link(i)}\n\nOVERDUE: {session.council.code} was due to decide on {i.reference} by {due:%Y-%m-%d}."
-        )
-        return _send(recipients, f"Quá hạn / Overdue: {i.reference}", body)
-    body = (
-        f"Nhắc việc: hồ sơ {i.reference} «{i.title}» cần được {session.council} quyết định trước {due:%d/%m/%Y}.\n"
-        f"{_link(i)}\n\nReminder: {session.council.code} must decide on {i.reference} by {due:%Y-%m-%d}."
-    )
-    return _send(_voters(session, exclude_voted=True), f"Sắp đến hạn / Due soon: {i.reference}", body)
+        return _send(set(chairs) | set(_officers_of(i.organisation)), subject, body)
+    return _send(_voters(session, exclude_voted=True), subject, body)
 
 
 @shared_task

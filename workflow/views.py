@@ -85,7 +85,7 @@ def _get(request, pk):
     try:
         return initiative_get_visible(user=request.user, pk=pk)
     except Initiative.DoesNotExist:
-        raise Http404("Không tìm thấy sáng kiến / Initiative not found") from None
+        raise Http404(_("Không tìm thấy sáng kiến.")) from None
 
 
 def _creatable_units(user):
@@ -246,7 +246,7 @@ def initiative_act(request, pk, name):
     initiative = _get(request, pk)
     table = _action_table()
     if name not in table:
-        raise Http404("Không có thao tác này / No such action")
+        raise Http404(_("Không có thao tác này."))
     comment = request.POST.get("comment", "")
     _run(
         request,

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from awards.models import Award, Certificate
 
@@ -98,4 +99,12 @@ def test_the_quota_message_counts_what_is_left(users, recognised):
         )
     assert e.value.code == "quota_exhausted"
     assert "Bạn chọn 6 sáng kiến nhưng tháng 03/2025 chỉ còn 5 suất biểu dương" in e.value.detail
-    assert "You picked 6 initiatives but only 5 commendations are left for 2025-03" in e.value.detail
+    assert " / " not in e.value.detail  # one language: the English is in the catalogue
+    with translation.override("en"), pytest.raises(ApplicationError) as e:
+        commendation_select(
+            organisation=Organisation.objects.get(code="NGANH"),
+            month=datetime.date(2025, 3, 1),
+            initiative_ids=ids,
+            actor=users["s_chair"],
+        )
+    assert "You picked 6 initiatives but only 5 places for commendations" in e.value.detail

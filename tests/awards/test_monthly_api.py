@@ -188,6 +188,6 @@ def test_a_month_that_has_not_come_yet_is_refused(api, users, recognised):
     today = timezone.localdate()
     nxt = (today.replace(day=1) + datetime.timedelta(days=32)).strftime("%Y-%m")
     r = select(api, users["s_chair"], nxt, [a.pk])
-    assert r.status_code == 400 and "has not come yet" in str(r.json()["month"])
+    assert r.status_code == 400 and "tháng chưa đến" in str(r.json()["month"])
     assert not commendations().exists()
     assert select(api, users["s_chair"], today.strftime("%Y-%m"), [a.pk]).status_code == 201

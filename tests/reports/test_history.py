@@ -106,6 +106,6 @@ def test_the_structure_loader_records_moves_with_moved_on(structure_data):
     with pytest.raises(StructureError) as e:
         structure_load(data=bad)
     assert any(
-        err.startswith("organisations[0].children[0].children[0].children[2].moved_on:") and " / " in err
+        err.startswith("organisations[0].children[0].children[0].children[2].moved_on:") and "YYYY-MM-DD" in err
         for err in e.value.errors
     ), e.value.errors

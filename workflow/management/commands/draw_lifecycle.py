@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from workflow.chart import state_chart_svg
 
@@ -15,4 +16,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, output, **options):
         Path(output).write_text(state_chart_svg() + "\n", encoding="utf-8")
-        self.stdout.write(f"Đã vẽ / written: {output}")
+        self.stdout.write(_("Đã vẽ: %(file)s") % {"file": output})

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from councils.structure import StructureError
 from workflow.structure import structure_load_file
@@ -16,8 +17,5 @@ class Command(BaseCommand):
         except StructureError as e:
             for line in e.errors:
                 self.stderr.write(line)
-            raise CommandError(
-                f"Tệp không hợp lệ, không ghi gì ({len(e.errors)} lỗi) / "
-                f"The file was refused, nothing was written ({len(e.errors)} errors)"
-            ) from None
-        self.stdout.write(self.style.SUCCESS(f"Đã nạp {file}: {changes} thay đổi / Loaded {file}: {changes} changes"))
+            raise CommandError(_("Tệp không hợp lệ, không ghi gì (%(n)s lỗi)") % {"n": len(e.errors)}) from None
+        self.stdout.write(self.style.SUCCESS(_("Đã nạp %(file)s: %(n)s thay đổi") % {"file": file, "n": changes}))

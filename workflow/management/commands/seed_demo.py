@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from councils.actions import user_update
 from councils.models import Organisation, User
@@ -59,16 +60,16 @@ DEMO_INITIATIVES = [
 ]
 
 LOGINS = [
-    ("lan", "tác giả / author, PC Bình Dương"),
-    ("tuvan1", "tổ tư vấn / advisory team, PC Bình Dương"),
-    ("hd1", "chủ tịch hội đồng đơn vị / unit council chair, PC Bình Dương (hd2 thư ký, hd3)"),
-    ("tct1", "chủ tịch hội đồng Tổng công ty / corporation council chair, EVNSPC (tct2, tct3)"),
-    ("nganh1", "chủ tịch hội đồng ngành / sector council chair, CĐ Điện lực VN (nganh2, nganh3)"),
-    ("tld1", "chủ tịch hội đồng Tổng Liên đoàn / federation council chair (tld2, tld3)"),
-    ("canbo_spc", "cán bộ công đoàn / union officer, EVNSPC"),
-    ("kiemtra", "kiểm tra / auditor, CĐ Điện lực VN"),
-    ("minh", "tác giả / author, PC Bình Thuận (hội đồng bỏ phiếu kín hdbt1, hdbt2, hdbt3 / secret-ballot council)"),
-    ("quantri", "quản trị / admin (Django admin at /admin/)"),
+    ("lan", gettext_lazy("tác giả, PC Bình Dương")),
+    ("tuvan1", gettext_lazy("tổ tư vấn, PC Bình Dương")),
+    ("hd1", gettext_lazy("chủ tịch hội đồng đơn vị, PC Bình Dương (hd2 thư ký, hd3)")),
+    ("tct1", gettext_lazy("chủ tịch hội đồng Tổng công ty, EVNSPC (tct2, tct3)")),
+    ("nganh1", gettext_lazy("chủ tịch hội đồng ngành, CĐ Điện lực VN (nganh2, nganh3)")),
+    ("tld1", gettext_lazy("chủ tịch hội đồng Tổng Liên đoàn (tld2, tld3)")),
+    ("canbo_spc", gettext_lazy("cán bộ công đoàn, EVNSPC")),
+    ("kiemtra", gettext_lazy("kiểm tra, CĐ Điện lực VN")),
+    ("minh", gettext_lazy("tác giả, PC Bình Thuận (hội đồng bỏ phiếu kín: hdbt1, hdbt2, hdbt3)")),
+    ("quantri", gettext_lazy("quản trị (trang quản trị Django ở /admin/)")),
 ]
 
 
@@ -134,7 +135,7 @@ class Command(BaseCommand):
                 )
             ) from None
         changes = structure_load_file(path=STRUCTURE)
-        self.stdout.write(f"Cấu trúc demo / demo structure: {changes} thay đổi / changes")
+        self.stdout.write(_("Cấu trúc demo: %(n)s thay đổi") % {"n": changes})
         created = 0
         if not Initiative.objects.exists():
             # the story's notifications (co-authors asked, councils told…) would flood the console
@@ -159,8 +160,8 @@ class Command(BaseCommand):
         with transaction.atomic():  # through the action, so that the trail shows who made quantri a superuser
             quantri = User.objects.get(username="quantri")
             user_update(user_id=quantri.pk, actor=None, is_superuser=True, is_staff=True)
-        self.stdout.write(f"Sáng kiến demo / demo initiatives: {created} mới / new")
+        self.stdout.write(_("Sáng kiến demo: %(n)s mới") % {"n": created})
         self.stdout.write("")
-        self.stdout.write(f"Đăng nhập demo / demo logins (mật khẩu / password: {PASSWORD}):")
+        self.stdout.write(_("Đăng nhập demo (mật khẩu: %(password)s):") % {"password": PASSWORD})
         for username, what in LOGINS:
             self.stdout.write(f"  {username:<12} {what}")
