@@ -1,5 +1,4 @@
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -50,8 +49,6 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as it is, not even in debug: attachments leave only through
+# /api/v1/attachments/<id>/download/, which asks who may see them.
 handler404 = "config.api.not_found"
