@@ -448,10 +448,8 @@ def attachment_max_bytes() -> int:
 
 def _megabytes(n: int) -> str:
     """Bytes as megabytes for a message, in the reader's number format ("20", "20,5", "0,001")."""
-    mb = n / (1024 * 1024)
-    if mb == int(mb):
-        return str(int(mb))
-    return number_format(mb, decimal_pos=1 if mb >= 0.1 else 3)
+    mb = round(n / (1024 * 1024), 1 if n >= 1024 * 1024 / 10 else 3)
+    return str(int(mb)) if mb == int(mb) else number_format(mb)
 
 
 def _refuse_unless_editable(initiative: Initiative, actor) -> None:
