@@ -34,6 +34,12 @@ urlpatterns = [
     path("initiatives/<int:pk>/act/<str:name>/", workflow_views.initiative_act, name="initiative-act"),
     path("initiatives/<int:pk>/vote/", workflow_views.initiative_vote, name="initiative-vote"),
     path("initiatives/<int:pk>/authorship/", workflow_views.initiative_authorship, name="initiative-authorship"),
+    path("initiatives/<int:pk>/attachments/", workflow_views.initiative_attach, name="initiative-attach"),
+    path(
+        "initiatives/<int:pk>/attachments/<int:aid>/remove/",
+        workflow_views.initiative_detach,
+        name="initiative-detach",
+    ),
     path("help/lifecycle.svg", workflow_views.chart_svg, name="state-chart"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -218,3 +218,36 @@ def test_a_failed_upload_leaves_neither_row_nor_file(users, make_draft, settings
     assert not os.path.exists(Path(settings.MEDIA_ROOT) / "attachments") or not any(
         p.is_file() for p in (Path(settings.MEDIA_ROOT) / "attachments").rglob("*")
     )
+
+
+def test_the_pages_list_add_and_remove_files(client, api, users, make_draft):
+    iid = make_draft()["id"]
+    client.force_login(users["author1"])
+    page = client.get(f"/initiatives/{iid}/").content.decode()
+    assert "Chưa có tệp đính kèm" in page and 'enctype="multipart/form-data"' in page
+    r = client.post(
+        f"/initiatives/{iid}/attachments/", {"file": SimpleUploadedFile("so-do.png", ALLOWED[1][1]), "kind": "drawing"}
+    )
+    assert r.status_code == 302 and r["Location"] == f"/initiatives/{iid}/"
+    a = Attachment.objects.get()
+    page = client.get(f"/initiatives/{iid}/").content.decode()
+    assert "so-do.png" in page and f"/api/v1/attachments/{a.pk}/download/" in page
+    r = client.get(f"/api/v1/attachments/{a.pk}/download/")  # the signed-in session downloads
+    assert r.status_code == 200 and b"".join(r.streaming_content) == ALLOWED[1][1]
+    r = client.post(
+        f"/initiatives/{iid}/attachments/", {"file": SimpleUploadedFile("anh.png", IMPOSTORS[1][1]), "back": "edit"}
+    )
+    assert r.status_code == 302 and r["Location"] == f"/initiatives/{iid}/edit/"
+    page = client.get(f"/initiatives/{iid}/edit/").content.decode()
+    assert "anh.png" in page and "PDF, PNG, JPEG" in page and Attachment.objects.count() == 1  # the refusal, shown
+    r = client.post(f"/initiatives/{iid}/attachments/{a.pk}/remove/", {"back": "edit"})
+    assert r.status_code == 302 and not Attachment.objects.exists()
+    # an officer over the unit sees the list, not the forms
+    assert upload(api, users["author1"], iid).status_code == 201
+    client.force_login(users["officer_x1"])
+    page = client.get(f"/initiatives/{iid}/").content.decode()
+    assert "de-xuat.pdf" in page and 'enctype="multipart/form-data"' not in page and "Gỡ tệp" not in page
+    assert (
+        client.post(f"/initiatives/{iid}/attachments/", {"file": SimpleUploadedFile("x.pdf", PDF)}).status_code == 302
+    )
+    assert Attachment.objects.count() == 1
