@@ -590,6 +590,36 @@ def attachment_remove(*, initiative_id: int, attachment_id: int, actor) -> None:
     )
 
 
+def attachment_orphans(
+    *, delete: bool = False, older_than: datetime.timedelta = datetime.timedelta(hours=1)
+) -> list[str]:
+    """Stored files under ``attachments/`` that no row names — left by a process killed between
+    storing a file and committing its row, or by a storage that failed to delete after a removal —
+    and older than ``older_than`` (an upload in flight has its file before its row). Deleted when
+    ``delete``. Rows are never touched; a file a row names is never listed."""
+    known = set(Attachment.objects.values_list("file", flat=True))
+    found = []
+    try:
+        folders, _files = default_storage.listdir("attachments")
+    except FileNotFoundError:
+        return []
+    now = timezone.now()
+    for folder in sorted(folders):
+        for file in sorted(default_storage.listdir(f"attachments/{folder}")[1]):
+            name = f"attachments/{folder}/{file}"
+            if name in known:
+                continue
+            try:
+                if now - default_storage.get_modified_time(name) < older_than:
+                    continue
+            except (NotImplementedError, OSError):
+                pass
+            found.append(name)
+    if delete:
+        _delete_stored(found)
+    return found
+
+
 # --- targets (chỉ tiêu) ---------------------------------------------------------------------------
 
 

@@ -251,3 +251,26 @@ def test_the_pages_list_add_and_remove_files(client, api, users, make_draft):
         client.post(f"/initiatives/{iid}/attachments/", {"file": SimpleUploadedFile("x.pdf", PDF)}).status_code == 302
     )
     assert Attachment.objects.count() == 1
+
+
+def test_files_no_row_names_are_found_and_swept(api, users, make_draft, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    iid = make_draft()["id"]
+    kept = (
+        Path(settings.MEDIA_ROOT) / Attachment.objects.get(pk=upload(api, users["author1"], iid).json()["id"]).file.name
+    )
+    stray_old = Path(settings.MEDIA_ROOT) / "attachments" / "ab" / ("ab" + "0" * 30)
+    stray_new = Path(settings.MEDIA_ROOT) / "attachments" / "cd" / ("cd" + "1" * 30)
+    for stray in (stray_old, stray_new):
+        stray.parent.mkdir(parents=True, exist_ok=True)
+        stray.write_bytes(PDF)
+    os.utime(stray_old, (0, 0))
+    os.utime(kept, (0, 0))
+    out = StringIO()
+    call_command("attachment_orphans", stdout=out)
+    assert out.getvalue().splitlines()[0] == "attachments/ab/ab" + "0" * 30 and stray_old.exists()
+    call_command("attachment_orphans", "--delete", stdout=StringIO())
+    assert not stray_old.exists() and stray_new.exists() and kept.exists()
