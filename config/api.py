@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from initiatives.exceptions import ApplicationError
+from initiatives.exceptions import ApplicationError, RefusedInput
 
 
 class Pagination(PageNumberPagination):
@@ -35,6 +35,8 @@ def exception_handler(exc, context):
         return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        if isinstance(exc, RefusedInput):  # a 400 that names its reason for programs too
+            detail = {**detail, "detail": exc.detail, "code": exc.api_code}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoPermissionDenied):
         message = str(exc) or _forbidden()

@@ -203,7 +203,19 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never served as such: attachments leave only through their download, which checks who asks
+# Files (dossier attachments) go to Django's default storage: the file system under MEDIA_ROOT, or
+# the backend named here (e.g. "storages.backends.s3.S3Storage" with django-storages installed and
+# configured by its own environment variables).
+STORAGES = {
+    "default": {"BACKEND": env("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_PERMISSIONS = 0o640  # confidential dossiers' files: not for every account on the host
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# one attachment at most this many megabytes; a dossier at most this many files (as it stands)
+ATTACHMENT_MAX_MB = env.float("ATTACHMENT_MAX_MB", default=20)
+ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=30)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))  # for the file backend

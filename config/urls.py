@@ -1,5 +1,4 @@
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -35,6 +34,12 @@ urlpatterns = [
     path("initiatives/<int:pk>/act/<str:name>/", workflow_views.initiative_act, name="initiative-act"),
     path("initiatives/<int:pk>/vote/", workflow_views.initiative_vote, name="initiative-vote"),
     path("initiatives/<int:pk>/authorship/", workflow_views.initiative_authorship, name="initiative-authorship"),
+    path("initiatives/<int:pk>/attachments/", workflow_views.initiative_attach, name="initiative-attach"),
+    path(
+        "initiatives/<int:pk>/attachments/<int:aid>/remove/",
+        workflow_views.initiative_detach,
+        name="initiative-detach",
+    ),
     path("help/lifecycle.svg", workflow_views.chart_svg, name="state-chart"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -50,8 +55,6 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as it is, not even in debug: attachments leave only through
+# /api/v1/attachments/<id>/download/, which asks who may see them.
 handler404 = "config.api.not_found"

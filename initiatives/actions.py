@@ -3,12 +3,15 @@
 import datetime
 import hashlib
 import json
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from unidecode import unidecode
 
@@ -17,9 +20,12 @@ from councils.models import Organisation
 from councils.selectors import administers_above
 
 from .counters import progress_counters_apply, progress_share
-from .exceptions import ApplicationError
+from .exceptions import ApplicationError, RefusedInput
+from .files import ALLOWED_LABELS, clean_name, sniff, with_extension
 from .models import (
     TERMINAL_STATES,
+    Attachment,
+    AttachmentKind,
     Consent,
     DossierVersion,
     Initiative,
@@ -31,6 +37,8 @@ from .models import (
 )
 from .rules import initiative_rules
 from .selectors import can_edit, pending_route_coauthors
+
+logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = (
     "title",
@@ -390,6 +398,7 @@ def dossier_snapshot(initiative: Initiative) -> dict:
             }
             for a in initiative.authors.select_related("user")
         ],
+        "attachments": [attachment_summary(a) for a in current_attachments(initiative)],
     }
 
 
@@ -400,7 +409,7 @@ def dossier_freeze(*, initiative: Initiative, actor, at, extra: dict | None = No
     content = {**dossier_snapshot(initiative), **(extra or {})}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     initiative.dossier_version += 1
-    return DossierVersion.objects.create(
+    version = DossierVersion.objects.create(
         initiative=initiative,
         number=initiative.dossier_version,
         content=content,
@@ -408,6 +417,207 @@ def dossier_freeze(*, initiative: Initiative, actor, at, extra: dict | None = No
         submitted_by=actor,
         submitted_at=at,
     )
+    # from now on these files belong to a frozen version: removing them from a later draft keeps them
+    current_attachments(initiative).filter(first_version=None).update(first_version=version.number)
+    return version
+
+
+# --- attachments (tệp đính kèm) -------------------------------------------------------------------
+
+
+def current_attachments(initiative: Initiative):
+    """The files of the dossier as it stands (those removed from the draft are not among them)."""
+    return Attachment.objects.filter(initiative=initiative, removed_at=None).order_by("id")
+
+
+def attachment_summary(a: Attachment) -> dict:
+    """An attachment as the API answers it and a frozen version lists it."""
+    return {
+        "id": a.pk,
+        "name": a.name,
+        "size": a.size,
+        "sha256": a.sha256,
+        "content_type": a.content_type,
+        "kind": a.kind,
+    }
+
+
+def attachment_max_bytes() -> int:
+    return int(float(settings.ATTACHMENT_MAX_MB) * 1024 * 1024)
+
+
+def _megabytes(n: int) -> str:
+    """Bytes as megabytes for a message, in the reader's number format ("20", "20,5", "0,001")."""
+    mb = round(n / (1024 * 1024), 1 if n >= 1024 * 1024 / 10 else 3)
+    return str(int(mb)) if mb == int(mb) else number_format(mb)
+
+
+def _refuse_unless_editable(initiative: Initiative, actor) -> None:
+    """The edit's own checks (``initiative_update``): an author or the unit's advisory team, in draft."""
+    if not can_edit(user=actor, initiative=initiative):
+        raise PermissionDenied(_("Chỉ tác giả hoặc tổ tư vấn của đơn vị được thêm hay gỡ tệp đính kèm"))
+    if initiative.state != State.DRAFT:
+        raise ApplicationError(
+            _("Chỉ thêm hay gỡ tệp đính kèm khi hồ sơ là bản nháp; hồ sơ đang ở trạng thái “%(state)s”")
+            % {"state": initiative.get_state_display()},
+            code="invalid_state",
+            extra={"state": initiative.state},
+        )
+
+
+def _attachment_kind(kind) -> str:
+    if kind is None or kind == "":
+        return AttachmentKind.OTHER
+    if not isinstance(kind, str) or kind not in AttachmentKind.values:
+        raise ValidationError(
+            {"kind": [_("Loại tài liệu phải là một trong: %(kinds)s") % {"kinds": ", ".join(AttachmentKind.values)}]}
+        )
+    return kind
+
+
+def _delete_stored(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # noqa: BLE001 - the row is gone either way; say which file stays behind
+            logger.exception("could not delete the stored attachment file %s", name)
+
+
+def attachment_add(*, initiative_id: int, actor, upload, kind=None) -> Attachment:
+    """Add a file to a draft: only by those who may edit it (an author or the unit's advisory
+    team), only in ``draft``. The file must be PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS by its content
+    (``initiatives.files.sniff``; 400 ``file_type``), at most ``ATTACHMENT_MAX_MB`` (400
+    ``file_too_large``), and the dossier holds at most ``ATTACHMENT_MAX_FILES`` files (400
+    ``too_many_files``). It is stored under a random name; its original name (made safe) and its
+    sha256 are kept on the row. Audited. If anything fails after the file was stored, the file is
+    deleted again: no row without its file, no file without its row."""
+    kind = _attachment_kind(kind)
+    if upload is None:
+        raise ValidationError({"file": [_("Hãy chọn một tệp để tải lên (trường “file”)")]})
+    stored = []
+    try:
+        with transaction.atomic(durable=True):
+            initiative = (
+                Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
+            )
+            _refuse_unless_editable(initiative, actor)
+            name = clean_name(getattr(upload, "name", ""))
+            size = upload.size or 0
+            limit = attachment_max_bytes()
+            if size > limit:
+                raise RefusedInput(
+                    "file",
+                    _("Tệp “%(name)s” nặng %(size)s MB, vượt giới hạn %(max)s MB cho mỗi tệp")
+                    % {"name": name, "size": _megabytes(size), "max": _megabytes(limit)},
+                    code="file_too_large",
+                )
+            content_type = sniff(upload) if size else None
+            if content_type is None:
+                raise RefusedInput(
+                    "file",
+                    _(
+                        "Tệp “%(name)s” không phải là %(allowed)s: loại tệp được xét theo nội dung tệp, không theo "
+                        "tên hay phần mở rộng"
+                    )
+                    % {"name": name, "allowed": ALLOWED_LABELS},
+                    code="file_type",
+                )
+            if current_attachments(initiative).count() >= settings.ATTACHMENT_MAX_FILES:
+                raise RefusedInput(
+                    "file",
+                    _("Hồ sơ đã có %(max)d tệp đính kèm, không thêm được tệp “%(name)s”; hãy gỡ bớt tệp không cần")
+                    % {"max": settings.ATTACHMENT_MAX_FILES, "name": name},
+                    code="too_many_files",
+                )
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            attachment = Attachment(
+                initiative=initiative,
+                name=with_extension(name, content_type),
+                size=size,
+                sha256=digest.hexdigest(),
+                content_type=content_type,
+                kind=kind,
+                uploaded_by=actor,
+                uploaded_at=timezone.now(),
+            )
+            attachment.file.save("upload", upload, save=False)  # the name comes from ``attachment_storage_name``
+            stored.append(attachment.file.name)
+            attachment.save()
+            audit_record(
+                actor=actor,
+                action="attachment_add",
+                obj=initiative,
+                from_state=initiative.state,
+                to_state=initiative.state,
+                version=initiative.version,
+                details={"attachment": attachment_summary(attachment)},
+            )
+        return attachment
+    except BaseException:
+        _delete_stored(stored)
+        raise
+
+
+@transaction.atomic(durable=True)
+def attachment_remove(*, initiative_id: int, attachment_id: int, actor) -> None:
+    """Take a file out of a draft (those who may edit it, in ``draft``). A file no submitted version
+    holds is deleted, row and stored file (the file once the transaction has committed); one a
+    version holds stays — row and file — for that version, and only leaves the dossier as it stands
+    (``removed_at``). ``Attachment.DoesNotExist`` (→ 404) for a file not in the dossier. Audited."""
+    initiative = Initiative.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=initiative_id)
+    _refuse_unless_editable(initiative, actor)
+    attachment = current_attachments(initiative).get(pk=attachment_id)
+    summary = attachment_summary(attachment)
+    kept = attachment.first_version is not None
+    if kept:
+        attachment.removed_at = timezone.now()
+        attachment.save(update_fields=["removed_at"])
+    else:
+        name = attachment.file.name
+        attachment.delete()
+        transaction.on_commit(lambda: _delete_stored([name]))
+    audit_record(
+        actor=actor,
+        action="attachment_remove",
+        obj=initiative,
+        from_state=initiative.state,
+        to_state=initiative.state,
+        version=initiative.version,
+        details={"attachment": summary, "kept_for_version": attachment.first_version},
+    )
+
+
+def attachment_orphans(
+    *, delete: bool = False, older_than: datetime.timedelta = datetime.timedelta(hours=1)
+) -> list[str]:
+    """Stored files under ``attachments/`` that no row names — left by a process killed between
+    storing a file and committing its row, or by a storage that failed to delete after a removal —
+    and older than ``older_than`` (an upload in flight has its file before its row). Deleted when
+    ``delete``. Rows are never touched; a file a row names is never listed."""
+    known = set(Attachment.objects.values_list("file", flat=True))
+    found = []
+    try:
+        folders, _files = default_storage.listdir("attachments")
+    except FileNotFoundError:
+        return []
+    now = timezone.now()
+    for folder in sorted(folders):
+        for file in sorted(default_storage.listdir(f"attachments/{folder}")[1]):
+            name = f"attachments/{folder}/{file}"
+            if name in known:
+                continue
+            try:
+                if now - default_storage.get_modified_time(name) < older_than:
+                    continue
+            except (NotImplementedError, OSError):
+                pass
+            found.append(name)
+    if delete:
+        _delete_stored(found)
+    return found
 
 
 # --- targets (chỉ tiêu) ---------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Programmes, phases and targets; the initiative (dossier), its authors and frozen versions."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -184,6 +186,48 @@ class DossierVersion(models.Model):
 
     def __str__(self):
         return f"{self.initiative_id} v{self.number}"
+
+
+class AttachmentKind(models.TextChoices):
+    APPLICATION = "application", _("Đơn yêu cầu công nhận sáng kiến")
+    DRAWING = "drawing", _("Bản vẽ, sơ đồ")
+    PHOTO = "photo", _("Hình ảnh")
+    EVIDENCE = "evidence", _("Tài liệu chứng minh")
+    OTHER = "other", _("Tài liệu khác")
+
+
+def attachment_storage_name(instance, filename) -> str:
+    """A random, non-guessable name that says nothing of the dossier or the file (the original name
+    lives in ``Attachment.name``): ``attachments/ab/<32 hex>``."""
+    token = secrets.token_hex(16)
+    return f"attachments/{token[:2]}/{token}"
+
+
+class Attachment(models.Model):
+    """A file of the dossier (đơn, bản vẽ, hình ảnh, tài liệu chứng minh). Added and removed only
+    in a draft, through ``attachment_add`` / ``attachment_remove``. Once a submitted version holds
+    it (``first_version``) the row and the file stay for good: removing it from a later draft only
+    sets ``removed_at``, and the frozen versions keep listing it, downloadable."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("tệp"), upload_to=attachment_storage_name, max_length=200)
+    name = models.CharField(_("tên tệp"), max_length=200)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(_("loại tệp"), max_length=100)
+    kind = models.CharField(_("loại tài liệu"), max_length=20, choices=AttachmentKind.choices)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("ngày tải lên"))
+    first_version = models.PositiveIntegerField(_("có trong phiên bản hồ sơ"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("ngày gỡ khỏi hồ sơ"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["initiative", "id"]
+        verbose_name = _("tệp đính kèm")
+        verbose_name_plural = _("tệp đính kèm")
+
+    def __str__(self):
+        return f"{self.initiative_id}: {self.name}"
 
 
 # --- progress counters (``initiatives.counters``): kept in the transactions that change what they count

@@ -71,3 +71,34 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
     if initiative.council_id:
         judged.add(initiative.council_id)
     return Membership.objects.filter(user=user, council_id__in=judged).exists()
+
+
+def dossier_diff(*, before: dict, after: dict) -> dict:
+    """What changed from one frozen dossier (``DossierVersion.content``) to another: each field
+    whose value differs, ``{"before", "after"}``; attachments added and removed, a file being the
+    same when its content (sha256), name and kind are (a file uploaded again is no change)."""
+    fields = {}
+    for name in sorted((set(before) | set(after)) - {"attachments"}):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            fields[name] = {"before": old, "after": new}
+
+    def key(a):
+        return (a.get("sha256"), a.get("name"), a.get("kind"))
+
+    old_files, new_files = before.get("attachments") or [], after.get("attachments") or []
+    old_keys, new_keys = [key(a) for a in old_files], [key(a) for a in new_files]
+    added, removed = [], []
+    remaining = list(old_keys)
+    for a, k in zip(new_files, new_keys, strict=True):
+        if k in remaining:
+            remaining.remove(k)
+        else:
+            added.append(a)
+    remaining = list(new_keys)
+    for a, k in zip(old_files, old_keys, strict=True):
+        if k in remaining:
+            remaining.remove(k)
+        else:
+            removed.append(a)
+    return {"fields": fields, "attachments": {"added": added, "removed": removed}}

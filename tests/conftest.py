@@ -308,3 +308,9 @@ def _audit_checkpoints(settings, tmp_path):
     settings.AUDIT_VERIFY_KEYS = []
     settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
     settings.AUDIT_DEV_KEY_FILE = tmp_path / "keys" / "audit-signing.key"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded files in tests go to a fresh directory of each test, never the developer's media/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

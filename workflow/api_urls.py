@@ -1,8 +1,17 @@
-"""Lifecycle endpoints besides the initiative router: the inbox, audit verification and checkpoints."""
+"""Lifecycle endpoints besides the initiative router: the inbox, audit verification and checkpoints,
+a dossier's files and frozen versions."""
 
 from django.urls import path
 
 from .api import AuditCheckpointView, AuditVerifyView, TaskListView, TrailEntryCsvView, TrailEntryListView
+from .api_dossier import (
+    AttachmentDetailView,
+    AttachmentDownloadView,
+    AttachmentListView,
+    VersionDetailView,
+    VersionDiffView,
+    VersionListView,
+)
 
 urlpatterns = [
     path("tasks/", TaskListView.as_view(), name="tasks"),
@@ -10,4 +19,10 @@ urlpatterns = [
     path("audit/checkpoints/", AuditCheckpointView.as_view(), name="audit-checkpoints"),
     path("audit/entries/", TrailEntryListView.as_view(), name="audit-entries"),
     path("audit/entries.csv", TrailEntryCsvView.as_view(), name="audit-entries-csv"),
+    path("initiatives/<int:pk>/attachments/", AttachmentListView.as_view(), name="initiative-attachments"),
+    path("initiatives/<int:pk>/attachments/<int:aid>/", AttachmentDetailView.as_view(), name="initiative-attachment"),
+    path("attachments/<int:aid>/download/", AttachmentDownloadView.as_view(), name="attachment-download"),
+    path("initiatives/<int:pk>/versions/", VersionListView.as_view(), name="initiative-versions"),
+    path("initiatives/<int:pk>/versions/<int:number>/", VersionDetailView.as_view(), name="initiative-version"),
+    path("initiatives/<int:pk>/versions/<int:number>/diff/", VersionDiffView.as_view(), name="initiative-version-diff"),
 ]

@@ -454,3 +454,29 @@ def trail_entries(
     if until is not None:
         qs = qs.filter(at__lt=until)
     return qs.order_by("seq")
+
+
+# --- the dossier's files and frozen versions: for whoever may see its whole content ----------------
+
+
+def initiative_get_content_visible(*, user, pk) -> Initiative:
+    """The initiative if ``user`` may see it and its whole content (a confidential dossier's only
+    for its unit's councils, advisory team, authors and auditors); ``Initiative.DoesNotExist``
+    (→ 404) otherwise."""
+    initiative = initiative_get_visible(user=user, pk=pk)
+    if not can_see_confidential(user=user, initiative=initiative):
+        raise Initiative.DoesNotExist
+    return initiative
+
+
+def attachment_get_visible(*, user, pk):
+    """An attachment of the dossier as it stands or of one of its frozen versions, if ``user`` may
+    see that dossier's whole content; ``Attachment.DoesNotExist`` (→ 404) otherwise."""
+    from initiatives.models import Attachment
+
+    attachment = Attachment.objects.get(pk=pk)
+    try:
+        initiative_get_content_visible(user=user, pk=attachment.initiative_id)
+    except Initiative.DoesNotExist:
+        raise Attachment.DoesNotExist from None
+    return attachment

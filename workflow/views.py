@@ -194,7 +194,16 @@ def initiative_edit(request, pk):
     return render(
         request,
         "workflow/initiative_form.html",
-        {"initiative": initiative, "categories": Category.choices, "errors": errors, "values": values, "new": False},
+        {
+            "initiative": initiative,
+            "categories": Category.choices,
+            "errors": errors,
+            "values": values,
+            "new": False,
+            **_attachments_context(
+                request.user, initiative, can_see_confidential(user=request.user, initiative=initiative)
+            ),
+        },
     )
 
 
@@ -219,8 +228,74 @@ def initiative_detail(request, pk):
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
+        **_attachments_context(request.user, initiative, full),
     }
     return render(request, "workflow/initiative_detail.html", context)
+
+
+def _attachments_context(user, initiative, full: bool) -> dict:
+    """The dossier's files for the pages: listed for whoever sees the whole content; added and
+    removed (the actions decide) by those who may edit the draft."""
+    from django.conf import settings
+
+    from initiatives.actions import current_attachments
+    from initiatives.models import AttachmentKind
+    from initiatives.selectors import can_edit
+
+    return {
+        "attachments_shown": full,
+        "attachments": list(current_attachments(initiative)) if full else [],
+        "can_attach": full and initiative.state == State.DRAFT and can_edit(user=user, initiative=initiative),
+        "attachment_kinds": AttachmentKind.choices,
+        "attachment_max_mb": settings.ATTACHMENT_MAX_MB,
+    }
+
+
+def _back(request, initiative):
+    return redirect("initiative-edit" if request.POST.get("back") == "edit" else "initiative-page", pk=initiative.pk)
+
+
+@login_required
+@require_POST
+def initiative_attach(request, pk):
+    """Add a file to a draft (the same action as the API)."""
+    from initiatives.actions import attachment_add
+
+    initiative = _get(request, pk)
+    files = request.FILES.getlist("file")
+    if len(files) > 1:
+        messages.error(request, _("Mỗi lần tải lên một tệp"))
+        return _back(request, initiative)
+    _run(
+        request,
+        lambda: attachment_add(
+            initiative_id=initiative.pk,
+            actor=request.user,
+            upload=files[0] if files else None,
+            kind=request.POST.get("kind"),
+        ),
+        _("Đã thêm tệp đính kèm"),
+    )
+    return _back(request, initiative)
+
+
+@login_required
+@require_POST
+def initiative_detach(request, pk, aid):
+    """Take a file out of a draft (the same action as the API)."""
+    from initiatives.actions import attachment_remove
+    from initiatives.models import Attachment
+
+    initiative = _get(request, pk)
+    try:
+        _run(
+            request,
+            lambda: attachment_remove(initiative_id=initiative.pk, attachment_id=aid, actor=request.user),
+            _("Đã gỡ tệp khỏi hồ sơ"),
+        )
+    except Attachment.DoesNotExist:
+        raise Http404(_("Hồ sơ không có tệp đính kèm này")) from None
+    return _back(request, initiative)
 
 
 def _run(request, fn, ok_message):
