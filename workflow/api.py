@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from audit.models import AuditEntry
 from audit.selectors import audit_verify
-from config.params import MONTH_PATTERN, month_after, parse_day, parse_month, parse_search
+from config.params import MONTH_PATTERN, month_after, parse_month, parse_search
 from config.xlsx import FORMULA_START
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
@@ -665,55 +665,14 @@ TRAIL_PARAMETERS = [
 
 
 def _trail_filters(request) -> dict:
-    """Parse the trail's filters; 400 naming each bad one, 403 for an organisation outside reach."""
-    from .selectors import trail_scope_paths
+    """Parse the trail's filters (``workflow.trail``, shared with the page); 400 naming each bad one,
+    403 for an organisation outside reach."""
+    from .trail import trail_filters
 
-    params, errors, out = request.query_params, {}, {}
-    paths = trail_scope_paths(user=request.user)
-    if paths == []:
-        raise PermissionDenied(gettext("Chỉ người kiểm tra hoặc quản trị mới được xem nhật ký kiểm toán"))
-    code = params.get("organisation")
-    if code:
-        org = Organisation.objects.filter(code=code[:40]).first()
-        if org is None:
-            errors["organisation"] = [gettext("Không có tổ chức mã “%(code)s”") % {"code": code[:40]}]
-        elif paths is not None and not any(org.path.startswith(p) for p in paths):
-            raise PermissionDenied(
-                gettext("Bạn không kiểm tra hay quản trị %(org)s nên không xem được nhật ký của đơn vị này")
-                % {"org": org.code}
-            )
-        else:
-            out["organisation"] = org
-    raw = params.get("initiative")
-    if raw:
-        if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
-            errors["initiative"] = [gettext("Mã sáng kiến phải là số nguyên dương")]
-        else:
-            out["initiative_id"] = int(raw)
-    for name, longest in (("actor", 150), ("action", 40)):
-        value = params.get(name)
-        if value and len(value) > longest:
-            errors[name] = [gettext("Dài tối đa %(n)d ký tự") % {"n": longest}]
-        elif value:
-            out[name] = value
-    tz = timezone.get_current_timezone()
-    days = {}
-    for name in ("since", "until"):
-        if params.get(name):
-            try:
-                days[name] = parse_day(params[name], name)
-            except DjangoValidationError as e:
-                errors.update(e.message_dict)
-    if "since" in days and "until" in days and days["since"] > days["until"]:
-        errors["until"] = [gettext("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu")]
-    if errors:
-        raise serializers.ValidationError(errors)
-    if "since" in days:
-        out["since"] = datetime.datetime.combine(days["since"], datetime.time.min, tzinfo=tz)
-    if "until" in days:
-        after = days["until"] + datetime.timedelta(days=1)
-        out["until"] = datetime.datetime.combine(after, datetime.time.min, tzinfo=tz)
-    return out
+    try:
+        return trail_filters(request.query_params, user=request.user)
+    except DjangoValidationError as e:
+        raise serializers.ValidationError(e.message_dict) from None
 
 
 def _organisation_codes(entries) -> dict[str, str]:
