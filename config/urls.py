@@ -40,6 +40,7 @@ urlpatterns = [
         workflow_views.initiative_detach,
         name="initiative-detach",
     ),
+    path("audit/", workflow_views.audit_page, name="audit-page"),
     path("help/lifecycle.svg", workflow_views.chart_svg, name="state-chart"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

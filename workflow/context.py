@@ -11,4 +11,8 @@ def navigation(request):
         request._nav_reports = RoleAssignment.objects.filter(
             user=user, role__in=[Role.OFFICER, Role.AUDITOR, Role.ADMIN]
         ).exists()
-    return {"nav_reports": request._nav_reports}
+    if "_nav_audit" not in request.__dict__:
+        from workflow.selectors import trail_scope_paths
+
+        request._nav_audit = trail_scope_paths(user=user) != []
+    return {"nav_reports": request._nav_reports, "nav_audit": request._nav_audit}

@@ -456,6 +456,80 @@ def trail_entries(
     return qs.order_by("seq")
 
 
+def trail_page(
+    *, user, before: int | None = None, after: int | None = None, newest_first: bool = False, size: int = 50, **filters
+) -> dict:
+    """One page of ``trail_entries`` for the auditor's page: a cursor on ``seq``, never a count.
+    ``before``: the entries just older than that seq; ``after``: just newer; neither: the first
+    page of the chosen order. Returns ``{"entries", "older", "newer"}``: the entries in the order
+    shown (each with ``organisation``, the one its ``scope_path`` names) and the seqs to page from
+    (None when there is nothing that way)."""
+    qs = trail_entries(user=user, **filters)
+    if before is not None:
+        rows = list(qs.filter(seq__lt=before).order_by("-seq")[:size])
+    elif after is not None:
+        rows = list(qs.filter(seq__gt=after).order_by("seq")[:size])
+    elif newest_first:
+        rows = list(qs.order_by("-seq")[:size])
+    else:
+        rows = list(qs.order_by("seq")[:size])
+    rows.sort(key=lambda e: e.seq, reverse=newest_first)
+    scope_paths = {e.scope_path for e in rows if e.scope_path}
+    organisations = {o.path: o for o in Organisation.objects.filter(path__in=scope_paths)}
+    for e in rows:
+        e.organisation = organisations.get(e.scope_path)
+    if not rows:
+        # an empty page still leads back to where the entries are
+        return {
+            "entries": [],
+            "older": before if before is not None and qs.filter(seq__lt=before).exists() else None,
+            "newer": after if after is not None and qs.filter(seq__gt=after).exists() else None,
+        }
+    low, high = min(e.seq for e in rows), max(e.seq for e in rows)
+    return {
+        "entries": rows,
+        "older": low if qs.filter(seq__lt=low).exists() else None,
+        "newer": high if qs.filter(seq__gt=high).exists() else None,
+    }
+
+
+def trail_organisations(*, user, depth: int = 2, limit: int = 1000) -> list[Organisation]:
+    """The organisations a trail reader may filter by: those they audit or administer and the
+    ``depth`` levels below them (everything to that depth from the top for a superuser), in tree
+    order, at most ``limit``."""
+    paths = trail_scope_paths(user=user)
+    if paths == []:
+        return []
+    if paths is None:
+        qs = Organisation.objects.filter(depth__lte=1 + depth)
+    else:
+        roots = Organisation.objects.filter(path__in=paths)
+        deepest = max((o.depth for o in roots), default=0) + depth
+        qs = Organisation.objects.filter(subtree_q(paths, "path"), depth__lte=deepest)
+    return list(qs.order_by("path")[:limit])
+
+
+def trail_verify(*, user):
+    """Verify the trail ``user`` reads (``audit.selectors.audit_verify``): each subtree they audit or
+    administer, or the whole chain for a superuser. One ``VerifyResult``: the first failure, or ok
+    with the entries checked in all of them. Slow at scale: only when asked."""
+    from audit.selectors import VerifyResult, audit_verify
+    from councils.selectors import _minimal_paths
+
+    paths = trail_scope_paths(user=user)
+    if paths is None:
+        return audit_verify()
+    checked, checkpoints = 0, 0
+    for path in _minimal_paths(paths):
+        result = audit_verify(scope_path=path)
+        checked += result.checked
+        checkpoints = max(checkpoints, result.checkpoints_checked)
+        if not result.ok:
+            result.checked = checked
+            return result
+    return VerifyResult(True, checked, checkpoints_checked=checkpoints)
+
+
 # --- the dossier's files and frozen versions: for whoever may see its whole content ----------------
 
 

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -391,3 +392,99 @@ def help_page(request):
         "workflow/help.html",
         {"chart": mark_safe(state_chart_svg()), "edges": flow_edges(), "decisions": STAGE_DECISIONS},
     )
+
+
+# --- the auditor's page: the trail across dossiers, its verification and checkpoints ---------------
+
+
+def _denied(request, title, message, status=403, **extra):
+    """A refusal that says why, as a page (never a form that fails on submit)."""
+    return render(request, "workflow/denied.html", {"title": title, "message": message, **extra}, status=status)
+
+
+def _seq_param(params, name, errors):
+    raw = params.get(name, "")
+    if not raw:
+        return None
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+        return int(raw)
+    errors[name] = [_("Vị trí trang phải là số nguyên dương")]
+    return None
+
+
+@login_required
+def audit_page(request):
+    """The trail of the subtrees the user audits or administers, across dossiers: filters (the same
+    as the API's, read by ``workflow.trail``), a cursor on ``seq`` both ways, the CSV of the same
+    filters (the API, which takes the session), the chain's verification on request and its last
+    signed checkpoint. Auditors, admins and superusers; 403 for everyone else."""
+    from audit.selectors import audit_checkpoints
+
+    from .actions import can_oversee_trail, trail_checkpoint_create
+    from .labels import TRAIL_ACTION_LABELS
+    from .selectors import trail_organisations, trail_page, trail_scope_paths, trail_verify
+    from .trail import TRAIL_FILTER_NAMES, trail_filters
+
+    user = request.user
+    if trail_scope_paths(user=user) == []:
+        return _denied(
+            request,
+            _("Nhật ký kiểm toán"),
+            _(
+                "Chỉ người kiểm tra hoặc quản trị của một tổ chức công đoàn mới được xem nhật ký kiểm toán. "
+                "Nếu bạn cần xem, hãy đề nghị quản trị công đoàn cấp vai trò kiểm tra."
+            ),
+        )
+    params = request.GET
+    verify = None
+    if request.method == "POST":
+        if request.POST.get("do") == "checkpoint":
+            try:
+                checkpoint, created = trail_checkpoint_create(actor=user)
+            except (PermissionDenied, ApplicationError) as e:
+                messages.error(request, getattr(e, "detail", None) or str(e))
+            else:
+                if created:
+                    messages.success(request, _("Đã ký mốc kiểm toán mới tại mục #%(seq)s") % {"seq": checkpoint.seq})
+                else:
+                    messages.success(
+                        request,
+                        _("Không có mục mới kể từ mốc gần nhất (mục #%(seq)s): không cần ký mốc mới")
+                        % {"seq": checkpoint.seq},
+                    )
+            return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+        if request.POST.get("do") == "verify":
+            verify = trail_verify(user=user)
+    errors, filters = {}, {}
+    try:
+        filters = trail_filters(params, user=user)
+    except PermissionDenied as e:
+        return _denied(request, _("Nhật ký kiểm toán"), str(e))
+    except ValidationError as e:
+        errors = _field_errors(e)
+    order = params.get("order", "")
+    if order not in ("", "oldest", "newest"):
+        errors["order"] = [_("Thứ tự phải là cũ trước hoặc mới trước")]
+    before, after = _seq_param(params, "before", errors), _seq_param(params, "after", errors)
+    page = {"entries": [], "older": None, "newer": None}
+    if not errors:
+        page = trail_page(user=user, before=before, after=after, newest_first=order == "newest", **filters)
+    kept = {name: params.get(name, "")[:150] for name in TRAIL_FILTER_NAMES}
+    query = {k: v for k, v in kept.items() if v}
+    if order:
+        query["order"] = order
+    context = {
+        "page": page,
+        "errors": errors,
+        "values": kept,
+        "order": order,
+        "organisations": trail_organisations(user=user),
+        "actions": list(TRAIL_ACTION_LABELS.items()),
+        "csv_query": urlencode({k: v for k, v in kept.items() if v}),
+        "page_query": urlencode(query),
+        "verify": verify,
+        "checkpoint": audit_checkpoints().first(),
+        "may_sign": can_oversee_trail(user=user),
+        "whole": trail_scope_paths(user=user) is None,
+    }
+    return render(request, "workflow/audit.html", context, status=400 if errors else 200)

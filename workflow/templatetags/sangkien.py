@@ -34,9 +34,9 @@ def award_label(value):
 
 @register.filter
 def action_label(value):
-    from workflow.labels import ACTION_LABELS
+    from workflow.labels import ACTION_LABELS, RECORD_LABELS
 
-    return ACTION_LABELS.get(value, value)
+    return ACTION_LABELS.get(value) or RECORD_LABELS.get(value, value)
 
 
 @register.filter
@@ -67,3 +67,23 @@ def days_since(value):
         return max(0, (timezone.now() - value).days)
     except TypeError:
         return ""
+
+
+@register.filter
+def decision_word(value):
+    """A council decision in words, never its code."""
+    try:
+        return Decision(value).label
+    except ValueError:
+        return "—"
+
+
+@register.filter
+def object_label(value):
+    """What an audit entry is about (``object_type``, a model's name) in words: its verbose name."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.model_name == value:
+            return model._meta.verbose_name
+    return "—"
