@@ -1,6 +1,8 @@
 """Questions actions ask about a person and a dossier. Visibility lives in ``workflow.selectors``
 (it depends on council sessions)."""
 
+from django.db.models import Q
+
 from councils.models import Membership, Organisation
 from councils.selectors import advisory_team_for, is_unit
 
@@ -46,6 +48,38 @@ def can_create_in(*, user, organisation: Organisation) -> bool:
         if user.has_perm(f"councils.{perm}", organisation):
             return True
     return is_adviser(user=user, organisation=organisation)
+
+
+def creatable_units(*, user, limit: int = 500, scan: int = 2000) -> list[Organisation]:
+    """The units where ``user`` may create a draft (``can_create_in``), in tree order, at most
+    ``limit``: looked for only where the rule could say yes — their own organisation, the subtrees
+    of their author, officer and admin roles, the organisations their advisory teams serve (and
+    every unit for a superuser) — and at most ``scan`` of those asked."""
+    from councils.models import CouncilKind, Role
+    from councils.selectors import subtree_q, user_advised_paths, user_role_paths
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    units = Organisation.objects.filter(Q(level="unit") | Q(councils__kind=CouncilKind.UNIT))
+    if not user.is_superuser:
+        paths = user_role_paths(user=user, roles=[Role.AUTHOR, Role.OFFICER, Role.ADMIN])
+        paths += user_advised_paths(user=user)
+        reach = subtree_q(paths, "path") if paths else Q(pk__in=[])
+        if user.organisation_id:
+            reach |= Q(pk=user.organisation_id)
+        units = units.filter(reach)
+    out = []
+    for organisation in units.distinct().order_by("path")[:scan]:
+        if can_create_in(user=user, organisation=organisation):
+            out.append(organisation)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def may_create_somewhere(*, user) -> bool:
+    """Whether ``user`` may create a draft in any unit: who may not is never led to the form."""
+    return bool(creatable_units(user=user, limit=1))
 
 
 def can_edit(*, user, initiative: Initiative) -> bool:

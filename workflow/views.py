@@ -16,11 +16,11 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEntry
 from awards.selectors import awards_for
 from config.params import SEARCH_MAX_CHARS, parse_search
-from councils.models import Membership, Organisation, RoleAssignment
+from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative, State
-from initiatives.selectors import can_create_in
+from initiatives.selectors import may_create_somewhere
 
 from .flows import STAGE_DECISIONS
 from .labels import ACTION_LABELS
@@ -46,6 +46,7 @@ def home(request):
         "tasks": with_content_visible(inbox(user=user), user=user)[:10],
         "now": timezone.now(),
         "initiatives": with_content_visible(initiative_list(user=user), user=user).order_by("-id")[:10],
+        "can_create": may_create_somewhere(user=user),
     }
     return render(request, "workflow/home.html", context)
 
@@ -90,10 +91,9 @@ def _get(request, pk):
 
 
 def _creatable_units(user):
-    candidates = Organisation.objects.filter(level="unit").order_by("path")
-    if user.organisation_id:
-        candidates = candidates | Organisation.objects.filter(pk=user.organisation_id)
-    return [o for o in candidates.distinct()[:500] if can_create_in(user=user, organisation=o)]
+    from initiatives.selectors import creatable_units
+
+    return creatable_units(user=user)
 
 
 def _parse_authors(text):
@@ -140,6 +140,21 @@ def _version(post):
 def initiative_new(request):
     """The draft form: it parses the form into the action's arguments; the action decides."""
     units = _creatable_units(request.user)
+    if not units:  # never a form that can only fail on submit
+        return _denied(
+            request,
+            _("Tạo sáng kiến mới"),
+            _(
+                "Bạn không tạo được hồ sơ sáng kiến ở đơn vị nào: tài khoản của bạn không thuộc một công đoàn "
+                "cơ sở và không có vai trò tác giả, tư vấn, cán bộ hay quản trị ở đơn vị nào. Nếu bạn là tác giả, "
+                "hãy đề nghị quản trị công đoàn ghi bạn vào đơn vị của mình."
+            ),
+            who=[
+                _("Tác giả (đoàn viên) — ở công đoàn cơ sở của mình"),
+                _("Tổ tư vấn hỗ trợ sáng kiến — cho các đơn vị tổ hỗ trợ"),
+                _("Cán bộ công đoàn và quản trị — cho các đơn vị thuộc tổ chức của mình"),
+            ],
+        )
     errors, values = {}, {"authors": f"{request.user.username}: 100"}
     if request.method == "POST":
         values = request.POST
