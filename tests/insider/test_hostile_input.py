@@ -69,6 +69,7 @@ KNOWN_FILTERS = {
     "/initiatives/": ["state", "q", "page"],
     "/awards/": ["month", "organisation"],
     "/reports/": ["organisation"],
+    "/audit/": ["organisation", "initiative", "actor", "action", "since", "until", "order", "before", "after"],
     "/accounts/login/": ["next"],
     "/admin/initiatives/initiative/": ["q", "o", "p", "state", "created_at__gte", "_changelist_filters"],
     "/admin/audit/auditentry/": ["q", "o", "p", "at__year", "at__month"],
