@@ -209,7 +209,10 @@ def initiative_edit(request, pk):
 
 @login_required
 def initiative_detail(request, pk):
-    initiative = _get(request, pk)
+    return render(request, "workflow/initiative_detail.html", _detail_context(request, _get(request, pk)))
+
+
+def _detail_context(request, initiative, **extra) -> dict:
     full = can_see_confidential(user=request.user, initiative=initiative)
     # shown from hashed fields only (entry.shown_actor, not the actor row's current name)
     history = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
@@ -229,8 +232,11 @@ def initiative_detail(request, pk):
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
         **_attachments_context(request.user, initiative, full),
+        "vote_input": {},
+        "vote_errors": {},
     }
-    return render(request, "workflow/initiative_detail.html", context)
+    context.update(extra)
+    return context
 
 
 def _attachments_context(user, initiative, full: bool) -> dict:
@@ -355,25 +361,34 @@ def initiative_vote(request, pk):
     from .actions import vote_cast
 
     initiative = _get(request, pk)
-    score = request.POST.get("score", "").strip()
-    if score and not (score.isascii() and score.isdigit() and len(score) < 4):
-        messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
-        return redirect("initiative-page", pk=initiative.pk)
-    score_value = int(score) if score else None
-    if score_value is not None and not 0 <= score_value <= 100:
-        messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
-        return redirect("initiative-page", pk=initiative.pk)
-    _run(
-        request,
-        lambda: vote_cast(
-            initiative_id=initiative.pk,
-            actor=request.user,
-            decision=request.POST.get("decision", ""),
-            score=score_value,
-            comment=request.POST.get("comment", ""),
-        ),
-        _("Đã ghi nhận phiếu của bạn"),
-    )
+    given = {k: request.POST.get(k, "") for k in ("decision", "score", "comment")}
+    errors: dict[str, list[str]] = {}
+    score = given["score"].strip()
+    score_value = None
+    if score:
+        if score.isascii() and score.isdigit() and len(score) < 4 and 0 <= int(score) <= 100:
+            score_value = int(score)
+        else:
+            errors["score"] = [_("Điểm phải là số nguyên từ 0 đến 100")]
+    if not errors:
+        try:
+            vote_cast(
+                initiative_id=initiative.pk,
+                actor=request.user,
+                decision=given["decision"],
+                score=score_value,
+                comment=given["comment"],
+            )
+        except ValidationError as e:
+            errors = _field_errors(e)
+        except (PermissionDenied, ApplicationError) as e:
+            messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép"))
+            return redirect("initiative-page", pk=initiative.pk)
+    if errors:
+        # the ballot comes back as it was written, every error beside its field, all at once
+        context = _detail_context(request, initiative, vote_input=given, vote_errors=errors)
+        return render(request, "workflow/initiative_detail.html", context, status=400)
+    messages.success(request, _("Đã ghi nhận phiếu của bạn"))
     return redirect("initiative-page", pk=initiative.pk)
 
 

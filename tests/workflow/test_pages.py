@@ -53,3 +53,29 @@ def test_forward_says_where_the_dossier_goes(flow, client, users):
     client.force_login(users["u1_adv"])
     html = client.get(f"/initiatives/{iid}/").content.decode()
     assert "Hồ sơ sẽ được chuyển đến" in html and "XN1" in html
+
+
+def test_a_refused_ballot_comes_back_as_written_with_each_error_beside_its_field(flow, client, users):
+    """Issue 9, finding 2: a ballot refused for a missing reason wiped the decision, the score and
+    the comment, and errors came one at a time as a banner."""
+    from workflow.models import BallotCast
+
+    iid = flow.to_unit_council()
+    client.force_login(users["u1_sec"])
+    url = f"/initiatives/{iid}/vote/"
+    r = client.post(url, {"decision": "return", "score": "75", "comment": "   "})
+    page = r.content.decode()
+    assert r.status_code == 400
+    assert 'value="return" required checked' in page and 'value="75"' in page
+    assert 'id="v-comment-error"' in page and "cần nêu lý do" in page
+    assert 'id="v-comment" name="comment" rows="2" class="invalid" aria-invalid="true"' in page
+    assert not BallotCast.objects.exists()
+
+    r = client.post(url, {"decision": "reject", "score": "abc", "comment": "Chưa có số liệu đo đạc"})
+    page = r.content.decode()
+    assert r.status_code == 400 and 'id="v-score-error"' in page
+    assert "Chưa có số liệu đo đạc</textarea>" in page and 'value="reject" required checked' in page
+    assert not BallotCast.objects.exists()
+
+    r = client.post(url, {"decision": "return", "score": "75", "comment": "Cần bổ sung số liệu"})
+    assert r.status_code == 302 and BallotCast.objects.count() == 1
