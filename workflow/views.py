@@ -1,6 +1,8 @@
 """HTML pages. They read through selectors and write through the same actions as the API; the
 forms work without JavaScript."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,6 +32,7 @@ from .selectors import (
     inbox,
     initiative_get_visible,
     initiative_list,
+    last_return,
     possible_duplicates,
     session_progress,
     with_content_visible,
@@ -221,7 +224,8 @@ def _detail_context(request, initiative, **extra) -> dict:
         "i": initiative,
         "full": full,
         "session": session_progress(initiative=initiative) if full else None,
-        "forward_to": forward_target(initiative=initiative) if "forward" in actions else None,
+        "forward_to": (forward_to := forward_target(initiative=initiative) if "forward" in actions else None),
+        "forward_due": timezone.localtime() + timedelta(days=forward_to.decision_days) if forward_to else None,
         "authors": initiative.authors.select_related("user"),
         "my_authorship": initiative.authors.filter(user_id=request.user.pk).first(),
         "actions": actions,
@@ -234,6 +238,8 @@ def _detail_context(request, initiative, **extra) -> dict:
         **_attachments_context(request.user, initiative, full),
         "vote_input": {},
         "vote_errors": {},
+        "returned": last_return(initiative=initiative) if full else None,
+        "offer_restart": bool(request.session.get(f"close_refused_{initiative.pk}")),
     }
     context.update(extra)
     return context
@@ -315,7 +321,8 @@ def _run(request, fn, ok_message):
     except (PermissionDenied, ApplicationError) as e:
         messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép"))
         return False
-    messages.success(request, ok_message)
+    if ok_message:
+        messages.success(request, ok_message)
     return True
 
 
@@ -329,12 +336,37 @@ def initiative_act(request, pk, name):
     if name not in table:
         raise Http404(_("Không có thao tác này."))
     comment = request.POST.get("comment", "")
-    _run(
-        request,
-        lambda: table[name](initiative_id=initiative.pk, actor=request.user, comment=comment),
-        _("Đã thực hiện: %(name)s") % {"name": ACTION_LABELS.get(name, name)},
-    )
+    done = {}
+
+    def act():
+        done["initiative"] = table[name](initiative_id=initiative.pk, actor=request.user, comment=comment)
+
+    refused_key = f"close_refused_{initiative.pk}"
+    if _run(request, act, ""):
+        messages.success(request, _outcome_message(name, done["initiative"]))
+        request.session.pop(refused_key, None)
+    elif name == "close":
+        # the page offers to void the votes and vote again only once a close was refused
+        request.session[refused_key] = True
     return redirect("initiative-page", pk=initiative.pk)
+
+
+def _outcome_message(name: str, initiative) -> str:
+    """What happened, in words: the step and where the dossier now is (and with whom)."""
+    values = {"action": ACTION_LABELS.get(name, name), "state": initiative.get_state_display()}
+    if name == "close":
+        from .models import Decision
+
+        closed = initiative.sessions.filter(closed_at__isnull=False).order_by("-closed_at", "-pk").first()
+        if closed is not None and closed.outcome:
+            values["action"] = _("Hội đồng quyết định «%(decision)s»") % {"decision": Decision(closed.outcome).label}
+    if initiative.council_id and initiative.state != State.DRAFT:
+        values["council"] = initiative.council
+        if initiative.due_at:
+            values["due"] = f"{timezone.localtime(initiative.due_at):%d/%m/%Y}"
+            return _("%(action)s: hồ sơ nay ở bước «%(state)s», trước %(council)s, hạn %(due)s.") % values
+        return _("%(action)s: hồ sơ nay ở bước «%(state)s», trước %(council)s.") % values
+    return _("%(action)s: hồ sơ nay ở bước «%(state)s».") % values
 
 
 @login_required
