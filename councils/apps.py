@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CouncilsConfig(AppConfig):
     name = "councils"
-    verbose_name = "Tổ chức và hội đồng / Organisations and councils"
+    verbose_name = _("Tổ chức và hội đồng")
 
     def ready(self):
         from axes.signals import user_locked_out

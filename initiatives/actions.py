@@ -175,7 +175,7 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
         raise PermissionDenied(_("Chỉ tác giả hoặc tổ tư vấn của đơn vị được sửa hồ sơ"))
     if initiative.state != State.DRAFT:
         raise ApplicationError(
-            _("Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái '%(state)s'") % {"state": initiative.state},
+            _("Chỉ sửa được bản nháp; hồ sơ đang ở trạng thái «%(state)s»") % {"state": initiative.get_state_display()},
             code="invalid_state",
         )
     if version is not None and version != initiative.version:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowConfig(AppConfig):
     name = "workflow"
-    verbose_name = "Quy trình / Lifecycle"
+    verbose_name = _("Quy trình")
 
     def ready(self):
         from awards.selectors import register_score_provider

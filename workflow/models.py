@@ -21,10 +21,10 @@ from initiatives.models import Initiative
 
 
 class Decision(models.TextChoices):
-    APPROVE = "approve", _("Công nhận / chuyển cấp trên")
+    APPROVE = "approve", _("Công nhận, chuyển cấp trên")
     RETURN = "return", _("Trả lại để bổ sung")
     REJECT = "reject", _("Không công nhận")
-    CERTIFY = "certify", _("Cấp chứng nhận / bằng")
+    CERTIFY = "certify", _("Cấp chứng nhận hoặc bằng")
     NOMINATE = "nominate", _("Đề nghị Tổng Liên đoàn xét")
 
 

@@ -554,3 +554,33 @@ def attachment_get_visible(*, user, pk):
     except Initiative.DoesNotExist:
         raise Attachment.DoesNotExist from None
     return attachment
+
+
+def last_return(*, initiative: Initiative) -> dict | None:
+    """Why a draft that was submitted before is a draft again: the newest ``return`` (by the
+    advisory team) or ``close`` that sent it back (by a council), with who, when and the reasons.
+    ``None`` for a draft never submitted. One query (the trail's index on object and seq)."""
+    from audit.models import AuditEntry
+
+    if initiative.state != State.DRAFT or not initiative.dossier_version:
+        return None
+    entry = (
+        AuditEntry.objects.filter(
+            object_type=Initiative._meta.model_name,
+            object_id=str(initiative.pk),
+            action__in=("return", "close"),
+            to_state=State.DRAFT,
+        )
+        .order_by("-seq")
+        .first()
+    )
+    if entry is None:
+        return None
+    council = (entry.details or {}).get("council") if entry.action == "close" else None
+    return {
+        "at": entry.at,
+        "by": entry.shown_actor,
+        "council": Council.objects.filter(code=council).first() if council else None,
+        "reasons": entry.comment,
+        "version": entry.version,
+    }

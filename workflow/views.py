@@ -1,6 +1,8 @@
 """HTML pages. They read through selectors and write through the same actions as the API; the
 forms work without JavaScript."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +33,7 @@ from .selectors import (
     inbox,
     initiative_get_visible,
     initiative_list,
+    last_return,
     possible_duplicates,
     session_progress,
     with_content_visible,
@@ -225,7 +228,10 @@ def initiative_edit(request, pk):
 
 @login_required
 def initiative_detail(request, pk):
-    initiative = _get(request, pk)
+    return render(request, "workflow/initiative_detail.html", _detail_context(request, _get(request, pk)))
+
+
+def _detail_context(request, initiative, **extra) -> dict:
     full = can_see_confidential(user=request.user, initiative=initiative)
     # shown from hashed fields only (entry.shown_actor, not the actor row's current name)
     history = AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk)).order_by("seq")
@@ -234,7 +240,8 @@ def initiative_detail(request, pk):
         "i": initiative,
         "full": full,
         "session": session_progress(initiative=initiative) if full else None,
-        "forward_to": forward_target(initiative=initiative) if "forward" in actions else None,
+        "forward_to": (forward_to := forward_target(initiative=initiative) if "forward" in actions else None),
+        "forward_due": timezone.localtime() + timedelta(days=forward_to.decision_days) if forward_to else None,
         "authors": initiative.authors.select_related("user"),
         "my_authorship": initiative.authors.filter(user_id=request.user.pk).first(),
         "actions": actions,
@@ -245,8 +252,13 @@ def initiative_detail(request, pk):
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
         **_attachments_context(request.user, initiative, full),
+        "vote_input": {},
+        "vote_errors": {},
+        "returned": last_return(initiative=initiative) if full else None,
+        "offer_restart": bool(request.session.get(f"close_refused_{initiative.pk}")),
     }
-    return render(request, "workflow/initiative_detail.html", context)
+    context.update(extra)
+    return context
 
 
 def _attachments_context(user, initiative, full: bool) -> dict:
@@ -325,7 +337,8 @@ def _run(request, fn, ok_message):
     except (PermissionDenied, ApplicationError) as e:
         messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép"))
         return False
-    messages.success(request, ok_message)
+    if ok_message:
+        messages.success(request, ok_message)
     return True
 
 
@@ -339,12 +352,37 @@ def initiative_act(request, pk, name):
     if name not in table:
         raise Http404(_("Không có thao tác này."))
     comment = request.POST.get("comment", "")
-    _run(
-        request,
-        lambda: table[name](initiative_id=initiative.pk, actor=request.user, comment=comment),
-        _("Đã thực hiện: %(name)s") % {"name": ACTION_LABELS.get(name, name)},
-    )
+    done = {}
+
+    def act():
+        done["initiative"] = table[name](initiative_id=initiative.pk, actor=request.user, comment=comment)
+
+    refused_key = f"close_refused_{initiative.pk}"
+    if _run(request, act, ""):
+        messages.success(request, _outcome_message(name, done["initiative"]))
+        request.session.pop(refused_key, None)
+    elif name == "close":
+        # the page offers to void the votes and vote again only once a close was refused
+        request.session[refused_key] = True
     return redirect("initiative-page", pk=initiative.pk)
+
+
+def _outcome_message(name: str, initiative) -> str:
+    """What happened, in words: the step and where the dossier now is (and with whom)."""
+    values = {"action": ACTION_LABELS.get(name, name), "state": initiative.get_state_display()}
+    if name == "close":
+        from .models import Decision
+
+        closed = initiative.sessions.filter(closed_at__isnull=False).order_by("-closed_at", "-pk").first()
+        if closed is not None and closed.outcome:
+            values["action"] = _("Hội đồng quyết định «%(decision)s»") % {"decision": Decision(closed.outcome).label}
+    if initiative.council_id and initiative.state != State.DRAFT:
+        values["council"] = initiative.council
+        if initiative.due_at:
+            values["due"] = f"{timezone.localtime(initiative.due_at):%d/%m/%Y}"
+            return _("%(action)s: hồ sơ nay ở bước «%(state)s», trước %(council)s, hạn %(due)s.") % values
+        return _("%(action)s: hồ sơ nay ở bước «%(state)s», trước %(council)s.") % values
+    return _("%(action)s: hồ sơ nay ở bước «%(state)s».") % values
 
 
 @login_required
@@ -371,25 +409,34 @@ def initiative_vote(request, pk):
     from .actions import vote_cast
 
     initiative = _get(request, pk)
-    score = request.POST.get("score", "").strip()
-    if score and not (score.isascii() and score.isdigit() and len(score) < 4):
-        messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
-        return redirect("initiative-page", pk=initiative.pk)
-    score_value = int(score) if score else None
-    if score_value is not None and not 0 <= score_value <= 100:
-        messages.error(request, _("Điểm phải là số nguyên từ 0 đến 100"))
-        return redirect("initiative-page", pk=initiative.pk)
-    _run(
-        request,
-        lambda: vote_cast(
-            initiative_id=initiative.pk,
-            actor=request.user,
-            decision=request.POST.get("decision", ""),
-            score=score_value,
-            comment=request.POST.get("comment", ""),
-        ),
-        _("Đã ghi nhận phiếu của bạn"),
-    )
+    given = {k: request.POST.get(k, "") for k in ("decision", "score", "comment")}
+    errors: dict[str, list[str]] = {}
+    score = given["score"].strip()
+    score_value = None
+    if score:
+        if score.isascii() and score.isdigit() and len(score) < 4 and 0 <= int(score) <= 100:
+            score_value = int(score)
+        else:
+            errors["score"] = [_("Điểm phải là số nguyên từ 0 đến 100")]
+    if not errors:
+        try:
+            vote_cast(
+                initiative_id=initiative.pk,
+                actor=request.user,
+                decision=given["decision"],
+                score=score_value,
+                comment=given["comment"],
+            )
+        except ValidationError as e:
+            errors = _field_errors(e)
+        except (PermissionDenied, ApplicationError) as e:
+            messages.error(request, getattr(e, "detail", None) or str(e) or _("Không được phép"))
+            return redirect("initiative-page", pk=initiative.pk)
+    if errors:
+        # the ballot comes back as it was written, every error beside its field, all at once
+        context = _detail_context(request, initiative, vote_input=given, vote_errors=errors)
+        return render(request, "workflow/initiative_detail.html", context, status=400)
+    messages.success(request, _("Đã ghi nhận phiếu của bạn"))
     return redirect("initiative-page", pk=initiative.pk)
 
 

@@ -30,16 +30,21 @@ def test_draft_to_corporation_council_through_the_pages(people, login, live_serv
     assert "Đã tạo bản nháp" in page.content()
     initiative = Initiative.objects.get(title="Giá đỡ sào cách điện cho thao tác hotline")
     shot(page, "initiative-draft")
+    asked = []  # each step that cannot be undone asks first, saying what will happen
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.click("button[value=submit]")
     assert "Tổ tư vấn xem xét" in page.content()
+    assert asked and "Nộp hồ sơ cho tổ tư vấn" in asked[-1]
 
     adviser = login("u1_adv")
+    adviser.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     adviser.goto(f"{live_server.url}/tasks/")
     adviser.click(f"text={initiative.reference}")
     adviser.click("button[value=return]")  # the browser insists on the reason first
     assert Initiative.objects.get(pk=initiative.pk).state == "advisory_review"
     adviser.click("button[value=forward]")
     assert "Hội đồng cấp đơn vị" in adviser.content()
+    assert "Hồ sơ sẽ chuyển đến" in asked[-1] and "hạn quyết định" in asked[-1]
 
     for member in ("u1_chair", "u1_sec", "u1_m1"):
         p = login(member)
@@ -50,9 +55,13 @@ def test_draft_to_corporation_council_through_the_pages(people, login, live_serv
         assert "Đã ghi nhận phiếu" in p.content()
     chair = login("u1_chair")
     chair.goto(f"{live_server.url}/initiatives/{initiative.pk}/")
+    assert chair.locator("button[value=restart]").count() == 0  # voiding the votes is not offered next to close
+    chair.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     chair.click("button[value=close]")
+    assert "Kết thúc phiên xét?" in asked[-1]
     content = chair.content()
     assert "Hội đồng cấp tổng công ty" in content and "Biên bản" in content
+    assert "Hội đồng quyết định «Công nhận, chuyển cấp trên»" in content
     shot(chair, "initiative-after-close")
     assert Initiative.objects.get(pk=initiative.pk).state == "corporation_council"
 

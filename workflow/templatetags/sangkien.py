@@ -17,7 +17,7 @@ def vnd(value):
 @register.filter
 def decision_label(value):
     try:
-        return f"{Decision(value).label} ({value})"
+        return Decision(value).label
     except ValueError:
         return value
 
