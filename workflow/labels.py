@@ -26,7 +26,7 @@ ACTION_LABELS = {
 # the other entries of the audit trail: files, awards' rules, accounts, the structure, sign-in
 RECORD_LABELS = {
     "attachment_add": _("Thêm tệp đính kèm"),
-    "attachment_remove": _("Gỡ tệp đính kèm"),
+    "attachment_remove": _("Bỏ tệp đính kèm khỏi hồ sơ"),
     "set_target": _("Đặt chỉ tiêu"),
     "create_programme": _("Tạo chương trình"),
     "update_programme": _("Sửa chương trình"),
