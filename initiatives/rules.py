@@ -398,3 +398,25 @@ def initiative_rules(
         if "authors" in errors:
             cleaned["authors"] = None
     return cleaned, {f: errors[f] for f in FIELDS if f in errors}
+
+
+# categories whose benefit may be social rather than in money (union activity, Covid-19 prevention)
+NON_MONETARY_CATEGORIES = (Category.UNION, Category.COVID)
+
+
+def submission_rules(initiative) -> dict:
+    """What a dossier must hold before it goes to the advisory team (Circular 18/2013/TT-BKHCN,
+    art. 5: the essence — state before and what changed —, the date of first application, the
+    benefit in the first year). A draft may be incomplete; a submission may not. Field errors,
+    all at once ({} when complete)."""
+    errors = {}
+    for name in ("summary", "problem", "solution"):
+        if not (getattr(initiative, name) or "").strip():
+            errors[name] = [_("Cần điền %(field)s trước khi nộp") % {"field": _text_field_label(name).lower()}]
+    if initiative.applied_since is None:
+        errors["applied_since"] = [_("Cần ngày áp dụng lần đầu hoặc áp dụng thử trước khi nộp")]
+    if not initiative.benefit_value_vnd and initiative.category not in NON_MONETARY_CATEGORIES:
+        errors["benefit_value_vnd"] = [
+            _("Cần giá trị làm lợi ước tính trong năm đầu áp dụng (lớn hơn 0) trước khi nộp")
+        ]
+    return errors

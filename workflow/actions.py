@@ -19,6 +19,7 @@ from initiatives.counters import progress_recognised, progress_registered, progr
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Consent, Initiative, State
 from initiatives.routing import first_stage, stage_after
+from initiatives.rules import submission_rules
 
 from . import permissions, sealing, seating
 from .flows import STAGE_DECISIONS, InitiativeFlow
@@ -121,6 +122,9 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
     if not flow.submit.can_proceed():
         _wrong_state(initiative, "submit")
     refuse_if_coauthor_declined(initiative)
+    incomplete = submission_rules(initiative)
+    if incomplete:
+        raise ValidationError(incomplete)
     team = advisory_team_for(organisation=initiative.organisation)
     if team is None:
         raise ApplicationError(

@@ -18,6 +18,8 @@ def people(structure):
 
 def test_draft_to_corporation_council_through_the_pages(people, login, live_server):
     page = login("author1")
+    asked = []  # each step that cannot be undone asks first, saying what will happen
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     assert "Tác Giả Một" in page.content()
     page.click("text=Tạo sáng kiến mới")
     page.fill("#f-title", "Ngắn")
@@ -28,10 +30,15 @@ def test_draft_to_corporation_council_through_the_pages(people, login, live_serv
     page.fill("#f-benefit", "95000000")
     page.click("main button.primary")
     assert "Đã tạo bản nháp" in page.content()
+    page.click("button[value=submit]")  # an incomplete dossier is refused at submit, saying what is missing
+    assert "Cần điền nội dung giải pháp trước khi nộp" in page.content()
+    page.click("text=Sửa hồ sơ")
+    page.fill("#f-problem", "Thao tác hotline phải giữ sào bằng tay.")
+    page.fill("#f-solution", "Giá đỡ kẹp vào xà, giữ sào cách điện cố định.")
+    page.fill("#f-applied", "2022-03-01")
+    page.click("main button.primary")
     initiative = Initiative.objects.get(title="Giá đỡ sào cách điện cho thao tác hotline")
     shot(page, "initiative-draft")
-    asked = []  # each step that cannot be undone asks first, saying what will happen
-    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.click("button[value=submit]")
     assert "Tổ tư vấn xem xét" in page.content()
     assert asked and "Nộp hồ sơ cho tổ tư vấn" in asked[-1]

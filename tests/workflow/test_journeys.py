@@ -206,3 +206,24 @@ def test_bad_vote_bodies_are_400(flow):
     r = flow.vote("u1_chair", iid, "reject", expect=400)
     assert "comment" in r
     flow.act("u1_chair", iid, "fly", expect=404)
+
+
+def test_an_incomplete_dossier_cannot_be_submitted(flow, api, users, make_draft):
+    """Issue 9, finding 10: a dossier with an empty solution and zero benefit could be submitted.
+    A draft may be incomplete; the submission names every missing part at once (400), and nothing
+    changes. Union activity and Covid-19 prevention may declare no money benefit."""
+    d = make_draft(solution="", problem="  ", benefit_value_vnd=0, applied_since=None)
+    r = api(users["author1"]).post(f"/api/v1/initiatives/{d['id']}/actions/submit/", {}, format="json")
+    assert r.status_code == 400, r.content
+    assert set(r.json()) == {"problem", "solution", "applied_since", "benefit_value_vnd"}, r.json()
+    assert r.json()["solution"] == ["Cần điền nội dung giải pháp trước khi nộp"]
+    i = Initiative.objects.get(pk=d["id"])
+    assert (i.state, i.dossier_version, i.submitted_at) == ("draft", 0, None)
+    r = api(users["author1"]).post(
+        f"/api/v1/initiatives/{d['id']}/actions/submit/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    message = r.json()["solution"][0]
+    assert message.startswith("Fill in") and message.endswith("before submitting") and "giải pháp" not in message
+    union = make_draft(title="Ngày hội sáng kiến cho đoàn viên trẻ", category="union", benefit_value_vnd=0)
+    flow.act("author1", union["id"], "submit")
+    assert flow.state(union["id"]) == "advisory_review"

@@ -1,6 +1,7 @@
 """The demo: the Vietnam Electricity sector union from the seeds, loaded through load_structure,
 with initiatives created through the same actions the API uses."""
 
+import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -153,6 +154,7 @@ class Command(BaseCommand):
                         solution="Giải pháp mới được áp dụng thử tại đơn vị và mang lại hiệu quả.",
                         category=category,
                         benefit_value_vnd=benefit,
+                        applied_since=datetime.date(2022, 3, 1),
                     )
                     created += 1
                 self._story()
