@@ -240,13 +240,109 @@ def structure_data():
     return copy.deepcopy(BASE_STRUCTURE)
 
 
+# Loading a structure file through ``structure_load`` (validation, the tree, guardian permissions,
+# audited rows: about a thousand queries) is what most tests start with. It runs for real once per
+# file, per test process and database; the rows it wrote are kept and, for the next test asking
+# for the same file, put back as they were (COPY on PostgreSQL, plain INSERTs on SQLite) inside
+# that test's transaction, which rolls them back as before. ``tests/councils/test_structure_load``
+# and the tests that load edited files exercise the load itself.
+_SNAPSHOTS: dict[tuple[str, str], list[tuple[str, bool, list]]] = {}
+
+
+def _snapshot_tables():
+    return sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
+
+
+def _table_rows(table):
+    """Every row of ``table`` as stored: COPY text lines on PostgreSQL; raw values on SQLite (each
+    column read as an expression, so no declared-type converter turns it into a Python object)."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        with connection.connection.cursor() as cursor:
+            with cursor.copy(f"COPY {quote(table)} TO STDOUT") as copy:
+                data = b"".join(bytes(chunk) for chunk in copy)
+        return [line for line in data.split(b"\n") if line]
+    columns = [c.name for c in connection.introspection.get_table_description(connection.cursor(), table)]
+    cursor = connection.connection.execute(f"SELECT {', '.join('+' + quote(c) for c in columns)} FROM {quote(table)}")
+    return [(tuple(columns), row) for row in cursor.fetchall()]
+
+
+def _restore(snapshot):
+    """Put the kept rows back: added rows inserted; a table whose rows were changed, replaced whole."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        with connection.connection.cursor() as cursor:
+            for table, whole, lines in snapshot:
+                if whole:
+                    cursor.execute(f"DELETE FROM {quote(table)}")
+                if not lines:
+                    continue
+                with cursor.copy(f"COPY {quote(table)} FROM STDIN") as copy:
+                    copy.write(b"\n".join(lines) + b"\n")
+        return
+    raw = connection.connection
+    for table, whole, rows in snapshot:
+        if whole:
+            raw.execute(f"DELETE FROM {quote(table)}")
+        if not rows:
+            continue
+        columns = rows[0][0]
+        raw.executemany(
+            f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            [values for _, values in rows],
+        )
+
+
+def load_structure_once(data: dict) -> None:
+    """``structure_load(data=data)``, or the rows an earlier identical load wrote in this process."""
+    import json
+
+    from workflow.structure import structure_load
+
+    key = (connection.settings_dict["NAME"], json.dumps(data, sort_keys=True))
+    if key in _SNAPSHOTS:
+        connection.ensure_connection()
+        _restore(_SNAPSHOTS[key])
+        return
+    tables = _snapshot_tables()
+    connection.ensure_connection()
+    before = {t: _table_rows(t) for t in tables}
+    structure_load(data=data)
+    snapshot = []
+    for table in tables:
+        rows = _table_rows(table)
+        kept = set(before[table])
+        if not kept <= set(rows):  # rows already there were changed (a singleton's timestamp): the whole table
+            snapshot.append((table, True, rows))
+            continue
+        added = [row for row in rows if row not in kept]
+        if added:
+            snapshot.append((table, False, added))
+    _SNAPSHOTS[key] = snapshot
+
+
+@pytest.fixture(autouse=True)
+def _snapshots_survive_no_flush(request):
+    """A test outside a transaction ends with the tables flushed (and content types and permissions
+    made again, under new ids on PostgreSQL): the kept rows would no longer fit. Forget them."""
+    marker = request.node.get_closest_marker("django_db")
+    flushes = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames)
+    )
+    if flushes:
+        _SNAPSHOTS.clear()
+    yield
+    if flushes:
+        _SNAPSHOTS.clear()
+
+
 @pytest.fixture
 def structure(db, structure_data):
     """The base structure loaded; returns a lookup of users by username."""
     from councils.models import User
-    from workflow.structure import structure_load
 
-    structure_load(data=structure_data)
+    load_structure_once(structure_data)
     return {u.username: u for u in User.objects.all()}
 
 
