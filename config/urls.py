@@ -27,6 +27,7 @@ urlpatterns = [
     path("", workflow_views.home, name="home"),
     path("help/", workflow_views.help_page, name="help"),
     path("tasks/", workflow_views.tasks_page, name="tasks-page"),
+    path("tasks/next/", workflow_views.tasks_next, name="tasks-next"),
     path("initiatives/", workflow_views.initiative_list_page, name="initiatives-page"),
     path("initiatives/new/", workflow_views.initiative_new, name="initiative-new"),
     path("initiatives/<int:pk>/", workflow_views.initiative_detail, name="initiative-page"),

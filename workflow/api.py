@@ -469,13 +469,53 @@ class TaskSerializer(InitiativeListSerializer):
         return [a for a in acts if a != "edit"] or ["edit"]
 
 
+def _queue(request, qs, *, names, default_order):
+    """The work queue's filters (``workflow.queue``, shared with the pages) applied to ``qs``; 400
+    naming each bad one."""
+    from .queue import queue_apply, queue_filters
+
+    params = {name: request.query_params.get(name) for name in names}
+    try:
+        filters = queue_filters(params, default_order=default_order)
+    except DjangoValidationError as e:
+        raise serializers.ValidationError(e.message_dict) from None
+    return queue_apply(qs, filters)
+
+
+QUEUE_PARAMETERS = [
+    OpenApiParameter(
+        "due",
+        OpenApiTypes.STR,
+        enum=["overdue", "soon", "none"],
+        description="overdue, due within 7 days, or without a due date",
+    ),
+    OpenApiParameter("waiting_days", OpenApiTypes.INT, description="submitted at least this many days ago"),
+    OpenApiParameter("order", OpenApiTypes.STR, enum=["due", "waiting", "newest", "oldest"]),
+]
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("organisation", OpenApiTypes.STR, description="a unit code: its whole subtree"),
+            OpenApiParameter("state", OpenApiTypes.STR, enum=list(State.values)),
+            *QUEUE_PARAMETERS,
+        ]
+    )
+)
 class TaskListView(generics.ListAPIView):
-    """This user's inbox: initiatives waiting for this user's action or vote."""
+    """This user's inbox: initiatives waiting for this user's action or vote; soonest due first
+    unless ``order`` says otherwise."""
 
     serializer_class = TaskSerializer
 
     def get_queryset(self):
-        return with_content_visible(inbox(user=self.request.user), user=self.request.user)
+        from .queue import QUEUE_FILTER_NAMES
+
+        if getattr(self, "swagger_fake_view", False):
+            return Initiative.objects.none()
+        qs = with_content_visible(inbox(user=self.request.user), user=self.request.user)
+        return _queue(self.request, qs, names=QUEUE_FILTER_NAMES, default_order="due")
 
 
 class AuditVerifySerializer(serializers.Serializer):
@@ -568,6 +608,7 @@ class AuditCheckpointView(generics.ListCreateAPIView):
                 description="words of the title and summary, accents optional; at most 10 words and 100 characters "
                 "(400 otherwise)",
             ),
+            *QUEUE_PARAMETERS,
         ]
     )
 )
@@ -583,7 +624,11 @@ class InitiativeViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return with_content_visible(initiative_list(user=self.request.user), user=self.request.user).order_by("-id")
+        qs = with_content_visible(initiative_list(user=self.request.user), user=self.request.user)
+        if getattr(self, "swagger_fake_view", False) or self.action != "list":
+            return qs.order_by("-id")
+        # state and organisation are the filter set's; due, waiting days and order the work queue's
+        return _queue(self.request, qs, names=("due", "waiting_days", "order"), default_order="newest")
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -595,7 +640,7 @@ class InitiativeViewSet(
             pk = int(self.kwargs["pk"])
             return initiative_get_visible(user=self.request.user, pk=pk)
         except (ValueError, Initiative.DoesNotExist):
-            raise NotFound("Không tìm thấy sáng kiến / Initiative not found.") from None
+            raise NotFound(_("Không tìm thấy sáng kiến.")) from None
 
     def _detail(self, initiative, status_code=status.HTTP_200_OK):
         initiative = Initiative.objects.select_related("organisation", "council").get(pk=initiative.pk)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -54,36 +55,102 @@ def home(request):
     return render(request, "workflow/home.html", context)
 
 
+def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
+    """The work queue of a page (``workflow.queue``: the API's filters): filtered, ordered, counted
+    per choice, a page of it with numbered links that keep the filters. Bad filters come back
+    beside their fields with 400 and an empty page."""
+    from .queue import (
+        DUE_CHOICES,
+        ORDER_CHOICES,
+        QUEUE_FILTER_NAMES,
+        queue_apply,
+        queue_counts,
+        queue_filters,
+        queue_organisations,
+    )
+
+    values = {name: (request.GET.get(name) or "")[:100] for name in QUEUE_FILTER_NAMES}
+    errors, status, counts = {}, 200, None
+    try:
+        filters = queue_filters(request.GET, default_order=default_order)
+    except ValidationError as e:
+        errors, status, filters = _field_errors(e), 400, None
+    if filters is None:
+        rows = qs.none()
+    else:
+        counts = queue_counts(qs, filters)
+        rows = queue_apply(qs, filters)
+    keep = {k: v for k, v in values.items() if v}
+    if request.GET.get("q"):
+        keep["q"] = request.GET["q"][:SEARCH_MAX_CHARS]
+    context = {
+        "values": values,
+        "errors": errors,
+        "counts": counts,
+        "states": State.choices,
+        "due_choices": DUE_CHOICES.items(),
+        "order_choices": ORDER_CHOICES.items(),
+        "default_order": default_order,
+        "organisations": queue_organisations(user=request.user),
+        "query": urlencode(keep),
+        "now": timezone.now(),
+    }
+    return context | {"rows_qs": rows}, status
+
+
+def _numbered(request, qs, context, size=50):
+    page = Paginator(qs, size).get_page(request.GET.get("page"))
+    context["page"] = page
+    context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return page
+
+
 @login_required
 def tasks_page(request):
-    page = Paginator(inbox(user=request.user), 50).get_page(request.GET.get("page"))
-    rows = [(i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page]
-    return render(request, "workflow/tasks.html", {"page": page, "rows": rows, "now": timezone.now()})
+    qs = with_content_visible(inbox(user=request.user), user=request.user)
+    context, status = _queue_context(request, qs, default_order="due")
+    page = _numbered(request, context.pop("rows_qs"), context)
+    context["rows"] = [
+        (i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page
+    ]
+    context["total"] = qs.count() if context["query"] else None
+    request.session["queue"] = context["query"]  # the detail page's "next" walks this queue
+    return render(request, "workflow/tasks.html", context, status=status)
+
+
+@login_required
+def tasks_next(request):
+    """Open the next dossier of the inbox as filtered (``skip``: the one just seen)."""
+    qs = with_content_visible(inbox(user=request.user), user=request.user)
+    context, _status = _queue_context(request, qs, default_order="due")
+    skip = (request.GET.get("skip") or "")[:20]
+    rows = context["rows_qs"]
+    if skip.isascii() and skip.isdigit():
+        rows = rows.exclude(pk=int(skip))
+    first = rows.values_list("pk", flat=True).first()
+    if first is None:
+        messages.success(request, _("Không còn hồ sơ nào đang chờ bạn trong danh sách này."))
+        return redirect(f"{reverse('tasks-page')}?{context['query']}" if context["query"] else reverse("tasks-page"))
+    return redirect("initiative-page", pk=first)
 
 
 @login_required
 def initiative_list_page(request):
-    qs = with_content_visible(initiative_list(user=request.user), user=request.user).order_by("-id")
-    state = request.GET.get("state", "")
-    if state in State.values:
-        qs = qs.filter(state=state)
+    qs = with_content_visible(initiative_list(user=request.user), user=request.user)
     q = request.GET.get("q", "").strip()
-    status = 200
+    search_status = 200
     try:
         words = parse_search(q, "q")
     except ValidationError as e:
         for message in _field_errors(e).get("q", []):
             messages.error(request, message)
-        qs, words, status = qs.none(), [], 400
+        qs, words, search_status = qs.none(), [], 400
     for word in words:
         qs = qs.filter(search_text__contains=word)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "workflow/initiative_list.html",
-        {"page": page, "states": State.choices, "state": state, "q": q[:SEARCH_MAX_CHARS]},
-        status=status,
-    )
+    context, status = _queue_context(request, qs, default_order="newest")
+    _numbered(request, context.pop("rows_qs"), context)
+    context["q"] = q[:SEARCH_MAX_CHARS]
+    return render(request, "workflow/initiative_list.html", context, status=max(status, search_status))
 
 
 def _get(request, pk):
@@ -256,9 +323,19 @@ def _detail_context(request, initiative, **extra) -> dict:
         "vote_errors": {},
         "returned": last_return(initiative=initiative) if full else None,
         "offer_restart": bool(request.session.get(f"close_refused_{initiative.pk}")),
+        "next_url": _next_url(request, initiative),
     }
     context.update(extra)
     return context
+
+
+def _next_url(request, initiative) -> str | None:
+    """The inbox's "next dossier" link, for who came through the inbox (its filters kept)."""
+    queue = request.session.get("queue")
+    if queue is None:
+        return None
+    params = f"{queue}&skip={initiative.pk}" if queue else f"skip={initiative.pk}"
+    return f"{reverse('tasks-next')}?{params}"
 
 
 def _attachments_context(user, initiative, full: bool) -> dict:

@@ -52,9 +52,10 @@ HOSTILE_ADMIN = ["%00", "99999999999999999999", "-1", quote("' OR 1=1 --"), "%ED
 # the filters each endpoint reads (API.md, the OpenAPI schema and the pages' forms): each is sent
 # alone with every hostile value, so no other parameter's 400 can hide it
 LIST = ["page", "page_size"]
+QUEUE = ["organisation", "state", "due", "waiting_days", "order"]
 KNOWN_FILTERS = {
-    "/api/v1/initiatives/": ["state", "organisation", "category", "q", "submitted_month", *LIST],
-    "/api/v1/tasks/": LIST,
+    "/api/v1/initiatives/": ["state", "organisation", "category", "q", "submitted_month", *QUEUE[2:], *LIST],
+    "/api/v1/tasks/": [*QUEUE, *LIST],
     "/api/v1/audit/verify/": ["organisation"],
     "/api/v1/quotas/": ["month", "organisation", "award", *LIST],
     "/api/v1/certificates/": ["award", "initiative", "revoked", *LIST],
@@ -65,8 +66,9 @@ KNOWN_FILTERS = {
     "/api/v1/reports/blocs/": ["quarter", "organisation", "phase", "programme", *LIST],
     "/api/v1/initiatives/{pk}/history/": LIST,
     "/api/schema/": ["format", "lang"],
-    "/tasks/": ["page"],
-    "/initiatives/": ["state", "q", "page"],
+    "/tasks/": [*QUEUE, "page"],
+    "/tasks/next/": [*QUEUE, "skip"],
+    "/initiatives/": [*QUEUE, "q", "page"],
     "/awards/": ["month", "organisation"],
     "/reports/": ["organisation"],
     "/audit/": ["organisation", "initiative", "actor", "action", "since", "until", "order", "before", "after"],

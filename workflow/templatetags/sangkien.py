@@ -87,3 +87,9 @@ def object_label(value):
         if model._meta.model_name == value:
             return model._meta.verbose_name
     return "—"
+
+
+@register.filter
+def get(mapping, key):
+    """``{{ counts|get:state }}``: a mapping's value for a key held in a variable."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,0 +1,139 @@
+"""The inbox and the list as work queues: one reading of their filters and orders for the pages
+(``/tasks/``, ``/initiatives/``) and the API (``/api/v1/tasks/``, ``/api/v1/initiatives/``) — the
+same names, the same checks, the same messages."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+
+from councils.models import Membership, Organisation, RoleAssignment
+from initiatives.models import InitiativeAuthor, State
+
+# the filters of both doors, and the orders a person may pick
+QUEUE_FILTER_NAMES = ("organisation", "state", "due", "waiting_days", "order")
+DUE_CHOICES = {
+    "overdue": pgettext_lazy("due filter", "Quá hạn"),
+    "soon": pgettext_lazy("due filter", "Đến hạn trong 7 ngày"),
+    "none": pgettext_lazy("due filter", "Không có hạn"),
+}
+ORDER_CHOICES = {
+    "due": pgettext_lazy("queue order", "Hạn gần nhất trước"),
+    "waiting": pgettext_lazy("queue order", "Chờ lâu nhất trước"),
+    "newest": pgettext_lazy("queue order", "Mới nhất trước"),
+    "oldest": pgettext_lazy("queue order", "Cũ nhất trước"),
+}
+SOON = datetime.timedelta(days=7)
+WAITING_MAX_DAYS = 36500
+
+
+def queue_filters(params, *, default_order: str) -> dict:
+    """``params`` (a query dict) → the filters ``queue_apply`` takes. Raises
+    ``ValidationError({field: [messages]})`` naming every bad filter at once."""
+    errors, out = {}, {"order": default_order}
+    code = (params.get("organisation") or "").strip()
+    if code:
+        org = Organisation.objects.filter(code=code[:40]).first()
+        if org is None:
+            errors["organisation"] = [gettext("Không có tổ chức mã “%(code)s”") % {"code": code[:40]}]
+        else:
+            out["organisation"] = org
+    state = params.get("state") or ""
+    if state:
+        if state not in State.values:
+            errors["state"] = [gettext("Trạng thái không hợp lệ: chọn một trạng thái trong danh sách")]
+        else:
+            out["state"] = state
+    due = params.get("due") or ""
+    if due:
+        if due not in DUE_CHOICES:
+            errors["due"] = [gettext("Hạn phải là một trong: quá hạn, đến hạn trong 7 ngày, không có hạn")]
+        else:
+            out["due"] = due
+    raw = (params.get("waiting_days") or "").strip()
+    if raw:
+        if not raw.isascii() or not raw.isdigit() or int(raw) > WAITING_MAX_DAYS:
+            errors["waiting_days"] = [
+                gettext("Số ngày chờ phải là số nguyên từ 0 đến %(max)d") % {"max": WAITING_MAX_DAYS}
+            ]
+        else:
+            out["waiting_days"] = int(raw)
+    order = params.get("order") or ""
+    if order:
+        if order not in ORDER_CHOICES:
+            errors["order"] = [gettext("Thứ tự phải là một trong: hạn, chờ lâu nhất, mới nhất, cũ nhất")]
+        else:
+            out["order"] = order
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _filtered(qs: QuerySet, filters: dict, now, *, skip: tuple = ()) -> QuerySet:
+    org = filters.get("organisation")
+    if org is not None and "organisation" not in skip:
+        qs = qs.filter(organisation__path__startswith=org.path)
+    if filters.get("state") and "state" not in skip:
+        qs = qs.filter(state=filters["state"])
+    due = filters.get("due")
+    if due and "due" not in skip:
+        if due == "overdue":
+            qs = qs.filter(due_at__lt=now)
+        elif due == "soon":
+            qs = qs.filter(due_at__gte=now, due_at__lt=now + SOON)
+        else:
+            qs = qs.filter(due_at__isnull=True)
+    if filters.get("waiting_days") is not None and "waiting_days" not in skip:
+        qs = qs.filter(submitted_at__lte=now - datetime.timedelta(days=filters["waiting_days"]))
+    return qs
+
+
+def queue_apply(qs: QuerySet, filters: dict, *, now=None) -> QuerySet:
+    """The rows of ``qs`` that pass ``filters``, in the order asked (ties broken by id)."""
+    now = now or timezone.now()
+    qs = _filtered(qs, filters, now)
+    order = filters.get("order", "due")
+    if order == "due":
+        return qs.order_by(F("due_at").asc(nulls_last=True), "id")
+    if order == "waiting":
+        return qs.order_by(F("submitted_at").asc(nulls_last=True), "id")
+    if order == "oldest":
+        return qs.order_by("id")
+    return qs.order_by("-id")
+
+
+def queue_counts(qs: QuerySet, filters: dict, *, now=None) -> dict:
+    """How many rows each choice would give with the other filters kept: per state, and overdue
+    or due soon. Two grouped counts, whatever the number of rows."""
+    now = now or timezone.now()
+    rows = _filtered(qs, filters, now, skip=("state",)).order_by().values("state").annotate(n=Count("id"))
+    by_state = {row["state"]: row["n"] for row in rows}
+    due = (
+        _filtered(qs, filters, now, skip=("due",))
+        .order_by()
+        .aggregate(
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+            soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + SOON)),
+            none=Count("id", filter=Q(due_at__isnull=True)),
+        )
+    )
+    return {"state": by_state, "due": due}
+
+
+def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[Organisation]:
+    """The organisations a person may filter their queue by: where they hold a role, sit on a
+    council or author, and ``depth`` levels below, in tree order, at most ``limit``."""
+    paths = set(RoleAssignment.objects.filter(user=user).values_list("organisation__path", flat=True))
+    paths |= set(Membership.objects.filter(user=user).values_list("council__organisation__path", flat=True))
+    paths |= set(
+        InitiativeAuthor.objects.filter(user=user).values_list("initiative__organisation__path", flat=True)[:50]
+    )
+    if not paths:
+        return []
+    shallowest = min(len(p) for p in paths) // Organisation.steplen
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(path__startswith=p)
+    return list(Organisation.objects.filter(q, depth__lte=shallowest + depth).order_by("path")[:limit])
