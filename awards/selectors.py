@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from councils.models import CouncilKind, Membership, Organisation, Role
+from councils.models import CouncilKind, Level, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_role_paths
 from initiatives.models import Initiative, Programme, State
 from initiatives.selectors import can_see_confidential
@@ -454,3 +454,29 @@ def remuneration_hint(*, initiative: Initiative) -> dict:
         "total_vnd": per_year_total * REMUNERATION_YEARS,
         "authors": authors,
     }
+
+
+def awarding_body(certificate: Certificate) -> Organisation:
+    """In whose name the document is issued: the federation for its Bằng Lao động sáng tạo (the
+    quota it counts against may belong to a sector union), otherwise the awarding organisation."""
+    if certificate.award != Award.FEDERATION_CERTIFICATE:
+        return certificate.organisation
+    council = certificate.council
+    if council is not None and council.organisation.level == Level.FEDERATION:
+        return council.organisation
+    federation = certificate.organisation.get_ancestors().filter(level=Level.FEDERATION).last()
+    return federation or certificate.organisation
+
+
+def certificate_signatory(certificate: Certificate) -> str:
+    """Who signs the document: the chair of the awarding body's deciding council (the council that
+    decided, when it sits in that body); "" to sign by hand when it has none."""
+    body = awarding_body(certificate)
+    council = certificate.council if certificate.council and certificate.council.organisation_id == body.pk else None
+    chairs = Membership.objects.filter(role=MemberRole.CHAIR).select_related("user")
+    chair = (
+        chairs.filter(council=council).first()
+        if council
+        else chairs.filter(council__organisation=body).exclude(council__kind=CouncilKind.ADVISORY).first()
+    )
+    return (chair.user.full_name or chair.user.username) if chair else ""

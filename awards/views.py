@@ -22,6 +22,7 @@ from .actions import commendation_select
 from .documents import certificate_pdf as render_certificate_pdf
 from .models import Award, Certificate, Quota
 from .selectors import (
+    awarding_body,
     certificate_get_visible,
     certificate_list,
     commendable_organisations,
@@ -180,5 +181,5 @@ def verify(request, serial):
     return render(
         request,
         "awards/verify.html",
-        {"c": certificate, "confidential": certificate.initiative.confidential},
+        {"c": certificate, "body": awarding_body(certificate), "confidential": certificate.initiative.confidential},
     )

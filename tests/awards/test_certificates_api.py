@@ -6,7 +6,7 @@ from pypdf import PdfReader
 
 from awards.actions import certificate_issue
 from awards.models import Award, Certificate
-from initiatives.models import Initiative
+from initiatives.models import Initiative, State
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +82,39 @@ def test_the_pdf_carries_vietnamese_text_intact(client, users, certificate):
     r = client.get(f"/awards/certificates/{certificate.serial}.pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
-    assert "Chứng nhận Lao động sáng tạo" in text
+    assert "CHỨNG NHẬN LAO ĐỘNG SÁNG TẠO" in text
     assert "Nguyễn Thị Ngọc Ánh" in text and "Tác Giả Một" in text
     assert "Sáng kiến thiết bị đo nhiệt độ đường dây" in text
     assert certificate.serial in text
     assert f"/awards/verify/{certificate.serial}/" in text
-    assert "Công đoàn ngành Thử" in text
+    # an official document of the sector union: its name, the decision number and date, who signs
+    assert "CÔNG ĐOÀN NGÀNH THỬ" in text and f"Số: {certificate.serial}/QĐ-NGANH" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert "TM. CÔNG ĐOÀN NGÀNH THỬ" in text and "CHỦ TỊCH HỘI ĐỒNG" in text and "Chủ Tịch Ngành" in text
+    issued = timezone.localtime(certificate.issued_at)
+    assert f"Ngày {issued:%d} tháng {issued:%m} năm {issued:%Y}" in text
+
+
+def test_the_bang_is_issued_in_the_federations_name_in_vietnamese_only(
+    client, users, recognised, federation_council, settings
+):
+    settings.LANGUAGE_CODE = "en"  # whatever the interface speaks, the document is Vietnamese
+    (i,) = recognised(1, state=State.FEDERATION_REVIEW, title="Sáng kiến hệ thống cảnh báo sét trạm biến áp")
+    bang = certificate_issue(
+        initiative=i, award=Award.FEDERATION_CERTIFICATE, actor=users["f_chair"], council=federation_council
+    )
+    assert bang.organisation.code == "NGANH"  # it counts against the sector's quota of Bằng ...
+    client.force_login(users["author1"])
+    r = client.get(f"/awards/certificates/{bang.serial}.pdf", HTTP_ACCEPT_LANGUAGE="en")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    # ... and is issued by the federation, signed by its council's chair
+    assert "BẰNG LAO ĐỘNG SÁNG TẠO" in text and "TỔNG LIÊN ĐOÀN" in text and "/QĐ-TLD" in text
+    assert "TM. TỔNG LIÊN ĐOÀN" in text and "Chủ Tịch TLĐ" in text
+    assert "CÔNG ĐOÀN NGÀNH THỬ" not in text
+    for english in ("Awarded", "Issued", "Serial", "Verify", "REVOKED", "certificate"):
+        assert english not in text, english
+    page = client.get(f"/awards/verify/{bang.serial}/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Tổng Liên đoàn" in page and "Công đoàn ngành Thử" not in page
 
 
 def test_the_pdf_is_for_authorised_users_only(client, users, certificate):
