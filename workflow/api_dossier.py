@@ -228,3 +228,77 @@ class VersionDiffView(APIView):
                 {"against": [_("Hồ sơ không có phiên bản %(n)s để so sánh (“against”)") % {"n": against}]}
             )
         return Response(dossier_diff(before=before.content, after=after.content))
+
+
+# --- council sessions and their minutes ---------------------------------------------------------
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    council = serializers.CharField(source="council.code")
+    council_name = serializers.CharField(source="council.name")
+    stage = serializers.CharField()
+    dossier_version = serializers.IntegerField()
+    ballot = serializers.CharField()
+    quorum = serializers.IntegerField()
+    threshold = serializers.CharField(source="threshold_display")
+    opened_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    voided = serializers.SerializerMethodField()
+    outcome = serializers.CharField(help_text="approve · return · reject · certify · nominate; empty while open")
+    minutes = serializers.SerializerMethodField(help_text="as recorded at the close; {} while the session is open")
+    minutes_pdf = serializers.SerializerMethodField()
+
+    def get_voided(self, obj) -> bool:
+        return bool((obj.minutes or {}).get("voided"))
+
+    def get_minutes(self, obj) -> dict:
+        return obj.minutes if obj.closed_at else {}  # nobody sees a tally before the close
+
+    def get_minutes_pdf(self, obj) -> str | None:
+        return f"/api/v1/sessions/{obj.pk}/minutes.pdf" if obj.closed_at else None
+
+
+class SessionListView(APIView):
+    """The council sessions of a dossier, oldest first, with their minutes (for who may see the
+    dossier's whole content; 404 for everyone else)."""
+
+    @extend_schema(responses={200: SessionSerializer(many=True)})
+    def get(self, request, pk: int):
+        initiative = _initiative(request, pk)
+        sessions = initiative.sessions.select_related("council").order_by("opened_at", "id")
+        return Response(SessionSerializer(sessions, many=True).data)
+
+
+class MinutesPdfView(APIView):
+    """The minutes of a closed session as a printable PDF (Vietnamese, signature lines for the
+    secretary and the chair). 404 for a session one may not see, 409 ``session_open`` before the close."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # a PDF (or a JSON error), whatever Accept says
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, sid: int):
+        from django.http import HttpResponse
+
+        from .documents import minutes_pdf
+        from .models import CouncilSession
+
+        session = (
+            CouncilSession.objects.select_related("council", "council__organisation")
+            .filter(pk=min(sid, ID_MAX))
+            .first()
+        )
+        if session is None:
+            raise NotFound(_("Không tìm thấy phiên xét"))
+        initiative = _initiative(request, session.initiative_id)
+        if session.closed_at is None:
+            return Response(
+                {"detail": _("Phiên xét chưa kết thúc nên chưa có biên bản"), "code": "session_open"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        session.initiative = initiative
+        response = HttpResponse(minutes_pdf(session=session), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="bien-ban-{initiative.reference}-{session.pk}.pdf"'
+        return response

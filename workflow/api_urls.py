@@ -8,6 +8,8 @@ from .api_dossier import (
     AttachmentDetailView,
     AttachmentDownloadView,
     AttachmentListView,
+    MinutesPdfView,
+    SessionListView,
     VersionDetailView,
     VersionDiffView,
     VersionListView,
@@ -25,4 +27,6 @@ urlpatterns = [
     path("initiatives/<int:pk>/versions/", VersionListView.as_view(), name="initiative-versions"),
     path("initiatives/<int:pk>/versions/<int:number>/", VersionDetailView.as_view(), name="initiative-version"),
     path("initiatives/<int:pk>/versions/<int:number>/diff/", VersionDiffView.as_view(), name="initiative-version-diff"),
+    path("initiatives/<int:pk>/sessions/", SessionListView.as_view(), name="initiative-sessions"),
+    path("sessions/<int:sid>/minutes.pdf", MinutesPdfView.as_view(), name="session-minutes-pdf"),
 ]

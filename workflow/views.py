@@ -316,6 +316,7 @@ def _detail_context(request, initiative, **extra) -> dict:
         "history": history if full else [],
         "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
+        "sessions": initiative.sessions.select_related("council").order_by("opened_at", "id") if full else [],
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
         **_attachments_context(request.user, initiative, full),
