@@ -3,11 +3,22 @@
 import difflib
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_role_paths
-from initiatives.models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
+from initiatives.models import (
+    COUNCIL_STATES,
+    TERMINAL_STATES,
+    Category,
+    Consent,
+    Initiative,
+    InitiativeAuthor,
+    State,
+)
 from initiatives.selectors import can_edit, pending_route_coauthors
 from initiatives.selectors import can_see_confidential as _content_open_in_initiatives
 
@@ -583,4 +594,134 @@ def last_return(*, initiative: Initiative) -> dict | None:
         "council": Council.objects.filter(code=council).first() if council else None,
         "reasons": entry.comment,
         "version": entry.version,
+    }
+
+
+# the ladder a dossier climbs, in order (build 3: "where am I")
+LADDER = (
+    State.DRAFT,
+    State.ADVISORY_REVIEW,
+    State.UNIT_COUNCIL,
+    State.CORPORATION_COUNCIL,
+    State.SECTOR_REVIEW,
+    State.FEDERATION_REVIEW,
+)
+CERTIFIED_AT = {State.SECTOR_CERTIFIED: State.SECTOR_REVIEW, State.FEDERATION_CERTIFIED: State.FEDERATION_REVIEW}
+
+
+def dossier_stepper(*, initiative: Initiative) -> dict:
+    """Where the dossier stands on the ladder: each step ``done``, ``current``, ``ended`` (where it
+    was rejected or withdrawn), ``certified`` or ``todo``; who holds it now and until when. A dossier
+    that ended reads its last stage from the trail (one query)."""
+    from audit.models import AuditEntry
+
+    state = initiative.state
+    if state in LADDER:
+        here, outcome = state, "current"
+    elif state in CERTIFIED_AT:
+        here, outcome = CERTIFIED_AT[state], "certified"
+    else:  # rejected or withdrawn: the stage it left
+        last = (
+            AuditEntry.objects.filter(object_type="initiative", object_id=str(initiative.pk), to_state=state)
+            .order_by("-seq")
+            .values_list("from_state", flat=True)
+            .first()
+        )
+        here, outcome = (last if last in LADDER else State.DRAFT), "ended"
+    position = LADDER.index(here)
+    steps = [
+        {
+            "state": s,
+            "label": State(s).label,
+            "status": "done" if k < position else outcome if k == position else "todo",
+        }
+        for k, s in enumerate(LADDER)
+    ]
+    if state == State.SECTOR_CERTIFIED:
+        steps = steps[: position + 1]  # the federation's step is not on its way
+    holder = None
+    if state == State.DRAFT:
+        holder = _("các tác giả")
+    elif state in LADDER and initiative.council_id:
+        holder = initiative.council.name or initiative.council.code
+    return {"steps": steps, "holder": holder, "due": initiative.due_at if state in LADDER else None, "outcome": outcome}
+
+
+# labels of the dossier's fields in a diff, as the form names them
+DIFF_FIELD_LABELS = {
+    "title": _lazy("Tên sáng kiến"),
+    "summary": _lazy("Tóm tắt"),
+    "problem": _lazy("Tình trạng trước khi áp dụng"),
+    "solution": _lazy("Nội dung giải pháp"),
+    "category": _lazy("Lĩnh vực"),
+    "benefit_value_vnd": _lazy("Giá trị làm lợi (VND/năm)"),
+    "applied_since": _lazy("Ngày áp dụng"),
+    "confidential": _lazy("Bảo mật"),
+    "authors": _lazy("Tác giả"),
+    "organisation": _lazy("Đơn vị"),
+}
+
+
+WORDED_FIELDS = {"title", "summary", "problem", "solution"}  # prose: marked word by word
+
+
+def _words_marked(before: str, after: str) -> str:
+    """``after`` as HTML with the words added since ``before`` in <ins> and those removed in <del>."""
+    old, new = str(before or "").split(), str(after or "").split()
+    out = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(escape(" ".join(new[b1:b2])))
+            continue
+        if a2 > a1:
+            out.append(f"<del>{escape(' '.join(old[a1:a2]))}</del>")
+        if b2 > b1:
+            out.append(f"<ins>{escape(' '.join(new[b1:b2]))}</ins>")
+    return " ".join(out)
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):  # the authors
+        return "; ".join(
+            f"{a.get('full_name') or a.get('username') or ''} {a.get('share_percent', '')} %".strip()
+            if isinstance(a, dict)
+            else str(a)
+            for a in value
+        )
+    if isinstance(value, bool):
+        return str(_("có") if value else _("không"))
+    return "" if value is None else str(value)
+
+
+def changes_since_last_submission(*, initiative: Initiative) -> dict | None:
+    """What changed between the two newest submitted versions — for councils and advisers reading
+    a dossier that came back (build 2): each changed field with its words marked, files added and
+    removed. ``None`` before a second submission. Two queries."""
+    from initiatives.selectors import dossier_diff
+
+    versions = list(initiative.dossier_versions.order_by("-number")[:2])
+    if len(versions) < 2:
+        return None
+    after, before = versions
+    diff = dossier_diff(before=before.content, after=after.content)
+    fields = []
+    for name, change in diff["fields"].items():
+        if name not in DIFF_FIELD_LABELS:
+            continue
+        if name == "category":
+            change = {k: Category(v).label if v in Category.values else v for k, v in change.items()}
+        old, new = _shown(change["before"]), _shown(change["after"])
+        if name in WORDED_FIELDS:
+            marked = _words_marked(old, new)
+        else:  # a choice, a number, a date, the authors: the whole value before and after
+            marked = " ".join(
+                part for part in (old and f"<del>{escape(old)}</del>", new and f"<ins>{escape(new)}</ins>") if part
+            )
+        fields.append({"name": name, "label": DIFF_FIELD_LABELS[name], "marked": mark_safe(marked)})
+    return {
+        "from": before.number,
+        "to": after.number,
+        "fields": fields,
+        "added": diff["attachments"]["added"],
+        "removed": diff["attachments"]["removed"],
     }

@@ -30,6 +30,8 @@ from .labels import ACTION_LABELS
 from .selectors import (
     available_actions,
     can_see_confidential,
+    changes_since_last_submission,
+    dossier_stepper,
     forward_target,
     inbox,
     initiative_get_visible,
@@ -317,6 +319,8 @@ def _detail_context(request, initiative, **extra) -> dict:
         "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "sessions": initiative.sessions.select_related("council").order_by("opened_at", "id") if full else [],
+        "stepper": dossier_stepper(initiative=initiative),
+        "changes": changes_since_last_submission(initiative=initiative) if full else None,
         "awards": awards_for(initiative=initiative),
         "now": timezone.now(),
         **_attachments_context(request.user, initiative, full),
