@@ -197,9 +197,9 @@ def certificate_issue(
 
 
 def _may_revoke(*, actor: User, certificate: Certificate) -> bool:
-    if certificate.council_id:
-        return actor.has_perm("councils.close_session", certificate.council)
-    return actor.has_perm("councils.act_as_officer", certificate.organisation)
+    from .selectors import may_revoke
+
+    return may_revoke(user=actor, certificate=certificate)
 
 
 @transaction.atomic(durable=True)

@@ -480,3 +480,32 @@ def certificate_signatory(certificate: Certificate) -> str:
         else chairs.filter(council__organisation=body).exclude(council__kind=CouncilKind.ADVISORY).first()
     )
     return (chair.user.full_name or chair.user.username) if chair else ""
+
+
+def may_revoke(*, user, certificate: Certificate) -> bool:
+    """Who may revoke: the chair or secretary of the council that awarded it; for an award without
+    a council (a monthly commendation), an officer of the awarding organisation."""
+    if not user.is_authenticated:
+        return False
+    if certificate.council_id:
+        return user.has_perm("councils.close_session", certificate.council)
+    return user.has_perm("councils.act_as_officer", certificate.organisation)
+
+
+def revocable_certificates(*, user, limit: int = 50) -> list[Certificate]:
+    """Standing certificates ``user`` may revoke, newest first (at most ``limit``)."""
+    if not user.is_authenticated:
+        return []
+    closer_of = Membership.objects.filter(user=user, role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]).values(
+        "council_id"
+    )
+    q = Q(council_id__in=closer_of)
+    officer_paths = user_role_paths(user=user, roles=[Role.OFFICER])
+    if officer_paths:
+        q |= Q(council=None) & subtree_q(officer_paths, "organisation__path")
+    rows = (
+        Certificate.objects.filter(q, revoked_at=None)
+        .select_related("initiative", "organisation", "council")
+        .order_by("-issued_at", "-id")[: limit * 2]
+    )
+    return [c for c in rows if may_revoke(user=user, certificate=c)][:limit]

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.committee, name="committee"),
     path("monthly/select/", views.committee_select, name="committee-select"),
     path("certificates/<str:serial>.pdf", views.certificate_pdf, name="certificate-pdf"),
+    path("certificates/<str:serial>/revoke/", views.certificate_revoke_page, name="certificate-revoke"),
     path("verify/<str:serial>/", views.verify, name="verify"),
 ]

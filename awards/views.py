@@ -35,6 +35,7 @@ from .selectors import (
     quota_for,
     quota_usage,
     remuneration_hint,
+    revocable_certificates,
     verify_url,
 )
 
@@ -86,6 +87,7 @@ def committee(request):
         "org": org,
         "may_select": bool(org)
         and may_select_commendations(user=user, organisation=org, programme=programme_for_month(month)),
+        "revocable": revocable_certificates(user=user),
         "my_certificates": list(
             certificate_list(user=user)
             .filter(initiative__authors__user=user)
@@ -183,3 +185,52 @@ def verify(request, serial):
         "awards/verify.html",
         {"c": certificate, "body": awarding_body(certificate), "confidential": certificate.initiative.confidential},
     )
+
+
+@login_required
+def certificate_revoke_page(request, serial):
+    """Revoke a certificate with its reasons (the committee's page for ``certificate_revoke``):
+    the certificate and what revoking does, a reason that is required; refusals beside the field
+    (400, the reason kept). 404 for a certificate one may not see, 403 saying who may revoke."""
+    from .actions import certificate_revoke
+    from .selectors import may_revoke
+
+    try:
+        certificate = certificate_get_visible(user=request.user, serial=serial[:40])
+    except Certificate.DoesNotExist:
+        raise Http404(_("Không tìm thấy chứng nhận.")) from None
+    if not may_revoke(user=request.user, certificate=certificate):
+        return render(
+            request,
+            "workflow/denied.html",
+            {
+                "title": _("Thu hồi khen thưởng"),
+                "message": _(
+                    "Chỉ chủ tịch hoặc thư ký hội đồng đã xét tặng (với biểu dương hằng tháng: cán bộ công đoàn "
+                    "của tổ chức khen thưởng) mới được thu hồi."
+                ),
+            },
+            status=403,
+        )
+    context = {"c": certificate, "body": awarding_body(certificate), "errors": {}, "reason": ""}
+    if request.method == "POST":
+        context["reason"] = request.POST.get("reason", "")[:10000]
+        try:
+            certificate_revoke(certificate_id=certificate.pk, actor=request.user, reason=context["reason"])
+        except ValidationError as e:
+            context["errors"] = e.message_dict
+            return render(request, "awards/revoke.html", context, status=400)
+        except ApplicationError as e:
+            messages.error(request, str(e.detail))
+            return redirect("awards:certificate-revoke", serial=certificate.serial)
+        messages.success(
+            request,
+            _("Đã thu hồi %(serial)s. Tác giả thấy khen thưởng là đã thu hồi; trang xác minh công khai báo đã thu hồi.")
+            % {"serial": certificate.serial},
+        )
+        from workflow.selectors import initiative_list
+
+        if initiative_list(user=request.user).filter(pk=certificate.initiative_id).exists():
+            return redirect("initiative-page", pk=certificate.initiative_id)
+        return redirect(reverse("awards:committee") + "#revocable")
+    return render(request, "awards/revoke.html", context)

@@ -4,4 +4,7 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("", views.dashboard, name="reports-dashboard")]
+urlpatterns = [
+    path("", views.dashboard, name="reports-dashboard"),
+    path("monthly.xlsx", views.monthly_download, name="reports-monthly-download"),
+]

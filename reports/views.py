@@ -1,9 +1,14 @@
 """HTML dashboard (/reports/): progress bars, a server-side SVG trend chart, bloc rankings and the
 units furthest behind, for an organisation the user oversees. Reads through selectors only."""
 
+import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from councils.models import Level, Organisation
@@ -67,6 +72,7 @@ def dashboard(request):
         "choices": organisation_choices(roots, current=org),
         "notice": notice,
         "programme": programme,
+        "last_month": f"{(timezone.localdate().replace(day=1) - datetime.timedelta(days=1)):%Y-%m}",
     }
     if programme is not None:
         period = period_for(programme=programme)
@@ -95,3 +101,24 @@ def dashboard(request):
             chart=trend_chart(trend),
         )
     return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+def monthly_download(request):
+    """The dashboard's "monthly workbook" form: check the month, then hand over to the API's
+    workbook (``/api/v1/reports/monthly/{month}.xlsx``), which asks who may read it. A bad month
+    goes back to the dashboard, saying why."""
+    from django.utils.http import urlencode
+
+    from config.params import parse_month
+
+    code = (request.GET.get("organisation") or "")[:40]
+    back = reverse("reports-dashboard") + (f"?{urlencode({'organisation': code})}" if code else "")
+    try:
+        month = parse_month(request.GET.get("month") or "", "month")
+    except ValidationError as e:
+        for message in e.message_dict["month"]:
+            messages.error(request, message)
+        return redirect(back)
+    url = reverse("reports-monthly", kwargs={"month": f"{month:%Y-%m}"})
+    return redirect(f"{url}?{urlencode({'organisation': code})}" if code else url)

@@ -321,7 +321,7 @@ def _detail_context(request, initiative, **extra) -> dict:
         "sessions": initiative.sessions.select_related("council").order_by("opened_at", "id") if full else [],
         "stepper": dossier_stepper(initiative=initiative),
         "changes": changes_since_last_submission(initiative=initiative) if full else None,
-        "awards": awards_for(initiative=initiative),
+        "awards": _awards(request.user, initiative),
         "now": timezone.now(),
         **_attachments_context(request.user, initiative, full),
         "vote_input": {},
@@ -332,6 +332,22 @@ def _detail_context(request, initiative, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _awards(user, initiative) -> list[dict]:
+    """The dossier's awards, each saying whether this person may revoke it (the revoke page's link)."""
+    from awards.models import Certificate
+    from awards.selectors import may_revoke
+
+    awards = awards_for(initiative=initiative)
+    if any(not a["revoked"] for a in awards):
+        standing = Certificate.objects.filter(initiative=initiative, revoked_at=None).select_related(
+            "council", "organisation"
+        )
+        revocable = {c.serial for c in standing if may_revoke(user=user, certificate=c)}
+        for a in awards:
+            a["may_revoke"] = a["serial"] in revocable
+    return awards
 
 
 def _next_url(request, initiative) -> str | None:

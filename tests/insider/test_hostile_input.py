@@ -71,6 +71,7 @@ KNOWN_FILTERS = {
     "/initiatives/": [*QUEUE, "q", "page"],
     "/awards/": ["month", "organisation"],
     "/reports/": ["organisation"],
+    "/reports/monthly.xlsx": ["organisation", "month"],
     "/audit/": ["organisation", "initiative", "actor", "action", "since", "until", "order", "before", "after"],
     "/accounts/login/": ["next"],
     "/admin/initiatives/initiative/": ["q", "o", "p", "state", "created_at__gte", "_changelist_filters"],

@@ -129,3 +129,29 @@ def test_the_dashboard_in_chromium(dashboard_data, live_server):
         finally:
             browser.close()
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
+
+
+@pytest.mark.django_db
+def test_the_monthly_workbook_is_downloaded_from_the_dashboard(dashboard_data, client):
+    """Issue 9, finding 8: the officer's workbook from the page, without knowing the API's ?organisation=."""
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(dashboard_data)
+    html = client.get("/reports/", {"organisation": "TCTA"}).content.decode()
+    assert 'id="monthly-workbook"' in html and 'name="organisation" value="TCTA"' in html
+    r = client.get("/reports/monthly.xlsx", {"organisation": "TCTA", "month": "2022-03"})
+    assert r.status_code == 302 and r["Location"] == "/api/v1/reports/monthly/2022-03.xlsx?organisation=TCTA"
+    r = client.get(r["Location"])
+    assert r.status_code == 200 and load_workbook(
+        io.BytesIO(b"".join(r.streaming_content) if r.streaming else r.content)
+    )
+    # a bad month goes back to the dashboard of the same organisation, saying why
+    r = client.get("/reports/monthly.xlsx", {"organisation": "TCTA", "month": "03/2022"}, follow=True)
+    assert r.redirect_chain[-1][0] == "/reports/?organisation=TCTA"
+    assert "Tháng phải có dạng YYYY-MM" in r.content.decode()
+    # who may not read the organisation's reports gets the API's refusal, not the workbook
+    client.force_login(dashboard_data.__class__.objects.get(username="officer_x1"))
+    r = client.get("/reports/monthly.xlsx", {"organisation": "TCTA", "month": "2022-03"}, follow=True)
+    assert r.status_code == 403
