@@ -9,7 +9,6 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -485,26 +484,25 @@ def commendation_announce(*, certificate_ids: list[int]) -> int:
     another's address (the authors of a confidential dossier stay unknown to the officers).
     Returns the number of messages sent."""
     from initiatives.models import Consent
+    from notifications.actions import notify
 
-    messages = []
+    sent = 0
     for c in Certificate.objects.filter(pk__in=certificate_ids, revoked_at__isnull=True).select_related(
         "initiative", "initiative__organisation"
     ):
         initiative = c.initiative
-        to = set(
-            initiative.authors.filter(user__isnull=False, user__is_active=True)
+        to = {
+            a.user
+            for a in initiative.authors.filter(user__isnull=False, user__is_active=True)
             .exclude(consent=Consent.DECLINED)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
+            .select_related("user")
+        }
         to |= set(
             User.objects.filter(
                 is_active=True,
                 role_assignments__organisation=initiative.organisation,
                 role_assignments__role__in=(Role.OFFICER, Role.ADMIN),
             )
-            .exclude(email="")
-            .values_list("email", flat=True)
         )
         if not to:
             continue
@@ -526,5 +524,5 @@ def commendation_announce(*, certificate_ids: list[int]) -> int:
                 )
                 % values
             )
-        messages += [(subject, body, None, [address]) for address in sorted(to)]
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+        sent += notify(users=to, subject=subject, body=body, url=f"/initiatives/{initiative.pk}/")
+    return sent

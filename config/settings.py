@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     # our rooms, lowest first: imports only go down this list
     "audit",
     "councils",
+    "notifications",
     "initiatives",
     "awards",
     "workflow",

@@ -8,7 +8,6 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import number_format
@@ -322,11 +321,13 @@ def coauthors_notify(*, initiative_id: int, user_ids: list[int]) -> int:
     """E-mail the people still asked to confirm that they are co-authors (in the site's language:
     nobody has chosen another). Returns the number of messages sent."""
     initiative = Initiative.objects.select_related("created_by").get(pk=initiative_id)
+    from notifications.actions import notify
+
     rows = initiative.authors.filter(user_id__in=user_ids, consent=Consent.PENDING).select_related("user")
-    messages = []
+    sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         for row in rows:
-            if not row.user.email or not row.user.is_active:
+            if not row.user.is_active:
                 continue
             subject = _("[Sáng kiến] Bạn được ghi tên là đồng tác giả: %(reference)s") % {
                 "reference": initiative.reference
@@ -342,8 +343,8 @@ def coauthors_notify(*, initiative_id: int, user_ids: list[int]) -> int:
                 "share": f"{row.share_percent.normalize():f}",
                 "link": _site_link(initiative),
             }
-            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [row.user.email]))
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+            sent += notify(users=[row.user], subject=subject, body=body, url=f"/initiatives/{initiative.pk}/")
+    return sent
 
 
 def authorship_declined_notify(*, initiative_id: int, user_id: int) -> int:
@@ -352,15 +353,17 @@ def authorship_declined_notify(*, initiative_id: int, user_id: int) -> int:
     row = initiative.authors.filter(user_id=user_id, consent=Consent.DECLINED).select_related("user").first()
     if row is None:
         return 0
-    to = {initiative.created_by.email} if initiative.created_by.is_active else set()
-    to |= set(
-        initiative.authors.exclude(user_id=user_id)
+    from notifications.actions import notify
+
+    to = {initiative.created_by} if initiative.created_by.is_active else set()
+    to |= {
+        a.user
+        for a in initiative.authors.exclude(user_id=user_id)
         .exclude(consent=Consent.DECLINED)
         .filter(user__is_active=True)
-        .values_list("user__email", flat=True)
-    )
-    to.discard(row.user.email)
-    to = sorted(e for e in to if e)
+        .select_related("user")
+    }
+    to = [u for u in to if u.pk != row.user_id and (not row.user.email or u.email != row.user.email)]
     if not to:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
@@ -374,7 +377,7 @@ def authorship_declined_notify(*, initiative_id: int, user_id: int) -> int:
             "title": initiative.title,
             "link": _site_link(initiative),
         }
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    return notify(users=to, subject=subject, body=body, url=f"/initiatives/{initiative.pk}/")
 
 
 def dossier_snapshot(initiative: Initiative) -> dict:

@@ -15,4 +15,8 @@ def navigation(request):
         from workflow.selectors import trail_scope_paths
 
         request._nav_audit = trail_scope_paths(user=user) != []
-    return {"nav_reports": request._nav_reports, "nav_audit": request._nav_audit}
+    if "_nav_unread" not in request.__dict__:
+        from notifications.selectors import unread_count
+
+        request._nav_unread = unread_count(user=user)
+    return {"nav_reports": request._nav_reports, "nav_audit": request._nav_audit, "nav_unread": request._nav_unread}

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,12 +22,13 @@ def _link(initiative):
     return f"{settings.SITE_URL}/initiatives/{initiative.pk}/"
 
 
-def _send(recipients, subject, body):
-    emails = sorted({u.email for u in recipients if u.email})
-    if not emails:
-        return 0
-    messages = [(SUBJECT_PREFIX + subject, body, settings.DEFAULT_FROM_EMAIL, [e]) for e in emails]
-    return send_mass_mail(messages, fail_silently=False)
+def _send(recipients, subject, body, initiative):
+    """A notification in the application for each recipient, and a mail to each address."""
+    from notifications.actions import notify
+
+    return notify(
+        users=list(recipients), subject=SUBJECT_PREFIX + subject, body=body, url=f"/initiatives/{initiative.pk}/"
+    )
 
 
 def _authors(initiative):
@@ -82,7 +82,7 @@ def notify_session_opened(session_id: int) -> int:
             )
             % values
         )
-    return _send(_voters(session), subject, body)
+    return _send(_voters(session), subject, body, i)
 
 
 @shared_task
@@ -99,7 +99,7 @@ def notify_advisory_team(initiative_id: int) -> int:
             )
             % values
         )
-    return _send(_members(i.council, i), subject, body)
+    return _send(_members(i.council, i), subject, body, i)
 
 
 @shared_task
@@ -130,7 +130,7 @@ def notify_decision(initiative_id: int) -> int:
         if entry.comment:
             body += _("Ý kiến: %(comment)s") % values + "\n"
         body += values["link"]
-    return _send(_authors(i), subject, body)
+    return _send(_authors(i), subject, body, i)
 
 
 @shared_task
@@ -164,8 +164,8 @@ def notify_deadline(session_id: int, kind: str) -> int:
         chairs = User.objects.filter(
             memberships__council=session.council, memberships__role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]
         )
-        return _send(set(chairs) | set(_officers_of(i.organisation)), subject, body)
-    return _send(_voters(session, exclude_voted=True), subject, body)
+        return _send(set(chairs) | set(_officers_of(i.organisation)), subject, body, i)
+    return _send(_voters(session, exclude_voted=True), subject, body, i)
 
 
 @shared_task

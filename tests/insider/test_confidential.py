@@ -262,6 +262,18 @@ def test_no_mailbox_receives_what_its_owner_may_not_see(world, users, insider, d
         checked += 1
     assert checked >= 3
     insider.held(f"{checked} mails to people outside the dossier carry no co-author, benefit, problem or solution")
+    # the same words stay in the application: each notification a person reads there
+    from notifications.models import Notification
+
+    insider.tried("every notification row written beside those mails, read as its recipient would")
+    rows = 0
+    for note in Notification.objects.select_related("recipient"):
+        if can_see_confidential(user=note.recipient, initiative=secret):
+            continue
+        assert leaks(note.subject + note.body) == [], (note.recipient.username, note.subject)
+        rows += 1
+    assert rows >= 1
+    insider.held(f"{rows} notifications of people outside the dossier carry nothing of its hidden content")
 
 
 @pytest.fixture
