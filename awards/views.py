@@ -228,9 +228,6 @@ def certificate_revoke_page(request, serial):
             _("Đã thu hồi %(serial)s. Tác giả thấy khen thưởng là đã thu hồi; trang xác minh công khai báo đã thu hồi.")
             % {"serial": certificate.serial},
         )
-        from workflow.selectors import initiative_list
-
-        if initiative_list(user=request.user).filter(pk=certificate.initiative_id).exists():
-            return redirect("initiative-page", pk=certificate.initiative_id)
-        return redirect(reverse("awards:committee") + "#revocable")
+        # who may revoke sat on the council that judged it or oversees its unit: they see the dossier
+        return redirect("initiative-page", pk=certificate.initiative_id)
     return render(request, "awards/revoke.html", context)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "awards",
     "workflow",
     "reports",
+    "web",  # the pages, above every other room
 ]
 
 MIDDLEWARE = [
@@ -93,7 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "workflow.context.navigation",
+                "web.context.navigation",
             ]
         },
     }

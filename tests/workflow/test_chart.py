@@ -1,6 +1,6 @@
 import pytest
 
-from workflow.chart import flow_edges, state_chart_svg
+from web.chart import flow_edges, state_chart_svg
 from workflow.flows import InitiativeFlow
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_close_refuses_a_target_not_declared_for_its_stage(flow):
 
 
 def test_the_chart_in_the_docs_is_the_one_the_code_draws():
-    from workflow.management.commands.draw_lifecycle import DEFAULT
+    from web.management.commands.draw_lifecycle import DEFAULT
 
     assert DEFAULT.read_text(encoding="utf-8") == state_chart_svg() + "\n", (
         "docs/lifecycle.svg is out of date: run `python manage.py draw_lifecycle`"

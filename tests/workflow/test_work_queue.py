@@ -110,7 +110,7 @@ def test_open_next_walks_the_filtered_inbox(queue, client, users):
 
 
 def test_pages_are_numbered_and_keep_the_filters(queue, client, users, monkeypatch):
-    from workflow import views
+    from web import views
 
     monkeypatch.setattr(views._numbered, "__defaults__", (1,))
     html = _get(client, users["u1_chair"], "/tasks/", {"order": "newest"})

@@ -24,10 +24,9 @@ from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative, State
 from initiatives.selectors import may_create_somewhere
-
-from .flows import STAGE_DECISIONS
-from .labels import ACTION_LABELS
-from .selectors import (
+from workflow.flows import STAGE_DECISIONS
+from workflow.labels import ACTION_LABELS
+from workflow.selectors import (
     available_actions,
     can_see_confidential,
     changes_since_last_submission,
@@ -61,7 +60,7 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
     """The work queue of a page (``workflow.queue``: the API's filters): filtered, ordered, counted
     per choice, a page of it with numbered links that keep the filters. Bad filters come back
     beside their fields with 400 and an empty page."""
-    from .queue import (
+    from workflow.queue import (
         DUE_CHOICES,
         ORDER_CHOICES,
         QUEUE_FILTER_NAMES,
@@ -443,7 +442,7 @@ def _run(request, fn, ok_message):
 @login_required
 @require_POST
 def initiative_act(request, pk, name):
-    from .api import _action_table
+    from workflow.api import _action_table
 
     initiative = _get(request, pk)
     table = _action_table()
@@ -469,7 +468,7 @@ def _outcome_message(name: str, initiative) -> str:
     """What happened, in words: the step and where the dossier now is (and with whom)."""
     values = {"action": ACTION_LABELS.get(name, name), "state": initiative.get_state_display()}
     if name == "close":
-        from .models import Decision
+        from workflow.models import Decision
 
         closed = initiative.sessions.filter(closed_at__isnull=False).order_by("-closed_at", "-pk").first()
         if closed is not None and closed.outcome:
@@ -504,7 +503,7 @@ def initiative_authorship(request, pk):
 @login_required
 @require_POST
 def initiative_vote(request, pk):
-    from .actions import vote_cast
+    from workflow.actions import vote_cast
 
     initiative = _get(request, pk)
     given = {k: request.POST.get(k, "") for k in ("decision", "score", "comment")}
@@ -539,13 +538,13 @@ def initiative_vote(request, pk):
 
 
 def chart_svg(request):
-    from .chart import state_chart_svg
+    from web.chart import state_chart_svg
 
     return HttpResponse(state_chart_svg(), content_type="image/svg+xml; charset=utf-8")
 
 
 def help_page(request):
-    from .chart import flow_edges, state_chart_svg
+    from web.chart import flow_edges, state_chart_svg
 
     return render(
         request,
@@ -579,11 +578,10 @@ def audit_page(request):
     filters (the API, which takes the session), the chain's verification on request and its last
     signed checkpoint. Auditors, admins and superusers; 403 for everyone else."""
     from audit.selectors import audit_checkpoints
-
-    from .actions import can_oversee_trail, trail_checkpoint_create
-    from .labels import TRAIL_ACTION_LABELS
-    from .selectors import trail_organisations, trail_page, trail_scope_paths, trail_verify
-    from .trail import TRAIL_FILTER_NAMES, trail_filters
+    from workflow.actions import can_oversee_trail, trail_checkpoint_create
+    from workflow.labels import TRAIL_ACTION_LABELS
+    from workflow.selectors import trail_organisations, trail_page, trail_scope_paths, trail_verify
+    from workflow.trail import TRAIL_FILTER_NAMES, trail_filters
 
     user = request.user
     if trail_scope_paths(user=user) == []:

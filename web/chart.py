@@ -9,9 +9,8 @@ from html import escape
 from django.utils.translation import gettext
 
 from initiatives.models import State
-
-from .flows import InitiativeFlow
-from .labels import ACTION_LABELS
+from workflow.flows import InitiativeFlow
+from workflow.labels import ACTION_LABELS
 
 BOX_W, BOX_H, COL_W, ROW_H, MARGIN = 170, 46, 215, 84, 30
 TERMINAL = {State.REJECTED, State.WITHDRAWN, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED}

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from workflow.chart import state_chart_svg
+from web.chart import state_chart_svg
 
 DEFAULT = Path(__file__).resolve().parents[3] / "docs" / "lifecycle.svg"
 

@@ -1,0 +1,28 @@
+"""The pages' addresses (mounted at the site's root by config/urls.py)."""
+
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("help/", views.help_page, name="help"),
+    path("tasks/", views.tasks_page, name="tasks-page"),
+    path("tasks/next/", views.tasks_next, name="tasks-next"),
+    path("initiatives/", views.initiative_list_page, name="initiatives-page"),
+    path("initiatives/new/", views.initiative_new, name="initiative-new"),
+    path("initiatives/<int:pk>/", views.initiative_detail, name="initiative-page"),
+    path("initiatives/<int:pk>/edit/", views.initiative_edit, name="initiative-edit"),
+    path("initiatives/<int:pk>/act/<str:name>/", views.initiative_act, name="initiative-act"),
+    path("initiatives/<int:pk>/vote/", views.initiative_vote, name="initiative-vote"),
+    path("initiatives/<int:pk>/authorship/", views.initiative_authorship, name="initiative-authorship"),
+    path("initiatives/<int:pk>/attachments/", views.initiative_attach, name="initiative-attach"),
+    path(
+        "initiatives/<int:pk>/attachments/<int:aid>/remove/",
+        views.initiative_detach,
+        name="initiative-detach",
+    ),
+    path("audit/", views.audit_page, name="audit-page"),
+    path("notifications/", include("notifications.urls")),
+    path("help/lifecycle.svg", views.chart_svg, name="state-chart"),
+]
