@@ -575,7 +575,7 @@ def _apply_person(spec, result, actor):
             result.changes += 1
 
 
-ADMIN_GROUP = "Quản trị công đoàn / Union administrators"
+ADMIN_GROUP = "Quản trị công đoàn"  # a stored name: one language (the programme's)
 ADMIN_MODELS = {
     "councils": ("organisation", "council", "user", "roleassignment", "membership"),
     "initiatives": ("programme", "phase", "organisationtarget", "initiative"),

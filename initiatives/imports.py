@@ -225,21 +225,16 @@ def _check_row(number, row, *, actor, orgs, users, references, seen_references, 
 def system_user() -> User:
     """The account that imports from the command line when nobody is named (never logs in)."""
     user, _ = User.objects.get_or_create(
-        username="he-thong", defaults={"full_name": "Hệ thống / System", "is_active": False, "password": "!"}
+        username="he-thong", defaults={"full_name": "Hệ thống", "is_active": False, "password": "!"}
     )
     return user
 
 
-def initiatives_import(*, path, actor=None) -> int:
-    """Import every row of the register at ``path`` or nothing. Raises ``ImportRefused`` with every
-    refused row (row number and reason, in the active language). Returns the number of initiatives created.
-    Without ``actor`` (the command run by whoever administers the server) the system account
-    imports into any unit; a named actor must be an officer of each row's unit."""
-    trusted = actor is None
-    actor = actor or system_user()
+def _prepare(path, actor, trusted):
+    """(every refused row's message, [(row number, cleaned row)]) for the register at ``path``."""
     errors, rows = read_rows(path)
     if errors:
-        raise ImportRefused(errors)
+        return errors, []
     codes = {str(r.get("unit") or "").strip() for _number, r in rows}
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
     names = set()
@@ -263,6 +258,24 @@ def initiatives_import(*, path, actor=None) -> int:
         )
         errors += row_errors
         cleaned.append((number, clean))
+    return errors, cleaned
+
+
+def initiatives_import_preview(*, path, actor) -> tuple[list[str], int]:
+    """Check the register at ``path`` as ``actor`` would import it, writing nothing: (every refused
+    row's message, the number of rows read)."""
+    errors, cleaned = _prepare(path, actor, trusted=False)
+    return errors, len(cleaned)
+
+
+def initiatives_import(*, path, actor=None) -> int:
+    """Import every row of the register at ``path`` or nothing. Raises ``ImportRefused`` with every
+    refused row (row number and reason, in the active language). Returns the number of initiatives created.
+    Without ``actor`` (the command run by whoever administers the server) the system account
+    imports into any unit; a named actor must be an officer of each row's unit."""
+    trusted = actor is None
+    actor = actor or system_user()
+    errors, cleaned = _prepare(path, actor, trusted)
     if errors:
         raise ImportRefused(errors)
     with transaction.atomic():
