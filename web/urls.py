@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views
+from . import imports, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,9 @@ urlpatterns = [
         name="initiative-detach",
     ),
     path("audit/", views.audit_page, name="audit-page"),
+    path("imports/", imports.import_page, name="import-page"),
+    path("imports/confirm/", imports.import_confirm, name="import-confirm"),
+    path("imports/template.xlsx", imports.import_template, name="import-template"),
     path("notifications/", include("notifications.urls")),
     path("help/lifecycle.svg", views.chart_svg, name="state-chart"),
 ]

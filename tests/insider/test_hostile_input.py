@@ -72,6 +72,8 @@ KNOWN_FILTERS = {
     "/awards/": ["month", "organisation"],
     "/reports/": ["organisation"],
     "/reports/monthly.xlsx": ["organisation", "month"],
+    "/imports/": [],
+    "/notifications/": ["page"],
     "/audit/": ["organisation", "initiative", "actor", "action", "since", "until", "order", "before", "after"],
     "/accounts/login/": ["next"],
     "/admin/initiatives/initiative/": ["q", "o", "p", "state", "created_at__gte", "_changelist_filters"],
