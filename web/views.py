@@ -377,7 +377,15 @@ def _attachments_context(user, initiative, full: bool) -> dict:
 
 
 def _back(request, initiative):
-    return redirect("initiative-edit" if request.POST.get("back") == "edit" else "initiative-page", pk=initiative.pk)
+    target = reverse(
+        "initiative-edit" if request.POST.get("back") == "edit" else "initiative-page", args=[initiative.pk]
+    )
+    if request.headers.get("X-Upload") == "1":
+        # the page's upload script (with its progress bar) goes there itself; its message waits
+        from django.http import JsonResponse
+
+        return JsonResponse({"location": target})
+    return redirect(target)
 
 
 @login_required

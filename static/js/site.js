@@ -13,3 +13,68 @@ document.addEventListener("click", function (event) {
     event.preventDefault();
   }
 });
+// The attachment form: a file may also be dropped on it, and an upload shows its progress. Without
+// JavaScript (or without these browser features) it stays a plain file input and a submit button.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    var zone = form.querySelector("[data-dropzone]");
+    var input = form.querySelector("input[type=file]");
+    var bar = form.querySelector("progress");
+    if (!zone || !input || !bar || !window.FormData || !window.DataTransfer || !window.XMLHttpRequest) {
+      return;
+    }
+    zone.hidden = false;
+    function send() {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-Upload", "1");
+      bar.hidden = false;
+      bar.value = 0;
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) {
+          bar.value = Math.round((100 * e.loaded) / e.total);
+        }
+      });
+      // the server answers where to go; the page there says what happened
+      xhr.addEventListener("load", function () {
+        var next = window.location.href;
+        try {
+          next = JSON.parse(xhr.responseText).location || next;
+        } catch (e) {
+          /* not the expected answer: reload, the page says what happened */
+        }
+        window.location.assign(next);
+      });
+      xhr.addEventListener("error", function () {
+        form.submit();
+      });
+      xhr.send(new FormData(form));
+    }
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (e) {
+        e.preventDefault();
+        zone.classList.add("over");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      zone.addEventListener(type, function (e) {
+        e.preventDefault();
+        zone.classList.remove("over");
+      });
+    });
+    zone.addEventListener("drop", function (e) {
+      if (e.dataTransfer && e.dataTransfer.files.length) {
+        var files = new DataTransfer();
+        files.items.add(e.dataTransfer.files[0]);
+        input.files = files.files;
+        send();
+      }
+    });
+    form.addEventListener("submit", function (e) {
+      if (input.files.length) {
+        e.preventDefault();
+        send();
+      }
+    });
+  });
+});

@@ -8,14 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from councils.models import User
-from tests.workflow import conftest as workflow_fixtures
 from workflow.actions import vote_cast
 from workflow.models import CouncilSession
 from workflow.structure import structure_load
 
 pytestmark = pytest.mark.django_db
 
-flow = workflow_fixtures.flow
 
 # the gamed dossier: two of the three members named co-authors with 0.01 % each
 GAMED = [

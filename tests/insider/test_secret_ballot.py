@@ -19,11 +19,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
-from tests.workflow import conftest as workflow_fixtures
 from workflow import models as wm
 from workflow.models import BallotCast, CouncilSession, Vote
-
-flow = workflow_fixtures.flow  # drives dossiers through the API as the people of the test tree
 
 MARKS = {"approve": "MARK-approve-7391", "reject": "MARK-reject-2846", "return": "MARK-return-5173"}
 SCORES = {"approve": 91, "reject": 17, "return": 53}

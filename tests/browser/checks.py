@@ -1,0 +1,41 @@
+"""What every page a journey visits must pass: a screenshot, no horizontal scroll at phone width,
+and no serious or critical accessibility violation found by axe-core (axe-playwright-python)."""
+
+from tests.browser.conftest import shot
+
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING
+    ]
+
+
+def look(page, name: str, *, phone: bool = True, axe: bool = True) -> None:
+    """Screenshot ``page`` as ``name``; at 375 px it must not scroll sideways (screenshot too);
+    axe finds nothing serious or critical. Leaves the page at desktop width."""
+    problems = []
+    shot(page, name)
+    if phone:
+        page.set_viewport_size(PHONE)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"] + 1:
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                    .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
+            )
+            problems.append(f"{name}: {width} px wide at 375 px ({wide})")
+        shot(page, f"{name}-phone")
+        page.set_viewport_size(DESKTOP)
+    if axe:
+        problems += [f"{name}: {v}" for v in axe_violations(page)]
+    assert not problems, "\n".join(problems)
