@@ -305,21 +305,55 @@ def load_structure_once(data: dict) -> None:
         connection.ensure_connection()
         _restore(_SNAPSHOTS[key])
         return
+    # rows already there that the load changes (a singleton's timestamp) are kept as a whole table
+    _result, _SNAPSHOTS[key] = _rows_added_by(lambda: structure_load(data=data))
+
+
+def _rows_added_by(build):
+    """Run ``build()``; return (its result, the rows it wrote: a snapshot ``_restore`` puts back)."""
     tables = _snapshot_tables()
     connection.ensure_connection()
     before = {t: _table_rows(t) for t in tables}
-    structure_load(data=data)
+    result = build()
     snapshot = []
     for table in tables:
         rows = _table_rows(table)
         kept = set(before[table])
-        if not kept <= set(rows):  # rows already there were changed (a singleton's timestamp): the whole table
+        if not kept <= set(rows):
             snapshot.append((table, True, rows))
             continue
         added = [row for row in rows if row not in kept]
         if added:
             snapshot.append((table, False, added))
-    _SNAPSHOTS[key] = snapshot
+    return result, snapshot
+
+
+_SCENARIOS: dict[tuple[str, str, str], tuple[object, list, list]] = {}
+
+
+def once(request, name: str, build):
+    """A module's shared data, built once per test process and database: ``build()`` (which drives
+    the actions as a test would) runs for the first test that asks; the rows it wrote are kept and
+    put back, with the same ids, for each later test, whose own transaction rolls them back again.
+    The mails it sent are delivered again to the test's outbox (locmem); files it stored are not
+    kept: not for data with attachments. Returns a copy of what ``build()`` returned."""
+    import hashlib
+    import json
+
+    from django.core import mail
+
+    request.getfixturevalue("structure")
+    tree = hashlib.sha256(json.dumps(request.getfixturevalue("structure_data"), sort_keys=True).encode()).hexdigest()
+    key = (connection.settings_dict["NAME"], name, tree)  # the same build on another tree is another scenario
+    if key not in _SCENARIOS:
+        sent = len(getattr(mail, "outbox", []))
+        result, snapshot = _rows_added_by(build)
+        _SCENARIOS[key] = (result, snapshot, [copy.copy(m) for m in getattr(mail, "outbox", [])[sent:]])
+    else:
+        _restore(_SCENARIOS[key][1])
+        if hasattr(mail, "outbox"):
+            mail.outbox.extend(copy.copy(m) for m in _SCENARIOS[key][2])
+    return copy.deepcopy(_SCENARIOS[key][0])
 
 
 @pytest.fixture(autouse=True)
@@ -332,9 +366,11 @@ def _snapshots_survive_no_flush(request):
     )
     if flushes:
         _SNAPSHOTS.clear()
+        _SCENARIOS.clear()
     yield
     if flushes:
         _SNAPSHOTS.clear()
+        _SCENARIOS.clear()
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ def axe_violations(page) -> list[str]:
     ]
 
 
-def look(page, name: str, *, phone: bool = True, axe: bool = True) -> None:
-    """Screenshot ``page`` as ``name``; at 375 px it must not scroll sideways (screenshot too);
-    axe finds nothing serious or critical. Leaves the page at desktop width."""
+def look(page, name: str, *, phone: bool = True, phone_shot: bool = False, axe: bool = True) -> None:
+    """Screenshot ``page`` as ``name``; at 375 px it must not scroll sideways (photographed there
+    too with ``phone_shot``); axe finds nothing serious or critical. Leaves the page at desktop width."""
     problems = []
     shot(page, name)
     if phone:
@@ -34,7 +34,8 @@ def look(page, name: str, *, phone: bool = True, axe: bool = True) -> None:
                     .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
             )
             problems.append(f"{name}: {width} px wide at 375 px ({wide})")
-        shot(page, f"{name}-phone")
+        if phone_shot:
+            shot(page, f"{name}-phone")
         page.set_viewport_size(DESKTOP)
     if axe:
         problems += [f"{name}: {v}" for v in axe_violations(page)]

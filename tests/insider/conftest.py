@@ -41,9 +41,16 @@ SUMMARY = "Phát hiện sớm điểm nóng, giảm sự cố."
 
 
 @pytest.fixture
-def world(api, users, django_capture_on_commit_callbacks):
+def world(request, api, users, django_capture_on_commit_callbacks):
     """A confidential dossier of XN1 (author1b with a co-author who has no account), recognised by
-    the unit council and commended by the sector; beside it an ordinary dossier of the same unit."""
+    the unit council and commended by the sector; beside it an ordinary dossier of the same unit.
+    Built once per test process (``tests.conftest.once``: the rows and the mails kept)."""
+    from tests.conftest import once
+
+    return once(request, "insider-world", lambda: _world(api, users, django_capture_on_commit_callbacks))
+
+
+def _world(api, users, django_capture_on_commit_callbacks):
     from councils.models import User
     from initiatives.models import Initiative
 

@@ -241,14 +241,21 @@ def test_every_url_answers_hostile_input_without_a_5xx(world, personas, insider)
     insider.tried(f"each known filter alone with {len(FILTER_VALUES)} hostile values ({len(targeted)} URLs)")
     insider.tried(f"every filter at once on every URL outside the admin, set to {', '.join(EVERYWHERE)}")
     insider.tried("hostile JSON (NUL, lone surrogates, 1e999999, 10^20, 100,000-deep nesting) and form bodies")
-    insider.tried("as an anonymous visitor, an author, an officer and a staff administrator")
+    insider.tried(
+        "as an anonymous visitor, an author, an officer and a staff administrator: every path and every "
+        "URL's filters at once for all four; each filter alone as the officer and the staff administrator "
+        "(the parsers are the same for everyone: those two see the most rows); bodies as the author and "
+        "the staff administrator (an anonymous body meets the sign-in first, the officer's the author's checks)"
+    )
+    filters_alone = {"officer", "staff admin"}
+    bodies = {"author", "staff admin"}
     for who, client in personas.items():
         staff = who == "staff admin"
         for path, is_admin in hostile_paths:
             if is_admin and not staff and "%00" not in path:
                 continue  # the admin sends everyone else to its login page before reading the path
             check(client, who, "get", path)
-        for url in targeted:
+        for url in targeted if who in filters_alone else []:
             if url.startswith("/admin/") and not staff:
                 continue
             check(client, who, "get", url)
@@ -258,6 +265,8 @@ def test_every_url_answers_hostile_input_without_a_5xx(world, personas, insider)
                 continue
             for query in everywhere if path not in SLOW else []:
                 check(client, who, "get", path + query)
+            if who not in bodies:
+                continue
             if path.startswith("/api/"):
                 for body in JSON_BODIES:
                     check(client, who, "post", path, data=body, content_type="application/json")

@@ -10,14 +10,19 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from tests.conftest import once
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def trail(flow):
+def trail(request):
     """A dossier of XN1 returned by its adviser with a formula-like reason, one of XN2 submitted,
-    and a draft of XN3 (TCTB)."""
+    and a draft of XN3 (TCTB) — built once per test process (``tests.conftest.once``)."""
+    return once(request, "audit-entries-trail", lambda: _trail(request.getfixturevalue("flow")))
+
+
+def _trail(flow):
     returned = flow.draft("author1")
     flow.act("author1", returned, "submit")
     flow.act("u1_adv", returned, "return", comment='=HYPERLINK("http://x.example","bấm")')

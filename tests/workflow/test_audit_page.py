@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditCheckpoint, AuditEntry
+from tests.conftest import once
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +18,13 @@ URL = "/audit/"
 
 
 @pytest.fixture
-def trail(flow):
-    """A dossier of XN1 returned by its adviser, one of XN2 (a secret ballot) voted on and closed,
-    and a draft of XN3 (TCTB)."""
+def trail(request):
+    """A dossier of XN1 returned by its adviser, one of XN2 (a secret ballot) voted on, and a draft
+    of XN3 (TCTB) — built once per test process (``tests.conftest.once``)."""
+    return once(request, "audit-page-trail", lambda: _trail(request.getfixturevalue("flow")))
+
+
+def _trail(flow):
     returned = flow.draft("author1")
     flow.act("author1", returned, "submit")
     flow.act("u1_adv", returned, "return", comment="Thiếu bảng số liệu đo nhiệt")

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from initiatives.models import State
+from tests.conftest import once
 from workflow.models import Decision
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,11 @@ def problems(text: str) -> list[str]:
 
 
 @pytest.fixture
-def dossiers(flow):
+def dossiers(request):
+    return once(request, "one-language-dossiers", lambda: _dossiers(request.getfixturevalue("flow")))
+
+
+def _dossiers(flow):
     returned = flow.to_unit_council()
     flow.council_decides(returned, ["u1_chair", "u1_sec", "u1_m1"], "return", "u1_chair", comment="Cần bổ sung số liệu")
     recognised = flow.to_unit_council(title="Cải tiến quy trình thay dầu máy biến áp")
