@@ -1,5 +1,6 @@
 """What every page a journey visits must pass: a screenshot, no horizontal scroll at phone width,
-and no serious or critical accessibility violation found by axe-core (axe-playwright-python)."""
+touch targets (buttons, fields, the header's links) at least 44 px high there, and no serious or
+critical accessibility violation found by axe-core (axe-playwright-python)."""
 
 from tests.browser.conftest import shot
 
@@ -21,7 +22,8 @@ def axe_violations(page) -> list[str]:
 
 def look(page, name: str, *, phone: bool = True, phone_shot: bool = False, axe: bool = True) -> None:
     """Screenshot ``page`` as ``name``; at 375 px it must not scroll sideways (photographed there
-    too with ``phone_shot``); axe finds nothing serious or critical. Leaves the page at desktop width."""
+    too with ``phone_shot``), its buttons, fields and header links at least 44 px high; axe finds
+    nothing serious or critical. Leaves the page at desktop width."""
     problems = []
     shot(page, name)
     if phone:
@@ -34,6 +36,17 @@ def look(page, name: str, *, phone: bool = True, phone_shot: bool = False, axe: 
                     .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
             )
             problems.append(f"{name}: {width} px wide at 375 px ({wide})")
+        small = page.evaluate(
+            """() => [...document.querySelectorAll(
+                    'main button, main a.button, main select, main input:not([type=hidden]):not([type=checkbox])'
+                    + ':not([type=radio]):not([type=file]), main textarea, header nav a, header button, header select')]
+                .filter(e => e.offsetParent !== null)
+                .filter(e => e.getBoundingClientRect().height < 43.5)
+                .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || e.name || '').trim().slice(0, 30)
+                    + ' ' + Math.round(e.getBoundingClientRect().height) + 'px')"""
+        )
+        if small:
+            problems.append(f"{name}: touch targets under 44 px at 375 px ({small})")
         if phone_shot:
             shot(page, f"{name}-phone")
         page.set_viewport_size(DESKTOP)
