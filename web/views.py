@@ -37,6 +37,7 @@ from workflow.selectors import (
     initiative_list,
     last_return,
     possible_duplicates,
+    return_field_choices,
     session_progress,
     with_content_visible,
 )
@@ -287,6 +288,8 @@ def initiative_edit(request, pk):
             "errors": errors,
             "values": values,
             "new": False,
+            "returned": (returned := last_return(initiative=initiative)),
+            "returned_fields": (returned or {}).get("fields", []),
             **_attachments_context(
                 request.user, initiative, can_see_confidential(user=request.user, initiative=initiative)
             ),
@@ -325,12 +328,22 @@ def _detail_context(request, initiative, **extra) -> dict:
         **_attachments_context(request.user, initiative, full),
         "vote_input": {},
         "vote_errors": {},
-        "returned": last_return(initiative=initiative) if full else None,
+        "returned": (returned := last_return(initiative=initiative) if full else None),
+        "returned_parts": _parts(returned),
+        "return_fields": return_field_choices() if "return" in actions else [],
         "offer_restart": bool(request.session.get(f"close_refused_{initiative.pk}")),
         "next_url": _next_url(request, initiative),
     }
     context.update(extra)
     return context
+
+
+def _parts(returned) -> list[str]:
+    """The labels of the parts a return pointed to."""
+    if not returned or not returned.get("fields"):
+        return []
+    labels = dict(return_field_choices())
+    return [str(labels[f]) for f in returned["fields"] if f in labels]
 
 
 def _awards(user, initiative) -> list[dict]:
@@ -457,10 +470,11 @@ def initiative_act(request, pk, name):
     if name not in table:
         raise Http404(_("Không có thao tác này."))
     comment = request.POST.get("comment", "")
+    extra = {"fields": request.POST.getlist("fields")[:20]} if name == "return" else {}
     done = {}
 
     def act():
-        done["initiative"] = table[name](initiative_id=initiative.pk, actor=request.user, comment=comment)
+        done["initiative"] = table[name](initiative_id=initiative.pk, actor=request.user, comment=comment, **extra)
 
     refused_key = f"close_refused_{initiative.pk}"
     if _run(request, act, ""):

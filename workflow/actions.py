@@ -189,9 +189,25 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     return initiative
 
 
+# the parts of a dossier an adviser may point to when returning it (the draft form shows the
+# reasons beside each of them)
+RETURN_FIELDS = (
+    "title",
+    "summary",
+    "problem",
+    "solution",
+    "category",
+    "benefit_value_vnd",
+    "applied_since",
+    "authors",
+    "attachments",
+)
+
+
 @transaction.atomic(durable=True)
-def initiative_return(*, initiative_id: int, actor, comment: str = "") -> Initiative:
-    """The advisory team sends the dossier back to its authors, with reasons."""
+def initiative_return(*, initiative_id: int, actor, comment: str = "", fields=None) -> Initiative:
+    """The advisory team sends the dossier back to its authors, with reasons, and may name the
+    parts to fix (``RETURN_FIELDS``): recorded in the trail's details."""
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if not permissions.can_advise(flow, actor):
@@ -204,12 +220,24 @@ def initiative_return(*, initiative_id: int, actor, comment: str = "") -> Initia
             )
         _wrong_state(initiative, "return")
     _require_reason(comment, "return")
+    fields = list(dict.fromkeys(fields or []))
+    unknown = [f for f in fields if f not in RETURN_FIELDS]
+    if unknown:
+        raise ValidationError(
+            {
+                "fields": [
+                    _("Không có phần hồ sơ “%(names)s”; chọn trong: %(known)s")
+                    % {"names": ", ".join(str(f)[:40] for f in unknown[:5]), "known": ", ".join(RETURN_FIELDS)}
+                ]
+            }
+        )
     source = initiative.state
     flow.send_back()
     initiative.council = None
     initiative.due_at = None
     initiative.save()
-    _record(initiative, actor, "return", source, comment=comment)
+    details = {"fields": [f for f in RETURN_FIELDS if f in fields]} if fields else None
+    _record(initiative, actor, "return", source, comment=comment, details=details)
     _notify_authors(initiative)
     return initiative
 

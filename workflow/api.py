@@ -322,6 +322,13 @@ class InitiativeFilter(filters.FilterSet):
 
 class ActionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    fields = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=20,
+        help_text="return only: the parts to fix — title, summary, problem, solution, category, "
+        "benefit_value_vnd, applied_since, authors, attachments",
+    )
 
 
 class VoteSerializer(serializers.Serializer):
@@ -396,7 +403,14 @@ class LifecycleMixin:
         initiative = self.get_object()
         s = ActionSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        initiative = table[name](initiative_id=initiative.pk, actor=request.user, comment=s.validated_data["comment"])
+        extra = {}
+        if "fields" in s.validated_data:
+            if name != "return":
+                raise serializers.ValidationError({"fields": [_("Chỉ dùng khi trả lại hồ sơ (return)")]})
+            extra["fields"] = s.validated_data["fields"]
+        initiative = table[name](
+            initiative_id=initiative.pk, actor=request.user, comment=s.validated_data["comment"], **extra
+        )
         return self._detail(initiative)
 
     @extend_schema(request=VoteSerializer, responses={201: dict})

@@ -594,6 +594,7 @@ def last_return(*, initiative: Initiative) -> dict | None:
         "council": Council.objects.filter(code=council).first() if council else None,
         "reasons": entry.comment,
         "version": entry.version,
+        "fields": list((entry.details or {}).get("fields", [])) if entry.action == "return" else [],
     }
 
 
@@ -660,6 +661,14 @@ DIFF_FIELD_LABELS = {
     "authors": _lazy("Tác giả"),
     "organisation": _lazy("Đơn vị"),
 }
+
+
+def return_field_choices() -> list[tuple[str, str]]:
+    """(name, label) of the parts an adviser may point to when returning a dossier."""
+    from .actions import RETURN_FIELDS
+
+    labels = {**DIFF_FIELD_LABELS, "attachments": _lazy("Tệp đính kèm")}
+    return [(name, labels[name]) for name in RETURN_FIELDS]
 
 
 WORDED_FIELDS = {"title", "summary", "problem", "solution"}  # prose: marked word by word

@@ -90,3 +90,45 @@ def test_the_council_sees_what_changed_since_the_last_submission(flow, client, u
 
     Initiative.objects.filter(pk=iid).update(confidential=True)
     assert 'id="changes"' not in _page(client, users["officer_a"], iid)
+
+
+def test_a_return_points_to_the_parts_to_fix_and_the_form_shows_them(flow, client, users, api):
+    """Build 3: the reasons at the top, next to the fields they concern, and in the inbox."""
+    iid = flow.draft()
+    flow.act("author1", iid, "submit")
+    client.force_login(users["u1_adv"])
+    html = client.get(f"/initiatives/{iid}/").content.decode()
+    assert 'name="fields" value="solution"' in html and "Phần cần sửa (không bắt buộc)" in html
+    r = client.post(
+        f"/initiatives/{iid}/act/return/",
+        {"comment": "Nêu rõ cách đo và giá trị làm lợi", "fields": ["solution", "benefit_value_vnd"]},
+    )
+    assert r.status_code == 302
+    entry = flow.history("u1_adv", iid)[-1]
+    assert entry["action"] == "return" and entry["details"] == {"fields": ["solution", "benefit_value_vnd"]}
+    html = _page(client, users["author1"], iid)
+    assert "Phần cần sửa:</b> Nội dung giải pháp, Giá trị làm lợi (VND/năm)" in html
+    assert "bị trả lại" in client.get("/tasks/").content.decode()
+    form = client.get(f"/initiatives/{iid}/edit/").content.decode()
+    assert "Ý kiến khi trả lại" in form and "Nêu rõ cách đo và giá trị làm lợi" in form
+    notes = re.findall(r'id="f-(\w+)".*?(?=<label|</form>)', form, re.S)
+    flagged = [
+        name for name in notes if 'class="returned-note"' in form.split(f'id="f-{name}"', 1)[1].split("<label", 1)[0]
+    ]
+    assert flagged == ["solution", "benefit"], flagged
+
+
+def test_the_api_names_the_parts_and_refuses_unknown_ones(flow, api, users):
+    iid = flow.draft()
+    flow.act("author1", iid, "submit")
+    adviser = api(users["u1_adv"])
+    url = f"/api/v1/initiatives/{iid}/actions/return/"
+    r = adviser.post(url, {"comment": "Sửa", "fields": ["solution", "mật khẩu"]}, format="json")
+    assert r.status_code == 400 and "mật khẩu" in r.json()["fields"][0] and flow.state(iid) == "advisory_review"
+    r = adviser.post(
+        f"/api/v1/initiatives/{iid}/actions/forward/", {"fields": ["solution"]}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert r.status_code == 400 and "return" in r.json()["fields"][0] and flow.state(iid) == "advisory_review"
+    r = adviser.post(url, {"comment": "Sửa", "fields": ["attachments", "title", "title"]}, format="json")
+    assert r.status_code == 200
+    assert flow.history("author1", iid)[-1]["details"] == {"fields": ["title", "attachments"]}
