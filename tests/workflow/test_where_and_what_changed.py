@@ -126,7 +126,10 @@ def test_the_api_names_the_parts_and_refuses_unknown_ones(flow, api, users):
     r = adviser.post(url, {"comment": "Sửa", "fields": ["solution", "mật khẩu"]}, format="json")
     assert r.status_code == 400 and "mật khẩu" in r.json()["fields"][0] and flow.state(iid) == "advisory_review"
     r = adviser.post(
-        f"/api/v1/initiatives/{iid}/actions/forward/", {"fields": ["solution"]}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        f"/api/v1/initiatives/{iid}/actions/forward/",
+        {"fields": ["solution"]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert r.status_code == 400 and "return" in r.json()["fields"][0] and flow.state(iid) == "advisory_review"
     r = adviser.post(url, {"comment": "Sửa", "fields": ["attachments", "title", "title"]}, format="json")
