@@ -116,7 +116,8 @@ def tasks_page(request):
         (i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page
     ]
     context["total"] = qs.count() if context["query"] else None
-    request.session["queue"] = context["query"]  # the detail page's "next" walks this queue
+    if request.session.get("queue") != context["query"]:  # the detail page's "next" walks this queue
+        request.session["queue"] = context["query"]
     return render(request, "workflow/tasks.html", context, status=status)
 
 
