@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from audit.actions import audit_record
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
-from initiatives.actions import dossier_freeze, refuse_if_coauthor_declined, refuse_if_coauthor_pending
+from initiatives.actions import EDITABLE_FIELDS, dossier_freeze, refuse_if_coauthor_declined, refuse_if_coauthor_pending
 from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Consent, Initiative, State
@@ -191,17 +191,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
 
 # the parts of a dossier an adviser may point to when returning it (the draft form shows the
 # reasons beside each of them)
-RETURN_FIELDS = (
-    "title",
-    "summary",
-    "problem",
-    "solution",
-    "category",
-    "benefit_value_vnd",
-    "applied_since",
-    "authors",
-    "attachments",
-)
+RETURN_FIELDS = (*(f for f in EDITABLE_FIELDS if f != "confidential"), "authors", "attachments")
 
 
 @transaction.atomic(durable=True)

@@ -33,8 +33,13 @@ def browser():
 
 @pytest.fixture
 def login(browser, live_server):
-    def go(username, password="mat-khau-thu-nghiem"):
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    """login(username) → a signed-in page (``lang="en"`` for an English browser; ``dialogs``: a list
+    that records every confirmation the page asks, each accepted)."""
+
+    def go(username, password="mat-khau-thu-nghiem", *, lang="vi", dialogs=None):
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN" if lang == "vi" else "en-US")
+        if dialogs is not None:
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)

@@ -30,19 +30,12 @@ def people(structure):
 
 
 @pytest.fixture
-def as_person(browser, live_server):
+def as_person(login):
     """as_person(username, lang) → a signed-in page that accepts every confirmation, recording it."""
     asked = []
 
     def go(username, lang="vi"):
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN" if lang == "vi" else "en-US")
-        page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("main button.primary")
-        page.wait_for_load_state()
-        return page
+        return login(username, PASSWORD, lang=lang, dialogs=asked)
 
     go.asked = asked
     return go
