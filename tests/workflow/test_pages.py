@@ -126,3 +126,17 @@ def test_actions_say_what_will_happen_and_what_happened(flow, client, users):
     client.force_login(users["author1"])
     draft = flow.draft(title="Cải tiến quy trình cấp phát vật tư")
     assert 'data-confirm="Nộp hồ sơ cho tổ tư vấn?' in client.get(f"/initiatives/{draft}/").content.decode()
+
+
+def test_the_ballot_comes_first_and_no_close_comment_before_the_quorum(flow, client, users):
+    """Issue 9, finding 7: the vote panel does not put a close form with its own comment box above
+    the ballot; the close's comment box appears once the session can close."""
+    iid = flow.to_unit_council()
+    client.force_login(users["u1_chair"])
+    html = client.get(f"/initiatives/{iid}/").content.decode()
+    assert html.index(f'action="/initiatives/{iid}/vote/"') < html.index('value="close"')
+    assert 'id="c-close"' not in html and "Chưa đủ số phiếu tối thiểu để kết thúc phiên." in html
+    for member in ("u1_chair", "u1_sec", "u1_m1"):
+        flow.vote(member, iid, "approve")
+    html = client.get(f"/initiatives/{iid}/").content.decode()
+    assert 'id="c-close"' in html and "Chưa đủ số phiếu tối thiểu" not in html
