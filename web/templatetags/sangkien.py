@@ -1,17 +1,10 @@
 from django import template
 
+from awards.templatetags.awards_tags import vnd
 from workflow.models import Decision
 
 register = template.Library()
-
-
-@register.filter
-def vnd(value):
-    """85000000 → "85.000.000" (Vietnamese groups thousands with dots)."""
-    try:
-        return f"{int(value):,}".replace(",", ".")
-    except (TypeError, ValueError):
-        return value
+register.filter("vnd", vnd)  # one formatting of amounts: the awards room's (85000000 → "85.000.000")
 
 
 @register.filter
