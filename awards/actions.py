@@ -1,7 +1,7 @@
 """Writes about awards: issuing and revoking certificates, selecting monthly commendations.
 
-Lock order everywhere (to avoid deadlocks): initiative rows (by id) → quota rows (root first) →
-serial counter → audit head (``audit_record``). Callers that hold the audit head already (having
+Lock order everywhere (to avoid deadlocks): initiative rows (by id) → quota rows (by id) → budget
+row → serial counter → audit head (``audit_record``). Callers that hold the audit head already (having
 called ``audit_record`` before) should call ``certificate_issue`` first instead.
 """
 
@@ -20,12 +20,15 @@ from councils.selectors import administers_above
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative
 
-from .models import Award, Certificate, EligibilityRule, Quota, SerialCounter
+from .models import Award, Budget, Certificate, EligibilityRule, Nomination, Quota, SerialCounter
 from .selectors import (
     applicable_quotas,
+    award_committee_member,
+    budget_committed,
     commendation_committee_of,
     is_recognised,
     may_select_commendations,
+    month_end,
     month_start,
     programme_at,
     programme_for_month,
@@ -38,6 +41,7 @@ SERIAL_PREFIX = {
     Award.SECTOR_CERTIFICATE: "CN-LDST",  # Chứng nhận Lao động sáng tạo
     Award.FEDERATION_CERTIFICATE: "B-LDST",  # Bằng Lao động sáng tạo
     Award.MONTHLY_COMMENDATION: "BD-SK",  # Biểu dương sáng kiến tiêu biểu
+    Award.ADHOC_COMMENDATION: "KT-DX",  # Khen thưởng đột xuất
 }
 CERTIFICATE_AWARDS = (Award.SECTOR_CERTIFICATE, Award.FEDERATION_CERTIFICATE)
 # how a quota message names each award: "chỉ còn 5 suất biểu dương"
@@ -45,7 +49,47 @@ AWARD_PLACES = {
     Award.MONTHLY_COMMENDATION: gettext_lazy("biểu dương"),
     Award.SECTOR_CERTIFICATE: gettext_lazy("Chứng nhận Lao động sáng tạo"),
     Award.FEDERATION_CERTIFICATE: gettext_lazy("Bằng Lao động sáng tạo"),
+    Award.ADHOC_COMMENDATION: gettext_lazy("khen thưởng đột xuất"),
 }
+
+
+def _vnd(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _budget_commit(*, organisation: Organisation, year: int, amount: int) -> Budget | None:
+    """Lock the budget of ``organisation`` for ``year`` and check that ``amount`` more fits in it;
+    the caller then creates the award row(s) carrying the amount and this budget, in the same
+    transaction. Nothing to commit (amount 0): no budget needed. Raises 409 ``budget_exhausted``
+    when the amount would overrun the budget, or when the organisation has no budget that year."""
+    if amount <= 0:
+        return None
+    budget = Budget.objects.select_for_update().filter(organisation=organisation, year=year).first()
+    values = {"organisation": organisation.name, "year": year, "amount": _vnd(amount)}
+    if budget is None:
+        raise ApplicationError(
+            _("%(organisation)s chưa có kinh phí khen thưởng năm %(year)s để chi %(amount)s VND") % values,
+            code="budget_exhausted",
+            extra={"organisation": organisation.code, "year": year, "budget_vnd": 0, "remaining_vnd": 0},
+        )
+    committed = budget_committed(budget=budget)
+    remaining = budget.amount_vnd - committed
+    if amount > remaining:
+        raise ApplicationError(
+            _(
+                "Kinh phí khen thưởng năm %(year)s của %(organisation)s không đủ: cần %(amount)s VND, "
+                "chỉ còn %(remaining)s VND"
+            )
+            % {**values, "remaining": _vnd(max(remaining, 0))},
+            code="budget_exhausted",
+            extra={
+                "organisation": organisation.code,
+                "year": year,
+                "budget_vnd": budget.amount_vnd,
+                "remaining_vnd": max(remaining, 0),
+            },
+        )
+    return budget
 
 
 def serial_allocate(*, award: str, year: int) -> str:
@@ -162,8 +206,12 @@ def certificate_issue(
             )
         quotas = _lock_quotas(quotas)
         _check_caps(quotas=quotas, adding=1, on=today)
+        amount = quotas[0].amount_vnd if quotas else 0
+        budget = _budget_commit(organisation=awarding, year=timezone.localtime(now).year, amount=amount)
         certificate = Certificate.objects.create(
             serial=serial_allocate(award=award, year=timezone.localtime(now).year),
+            amount_vnd=amount if budget else 0,
+            budget=budget,
             award=award,
             initiative=initiative,
             programme=quotas[0].programme if quotas else (initiative.programme or programme_at(today)),
@@ -189,6 +237,7 @@ def certificate_issue(
                 "serial": certificate.serial,
                 "organisation": awarding.code,
                 "council": council.code if council else None,
+                "amount_vnd": certificate.amount_vnd,
                 **(details or {}),
             },
         )
@@ -230,7 +279,12 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
         from_state=initiative.state,
         to_state=initiative.state,
         comment=reason,
-        details={"award": certificate.award, "serial": certificate.serial, "revoked": True},
+        details={
+            "award": certificate.award,
+            "serial": certificate.serial,
+            "revoked": True,
+            "amount_freed_vnd": certificate.amount_vnd,
+        },
     )
     return certificate
 
@@ -313,11 +367,15 @@ def commendation_select(
     now = timezone.now()
     year = timezone.localtime(now).year
     awarding = quotas[0].organisation if quotas else organisation
+    amount = quotas[0].amount_vnd if quotas else 0
+    budget = _budget_commit(organisation=awarding, year=year, amount=amount * len(ids))
     created = []
     for pk in ids:
         initiative = found[pk]
         certificate = Certificate.objects.create(
             serial=serial_allocate(award=Award.MONTHLY_COMMENDATION, year=year),
+            amount_vnd=amount if budget else 0,
+            budget=budget,
             award=Award.MONTHLY_COMMENDATION,
             initiative=initiative,
             programme=programme,
@@ -343,6 +401,7 @@ def commendation_select(
                 "month": f"{month:%Y-%m}",
                 "organisation": organisation.code,
                 "selection": ids,
+                "amount_vnd": certificate.amount_vnd,
             },
         )
         created.append(certificate)
@@ -362,12 +421,24 @@ def quota_rules(*, changes: dict) -> dict:
             errors["cap"] = [_("Hạn mức phải là số nguyên không âm.")]
     if "kind" in changes and changes["kind"] not in Quota.Kind.values:
         errors["kind"] = [_("Loại hạn mức không hợp lệ.")]
+    if "amount_vnd" in changes:
+        amount = changes["amount_vnd"]
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+            errors["amount_vnd"] = [_("Số tiền phải là số nguyên không âm (VND).")]
     return errors
 
 
 @transaction.atomic
 def quota_create(
-    *, actor, programme, award: str, organisation: Organisation, per: str, cap: int, kind: str = Quota.Kind.CAP
+    *,
+    actor,
+    programme,
+    award: str,
+    organisation: Organisation,
+    per: str,
+    cap: int,
+    kind: str = Quota.Kind.CAP,
+    amount_vnd: int = 0,
 ) -> Quota:
     """A new quota (the structure file's ``programme.quotas``): assigned from above, like a change."""
     if not administers_above(actor=actor, organisation=organisation):
@@ -375,11 +446,11 @@ def quota_create(
             _("Hạn mức khen thưởng của %(org)s do quản trị viên của tổ chức cấp trên giao.")
             % {"org": organisation.code}
         )
-    errors = quota_rules(changes={"cap": cap, "kind": kind})
+    errors = quota_rules(changes={"cap": cap, "kind": kind, "amount_vnd": amount_vnd})
     if errors:
         raise ValidationError(errors)
     quota = Quota.objects.create(
-        programme=programme, award=award, organisation=organisation, per=per, cap=cap, kind=kind
+        programme=programme, award=award, organisation=organisation, per=per, cap=cap, kind=kind, amount_vnd=amount_vnd
     )
     audit_record(
         actor=actor,
@@ -391,7 +462,7 @@ def quota_create(
             "award": award,
             "organisation": organisation.code,
             "per": per,
-            "after": {"cap": cap, "kind": kind},
+            "after": {"cap": cap, "kind": kind, "amount_vnd": amount_vnd},
         },
     )
     return quota
@@ -399,11 +470,11 @@ def quota_create(
 
 @transaction.atomic
 def quota_update(*, quota_id: int, actor, **changes) -> Quota:
-    """Change a quota's ``cap`` or ``kind`` (cap · target). Quotas are assigned from above: the
+    """Change a quota's ``cap``, ``kind`` (cap · target) or ``amount_vnd`` (money per award). Quotas are assigned from above: the
     admin of a union above the quota's organisation (or a superuser, or the system) changes them,
     never the organisation's own admin or committee. Lowering a cap below what is already used
     takes nothing back; it refuses further awards. Audited with the values before and after."""
-    unknown = set(changes) - {"cap", "kind"}
+    unknown = set(changes) - {"cap", "kind", "amount_vnd"}
     if unknown:
         raise TypeError(f"quota_update cannot change {sorted(unknown)}")
     quota = Quota.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=quota_id)
@@ -525,4 +596,280 @@ def commendation_announce(*, certificate_ids: list[int]) -> int:
                 % values
             )
         sent += notify(users=to, subject=subject, body=body, url=f"/initiatives/{initiative.pk}/")
+    return sent
+
+
+# --- budgets -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def budget_set(*, actor, organisation: Organisation, year: int, amount_vnd: int) -> tuple[Budget, bool]:
+    """Create or change the commendation budget of ``organisation`` for ``year`` (the structure
+    file's ``programme.budgets``): assigned from above, like a quota. Audited with the values
+    before and after; setting the same amount again changes nothing. Returns (budget, changed)."""
+    if not administers_above(actor=actor, organisation=organisation):
+        raise PermissionDenied(
+            _("Kinh phí khen thưởng của %(org)s do quản trị viên của tổ chức cấp trên giao.")
+            % {"org": organisation.code}
+        )
+    if not isinstance(amount_vnd, int) or isinstance(amount_vnd, bool) or amount_vnd < 0:
+        raise ValidationError({"amount_vnd": [_("Số tiền phải là số nguyên không âm (VND).")]})
+    if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2999:
+        raise ValidationError({"year": [_("Năm phải là số từ 1900 đến 2999.")]})
+    budget = Budget.objects.select_for_update().filter(organisation=organisation, year=year).first()
+    if budget is not None and budget.amount_vnd == amount_vnd:
+        return budget, False
+    before = budget.amount_vnd if budget else None
+    if budget is None:
+        budget = Budget.objects.create(organisation=organisation, year=year, amount_vnd=amount_vnd)
+    else:
+        budget.amount_vnd = amount_vnd
+        budget.save(update_fields=["amount_vnd"])
+    audit_record(
+        actor=actor,
+        action="create_budget" if before is None else "update_budget",
+        obj=budget,
+        scope_path=organisation.path,
+        details={
+            "organisation": organisation.code,
+            "year": year,
+            "before": {"amount_vnd": before} if before is not None else {},
+            "after": {"amount_vnd": amount_vnd},
+        },
+    )
+    return budget, True
+
+
+# --- ad-hoc commendations ------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def adhoc_commend(
+    *, organisation: Organisation, initiative_id: int, reason: str, amount_vnd: int, actor: User
+) -> Certificate:
+    """An ad-hoc ("đột xuất") commendation by ``organisation`` outside the monthly five: its award
+    committee (officers, or members of its deciding council) commends a recognised initiative of
+    its subtree with a reason and an amount. Uses no quota; commits the amount from the
+    organisation's budget of this year (409 ``budget_exhausted``, nothing written). Once per
+    initiative while it stands (409 ``already_awarded``)."""
+    if not award_committee_member(user=actor, organisation=organisation):
+        raise PermissionDenied(
+            _("Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng) của %(org)s mới được khen thưởng đột xuất.")
+            % {"org": organisation.code}
+        )
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("cần nêu lý do khen thưởng đột xuất")]
+    if not isinstance(amount_vnd, int) or isinstance(amount_vnd, bool) or amount_vnd < 0:
+        errors["amount_vnd"] = [_("Số tiền phải là số nguyên không âm (VND).")]
+    if errors:
+        raise ValidationError(errors)
+    initiative = (
+        Initiative.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(pk=initiative_id)
+        .first()
+    )
+    if initiative is None:
+        raise ValidationError({"initiative": [_("không có sáng kiến %(pk)s") % {"pk": initiative_id}]})
+    if not initiative.organisation.path.startswith(organisation.path):
+        raise ValidationError(
+            {
+                "initiative": [
+                    _("sáng kiến %(pk)s không thuộc %(org)s") % {"pk": initiative_id, "org": organisation.code}
+                ]
+            }
+        )
+    if not is_recognised(initiative):
+        raise ValidationError({"initiative": [_("sáng kiến %(pk)s chưa được công nhận") % {"pk": initiative_id}]})
+    if Certificate.objects.filter(
+        initiative=initiative, award=Award.ADHOC_COMMENDATION, revoked_at__isnull=True
+    ).exists():
+        raise ApplicationError(_("Sáng kiến đã được khen thưởng đột xuất"), code="already_awarded")
+    now = timezone.now()
+    year = timezone.localtime(now).year
+    budget = _budget_commit(organisation=organisation, year=year, amount=amount_vnd)
+    today = timezone.localdate(now)
+    certificate = Certificate.objects.create(
+        serial=serial_allocate(award=Award.ADHOC_COMMENDATION, year=year),
+        award=Award.ADHOC_COMMENDATION,
+        initiative=initiative,
+        programme=initiative.programme or programme_at(today),
+        organisation=organisation,
+        period_month=month_start(today),
+        title=initiative.title,
+        recipients=_recipients(initiative),
+        issued_at=now,
+        issued_by=actor,
+        amount_vnd=amount_vnd,
+        budget=budget,
+        reason=reason,
+        details={"reason": reason},
+    )
+    audit_record(
+        actor=actor,
+        action="award",
+        obj=initiative,
+        from_state=initiative.state,
+        to_state=initiative.state,
+        version=initiative.dossier_version or initiative.version,
+        comment=reason,
+        details={
+            "award": Award.ADHOC_COMMENDATION,
+            "serial": certificate.serial,
+            "organisation": organisation.code,
+            "amount_vnd": amount_vnd,
+        },
+    )
+    return certificate
+
+
+# --- nominations ---------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def nominations_propose(
+    *, organisation: Organisation, month: datetime.date, initiative_ids: list[int], comment: str, actor: User
+) -> list[Nomination]:
+    """``organisation`` proposes recognised initiatives of its subtree to the union directly above
+    it for ``month`` (its officers or award committee). Each initiative once per level and month
+    (409 ``already_nominated``); all or nothing; each nomination audited."""
+    if not award_committee_member(user=actor, organisation=organisation):
+        raise PermissionDenied(
+            _("Chỉ cán bộ công đoàn hoặc ban khen thưởng của %(org)s mới được đề cử thay cho tổ chức này.")
+            % {"org": organisation.code}
+        )
+    parent = organisation.get_parent()
+    if parent is None:
+        raise ValidationError(
+            {"organisation": [_("%(org)s không có công đoàn cấp trên để đề cử lên") % {"org": organisation.code}]}
+        )
+    month = month_start(month)
+    if month > month_start(timezone.localdate()):
+        raise ValidationError(
+            {"month": [_("chưa thể đề cử cho tháng %(month)s (tháng chưa đến)") % {"month": f"{month:%m/%Y}"}]}
+        )
+    ids = list(dict.fromkeys(initiative_ids))
+    if not ids:
+        raise ValidationError({"initiatives": [_("cần ít nhất một sáng kiến")]})
+    if len(ids) != len(initiative_ids):
+        raise ValidationError({"initiatives": [_("một sáng kiến bị liệt kê hai lần")]})
+    found = {
+        i.pk: i
+        for i in Initiative.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    unknown = [pk for pk in ids if pk not in found]
+    if unknown:
+        raise ValidationError({"initiatives": [_("không có sáng kiến %(unknown)s") % {"unknown": unknown}]})
+    outside = [pk for pk in ids if not found[pk].organisation.path.startswith(organisation.path)]
+    if outside:
+        raise ValidationError(
+            {
+                "initiatives": [
+                    _("sáng kiến %(outside)s không thuộc %(organisation_code)s")
+                    % {"outside": outside, "organisation_code": organisation.code}
+                ]
+            }
+        )
+    before = recognised_before(month)
+    not_recognised = [pk for pk in ids if not is_recognised(found[pk]) or found[pk].recognised_at >= before]
+    if not_recognised:
+        raise ValidationError(
+            {
+                "initiatives": [
+                    _("sáng kiến %(not_recognised)s chưa được công nhận (đến hết tháng %(month)s)")
+                    % {"not_recognised": not_recognised, "month": f"{month:%m/%Y}"}
+                ]
+            }
+        )
+    already = sorted(
+        Nomination.objects.filter(to_organisation=parent, month=month, initiative_id__in=ids).values_list(
+            "initiative_id", flat=True
+        )
+    )
+    if already:
+        raise ApplicationError(
+            _("Sáng kiến %(already)s đã được đề cử lên %(parent)s trong tháng %(month)s")
+            % {"already": already, "parent": parent.code, "month": f"{month:%m/%Y}"},
+            code="already_nominated",
+            extra={"initiatives": already},
+        )
+    comment = (comment or "").strip()
+    now = timezone.now()
+    created = []
+    for pk in ids:
+        initiative = found[pk]
+        nomination = Nomination.objects.create(
+            month=month,
+            initiative=initiative,
+            from_organisation=organisation,
+            to_organisation=parent,
+            comment=comment,
+            proposed_by=actor,
+            proposed_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="nominate",
+            obj=initiative,
+            from_state=initiative.state,
+            to_state=initiative.state,
+            version=initiative.dossier_version or initiative.version,
+            comment=comment,
+            details={
+                "month": f"{month:%Y-%m}",
+                "from": organisation.code,
+                "to": parent.code,
+                "nomination": nomination.pk,
+            },
+        )
+        created.append(nomination)
+    return created
+
+
+def nominations_remind(*, today: datetime.date | None = None, days_before: int = 3) -> int:
+    """``days_before`` days before the month closes, remind the officers of every union that has a
+    union above it to propose their month's best recognised initiatives. Run daily by beat; on
+    other days it does nothing. Returns the number of mails sent."""
+    from notifications.actions import notify
+
+    today = today or timezone.localdate()
+    end = month_end(today)
+    if (end - today).days != days_before:
+        return 0
+    sent = 0
+    officers: dict[int, set] = {}
+    for user_id, org_id in (
+        User.objects.filter(
+            is_active=True, role_assignments__role=Role.OFFICER, role_assignments__organisation__depth__gt=1
+        )
+        .values_list("pk", "role_assignments__organisation_id")
+        .distinct()
+    ):
+        officers.setdefault(org_id, set()).add(user_id)
+    users = {u.pk: u for u in User.objects.filter(pk__in={pk for ids in officers.values() for pk in ids})}
+    for org in Organisation.objects.filter(pk__in=officers).order_by("path"):
+        parent = org.get_parent()
+        if parent is None:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            values = {"month": f"{today:%m/%Y}", "end": f"{end:%d/%m/%Y}", "org": org.name, "parent": parent.name}
+            subject = _("Nhắc đề cử sáng kiến tiêu biểu tháng %(month)s") % values
+            body = (
+                _(
+                    "Tháng %(month)s kết thúc ngày %(end)s. Mời %(org)s xem lại các sáng kiến đã được công nhận "
+                    "trong tháng và đề cử sáng kiến tiêu biểu lên %(parent)s (kèm nhận xét).\n"
+                )
+                % values
+            )
+        sent += notify(
+            users=[users[pk] for pk in officers[org.pk]],
+            subject=subject,
+            body=body,
+            url=f"/awards/nominations/?organisation={org.code}&month={today:%Y-%m}",
+        )
     return sent

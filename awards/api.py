@@ -14,14 +14,19 @@ from config.api import Pagination
 from config.params import MONTH_PATTERN, parse_month
 from councils.models import Organisation
 
-from .actions import certificate_revoke, commendation_select
-from .models import Award, Certificate, Quota
+from .actions import adhoc_commend, certificate_revoke, commendation_select, nominations_propose
+from .models import Award, Certificate, Nomination, Quota
 from .selectors import (
+    budget_report,
     certificate_get_visible,
     certificate_list,
+    may_see_budget,
+    may_see_nominations,
     may_select_commendations,
     monthly_selection,
     monthly_suggestions,
+    nominated_to,
+    nominations_received,
     pdf_url,
     programme_for_month,
     quota_board,
@@ -53,9 +58,15 @@ class QuotaRowSerializer(serializers.Serializer):
     organisation = serializers.CharField()
     period = serializers.CharField(help_text='programme code, or "YYYY-MM" for a monthly quota')
     kind = serializers.CharField(help_text="cap (never exceeded) or target (a goal)")
-    cap = serializers.IntegerField()
+    cap = serializers.IntegerField(help_text="the cap, or for a target the goal")
     used = serializers.IntegerField()
     remaining = serializers.IntegerField()
+    reading = serializers.CharField(help_text='"used_remaining" for a cap, "progress" for a target')
+    progress_percent = serializers.IntegerField(help_text="used as a share of cap or goal (a target may pass 100)")
+    to_goal = serializers.IntegerField(allow_null=True, help_text="a target: what is still missing (null for a cap)")
+    reached = serializers.BooleanField(help_text="a target reached, or a cap fully used")
+    over_by = serializers.IntegerField(help_text="a target: how far past the goal")
+    amount_vnd = serializers.IntegerField(help_text="money each award of this quota commits from the budget")
 
 
 @extend_schema(
@@ -319,6 +330,8 @@ class SuggestionSerializer(serializers.Serializer):
     )
     recognised_at = serializers.DateTimeField()
     score = serializers.FloatField(allow_null=True)
+    nominated = serializers.BooleanField(help_text="proposed to this organisation from below this month")
+    nominated_by = serializers.ListField(child=serializers.CharField(), help_text="the unions that proposed it")
 
 
 class MonthlySuggestions(generics.GenericAPIView):
@@ -337,6 +350,212 @@ class MonthlySuggestions(generics.GenericAPIView):
             raise PermissionDenied(
                 _("Chỉ ban khen thưởng của tổ chức giữ hạn mức biểu dương hằng tháng mới xem được đề xuất.")
             )
-        rows = monthly_suggestions(organisation=org, month=month, limit=500, user=request.user)
+        rows = monthly_suggestions(
+            organisation=org,
+            month=month,
+            limit=500,
+            user=request.user,
+            nominations=nominated_to(organisation=org, month=month),
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SuggestionSerializer(page, many=True).data)
+
+
+# ---- nominations ----------------------------------------------------------------------------
+
+
+class NominateSerializer(MonthlySelectSerializer):
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class ProposalSerializer(serializers.Serializer):
+    by = serializers.CharField()
+    by_name = serializers.CharField()
+    organisation = serializers.CharField()
+    organisation_name = serializers.CharField()
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class NominationRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    organisation = serializers.CharField()
+    benefit_value_vnd = serializers.IntegerField(
+        allow_null=True, help_text="null for a confidential dossier whose content you may not see"
+    )
+    passed_up = serializers.BooleanField(help_text="this organisation has proposed it further up this month")
+    commended = serializers.BooleanField()
+    proposals = ProposalSerializer(many=True)
+
+
+class NominationCreatedSerializer(serializers.ModelSerializer):
+    initiative = serializers.IntegerField(source="initiative_id")
+    organisation = serializers.CharField(source="from_organisation.code")
+    to = serializers.CharField(source="to_organisation.code")
+    month = serializers.SerializerMethodField()
+    proposed_by = serializers.CharField(source="proposed_by.username")
+
+    class Meta:
+        model = Nomination
+        fields = ["id", "initiative", "organisation", "to", "month", "comment", "proposed_by", "proposed_at"]
+
+    def get_month(self, obj) -> str:
+        return f"{obj.month:%Y-%m}"
+
+
+class Nominations(generics.GenericAPIView):
+    """Monthly nominations: a union proposes recognised initiatives of its subtree to the union
+    directly above it (its officers or award committee); the GET lists what reached an
+    organisation from below, with each proposal (who, which union, comment, when)."""
+
+    serializer_class = NominationRowSerializer
+    pagination_class = Pagination
+    queryset = Nomination.objects.none()
+
+    @extend_schema(parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True), MONTH_IN_PATH])
+    def get(self, request, month):
+        month = parse_month(month)
+        org = organisation_or_400(request.query_params.get("organisation"))
+        if not may_see_nominations(user=request.user, organisation=org):
+            raise PermissionDenied(
+                _("Chỉ cán bộ công đoàn, ban khen thưởng hoặc kiểm tra của %(org)s mới xem được các đề cử.")
+                % {"org": org.code}
+            )
+        rows = nominations_received(organisation=org, month=month, user=request.user)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(NominationRowSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=NominateSerializer, responses={201: NominationCreatedSerializer(many=True)}, parameters=[MONTH_IN_PATH]
+    )
+    def post(self, request, month):
+        month = parse_month(month)
+        s = NominateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        org = organisation_or_400(s.validated_data["organisation"])
+        created = nominations_propose(
+            organisation=org,
+            month=month,
+            initiative_ids=s.validated_data["initiatives"],
+            comment=s.validated_data["comment"],
+            actor=request.user,
+        )
+        return Response(NominationCreatedSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+
+# ---- ad-hoc commendations -------------------------------------------------------------------
+
+
+class AdhocSerializer(serializers.Serializer):
+    organisation = serializers.CharField(error_messages={"required": _("cần mã tổ chức")})
+    initiative = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={
+            "required": _("cần mã sáng kiến"),
+            "invalid": _("mã sáng kiến phải là số"),
+            "min_value": _("mã sáng kiến không hợp lệ"),
+            "max_value": _("mã sáng kiến không hợp lệ"),
+        },
+    )
+    reason = serializers.CharField(
+        max_length=4000,
+        error_messages={
+            "required": _("cần nêu lý do khen thưởng đột xuất"),
+            "blank": _("cần nêu lý do khen thưởng đột xuất"),
+        },
+    )
+    amount_vnd = serializers.IntegerField(
+        min_value=0,
+        max_value=10**15,
+        error_messages={
+            "required": _("cần số tiền khen thưởng (VND)"),
+            "invalid": _("số tiền phải là số nguyên (VND)"),
+            "min_value": _("số tiền không được âm"),
+            "max_value": _("số tiền quá lớn"),
+        },
+    )
+
+
+class AdhocCommendationSerializer(CertificateSerializer):
+    class Meta(CertificateSerializer.Meta):
+        fields = [*CertificateSerializer.Meta.fields, "reason", "amount_vnd"]
+
+
+class AdhocCommendations(APIView):
+    """An ad-hoc ("đột xuất") commendation outside the monthly five, with a reason and an amount
+    committed from the organisation's budget (409 ``budget_exhausted``)."""
+
+    @extend_schema(request=AdhocSerializer, responses={201: AdhocCommendationSerializer})
+    def post(self, request):
+        s = AdhocSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        org = organisation_or_400(s.validated_data["organisation"])
+        c = adhoc_commend(
+            organisation=org,
+            initiative_id=s.validated_data["initiative"],
+            reason=s.validated_data["reason"],
+            amount_vnd=s.validated_data["amount_vnd"],
+            actor=request.user,
+        )
+        return Response(
+            AdhocCommendationSerializer(c, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+# ---- budgets --------------------------------------------------------------------------------
+
+
+class BudgetItemSerializer(serializers.Serializer):
+    serial = serializers.CharField()
+    award = serializers.CharField()
+    initiative = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    amount_vnd = serializers.IntegerField()
+    issued_at = serializers.DateTimeField()
+
+
+class BudgetSerializer(serializers.Serializer):
+    organisation = serializers.CharField()
+    year = serializers.IntegerField()
+    configured = serializers.BooleanField(help_text="false when the structure file gives no budget for that year")
+    budget_vnd = serializers.IntegerField()
+    committed_vnd = serializers.IntegerField()
+    remaining_vnd = serializers.IntegerField()
+    items = BudgetItemSerializer(many=True)
+
+
+def parse_year(value, name: str = "year") -> int:
+    if value in (None, ""):
+        return timezone.localdate().year
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 4) or not (
+        1900 <= int(value) <= 2999
+    ):
+        raise serializers.ValidationError({name: [_("Năm phải là số từ 1900 đến 2999")]})
+    return int(value)
+
+
+class BudgetView(APIView):
+    """The commendation budget of an organisation for a year: what it holds, what its standing
+    awards committed (each listed) and what remains. For the organisation's award committee and
+    the officers, auditors and admins at or above it."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("organisation", OpenApiTypes.STR, required=True),
+            OpenApiParameter("year", OpenApiTypes.INT, description="default: this year"),
+        ],
+        responses=BudgetSerializer,
+    )
+    def get(self, request):
+        org = organisation_or_400(request.query_params.get("organisation"))
+        year = parse_year(request.query_params.get("year"))
+        if not may_see_budget(user=request.user, organisation=org):
+            raise PermissionDenied(
+                _("Chỉ cán bộ công đoàn, ban khen thưởng hoặc kiểm tra của %(org)s mới xem được kinh phí.")
+                % {"org": org.code}
+            )
+        return Response(BudgetSerializer(budget_report(organisation=org, year=year)).data)

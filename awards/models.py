@@ -13,6 +13,7 @@ class Award(models.TextChoices):
     FEDERATION_CERTIFICATE = "federation_certificate", _("Bằng Lao động sáng tạo")
     SECTOR_CERTIFICATE = "sector_certificate", _("Chứng nhận Lao động sáng tạo")
     MONTHLY_COMMENDATION = "monthly_commendation", _("Biểu dương hằng tháng")
+    ADHOC_COMMENDATION = "adhoc_commendation", _("Khen thưởng đột xuất")
 
 
 class Quota(models.Model):
@@ -30,6 +31,8 @@ class Quota(models.Model):
     cap = models.PositiveIntegerField(_("hạn mức"))
     per = models.CharField(_("chu kỳ"), max_length=20, choices=Per.choices, default=Per.PROGRAMME)
     kind = models.CharField(_("loại hạn mức"), max_length=10, choices=Kind.choices, default=Kind.CAP)
+    # the money each award of this quota commits from the awarding organisation's budget
+    amount_vnd = models.BigIntegerField(_("mức tiền mỗi suất (VND)"), default=0)
 
     class Meta:
         verbose_name = _("hạn mức khen thưởng")
@@ -73,6 +76,12 @@ class Certificate(models.Model):
     )
     revoke_reason = models.TextField(_("lý do thu hồi"), blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # the money committed with the award (from ``budget``); a revoked award commits nothing
+    amount_vnd = models.BigIntegerField(_("số tiền (VND)"), default=0)
+    budget = models.ForeignKey(
+        "awards.Budget", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    reason = models.TextField(_("lý do khen thưởng"), blank=True)
 
     class Meta:
         verbose_name = _("chứng nhận, khen thưởng")
@@ -94,6 +103,63 @@ class Certificate(models.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def audit_scope_path(self):
+        return self.initiative.organisation.path
+
+
+class Budget(models.Model):
+    """The commendation budget of an organisation for a calendar year (the structure file's
+    ``programme.budgets``). What is committed is the sum of its standing awards' amounts."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="budgets", verbose_name=_("tổ chức")
+    )
+    year = models.PositiveIntegerField(_("năm"))
+    amount_vnd = models.BigIntegerField(_("kinh phí (VND)"))
+
+    class Meta:
+        verbose_name = _("kinh phí khen thưởng")
+        verbose_name_plural = _("kinh phí khen thưởng")
+        ordering = ["organisation__path", "year"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="unique_budget")]
+
+    def __str__(self):
+        return f"{self.organisation.code} {self.year}: {self.amount_vnd}"
+
+
+class Nomination(models.Model):
+    """A union proposes a recognised initiative of its subtree to the union directly above it for
+    a month's commendations, with a comment."""
+
+    month = models.DateField(_("tháng"))
+    initiative = models.ForeignKey(
+        "initiatives.Initiative", on_delete=models.PROTECT, related_name="nominations", verbose_name=_("sáng kiến")
+    )
+    from_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="nominations_made", verbose_name=_("công đoàn đề cử")
+    )
+    to_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="nominations_received",
+        verbose_name=_("công đoàn cấp trên"),
+    )
+    comment = models.TextField(_("nhận xét"), blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("ngày đề cử"))
+
+    class Meta:
+        verbose_name = _("đề cử khen thưởng")
+        verbose_name_plural = _("đề cử khen thưởng")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "to_organisation", "month"], name="unique_nomination")
+        ]
+
+    def __str__(self):
+        return f"{self.from_organisation.code} → {self.to_organisation.code}: {self.initiative_id} ({self.month:%Y-%m})"
 
     @property
     def audit_scope_path(self):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from initiatives.models import Initiative, Programme, State
 from initiatives.selectors import can_see_confidential
 
 from .eligibility import author_category, category_label
-from .models import Award, Certificate, EligibilityRule, Quota
+from .models import Award, Budget, Certificate, EligibilityRule, Nomination, Quota
 
 # states in which a recognised initiative no longer counts for an award
 DEAD_STATES = (State.REJECTED, State.WITHDRAWN)
@@ -120,10 +120,34 @@ def quota_board(*, quotas=None, on: datetime.date | None = None) -> list[dict]:
                 "period": quota_period(quota=q, on=on),
                 "kind": q.kind,
                 "percent": percent,
+                "amount_vnd": q.amount_vnd,
                 **usage,
+                **quota_reading(quota=q, used=usage["used"]),
             }
         )
     return rows
+
+
+def quota_reading(*, quota: Quota, used: int) -> dict:
+    """How a quota reads: a cap as used and remaining (``reading`` "used_remaining"); a target
+    ("at least") as progress toward the goal (``reading`` "progress"), where going past it is
+    celebrated: ``progress_percent`` may pass 100, ``to_goal`` is what is still missing."""
+    if quota.kind == Quota.Kind.TARGET:
+        progress = round(100 * used / quota.cap) if quota.cap else 100
+        return {
+            "reading": "progress",
+            "progress_percent": progress,
+            "to_goal": max(quota.cap - used, 0),
+            "reached": used >= quota.cap,
+            "over_by": max(used - quota.cap, 0),
+        }
+    return {
+        "reading": "used_remaining",
+        "progress_percent": round(100 * used / quota.cap) if quota.cap else 100,
+        "to_goal": None,
+        "reached": used >= quota.cap,
+        "over_by": 0,
+    }
 
 
 # ---- certificates ---------------------------------------------------------------------------
@@ -315,9 +339,11 @@ def monthly_suggestions(
     scores: Mapping[int, float] | None = None,
     limit: int = 50,
     user=None,
+    nominations: Mapping[int, list[str]] | None = None,
 ) -> list[dict]:
     """Recognised initiatives under ``organisation`` (recognised by the end of ``month``), not yet
-    commended, ranked by ``rank_candidates``."""
+    commended, ranked by ``rank_candidates``; with ``nominations`` (initiative id → proposing
+    unions, ``nominated_to``) the nominated ones come first, each row saying who proposed it."""
     qs = recognised_in(organisation=organisation).filter(recognised_at__lt=recognised_before(month))
     qs = qs.exclude(
         pk__in=Certificate.objects.filter(award=Award.MONTHLY_COMMENDATION, revoked_at__isnull=True).values(
@@ -327,9 +353,22 @@ def monthly_suggestions(
     # rank in the database first (benefit, recency), so a sector with 100,000 recognised dossiers
     # never streams them all into Python; council scores then reorder the best thousand
     qs = list(qs.select_related("organisation").order_by("-benefit_value_vnd", "-recognised_at")[:1000])
+    nominations = nominations or {}
+    missing = set(nominations) - {i.pk for i in qs}
+    if missing:  # nominated ones always come, even past the thousand
+        qs += list(
+            recognised_in(organisation=organisation)
+            .filter(pk__in=missing, recognised_at__lt=recognised_before(month))
+            .exclude(pk__in=commended_ids(initiative_ids=missing))
+        )
     if scores is None and score_provider is not None:
         scores = score_provider([i.pk for i in qs])
-    return rank_candidates(candidates=qs, scores=scores, user=user)[:limit]
+    rows = rank_candidates(candidates=qs, scores=scores, user=user)
+    for r in rows:
+        r["nominated_by"] = nominations.get(r["id"], [])
+        r["nominated"] = bool(r["nominated_by"])
+    rows.sort(key=lambda r: not r["nominated"])  # stable: the ranking holds within each group
+    return rows[:limit]
 
 
 # The lifecycle (a room above) registers how to read council scores: awards never imports it.
@@ -509,3 +548,167 @@ def revocable_certificates(*, user, limit: int = 50) -> list[Certificate]:
         .order_by("-issued_at", "-id")[: limit * 2]
     )
     return [c for c in rows if may_revoke(user=user, certificate=c)][:limit]
+
+
+# ---- award committees, nominations, budgets ---------------------------------------------------
+
+
+def award_committee_member(*, user, organisation: Organisation) -> bool:
+    """The award committee of ``organisation``: its officers (or officers above it), or a member of
+    a deciding council of that organisation (unit, corporation or sector council) — the same rule
+    as ``can_commend``, which for a sector counts its sector council."""
+    if not user.is_authenticated:
+        return False
+    if can_commend(user=user, organisation=organisation):
+        return True
+    return Membership.objects.filter(
+        user=user,
+        council__organisation=organisation,
+        council__kind__in=(CouncilKind.UNIT, CouncilKind.CORPORATION, CouncilKind.SECTOR),
+    ).exists()
+
+
+def oversees(*, user, organisation: Organisation) -> bool:
+    """An officer, auditor or admin at or above ``organisation``."""
+    paths = set(user_role_paths(user=user, roles=(Role.OFFICER, Role.AUDITOR, Role.ADMIN)))
+    return bool(paths & set(organisation.ancestor_paths(include_self=True)))
+
+
+def committee_organisations(*, user) -> list[Organisation]:
+    """Organisations whose award committee ``user`` sits on (officer there, or a member of one of
+    its deciding councils), for the pages' choice of organisation."""
+    if not user.is_authenticated:
+        return []
+    pks = set(
+        Membership.objects.filter(
+            user=user, council__kind__in=(CouncilKind.UNIT, CouncilKind.CORPORATION, CouncilKind.SECTOR)
+        ).values_list("council__organisation_id", flat=True)
+    )
+    pks |= set(
+        user.role_assignments.filter(role__in=(Role.OFFICER, Role.ADMIN)).values_list("organisation_id", flat=True)
+    )
+    return [
+        o
+        for o in Organisation.objects.filter(pk__in=pks).order_by("path")
+        if award_committee_member(user=user, organisation=o)
+    ]
+
+
+def may_see_nominations(*, user, organisation: Organisation) -> bool:
+    return award_committee_member(user=user, organisation=organisation) or oversees(
+        user=user, organisation=organisation
+    )
+
+
+def nominations_received(*, organisation: Organisation, month: datetime.date, user=None) -> list[dict]:
+    """What reached ``organisation`` from below in ``month``, one row per initiative with every
+    proposal (who, which union, comment, when), oldest proposal first. A confidential dossier whose
+    content ``user`` may not see shows its title, reference and unit only (no benefit)."""
+    month = month_start(month)
+    rows: dict[int, dict] = {}
+    qs = (
+        Nomination.objects.filter(to_organisation=organisation, month=month)
+        .select_related("initiative", "initiative__organisation", "from_organisation", "proposed_by")
+        .order_by("proposed_at", "id")
+    )
+    passed = set(
+        Nomination.objects.filter(from_organisation=organisation, month=month).values_list("initiative_id", flat=True)
+    )
+    commended = commended_ids(initiative_ids=qs.values("initiative_id"))
+    for n in qs:
+        i = n.initiative
+        if i.pk not in rows:
+            hidden = user is not None and not can_see_confidential(user=user, initiative=i)
+            rows[i.pk] = {
+                "initiative": i,
+                "id": i.pk,
+                "reference": i.reference,
+                "title": i.title,
+                "organisation": i.organisation.code,
+                "organisation_name": i.organisation.name,
+                "benefit_value_vnd": None if hidden else i.benefit_value_vnd,
+                "hidden": hidden,
+                "passed_up": i.pk in passed,
+                "commended": i.pk in commended,
+                "proposals": [],
+            }
+        rows[i.pk]["proposals"].append(
+            {
+                "by": n.proposed_by.username,
+                "by_name": n.proposed_by.get_full_name() or n.proposed_by.username,
+                "organisation": n.from_organisation.code,
+                "organisation_name": n.from_organisation.name,
+                "comment": n.comment,
+                "at": n.proposed_at,
+            }
+        )
+    return list(rows.values())
+
+
+def nominated_to(*, organisation: Organisation, month: datetime.date) -> dict[int, list[str]]:
+    """initiative id → the codes of the unions that proposed it to ``organisation`` in ``month``."""
+    out: dict[int, list[str]] = {}
+    for iid, code in (
+        Nomination.objects.filter(to_organisation=organisation, month=month_start(month))
+        .order_by("proposed_at", "id")
+        .values_list("initiative_id", "from_organisation__code")
+    ):
+        out.setdefault(iid, []).append(code)
+    return out
+
+
+def budget_of(*, organisation: Organisation, year: int) -> Budget | None:
+    return Budget.objects.filter(organisation=organisation, year=year).first()
+
+
+def budget_committed(*, budget: Budget) -> int:
+    """The money committed from ``budget``: the amounts of its standing (non-revoked) awards."""
+    total = Certificate.objects.filter(budget=budget, revoked_at__isnull=True).aggregate(s=Sum("amount_vnd"))["s"]
+    return int(total or 0)
+
+
+def may_see_budget(*, user, organisation: Organisation) -> bool:
+    """Officers, auditors and admins at or above the organisation, and its award committee."""
+    return award_committee_member(user=user, organisation=organisation) or oversees(
+        user=user, organisation=organisation
+    )
+
+
+def budget_report(*, organisation: Organisation, year: int) -> dict:
+    """The budget of ``organisation`` for ``year``: what it holds, what is committed, what remains,
+    and each standing award that committed money (public fields only: serial, award, reference,
+    title, amount, date)."""
+    budget = budget_of(organisation=organisation, year=year)
+    items = []
+    committed = 0
+    if budget is not None:
+        for c in (
+            Certificate.objects.filter(budget=budget, revoked_at__isnull=True)
+            .select_related("initiative")
+            .order_by("issued_at", "id")
+        ):
+            committed += c.amount_vnd
+            items.append(
+                {
+                    "serial": c.serial,
+                    "award": c.award,
+                    "award_display": c.get_award_display(),
+                    "initiative": c.initiative_id,
+                    "reference": c.initiative.reference,
+                    "title": c.title,
+                    "amount_vnd": c.amount_vnd,
+                    "issued_at": c.issued_at,
+                }
+            )
+    amount = budget.amount_vnd if budget else 0
+    return {
+        "organisation": organisation.code,
+        "organisation_name": organisation.name,
+        "year": year,
+        "configured": budget is not None,
+        "budget_vnd": amount,
+        "committed_vnd": committed,
+        "remaining_vnd": amount - committed,
+        "percent": min(100, round(100 * committed / amount)) if amount else 0,
+        "items": items,
+    }

@@ -8,3 +8,12 @@ def announce_commendations(certificate_ids: list[int]) -> int:
     from .actions import commendation_announce
 
     return commendation_announce(certificate_ids=certificate_ids)
+
+
+@shared_task
+def remind_nominations(days_before: int = 3) -> int:
+    """Daily: ``days_before`` days before the month closes, remind each union's officers to
+    propose their month's best initiatives to the union above."""
+    from .actions import nominations_remind
+
+    return nominations_remind(days_before=days_before)

@@ -132,6 +132,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.send_monthly_reports",
         "schedule": crontab(minute=30, hour=6, day_of_month=1),
     },
+    "nomination-reminders": {  # 3 days before each month closes (the task checks the day)
+        "task": "awards.tasks.remind_nominations",
+        "schedule": crontab(minute=0, hour=8),
+    },
     "audit-checkpoint": {  # sign the trail's head (skipped when nothing was appended since the last one)
         "task": "workflow.tasks.audit_checkpoint",
         "schedule": crontab(minute=7),

@@ -183,6 +183,15 @@ def structure_validate(data: dict) -> list[str]:
                         f"programme.quotas[{j}].organisation",
                         _("không có tổ chức '%(quota_organisation)s'") % {"quota_organisation": quota["organisation"]},
                     )
+    if programme is not None and isinstance(programme, dict) and isinstance(programme.get("budgets"), list):
+        for j, budget in enumerate(programme["budgets"]):
+            if isinstance(budget, dict) and isinstance(budget.get("organisation"), str):
+                if budget["organisation"] not in known_orgs:
+                    v.note(
+                        f"programme.budgets[{j}].organisation",
+                        _("không có tổ chức '%(budget_organisation)s'")
+                        % {"budget_organisation": budget["organisation"]},
+                    )
     for path, phase in getattr(v, "target_refs", []):
         if phase not in v.phase_codes:
             v.note(path, _("không có giai đoạn '%(phase)s' trong chương trình") % {"phase": phase})
@@ -204,6 +213,10 @@ def _referenced_orgs(data):
         for quota in programme.get("quotas") or []:
             if isinstance(quota, dict) and isinstance(quota.get("organisation"), str):
                 refs.add(quota["organisation"])
+        budgets = programme.get("budgets")
+        for budget in budgets if isinstance(budgets, list) else []:
+            if isinstance(budget, dict) and isinstance(budget.get("organisation"), str):
+                refs.add(budget["organisation"])
     return refs
 
 
@@ -274,9 +287,32 @@ def _validate_programme(v, p):
             v.note(f"{path}.kind", _("phải là cap hoặc target"))
         if not isinstance(q.get("organisation"), str):
             v.note(f"{path}.organisation", _("bắt buộc"))
+        if "amount_vnd" in q and not _is_int(q["amount_vnd"]):
+            v.note(f"{path}.amount_vnd", _("phải là số nguyên ≥ 0"))
         key = (q.get("award"), q.get("organisation"), per)
         if key in seen:
             v.note(path, _("hạn mức bị trùng"))
+        seen.add(key)
+    budgets = p.get("budgets", [])
+    if not isinstance(budgets, list):
+        v.note("programme.budgets", _("phải là một danh sách"))
+        budgets = []
+    seen = set()
+    for i, b in enumerate(budgets):
+        path = f"programme.budgets[{i}]"
+        if not isinstance(b, dict):
+            v.note(path, _("phải là một đối tượng"))
+            continue
+        if not isinstance(b.get("organisation"), str):
+            v.note(f"{path}.organisation", _("bắt buộc"))
+        year = b.get("year")
+        if not _is_int(year) or not 1900 <= year <= 2999:
+            v.note(f"{path}.year", _("phải là năm từ 1900 đến 2999"))
+        if not _is_int(b.get("amount_vnd")):
+            v.note(f"{path}.amount_vnd", _("phải là số nguyên ≥ 0"))
+        key = (b.get("organisation"), year)
+        if key in seen:
+            v.note(path, _("kinh phí bị trùng (cùng tổ chức, cùng năm)"))
         seen.add(key)
 
 

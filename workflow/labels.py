@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "restart": _("Mở lại phiên biểu quyết"),
     "award": _("Khen thưởng"),
     "award_revoke": _("Thu hồi khen thưởng"),
+    "nominate": _("Đề cử lên công đoàn cấp trên"),
     "overdue": _("Quá hạn quyết định"),
     "edit": _("Sửa hồ sơ"),
     "authorship_confirm": _("Xác nhận là đồng tác giả"),
@@ -34,6 +35,8 @@ RECORD_LABELS = {
     "update_phase": _("Sửa giai đoạn"),
     "create_quota": _("Tạo hạn mức khen thưởng"),
     "update_quota": _("Sửa hạn mức khen thưởng"),
+    "create_budget": _("Tạo kinh phí khen thưởng"),
+    "update_budget": _("Sửa kinh phí khen thưởng"),
     "create_eligibility_rule": _("Tạo tiêu chí khen thưởng"),
     "update_eligibility_rule": _("Sửa tiêu chí khen thưởng"),
     "create_organisation": _("Tạo tổ chức"),
@@ -77,6 +80,7 @@ _DOSSIER_ACTIONS = [
     "overdue",
     "award",
     "award_revoke",
+    "nominate",
 ]
 TRAIL_ACTIONS = list(dict.fromkeys([*_DOSSIER_ACTIONS, *RECORD_LABELS]))
 TRAIL_ACTION_LABELS = {code: {**ACTION_LABELS, **RECORD_LABELS}[code] for code in TRAIL_ACTIONS}

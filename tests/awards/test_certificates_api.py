@@ -40,6 +40,13 @@ def test_quotas_list_shows_use_and_period(api, users, recognised, certificate):
         "cap": 10,
         "used": 1,
         "remaining": 9,
+        # a cap reads as used/remaining (a target as progress: tests/awards/test_quota_kinds.py)
+        "reading": "used_remaining",
+        "progress_percent": 10,
+        "to_goal": None,
+        "reached": False,
+        "over_by": 0,
+        "amount_vnd": 0,
     }
     assert rows["monthly_commendation"]["period"] == f"{timezone.localdate():%Y-%m}"
     r = api(users["outsider"]).get("/api/v1/quotas/", {"month": "2025-03"})
