@@ -30,6 +30,7 @@ from .selectors import (
     may_select_commendations,
     monthly_selection,
     monthly_suggestions,
+    nominated_to,
     programme_for_month,
     quota_board,
     quota_for,
@@ -98,7 +99,9 @@ def committee(request):
     }
     if context["may_select"]:
         quota = quota_for(award=Award.MONTHLY_COMMENDATION, organisation=org, on=month)
-        candidates = monthly_suggestions(organisation=org, month=month, limit=30, user=user)
+        candidates = monthly_suggestions(
+            organisation=org, month=month, limit=30, user=user, nominations=nominated_to(organisation=org, month=month)
+        )
         for row in candidates:
             if row["hidden"]:  # confidential: no benefit, no authors, no remuneration
                 row["eligibility"], row["remuneration"] = [], None
@@ -112,6 +115,7 @@ def committee(request):
                 "quota": quota,
                 "usage": quota_usage(quota=quota, on=month) if quota else None,
                 "candidates": candidates,
+                "nominated_count": sum(1 for row in candidates if row["nominated"]),
                 "picks": monthly_selection(organisation=org, month=month),
             }
         )
@@ -231,3 +235,243 @@ def certificate_revoke_page(request, serial):
         # who may revoke sat on the council that judged it or oversees its unit: they see the dossier
         return redirect("initiative-page", pk=certificate.initiative_id)
     return render(request, "awards/revoke.html", context)
+
+
+# ---- nominations, ad-hoc commendations, budgets -----------------------------------------------
+
+
+def _denied(request, title, message):
+    return render(request, "workflow/denied.html", {"title": title, "message": message}, status=403)
+
+
+def _chosen_org(request, organisations, value):
+    """The organisation asked for (by code), else the first the user serves."""
+    if value:
+        return Organisation.objects.filter(code=str(value)[:40]).first()
+    return organisations[0] if organisations else None
+
+
+@login_required
+def nominations_page(request):
+    """What reached this union from below this month (with each proposer's comment), and the
+    union's own proposal to the union above: recognised initiatives of its subtree, or those
+    received, passed up with a comment. Writes through ``nominations_propose``."""
+    from .actions import nominations_propose
+    from .selectors import (
+        award_committee_member,
+        committee_organisations,
+        may_see_nominations,
+        nominations_received,
+        recognised_before,
+        recognised_in,
+    )
+
+    user = request.user
+    data = request.POST if request.method == "POST" else request.GET
+    month = _month(data.get("month"))
+    organisations = committee_organisations(user=user)
+    org = _chosen_org(request, organisations, data.get("organisation"))
+    title = _("Đề cử sáng kiến tiêu biểu")
+    if org is None and request.GET.get("organisation"):
+        raise Http404(_("Không có tổ chức này."))
+    if org is not None and not may_see_nominations(user=user, organisation=org):
+        return _denied(
+            request,
+            title,
+            _("Chỉ cán bộ công đoàn, ban khen thưởng hoặc kiểm tra của tổ chức này mới xem được các đề cử."),
+        )
+    back = reverse("awards:nominations") + (f"?organisation={org.code}&month={month:%Y-%m}" if org else "")
+    comment = ""
+    if request.method == "POST":
+        if org is None:
+            messages.error(request, _("Không có tổ chức này."))
+            return redirect(back)
+        comment = request.POST.get("comment", "")[:4000]
+        ids = [int(v) for v in request.POST.getlist("initiatives") if v.isascii() and v.isdigit() and len(v) < 19]
+        try:
+            made = nominations_propose(organisation=org, month=month, initiative_ids=ids, comment=comment, actor=user)
+        except PermissionDenied as e:
+            messages.error(request, str(e) or _("Bạn không có quyền làm việc này."))
+        except ApplicationError as e:
+            messages.error(request, str(e.detail))
+        except ValidationError as e:
+            messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
+        else:
+            n = len(made)
+            messages.success(
+                request,
+                ngettext(
+                    "Đã đề cử %(n)d sáng kiến lên %(parent)s.",
+                    "Đã đề cử %(n)d sáng kiến lên %(parent)s.",
+                    n,
+                )
+                % {"n": n, "parent": made[0].to_organisation.name},
+            )
+            return redirect(back)
+    context = {
+        "month": month,
+        "month_value": f"{month:%Y-%m}",
+        "organisations": organisations,
+        "org": org,
+        "comment": comment,
+    }
+    if org is not None:
+        from .models import Nomination
+
+        parent = org.get_parent()
+        received = nominations_received(organisation=org, month=month, user=user)
+        received_ids = {r["id"] for r in received}
+        sent = (
+            Nomination.objects.filter(from_organisation=org, month=month)
+            .select_related("initiative", "to_organisation", "proposed_by")
+            .order_by("proposed_at", "id")
+        )
+        sent_ids = {n.initiative_id for n in sent}
+        may_propose = parent is not None and award_committee_member(user=user, organisation=org)
+        candidates = []
+        if may_propose:
+            candidates = list(
+                recognised_in(organisation=org)
+                .filter(recognised_at__lt=recognised_before(month))
+                .exclude(pk__in=received_ids | sent_ids)
+                .order_by("-recognised_at", "-id")[:50]
+            )
+        context.update(
+            {
+                "parent": parent,
+                "received": received,
+                "sent": sent,
+                "may_propose": may_propose,
+                "candidates": candidates,
+            }
+        )
+    return render(request, "awards/nominations.html", context)
+
+
+@login_required
+def adhoc_page(request):
+    """The ad-hoc ("đột xuất") commendation form of an award committee: an initiative of its
+    subtree, a reason (required) and an amount from this year's budget; the organisation's ad-hoc
+    commendations listed below. Writes through ``adhoc_commend``."""
+    from .actions import adhoc_commend
+    from .selectors import award_committee_member, budget_report, committee_organisations, recognised_in
+
+    user = request.user
+    data = request.POST if request.method == "POST" else request.GET
+    organisations = committee_organisations(user=user)
+    org = _chosen_org(request, organisations, data.get("organisation"))
+    title = _("Khen thưởng đột xuất")
+    if org is None:
+        return _denied(
+            request, title, _("Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng) mới khen thưởng đột xuất.")
+        )
+    if not award_committee_member(user=user, organisation=org):
+        return _denied(
+            request,
+            title,
+            _("Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng) của %(org)s mới được khen thưởng đột xuất.")
+            % {"org": org.code},
+        )
+    form = {
+        "initiative": str(data.get("initiative", ""))[:20],
+        "reason": str(data.get("reason", ""))[:4000],
+        "amount_vnd": str(data.get("amount_vnd", ""))[:20],
+    }
+    errors, status = {}, 200
+    if request.method == "POST":
+        initiative = form["initiative"]
+        amount = form["amount_vnd"].replace(".", "").replace(",", "").strip()
+        if not (initiative.isascii() and initiative.isdigit()):
+            errors["initiative"] = [_("cần chọn sáng kiến")]
+        if not (amount.isascii() and amount.isdigit()) or len(amount) > 15:
+            errors["amount_vnd"] = [_("số tiền phải là số nguyên (VND)")]
+        if not errors:
+            try:
+                c = adhoc_commend(
+                    organisation=org,
+                    initiative_id=int(initiative),
+                    reason=form["reason"],
+                    amount_vnd=int(amount),
+                    actor=user,
+                )
+            except PermissionDenied as e:
+                messages.error(request, str(e) or _("Bạn không có quyền làm việc này."))
+                status = 403
+            except ApplicationError as e:
+                messages.error(request, str(e.detail))
+                status = 409
+            except ValidationError as e:
+                errors = e.message_dict
+            else:
+                messages.success(
+                    request,
+                    _("Đã khen thưởng đột xuất %(serial)s: %(title)s.") % {"serial": c.serial, "title": c.title},
+                )
+                return redirect(reverse("awards:adhoc") + f"?organisation={org.code}")
+        if errors:
+            status = 400
+    candidates = list(recognised_in(organisation=org).order_by("-recognised_at", "-id")[:200])
+    given = [c for c in candidates if str(c.pk) == form["initiative"]]
+    recent = (
+        Certificate.objects.filter(award=Award.ADHOC_COMMENDATION, organisation=org)
+        .select_related("initiative")
+        .order_by("-issued_at", "-id")[:50]
+    )
+    context = {
+        "organisations": organisations,
+        "org": org,
+        "form": form,
+        "errors": errors,
+        "candidates": candidates,
+        "given": given,
+        "recent": recent,
+        "budget": budget_report(organisation=org, year=timezone.localdate().year),
+    }
+    return render(request, "awards/adhoc.html", context, status=status)
+
+
+@login_required
+def budget_page(request):
+    """An organisation's commendation budget for a year: held, committed, remaining, and each
+    standing award that committed money. For its award committee and those over it."""
+    from .models import Budget
+    from .selectors import budget_report, committee_organisations, may_see_budget, oversees
+
+    user = request.user
+    year_value = request.GET.get("year", "")
+    year = (
+        int(year_value)
+        if year_value.isascii() and year_value.isdigit() and 1900 <= int(year_value or 0) <= 2999
+        else timezone.localdate().year
+    )
+    organisations = committee_organisations(user=user)
+    known = {o.pk for o in organisations}
+    for b in Budget.objects.select_related("organisation").order_by("organisation__path"):
+        if b.organisation_id not in known and oversees(user=user, organisation=b.organisation):
+            organisations.append(b.organisation)
+            known.add(b.organisation_id)
+    org = _chosen_org(request, organisations, request.GET.get("organisation"))
+    title = _("Kinh phí khen thưởng")
+    if org is None:
+        if request.GET.get("organisation"):
+            raise Http404(_("Không có tổ chức này."))
+        return _denied(
+            request, title, _("Chỉ cán bộ công đoàn, ban khen thưởng hoặc kiểm tra mới xem được kinh phí khen thưởng.")
+        )
+    if not may_see_budget(user=user, organisation=org):
+        return _denied(
+            request,
+            title,
+            _("Chỉ cán bộ công đoàn, ban khen thưởng hoặc kiểm tra của %(org)s mới xem được kinh phí.")
+            % {"org": org.code},
+        )
+    return render(
+        request,
+        "awards/budget.html",
+        {
+            "organisations": organisations,
+            "org": org,
+            "year": year,
+            "report": budget_report(organisation=org, year=year),
+        },
+    )
