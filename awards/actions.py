@@ -740,7 +740,7 @@ def nominations_propose(
             _("Chỉ cán bộ công đoàn hoặc ban khen thưởng của %(org)s mới được đề cử thay cho tổ chức này.")
             % {"org": organisation.code}
         )
-    parent = organisation.get_parent()
+    parent = Organisation.objects.get_parent(organisation)
     if parent is None:
         raise ValidationError(
             {"organisation": [_("%(org)s không có công đoàn cấp trên để đề cử lên") % {"org": organisation.code}]}
@@ -853,7 +853,7 @@ def nominations_remind(*, today: datetime.date | None = None, days_before: int =
         officers.setdefault(org_id, set()).add(user_id)
     users = {u.pk: u for u in User.objects.filter(pk__in={pk for ids in officers.values() for pk in ids})}
     for org in Organisation.objects.filter(pk__in=officers).order_by("path"):
-        parent = org.get_parent()
+        parent = Organisation.objects.get_parent(org)
         if parent is None:
             continue
         with translation.override(settings.LANGUAGE_CODE):

@@ -553,9 +553,13 @@ def revocable_certificates(*, user, limit: int = 50) -> list[Certificate]:
 # ---- award committees, nominations, budgets ---------------------------------------------------
 
 
+# the councils that decide (not the advisory teams): their members sit on the award committee
+DECIDING_KINDS = (CouncilKind.UNIT, CouncilKind.CORPORATION, CouncilKind.SECTOR, CouncilKind.FEDERATION)
+
+
 def award_committee_member(*, user, organisation: Organisation) -> bool:
     """The award committee of ``organisation``: its officers (or officers above it), or a member of
-    a deciding council of that organisation (unit, corporation or sector council) — the same rule
+    a deciding council of that organisation (unit, corporation, sector or federation council) — the same rule
     as ``can_commend``, which for a sector counts its sector council."""
     if not user.is_authenticated:
         return False
@@ -564,7 +568,7 @@ def award_committee_member(*, user, organisation: Organisation) -> bool:
     return Membership.objects.filter(
         user=user,
         council__organisation=organisation,
-        council__kind__in=(CouncilKind.UNIT, CouncilKind.CORPORATION, CouncilKind.SECTOR),
+        council__kind__in=DECIDING_KINDS,
     ).exists()
 
 
@@ -580,9 +584,9 @@ def committee_organisations(*, user) -> list[Organisation]:
     if not user.is_authenticated:
         return []
     pks = set(
-        Membership.objects.filter(
-            user=user, council__kind__in=(CouncilKind.UNIT, CouncilKind.CORPORATION, CouncilKind.SECTOR)
-        ).values_list("council__organisation_id", flat=True)
+        Membership.objects.filter(user=user, council__kind__in=DECIDING_KINDS).values_list(
+            "council__organisation_id", flat=True
+        )
     )
     pks |= set(
         user.role_assignments.filter(role__in=(Role.OFFICER, Role.ADMIN)).values_list("organisation_id", flat=True)
@@ -614,7 +618,7 @@ def nominations_received(*, organisation: Organisation, month: datetime.date, us
     passed = set(
         Nomination.objects.filter(from_organisation=organisation, month=month).values_list("initiative_id", flat=True)
     )
-    commended = commended_ids(initiative_ids=qs.values("initiative_id"))
+    commended = commended_ids(initiative_ids=list(qs.values_list("initiative_id", flat=True)))
     for n in qs:
         i = n.initiative
         if i.pk not in rows:

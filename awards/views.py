@@ -318,7 +318,7 @@ def nominations_page(request):
     if org is not None:
         from .models import Nomination
 
-        parent = org.get_parent()
+        parent = Organisation.objects.get_parent(org)
         received = nominations_received(organisation=org, month=month, user=user)
         received_ids = {r["id"] for r in received}
         sent = (
