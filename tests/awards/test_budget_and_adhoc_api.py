@@ -83,7 +83,9 @@ def test_adhoc_refusals(api, users, recognised, make_draft):
         r = commend(api, users[who], a.pk)
         assert r.status_code == 403, (who, r.content)
     # a corporation commends ad hoc inside its own subtree only, from its own budget
-    (other,) = recognised(1, user="author3", organisation="XN3", authors=[{"username": "author3", "share_percent": 100}])
+    (other,) = recognised(
+        1, user="author3", organisation="XN3", authors=[{"username": "author3", "share_percent": 100}]
+    )
     r = commend(api, users["officer_a"], other.pk, organisation="TCTA", amount=0)
     assert r.status_code == 400 and str(other.pk) in r.json()["initiative"][0]
     assert not Certificate.objects.exists()
