@@ -281,7 +281,7 @@ def nominations_page(request):
             _("Chỉ cán bộ công đoàn, ban khen thưởng hoặc kiểm tra của tổ chức này mới xem được các đề cử."),
         )
     back = reverse("awards:nominations") + (f"?organisation={org.code}&month={month:%Y-%m}" if org else "")
-    comment = ""
+    comment, status = "", 200
     if request.method == "POST":
         if org is None:
             messages.error(request, _("Không có tổ chức này."))
@@ -292,10 +292,13 @@ def nominations_page(request):
             made = nominations_propose(organisation=org, month=month, initiative_ids=ids, comment=comment, actor=user)
         except PermissionDenied as e:
             messages.error(request, str(e) or _("Bạn không có quyền làm việc này."))
+            status = 403
         except ApplicationError as e:
             messages.error(request, str(e.detail))
+            status = 409
         except ValidationError as e:
             messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
+            status = 400
         else:
             n = len(made)
             messages.success(
@@ -345,7 +348,7 @@ def nominations_page(request):
                 "candidates": candidates,
             }
         )
-    return render(request, "awards/nominations.html", context)
+    return render(request, "awards/nominations.html", context, status=status)
 
 
 @login_required
