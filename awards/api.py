@@ -268,6 +268,20 @@ MonthlySelectionResponse = inline_serializer(
         "next": serializers.CharField(allow_null=True),
         "previous": serializers.CharField(allow_null=True),
         "results": CommendationSerializer(many=True),
+        "nominations": inline_serializer(
+            "MonthlyNomination",
+            {
+                "id": serializers.IntegerField(),
+                "reference": serializers.CharField(),
+                "title": serializers.CharField(),
+                "organisation": serializers.CharField(),
+                "nominated_by": serializers.ListField(child=serializers.CharField()),
+                "commended": serializers.BooleanField(),
+            },
+            many=True,
+            help_text="what reached this organisation from below this month, nominated first; "
+            "empty for those who may not see its nominations",
+        ),
     },
 )
 
@@ -293,9 +307,25 @@ class MonthlyCommendations(APIView):
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
                 "results": CommendationSerializer(page, many=True).data,
+                "nominations": self._nominations(request, org, month),
             },
             status=status_code,
         )
+
+    def _nominations(self, request, org, month) -> list[dict]:
+        if not may_see_nominations(user=request.user, organisation=org):
+            return []
+        return [
+            {
+                "id": r["id"],
+                "reference": r["reference"],
+                "title": r["title"],
+                "organisation": r["organisation"],
+                "nominated_by": [p["organisation"] for p in r["proposals"]],
+                "commended": r["commended"],
+            }
+            for r in nominations_received(organisation=org, month=month)
+        ]
 
     @extend_schema(
         parameters=[OpenApiParameter("organisation", OpenApiTypes.STR, required=True), MONTH_IN_PATH],

@@ -71,6 +71,15 @@ def test_a_nomination_flows_up_level_by_level_with_whose_proposal(api, users, re
     assert r.status_code == 201, r.content
     rows = api(users["s_chair"]).get(URL.format(month()), {"organisation": "NGANH"}).json()["results"]
     assert rows[0]["commended"] is True
+    # the monthly selection shows the nominations too (to those who may see them)
+    body = api(users["s_chair"]).get(f"/api/v1/awards/monthly/{month()}/", {"organisation": "NGANH"}).json()
+    assert [(n["id"], n["nominated_by"], n["commended"]) for n in body["nominations"]] == [(a.pk, ["TCTA"], True)]
+    assert (
+        api(users["outsider"])
+        .get(f"/api/v1/awards/monthly/{month()}/", {"organisation": "NGANH"})
+        .json()["nominations"]
+        == []
+    )
 
 
 def test_the_same_initiative_twice_to_the_same_level_in_a_month_is_409(api, users, recognised):
