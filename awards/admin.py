@@ -18,11 +18,11 @@ from .models import Certificate, EligibilityRule, Quota
 class QuotaForm(forms.ModelForm):
     class Meta:
         model = Quota
-        fields = ["cap", "kind"]
+        fields = ["cap", "kind", "amount_vnd"]
 
     def clean(self):
         data = super().clean()
-        changes = {f: data[f] for f in ("cap", "kind") if f in data and f in self.changed_data}
+        changes = {f: data[f] for f in ("cap", "kind", "amount_vnd") if f in data and f in self.changed_data}
         for name, msgs in quota_rules(changes=changes).items():
             self.add_error(name, msgs)
         return data
@@ -31,11 +31,11 @@ class QuotaForm(forms.ModelForm):
 @admin.register(Quota)
 class QuotaAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     form = QuotaForm
-    list_display = ("award", "organisation_display", "programme_display", "cap", "per", "kind")
+    list_display = ("award", "organisation_display", "programme_display", "cap", "per", "kind", "amount_vnd")
     list_filter = ("award", "per", "kind", "programme")
     search_fields = ("organisation__code", "organisation__name")
     list_select_related = ("organisation", "programme")
-    fields = ["programme", "award", "organisation", "per", "cap", "kind"]
+    fields = ["programme", "award", "organisation", "per", "cap", "kind", "amount_vnd"]
     readonly_fields = ["programme", "award", "organisation", "per"]
 
     @admin.display(description=_("tổ chức"), ordering="organisation__path")
@@ -55,7 +55,7 @@ class QuotaAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin)
         return obj is None or administers_above(actor=request.user, organisation=obj.organisation)
 
     def save_model(self, request, obj, form, change):
-        changes = {f: form.cleaned_data[f] for f in ("cap", "kind") if f in form.changed_data}
+        changes = {f: form.cleaned_data[f] for f in ("cap", "kind", "amount_vnd") if f in form.changed_data}
         if changes:
             quota_update(quota_id=obj.pk, actor=request.user, **changes)
 
