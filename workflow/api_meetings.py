@@ -4,6 +4,7 @@ actions of ``workflow.meetings``; what each person sees is ``workflow.meeting_se
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -75,6 +76,7 @@ class AgendaItemSerializer(serializers.Serializer):
     votes = serializers.ListField(
         child=serializers.DictField(), help_text="after the close: each vote; with its voter only on an open ballot"
     )
+    certificate = serializers.CharField(allow_null=True, help_text="the serial of a certificate the close issued")
     reason_code = serializers.CharField(help_text="why the item stayed open (e.g. quorum_not_reached)")
     reason = serializers.CharField(help_text="the reason in the request's language")
 
@@ -235,7 +237,8 @@ class MeetingMinutesPdfView(APIView):
                 {"detail": _("Cuộc họp chưa kết thúc nên chưa có biên bản"), "code": "meeting_open"},
                 status=status.HTTP_409_CONFLICT,
             )
-        shown = meeting_detail(user=request.user, meeting=meeting)
+        with translation.override("vi"):  # a Vietnamese document, whatever the reader's language
+            shown = meeting_detail(user=request.user, meeting=meeting)
         response = HttpResponse(meeting_minutes_pdf(meeting=meeting, shown=shown), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="bien-ban-hop-{meeting.council.code}-{meeting.pk}.pdf"'
         return response
