@@ -88,7 +88,7 @@ class MeetingSerializer(serializers.Serializer):
     organisation = serializers.CharField()
     held_on = serializers.DateField()
     place = serializers.CharField()
-    state = serializers.ChoiceField(choices=["scheduled", "closed"])
+    state = serializers.CharField(help_text="scheduled · closed")
     scheduled_by = serializers.CharField()
     scheduled_at = serializers.DateTimeField()
     closed_by = serializers.CharField(allow_null=True)
