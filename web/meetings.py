@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from councils.models import Council
+from councils.models import Council, User
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative
 from workflow.flows import STAGE_DECISIONS
@@ -107,6 +107,8 @@ def meeting_page(request, mid):
             "organisation", "council"
         )
     }
+    voters = {name for row in detail["agenda"] for name in row["voters"]}
+    names = {u.username: u.display_name for u in User.objects.filter(username__in=sorted(voters))}
     rows = []
     for row in detail["agenda"]:
         initiative = initiatives[row["initiative"]]
@@ -121,6 +123,7 @@ def meeting_page(request, mid):
                 "can_vote": can_vote,
                 "decisions": STAGE_DECISIONS.get(initiative.state, []),
                 "may_open": row["title_visible"],
+                "voter_names": [names.get(v, v) for v in row["voters"]],
             }
         )
     may_run = "close" in detail["available_actions"]

@@ -70,7 +70,7 @@ def test_the_meeting_page_members_vote_and_the_chair_closes(
         assert r.status_code == 302 and r["Location"].endswith(f"#item-{dossiers[0]}")
     html = client.get(url).content.decode()
     assert html.count('name="decision"') == 3  # u1_m1 has voted on the first item only
-    assert "Đã bỏ 3 phiếu" in html and "u1_m1" in html  # an open ballot: who voted
+    assert "Đã bỏ 3 phiếu" in html and "Ủy Viên XN1" in html  # an open ballot: who voted
     client = _login(client, users, "u1_chair")
     r = client.post(f"{url}attendance/", {"present": ["u1_chair", "u1_sec"]})
     assert r.status_code == 302
