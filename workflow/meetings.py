@@ -341,8 +341,21 @@ def live_session(item) -> CouncilSession:
 
 
 def _close_item(meeting, item, actor) -> None:
+    # the dossier's row first (as its own close locks it), then what its sessions say now: a close
+    # of the dossier alone that committed a moment ago is seen here, never closed twice
+    council_id = (
+        Initiative.objects.select_for_update(of=("self",))
+        .filter(pk=item.initiative_id)
+        .values_list("council_id", flat=True)
+        .get()
+    )
+    item.session.refresh_from_db()
     session = live_session(item)
     item.session = session
+    if session.closed_at is None and (council_id != meeting.council_id or session.council_id != meeting.council_id):
+        item.status = MeetingItemStatus.STAYED_OPEN
+        item.reason_code, item.reason = _not_before(item, meeting.council)
+        return
     if session.closed_at is not None:
         if session.outcome:  # decided by its own close before the meeting's
             item.status, item.outcome = MeetingItemStatus.DECIDED_BEFORE, session.outcome
