@@ -26,7 +26,7 @@ from initiatives.models import Category, Initiative, State
 from initiatives.selectors import may_create_somewhere
 from workflow.flows import STAGE_DECISIONS
 from workflow.labels import ACTION_LABELS
-from workflow.meeting_selectors import meeting_councils, upcoming_meetings
+from workflow.meeting_selectors import dossier_meetings, meeting_councils, upcoming_meetings
 from workflow.selectors import (
     available_actions,
     can_see_confidential,
@@ -326,6 +326,7 @@ def _detail_context(request, initiative, **extra) -> dict:
         "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "sessions": initiative.sessions.select_related("council").order_by("opened_at", "id") if full else [],
+        "meetings": dossier_meetings(user=request.user, initiative=initiative) if full else [],
         "stepper": dossier_stepper(initiative=initiative),
         "changes": changes_since_last_submission(initiative=initiative) if full else None,
         "awards": _awards(request.user, initiative),

@@ -261,3 +261,14 @@ def attendance_choices(*, meeting: CouncilMeeting) -> list[dict]:
     for s in CouncilSubstitute.objects.filter(council=council).select_related("user").order_by("position"):
         rows.append({"user": s.user, "seat": "substitute", "present": present.get(s.user.username)})
     return rows
+
+
+def dossier_meetings(*, user, initiative) -> list[CouncilMeeting]:
+    """The meetings whose agenda holds ``initiative``, among those ``user`` may see (the dossier's page)."""
+    meetings = (
+        CouncilMeeting.objects.filter(items__initiative=initiative)
+        .select_related("council", "council__organisation")
+        .order_by("held_on", "pk")
+    )
+    seen = {}
+    return [m for m in meetings if seen.setdefault(m.council_id, may_see_meetings(user=user, council=m.council))]

@@ -63,6 +63,7 @@ def test_the_meeting_page_members_vote_and_the_chair_closes(
     # the meeting shows on the members' home page and inbox
     member = _login(client, users, "u1_m1")
     assert url in member.get("/").content.decode() and url in member.get("/tasks/").content.decode()
+    assert url in member.get(f"/initiatives/{dossiers[0]}/").content.decode()  # the dossier's page links it
     html = member.get(url).content.decode()
     assert html.count('name="decision"') == 6 and "Kết thúc cuộc họp" not in html
     for who in ("u1_chair", "u1_sec", "u1_m1"):
