@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import imports, views
+from . import imports, meetings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +22,11 @@ urlpatterns = [
         views.initiative_detach,
         name="initiative-detach",
     ),
+    path("councils/<str:code>/meetings/", meetings.council_meetings_page, name="council-meetings-page"),
+    path("meetings/<int:mid>/", meetings.meeting_page, name="meeting-page"),
+    path("meetings/<int:mid>/attendance/", meetings.meeting_attendance_page, name="meeting-attendance-page"),
+    path("meetings/<int:mid>/close/", meetings.meeting_close_page, name="meeting-close-page"),
+    path("meetings/<int:mid>/vote/<int:iid>/", meetings.meeting_vote_page, name="meeting-vote-page"),
     path("audit/", views.audit_page, name="audit-page"),
     path("imports/", imports.import_page, name="import-page"),
     path("imports/confirm/", imports.import_confirm, name="import-confirm"),

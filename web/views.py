@@ -26,6 +26,7 @@ from initiatives.models import Category, Initiative, State
 from initiatives.selectors import may_create_somewhere
 from workflow.flows import STAGE_DECISIONS
 from workflow.labels import ACTION_LABELS
+from workflow.meeting_selectors import dossier_meetings, meeting_councils, upcoming_meetings
 from workflow.selectors import (
     available_actions,
     can_see_confidential,
@@ -53,6 +54,8 @@ def home(request):
         "now": timezone.now(),
         "initiatives": with_content_visible(initiative_list(user=user), user=user).order_by("-id")[:10],
         "can_create": may_create_somewhere(user=user),
+        "meeting_councils": meeting_councils(user=user),
+        "upcoming_meetings": upcoming_meetings(user=user)[:10],
     }
     return render(request, "workflow/home.html", context)
 
@@ -116,6 +119,7 @@ def tasks_page(request):
         (i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page
     ]
     context["total"] = qs.count() if context["query"] else None
+    context["upcoming_meetings"] = upcoming_meetings(user=request.user)[:10]
     if request.session.get("queue") != context["query"]:  # the detail page's "next" walks this queue
         request.session["queue"] = context["query"]
     return render(request, "workflow/tasks.html", context, status=status)
@@ -322,6 +326,7 @@ def _detail_context(request, initiative, **extra) -> dict:
         "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "sessions": initiative.sessions.select_related("council").order_by("opened_at", "id") if full else [],
+        "meetings": dossier_meetings(user=request.user, initiative=initiative) if full else [],
         "stepper": dossier_stepper(initiative=initiative),
         "changes": changes_since_last_submission(initiative=initiative) if full else None,
         "awards": _awards(request.user, initiative),

@@ -14,6 +14,13 @@ from .api_dossier import (
     VersionDiffView,
     VersionListView,
 )
+from .api_meetings import (
+    CouncilMeetingListView,
+    MeetingAttendanceView,
+    MeetingCloseView,
+    MeetingDetailView,
+    MeetingMinutesPdfView,
+)
 
 urlpatterns = [
     path("tasks/", TaskListView.as_view(), name="tasks"),
@@ -29,4 +36,12 @@ urlpatterns = [
     path("initiatives/<int:pk>/versions/<int:number>/diff/", VersionDiffView.as_view(), name="initiative-version-diff"),
     path("initiatives/<int:pk>/sessions/", SessionListView.as_view(), name="initiative-sessions"),
     path("sessions/<int:sid>/minutes.pdf", MinutesPdfView.as_view(), name="session-minutes-pdf"),
+]
+
+urlpatterns += [
+    path("councils/<str:code>/meetings/", CouncilMeetingListView.as_view(), name="council-meetings"),
+    path("meetings/<int:mid>/", MeetingDetailView.as_view(), name="meeting"),
+    path("meetings/<int:mid>/attendance/", MeetingAttendanceView.as_view(), name="meeting-attendance"),
+    path("meetings/<int:mid>/close/", MeetingCloseView.as_view(), name="meeting-close"),
+    path("meetings/<int:mid>/minutes.pdf", MeetingMinutesPdfView.as_view(), name="meeting-minutes-pdf"),
 ]

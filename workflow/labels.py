@@ -58,6 +58,9 @@ RECORD_LABELS = {
     "disable_password": _("Vô hiệu hóa mật khẩu"),
     "account_changed_outside": _("Tài khoản bị sửa ngoài ứng dụng"),
     "login_locked_out": _("Khóa đăng nhập sau nhiều lần sai mật khẩu"),
+    "meeting_schedule": _("Lên lịch họp hội đồng"),
+    "meeting_attendance": _("Ghi nhận người dự họp hội đồng"),
+    "meeting_close": _("Kết thúc cuộc họp hội đồng"),
 }
 
 # every action the trail records, in the order the auditor's filter lists them: the dossier's steps,

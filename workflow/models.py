@@ -156,3 +156,100 @@ class BallotCast(models.Model):
 
     def __str__(self):
         return f"{self.session_id}: {self.voter_id}"
+
+
+# --- council meetings: one sitting that decides several dossiers, with one set of minutes ---------
+
+
+class MeetingItemStatus(models.TextChoices):
+    PENDING = "pending", _("Chờ hội đồng quyết định")
+    DECIDED = "decided", _("Đã quyết định tại cuộc họp")
+    DECIDED_BEFORE = "decided_before", _("Đã quyết định trước khi kết thúc cuộc họp")
+    STAYED_OPEN = "stayed_open", _("Chưa quyết định được, phiên xét vẫn mở")
+
+
+class CouncilMeeting(models.Model):
+    """A sitting of a council (date, place) with an agenda of the dossiers before it. Its close
+    closes every item that can be closed, each as the dossier's own close would; the minutes of the
+    meeting (``minutes``) are written then and never change."""
+
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("ngày họp"))
+    place = models.CharField(_("địa điểm"), max_length=255)
+    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    scheduled_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    minutes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("cuộc họp hội đồng")
+        verbose_name_plural = _("cuộc họp hội đồng")
+        indexes = [models.Index(fields=["council", "held_on"])]
+
+    def __str__(self):
+        return f"{self.council.code} — {self.held_on:%d/%m/%Y}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def audit_scope_path(self):
+        return self.council.organisation.path
+
+
+class CouncilMeetingItem(models.Model):
+    """One dossier on a meeting's agenda: the council session it is decided in (the one open when
+    the meeting was scheduled, or the round that replaced it), and, after the meeting's close, what
+    became of it — decided (``outcome``) or left open with the reason (``reason_code`` and the
+    reason in each language of the site, ``reason``)."""
+
+    meeting = models.ForeignKey(CouncilMeeting, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="meeting_items")
+    session = models.ForeignKey(CouncilSession, on_delete=models.PROTECT, related_name="meeting_items")
+    status = models.CharField(max_length=20, choices=MeetingItemStatus.choices, default=MeetingItemStatus.PENDING)
+    outcome = models.CharField(max_length=20, blank=True, choices=Decision.choices)
+    reason_code = models.CharField(max_length=60, blank=True)
+    reason = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("mục trong chương trình họp")
+        verbose_name_plural = _("mục trong chương trình họp")
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "initiative"], name="one_item_per_dossier_per_meeting"),
+            models.UniqueConstraint(fields=["meeting", "position"], name="one_item_per_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.meeting_id} #{self.position}: {self.initiative_id}"
+
+
+class AttendanceSource(models.TextChoices):
+    MARKED = "marked", _("Chủ tịch hoặc thư ký ghi nhận có mặt")
+    VOTED = "voted", _("Đã biểu quyết một mục của cuộc họp")
+
+
+class CouncilMeetingAttendance(models.Model):
+    """A member (or a substitute sitting in) present at a meeting: marked by the chair or the
+    secretary, or counted because they voted on an item of the agenda."""
+
+    meeting = models.ForeignKey(CouncilMeeting, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=AttendanceSource.choices, default=AttendanceSource.MARKED)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("người dự họp")
+        verbose_name_plural = _("người dự họp")
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_attendance_per_person")]
+
+    def __str__(self):
+        return f"{self.meeting_id}: {self.user_id}"

@@ -238,3 +238,33 @@ def mail_audit_checkpoint(checkpoint_id: int) -> int:
         message.attach(f"audit-checkpoint-{cp.seq}.jsonl", cp.line(), "application/json")
         messages.append(message)
     return connection.send_messages(messages)
+
+
+@shared_task
+def notify_meeting_scheduled(meeting_id: int) -> int:
+    """Tell the council's members (and its substitutes) that a meeting was scheduled: when, where,
+    how many dossiers. The titles stay out of the mail (some dossiers are confidential)."""
+    from notifications.actions import notify
+
+    from .models import CouncilMeeting
+
+    meeting = CouncilMeeting.objects.select_related("council").get(pk=meeting_id)
+    council = meeting.council
+    people = User.objects.filter(Q(memberships__council=council) | Q(substitute_for__council=council), is_active=True)
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "council": council.name or council.code,
+            "day": f"{meeting.held_on:%d/%m/%Y}",
+            "place": meeting.place,
+            "count": meeting.items.count(),
+            "link": f"{settings.SITE_URL}/meetings/{meeting.pk}/",
+        }
+        subject = SUBJECT_PREFIX + _("Lịch họp %(council)s ngày %(day)s") % values
+        body = (
+            _(
+                "%(council)s họp ngày %(day)s tại %(place)s để xét %(count)s hồ sơ sáng kiến.\n"
+                "Chương trình họp và phiếu biểu quyết từng hồ sơ: %(link)s"
+            )
+            % values
+        )
+    return notify(users=list(people.distinct()), subject=subject, body=body, url=f"/meetings/{meeting.pk}/")
