@@ -167,7 +167,7 @@ def test_the_structure_files_passwords_pass_the_validators(structure_data):
 def test_the_demo_password_passes_the_validators():
     from django.contrib.auth.password_validation import validate_password
 
-    from workflow.management.commands.seed_demo import PASSWORD
+    from web.management.commands.seed_demo import PASSWORD
 
     assert PASSWORD == "sangkien2026"
     validate_password(PASSWORD, User(username="lan", full_name="Nguyễn Thị Lan", email="lan@example.org"))

@@ -272,7 +272,7 @@ def test_the_command_loads_yaml(tmp_path, structure_data, capsys):
 def test_the_contract_example_and_demo_files_load(db):
     from pathlib import Path
 
-    from workflow.management.commands.seed_demo import STRUCTURE
+    from web.management.commands.seed_demo import STRUCTURE
     from workflow.structure import structure_load_file
 
     structure_load_file(path=STRUCTURE)

@@ -142,7 +142,7 @@ def test_an_officer_imports_only_into_units_they_serve(report_structure, tmp_pat
 
 def test_the_demo_register_reproduces_the_seed(db, api):
     from councils.models import User
-    from workflow.management.commands.seed_demo import REGISTER, STRUCTURE
+    from web.management.commands.seed_demo import REGISTER, STRUCTURE
     from workflow.structure import structure_load_file
 
     structure_load_file(path=STRUCTURE)

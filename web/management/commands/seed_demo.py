@@ -1,5 +1,7 @@
 """The demo: the Vietnam Electricity sector union from the seeds, loaded through load_structure,
-with initiatives created through the same actions the API uses."""
+with initiatives created through the same actions the API uses, then each room's chapter of the
+seeds' story (meetings, nominations and budgets, …). It lives in ``web``, the top room, because it
+tells the story of every room below."""
 
 import datetime
 from pathlib import Path
@@ -22,11 +24,17 @@ from workflow.actions import (
     initiative_withdraw,
     vote_cast,
 )
+from awards.demo import demo_awards
+from workflow.demo.meetings import demo_meetings
 from workflow.structure import structure_load_file
 
-STRUCTURE = Path(__file__).resolve().parents[2] / "demo" / "structure.json"
-REGISTER = Path(__file__).resolve().parents[2] / "demo" / "register.xlsx"  # EVNSPC's 222 (seed 000)
+DEMO = Path(__file__).resolve().parents[3] / "workflow" / "demo"
+STRUCTURE = DEMO / "structure.json"
+REGISTER = DEMO / "register.xlsx"  # EVNSPC's 222 (seed 000)
 PASSWORD = "sangkien2026"
+
+# the rooms' chapters of the story, in this order, after the dossiers above and the register
+CHAPTERS = [demo_meetings, demo_awards]
 
 DEMO_INITIATIVES = [
     # (creator, unit, title, category, benefit, authors)
@@ -158,7 +166,9 @@ class Command(BaseCommand):
                     )
                     created += 1
                 self._story()
-            created += initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri"))
+                created += initiatives_import(path=REGISTER, actor=User.objects.get(username="quantri"))
+                for chapter in CHAPTERS:
+                    chapter()
         with transaction.atomic():  # through the action, so that the trail shows who made quantri a superuser
             quantri = User.objects.get(username="quantri")
             user_update(user_id=quantri.pk, actor=None, is_superuser=True, is_staff=True)
