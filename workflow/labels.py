@@ -55,6 +55,8 @@ RECORD_LABELS = {
     "disable_password": _("Vô hiệu hóa mật khẩu"),
     "account_changed_outside": _("Tài khoản bị sửa ngoài ứng dụng"),
     "login_locked_out": _("Khóa đăng nhập sau nhiều lần sai mật khẩu"),
+    "adopt": _("Ghi nhận đơn vị áp dụng sáng kiến"),
+    "create_campaign": _("Gửi thư vận động"),
 }
 
 # every action the trail records, in the order the auditor's filter lists them: the dossier's steps,

@@ -1,0 +1,119 @@
+"""Reads of the library: the recognised initiatives of the whole programme, open to every signed-in
+user with their public fields only, and the units that apply each.
+
+- **In the library**: an initiative a council recognised (``recognised_at`` set: its first approval,
+  normally by the unit council) that was not later rejected or withdrawn — the same reading as the
+  awards room's ``is_recognised``.
+- **Public fields**: title, summary, unit, category, benefit, awards, how many units apply it. A
+  confidential dossier shows outsiders only what DOMAIN.md allows (title, summary of effect,
+  awards): its category and benefit are withheld unless ``workflow.selectors.content_visible_q``
+  opens it to this user. Authors are never shown here.
+- **Cost**: one filtered query per page (indexed: ``recognised_at``, the organisation's path range,
+  the unaccented ``search_text``), the counts as correlated subqueries (no query per row), and one
+  query for the page's awards.
+"""
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from awards.models import Certificate
+from councils.models import Organisation, Role
+from councils.selectors import advisory_team_for, user_advised_paths, user_role_paths
+from initiatives.models import Initiative, State
+from workflow.selectors import advised_paths, content_visible_q, with_content_visible
+
+from .models import Adoption
+
+DEAD_STATES = (State.REJECTED, State.WITHDRAWN)
+CHOICES_LIMIT = 300
+
+
+def in_library_q() -> Q:
+    return Q(recognised_at__isnull=False) & ~Q(state__in=DEAD_STATES)
+
+
+def _count(qs) -> Coalesce:
+    sub = qs.filter(initiative=OuterRef("pk")).order_by().values("initiative").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def library_list(*, user, words=(), category: str | None = None, organisation: Organisation | None = None) -> QuerySet:
+    """The library for ``user``: recognised initiatives, each with ``adoptions_count``,
+    ``awards_count`` and ``content_visible``; most awarded first, then most applied, then newest.
+    ``words`` (unaccented, lower case: ``config.params.parse_search``) must all appear in the title
+    or summary; ``organisation`` keeps its subtree; ``category`` skips the confidential dossiers
+    whose category ``user`` may not see (a filter must not tell it)."""
+    qs = Initiative.objects.filter(in_library_q())
+    for word in words:
+        qs = qs.filter(search_text__contains=word)
+    if organisation is not None:
+        qs = qs.filter(organisation_id__in=Organisation.objects.filter(path__startswith=organisation.path).values("pk"))
+    if category:
+        qs = qs.filter(category=category).filter(content_visible_q(user=user))
+    qs = qs.annotate(
+        adoptions_count=_count(Adoption.objects.all()),
+        awards_count=_count(Certificate.objects.filter(revoked_at__isnull=True)),
+    )
+    qs = with_content_visible(qs, user=user).select_related("organisation")
+    return qs.order_by("-awards_count", "-adoptions_count", "-recognised_at", "-id")
+
+
+def library_get(*, user, pk) -> Initiative:
+    """One entry of the library (``Initiative.DoesNotExist`` → 404 for an unknown or unrecognised one)."""
+    if not str(pk).isdigit() or int(pk) > 2**63 - 1:
+        raise Initiative.DoesNotExist
+    return library_list(user=user).get(pk=int(pk))
+
+
+def awards_by_initiative(ids) -> dict[int, list[dict]]:
+    """The standing awards of these initiatives (public, as on the dossier): one query."""
+    out: dict[int, list[dict]] = {}
+    rows = Certificate.objects.filter(initiative_id__in=list(ids), revoked_at__isnull=True).order_by("issued_at", "id")
+    for c in rows:
+        out.setdefault(c.initiative_id, []).append(
+            {"serial": c.serial, "award": c.award, "label": c.get_award_display(), "issued_at": c.issued_at}
+        )
+    return out
+
+
+def adoptions_of(*, initiative) -> QuerySet:
+    return (
+        Adoption.objects.filter(initiative=initiative)
+        .select_related("organisation", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+
+
+def may_record_for(*, user, organisation: Organisation) -> bool:
+    """An officer (or admin) of the organisation or above it, or a member of the advisory team that
+    serves it, may record that it applies an initiative."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.has_perm("councils.act_as_officer", organisation):
+        return True
+    team = advisory_team_for(organisation=organisation)
+    return bool(team) and user.has_perm("councils.advise", team)
+
+
+def adopting_organisations(*, user, initiative: Initiative | None = None, limit: int = CHOICES_LIMIT) -> list:
+    """The organisations for which ``user`` may record an adoption (for the page's choice), in tree
+    order, at most ``limit``; without the initiative's own unit (and its subtree) and those that
+    already apply it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    reach = None
+    paths = user_role_paths(user=user, roles=[Role.OFFICER, Role.ADMIN])
+    for path in paths:
+        part = Q(path__startswith=path)
+        reach = part if reach is None else reach | part
+    if user_advised_paths(user=user):
+        advised = advised_paths(user=user)
+        reach = advised if reach is None else reach | advised
+    if reach is None:
+        return []
+    qs = Organisation.objects.filter(reach)
+    if initiative is not None:
+        qs = qs.exclude(path__startswith=initiative.organisation.path).exclude(
+            pk__in=Adoption.objects.filter(initiative=initiative).values("organisation_id")
+        )
+    return list(qs.order_by("path")[:limit])
