@@ -104,9 +104,7 @@ def campaign_create(*, actor: User, organisation: Organisation, subject, message
 
 def campaign_batches(*, campaign_id: int) -> list[tuple[int, int]]:
     """The campaign's recipients as ranges of row ids, ``batch_size()`` rows each."""
-    ids = list(
-        CampaignRecipient.objects.filter(campaign_id=campaign_id).order_by("pk").values_list("pk", flat=True)
-    )
+    ids = list(CampaignRecipient.objects.filter(campaign_id=campaign_id).order_by("pk").values_list("pk", flat=True))
     size = batch_size()
     return [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
 
@@ -184,9 +182,7 @@ def campaign_send_batch(*, campaign_id: int, first_id: int, last_id: int) -> dic
         except Exception:  # noqa: BLE001, S110 — closing a broken connection changes nothing sent
             pass
         done_at = timezone.now()
-        CampaignRecipient.objects.filter(pk__in=sent_ids).update(
-            state=RecipientState.SENT, sent_at=done_at, error=""
-        )
+        CampaignRecipient.objects.filter(pk__in=sent_ids).update(state=RecipientState.SENT, sent_at=done_at, error="")
         for pk, error in failed:
             CampaignRecipient.objects.filter(pk=pk).update(state=RecipientState.FAILED, error=error or "failed")
         result = {"sent": len(sent_ids), "failed": len(failed)}

@@ -127,8 +127,7 @@ class CampaignDetail(generics.GenericAPIView):
 def _overseen(request, organisation) -> None:
     user = request.user
     if not any(
-        user.has_perm(p, organisation)
-        for p in ("councils.act_as_officer", "councils.audit_in", "councils.administer")
+        user.has_perm(p, organisation) for p in ("councils.act_as_officer", "councils.audit_in", "councils.administer")
     ):
         raise PermissionDenied(_("Bạn không có vai trò trên tổ chức này."))
 
@@ -141,14 +140,26 @@ class CampaignAudience(APIView):
             OpenApiParameter("organisation", OpenApiTypes.STR, required=True),
             OpenApiParameter("audience", OpenApiTypes.STR, enum=Audience.values),
         ],
-        responses=inline_serializer("CampaignAudience", {"organisation": serializers.CharField(), "audience": serializers.CharField(), "recipients": serializers.IntegerField()}),
+        responses=inline_serializer(
+            "CampaignAudience",
+            {
+                "organisation": serializers.CharField(),
+                "audience": serializers.CharField(),
+                "recipients": serializers.IntegerField(),
+            },
+        ),
     )
     def get(self, request):
         organisation = _organisation(request.query_params.get("organisation"))
         audience = request.query_params.get("audience") or Audience.WITHOUT_INITIATIVE
         if audience not in Audience.values:
             raise serializers.ValidationError(
-                {"audience": [_("không có đối tượng '%(value)s' (%(choices)s)") % {"value": audience[:40], "choices": ", ".join(Audience.values)}]}
+                {
+                    "audience": [
+                        _("không có đối tượng '%(value)s' (%(choices)s)")
+                        % {"value": audience[:40], "choices": ", ".join(Audience.values)}
+                    ]
+                }
             )
         if not request.user.has_perm("councils.act_as_officer", organisation):
             raise PermissionDenied(
@@ -156,7 +167,11 @@ class CampaignAudience(APIView):
                 % {"organisation": organisation.name}
             )
         return Response(
-            {"organisation": organisation.code, "audience": audience, "recipients": audience_count(organisation=organisation)}
+            {
+                "organisation": organisation.code,
+                "audience": audience,
+                "recipients": audience_count(organisation=organisation),
+            }
         )
 
 

@@ -28,7 +28,9 @@ class Campaign(models.Model):
     subject = models.CharField(_("tiêu đề"), max_length=200)
     message = models.TextField(_("nội dung"))
     audience = models.CharField(_("đối tượng"), max_length=40, choices=Audience.choices)
-    state = models.CharField(_("trạng thái"), max_length=20, choices=CampaignState.choices, default=CampaignState.SENDING)
+    state = models.CharField(
+        _("trạng thái"), max_length=20, choices=CampaignState.choices, default=CampaignState.SENDING
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người gửi"), on_delete=models.PROTECT, related_name="+"
     )

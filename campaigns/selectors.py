@@ -189,4 +189,3 @@ def campaign_reach(*, organisation: Organisation, programme: Programme | None = 
         "joined": joined,
         "joined_percent": percent(joined, people),
     }
-

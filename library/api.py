@@ -1,7 +1,6 @@
 """REST API of the library (API.md §2, second round): ``GET /library/``,
 ``GET|POST /library/{id}/adoptions/``. Views parse and answer; ``library.actions`` decides."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,12 +8,11 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from config.api import Pagination
-from config.params import parse_search
 from councils.models import Organisation
 from initiatives.models import Category, Initiative
 
 from .actions import adoption_record
-from .selectors import adoptions_of, awards_by_initiative, library_get, library_list
+from .selectors import adoptions_of, awards_by_initiative, library_filters, library_get, library_list
 
 
 def _organisation(code, field: str = "organisation") -> Organisation:
@@ -63,38 +61,15 @@ class LibraryEntrySerializer(serializers.Serializer):
             "confidential": obj.confidential,
             "recognised_at": serializers.DateTimeField().to_representation(obj.recognised_at),
             "awards": [
-                {"serial": a["serial"], "award": a["award"], "issued_at": serializers.DateTimeField().to_representation(a["issued_at"])}
+                {
+                    "serial": a["serial"],
+                    "award": a["award"],
+                    "issued_at": serializers.DateTimeField().to_representation(a["issued_at"]),
+                }
                 for a in awards
             ],
             "adoptions_count": obj.adoptions_count,
         }
-
-
-def library_filters(params) -> dict:
-    """The library's filters from a query string (also the page's): 400 naming each bad one."""
-    errors, out = {}, {"words": [], "category": None, "organisation": None}
-    try:
-        out["words"] = parse_search(params.get("q", ""), "q")
-    except DjangoValidationError as e:
-        errors.update(e.message_dict)
-    category = (params.get("category") or "").strip()
-    if category:
-        if category not in Category.values:
-            errors["category"] = [
-                _("không có lĩnh vực '%(value)s' (%(choices)s)")
-                % {"value": category[:40], "choices": ", ".join(Category.values)}
-            ]
-        else:
-            out["category"] = category
-    code = (params.get("organisation") or "").strip()
-    if code:
-        org = Organisation.objects.filter(code=code[:40]).first()
-        if org is None:
-            errors["organisation"] = [_("không có tổ chức '%(code)s'") % {"code": code[:40]}]
-        out["organisation"] = org
-    if errors:
-        raise serializers.ValidationError(errors)
-    return out
 
 
 @extend_schema(
@@ -166,5 +141,7 @@ class AdoptionList(generics.GenericAPIView):
             note = ""
         if not isinstance(note, str):
             raise serializers.ValidationError({"note": [_("ghi chú phải là chuỗi ký tự")]})
-        adoption = adoption_record(initiative_id=initiative.pk, organisation=organisation, actor=request.user, note=note)
+        adoption = adoption_record(
+            initiative_id=initiative.pk, organisation=organisation, actor=request.user, note=note
+        )
         return Response(_adoption_data(adoption), status=status.HTTP_201_CREATED)

@@ -13,13 +13,16 @@ user with their public fields only, and the units that apply each.
   query for the page's awards.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from awards.models import Certificate
+from config.params import parse_search
 from councils.models import Organisation, Role
 from councils.selectors import advisory_team_for, user_advised_paths, user_role_paths
-from initiatives.models import Initiative, State
+from initiatives.models import Category, Initiative, State
 from workflow.selectors import advised_paths, content_visible_q, with_content_visible
 
 from .models import Adoption
@@ -35,6 +38,34 @@ def in_library_q() -> Q:
 def _count(qs) -> Coalesce:
     sub = qs.filter(initiative=OuterRef("pk")).order_by().values("initiative").annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def library_filters(params) -> dict:
+    """The library's filters from a query string (the API's and the page's): ``q`` (at most 100
+    characters, 10 words), ``category``, ``organisation`` (a code). ``ValidationError`` naming each
+    bad one (→ 400)."""
+    errors, out = {}, {"words": [], "category": None, "organisation": None}
+    try:
+        out["words"] = parse_search(params.get("q", ""), "q")
+    except ValidationError as e:
+        errors.update(e.message_dict)
+    category = (params.get("category") or "").strip()
+    if category:
+        if category not in Category.values:
+            errors["category"] = [
+                _("không có lĩnh vực '%(value)s' (%(choices)s)")
+                % {"value": category[:40], "choices": ", ".join(Category.values)}
+            ]
+        else:
+            out["category"] = category
+    code = (params.get("organisation") or "").strip()
+    if code:
+        out["organisation"] = Organisation.objects.filter(code=code[:40]).first()
+        if out["organisation"] is None:
+            errors["organisation"] = [_("không có tổ chức '%(code)s'") % {"code": code[:40]}]
+    if errors:
+        raise ValidationError(errors)
+    return out
 
 
 def library_list(*, user, words=(), category: str | None = None, organisation: Organisation | None = None) -> QuerySet:

@@ -61,7 +61,9 @@ def test_an_officer_mails_everyone_of_the_subtree_without_an_initiative_once_eac
     assert sorted(m.to[0] for m in mailoutbox) == sorted(f"{u}@example.org" for u in expected)
     assert all(len(m.to) == 1 and not m.cc and not m.bcc for m in mailoutbox)  # one recipient per message
     assert mailoutbox[0].subject == "[Sáng kiến] Mời đoàn viên tham gia viết sáng kiến"
-    assert "Chương trình 01 triệu sáng kiến đang chờ" in mailoutbox[0].body and "/initiatives/new/" in mailoutbox[0].body
+    assert (
+        "Chương trình 01 triệu sáng kiến đang chờ" in mailoutbox[0].body and "/initiatives/new/" in mailoutbox[0].body
+    )
     # the subtree only: a person of XN3 (the other corporation) is not written to
     assert "author3@example.org" not in [m.to[0] for m in mailoutbox]
     entry = AuditEntry.objects.get(action="create_campaign")
@@ -146,5 +148,7 @@ def test_audience_preview_and_the_reach_with_those_who_joined(
     assert xn2["joined"] == 1 and xn2["members"] == 200
     assert api(people["author1"]).get(f"{URL}reach/", {"organisation": "TCTA"}).status_code == 403
     # a second campaign writes only to those still without an initiative
-    assert send(api, people["officer_a"], capture=django_capture_on_commit_callbacks).json()["recipients"] == reached - 2
+    assert (
+        send(api, people["officer_a"], capture=django_capture_on_commit_callbacks).json()["recipients"] == reached - 2
+    )
     assert api(people["officer_a"]).get(f"{URL}reach/", {"organisation": "TCTA"}).json()["reached"] == reached

@@ -76,9 +76,13 @@ def test_q_needs_no_accents_and_filters_are_checked(api, users, recognised):
 def test_the_most_awarded_then_most_applied_come_first_with_no_query_per_row(
     api, users, recognised, django_assert_max_num_queries
 ):
-    old = recognised(title="Sáng kiến cũ nhưng được khen", recognised_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    old = recognised(
+        title="Sáng kiến cũ nhưng được khen", recognised_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    )
     applied = recognised(title="Sáng kiến được nhiều nơi áp dụng")
-    new = recognised(title="Sáng kiến mới nhất được công nhận", recognised_at=datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC))
+    new = recognised(
+        title="Sáng kiến mới nhất được công nhận", recognised_at=datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
+    )
     Certificate.objects.create(
         serial="BD-SK-2025-9001",
         award=Award.MONTHLY_COMMENDATION,
@@ -116,7 +120,9 @@ def test_an_officer_or_the_advisory_team_records_that_another_unit_applies_it(
 
 
 def test_refusals_own_initiative_outside_reach_twice_unknown(api, users, recognised, make_draft):
-    a = recognised(authors=[{"username": "author1", "share_percent": 60}, {"username": "officer_a", "share_percent": 40}])
+    a = recognised(
+        authors=[{"username": "author1", "share_percent": 60}, {"username": "officer_a", "share_percent": 40}]
+    )
     draft = make_draft("author2", organisation="XN2", authors=[{"username": "author2", "share_percent": 100}])
     before = AuditEntry.objects.count()
     # the initiative's own unit
