@@ -57,7 +57,7 @@ class CampaignSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     pending = serializers.IntegerField(help_text="not yet sent")
     percent_done = serializers.FloatField()
-    state = serializers.ChoiceField(choices=["sending", "done"])
+    state = serializers.CharField(help_text="sending (mails still waiting) · done (each recipient sent or failed)")
     joined = serializers.IntegerField(help_text="recipients who became authors of an initiative after their mail")
 
 
@@ -92,11 +92,14 @@ class CampaignListCreate(generics.GenericAPIView):
     pagination_class = Pagination
     queryset = Campaign.objects.none()
 
+    @extend_schema(operation_id="v1_campaigns_list", responses=CampaignSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(campaign_list(user=request.user))
         return self.get_paginated_response([campaign_data(c) for c in page])
 
-    @extend_schema(request=CampaignWriteSerializer, responses={201: CampaignSerializer})
+    @extend_schema(
+        operation_id="v1_campaigns_create", request=CampaignWriteSerializer, responses={201: CampaignSerializer}
+    )
     def post(self, request):
         data = request.data
         if not isinstance(data, dict):
@@ -120,6 +123,7 @@ class CampaignDetail(generics.GenericAPIView):
     serializer_class = CampaignSerializer
     queryset = Campaign.objects.none()
 
+    @extend_schema(operation_id="v1_campaigns_retrieve")
     def get(self, request, pk):
         return Response(campaign_data(campaign_get_visible(user=request.user, pk=pk)))
 

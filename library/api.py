@@ -88,6 +88,7 @@ class LibraryList(generics.GenericAPIView):
     pagination_class = Pagination
     queryset = Initiative.objects.none()
 
+    @extend_schema(operation_id="v1_library_list", responses=LibraryEntrySerializer(many=True))
     def get(self, request):
         filters = library_filters(request.query_params)
         page = self.paginate_queryset(library_list(user=request.user, **filters))
@@ -124,12 +125,15 @@ class AdoptionList(generics.GenericAPIView):
     pagination_class = Pagination
     queryset = Initiative.objects.none()
 
+    @extend_schema(operation_id="v1_library_adoptions_list", responses=AdoptionSerializer(many=True))
     def get(self, request, pk):
         initiative = library_get(user=request.user, pk=pk)
         page = self.paginate_queryset(adoptions_of(initiative=initiative))
         return self.get_paginated_response([_adoption_data(a) for a in page])
 
-    @extend_schema(request=AdoptionSerializer, responses={201: AdoptionSerializer})
+    @extend_schema(
+        operation_id="v1_library_adoptions_create", request=AdoptionSerializer, responses={201: AdoptionSerializer}
+    )
     def post(self, request, pk):
         initiative = library_get(user=request.user, pk=pk)  # 404 first: unknown or unrecognised
         data = request.data
