@@ -8,9 +8,10 @@ user with their public fields only, and the units that apply each.
   confidential dossier shows outsiders only what DOMAIN.md allows (title, summary of effect,
   awards): its category and benefit are withheld unless ``workflow.selectors.content_visible_q``
   opens it to this user. Authors are never shown here.
-- **Cost**: one filtered query per page (indexed: ``recognised_at``, the organisation's path range,
-  the unaccented ``search_text``), the counts as correlated subqueries (no query per row), and one
-  query for the page's awards.
+- **Cost**: a constant number of queries per page (``LibraryRows``): the initiatives with an award
+  or an adoption (a small set) counted by correlated subqueries and sorted; the others read by
+  ``recognised_at`` (indexed) with the filters (the organisation's path range, the unaccented
+  ``search_text``); one query for the page's awards. No query per row.
 """
 
 from django.core.exceptions import ValidationError
@@ -68,12 +69,7 @@ def library_filters(params) -> dict:
     return out
 
 
-def library_list(*, user, words=(), category: str | None = None, organisation: Organisation | None = None) -> QuerySet:
-    """The library for ``user``: recognised initiatives, each with ``adoptions_count``,
-    ``awards_count`` and ``content_visible``; most awarded first, then most applied, then newest.
-    ``words`` (unaccented, lower case: ``config.params.parse_search``) must all appear in the title
-    or summary; ``organisation`` keeps its subtree; ``category`` skips the confidential dossiers
-    whose category ``user`` may not see (a filter must not tell it)."""
+def _filtered(*, user, words=(), category=None, organisation=None) -> QuerySet:
     qs = Initiative.objects.filter(in_library_q())
     for word in words:
         qs = qs.filter(search_text__contains=word)
@@ -81,19 +77,89 @@ def library_list(*, user, words=(), category: str | None = None, organisation: O
         qs = qs.filter(organisation_id__in=Organisation.objects.filter(path__startswith=organisation.path).values("pk"))
     if category:
         qs = qs.filter(category=category).filter(content_visible_q(user=user))
-    qs = qs.annotate(
+    return with_content_visible(qs, user=user).select_related("organisation")
+
+
+def _counted(qs: QuerySet) -> QuerySet:
+    return qs.annotate(
         adoptions_count=_count(Adoption.objects.all()),
         awards_count=_count(Certificate.objects.filter(revoked_at__isnull=True)),
     )
-    qs = with_content_visible(qs, user=user).select_related("organisation")
-    return qs.order_by("-awards_count", "-adoptions_count", "-recognised_at", "-id")
+
+
+def _featured_ids():
+    """Initiatives with a standing award or an adoption: a small set beside the register."""
+    return (
+        Certificate.objects.filter(revoked_at__isnull=True)
+        .order_by()
+        .values_list("initiative_id", flat=True)
+        .union(Adoption.objects.order_by().values_list("initiative_id", flat=True))
+    )
+
+
+class LibraryRows:
+    """The library in its order — most awarded first, then most applied, then the newest recognised
+    — as a sequence a paginator slices (``count()``, ``[a:b]``). Two parts, each an indexed read:
+    the few initiatives with an award or an adoption, counted and sorted; then all the others by
+    ``recognised_at`` alone (their counts are 0), so a page of a register of millions never sorts
+    the whole register by computed counts."""
+
+    def __init__(self, base: QuerySet):
+        self.featured = _counted(base.filter(pk__in=_featured_ids())).order_by(
+            "-awards_count", "-adoptions_count", "-recognised_at", "-id"
+        )
+        self.rest = (
+            base.exclude(pk__in=_featured_ids())
+            .annotate(adoptions_count=Value(0, IntegerField()), awards_count=Value(0, IntegerField()))
+            .order_by("-recognised_at", "-id")
+        )
+        self._counts = None
+
+    def _parts(self) -> tuple[int, int]:
+        if self._counts is None:
+            self._counts = (self.featured.count(), self.rest.count())
+        return self._counts
+
+    def count(self) -> int:
+        return sum(self._parts())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self):
+        yield from self.featured
+        yield from self.rest
+
+    def __getitem__(self, item):
+        if isinstance(item, int):
+            rows = self[item : item + 1]
+            if not rows:
+                raise IndexError(item)
+            return rows[0]
+        start, stop = item.start or 0, item.stop if item.stop is not None else self.count()
+        featured = self._parts()[0]
+        rows = []
+        if start < featured:
+            rows += list(self.featured[start : min(stop, featured)])
+        if stop > featured:
+            rows += list(self.rest[max(start - featured, 0) : stop - featured])
+        return rows
+
+
+def library_list(*, user, words=(), category: str | None = None, organisation: Organisation | None = None):
+    """The library for ``user`` (``LibraryRows``): recognised initiatives, each with
+    ``adoptions_count``, ``awards_count`` and ``content_visible``; most awarded first, then most
+    applied, then newest. ``words`` (unaccented, lower case: ``config.params.parse_search``) must
+    all appear in the title or summary; ``organisation`` keeps its subtree; ``category`` skips the
+    confidential dossiers whose category ``user`` may not see (a filter must not tell it)."""
+    return LibraryRows(_filtered(user=user, words=words, category=category, organisation=organisation))
 
 
 def library_get(*, user, pk) -> Initiative:
     """One entry of the library (``Initiative.DoesNotExist`` → 404 for an unknown or unrecognised one)."""
     if not str(pk).isdigit() or int(pk) > 2**63 - 1:
         raise Initiative.DoesNotExist
-    return library_list(user=user).get(pk=int(pk))
+    return _counted(_filtered(user=user)).get(pk=int(pk))
 
 
 def awards_by_initiative(ids) -> dict[int, list[dict]]:

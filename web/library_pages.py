@@ -41,7 +41,7 @@ def library_page(request):
         filters = library_filters(request.GET)
         qs = library_list(user=request.user, **filters)
     except ValidationError as e:
-        errors, status, qs = e.message_dict, 400, Initiative.objects.none()
+        errors, status, qs = e.message_dict, 400, []
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     awards = awards_by_initiative([i.pk for i in page])
     for i in page:

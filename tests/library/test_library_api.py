@@ -93,11 +93,20 @@ def test_the_most_awarded_then_most_applied_come_first_with_no_query_per_row(
         issued_at=datetime.datetime(2025, 2, 1, tzinfo=datetime.UTC),
     )
     assert adopt(api, users["officer_a"], applied.pk, "XN2").status_code == 201
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         body = api(users["outsider"]).get(LIST).json()
     assert [row["id"] for row in body["results"]] == [old.pk, applied.pk, new.pk]
     assert body["results"][0]["awards"][0]["award"] == "monthly_commendation"
     assert body["results"][1]["adoptions_count"] == 1
+    # pages cut across the awarded-or-applied part and the rest
+    first = api(users["outsider"]).get(LIST, {"page_size": 2}).json()
+    second = api(users["outsider"]).get(LIST, {"page_size": 2, "page": 2}).json()
+    assert first["count"] == second["count"] == 3
+    assert [r["id"] for r in first["results"] + second["results"]] == [old.pk, applied.pk, new.pk]
+    assert second["results"][0]["adoptions_count"] == 0 and second["results"][0]["awards"] == []
+    assert [r["id"] for r in api(users["outsider"]).get(LIST, {"page_size": 1, "page": 2}).json()["results"]] == [
+        applied.pk
+    ]
 
 
 def test_an_officer_or_the_advisory_team_records_that_another_unit_applies_it(
