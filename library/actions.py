@@ -17,6 +17,12 @@ from .selectors import in_library_q, may_record_for
 NOTE_MAX = 2000
 
 
+def _notify_adoption_task(adoption_id: int) -> None:
+    from .tasks import notify_adoption
+
+    notify_adoption.delay(adoption_id)
+
+
 def adoption_record(*, initiative_id: int, organisation: Organisation, actor: User, note: str = "") -> Adoption:
     """``organisation`` applies the recognised initiative ``initiative_id`` too.
 
@@ -24,7 +30,7 @@ def adoption_record(*, initiative_id: int, organisation: Organisation, actor: Us
     ``actor`` is an officer of the organisation (or above it) or a member of its advisory team;
     409 ``own_initiative`` for the initiative's own unit or when ``actor`` is one of its authors;
     409 ``already_adopted`` when the organisation already recorded it; 400 for a note over
-    ``NOTE_MAX`` characters. Audited (``adopt``)."""
+    ``NOTE_MAX`` characters. Audited (``adopt``); the authors are told after the commit."""
     note = note if isinstance(note, str) else ""
     note = note.strip()
     with transaction.atomic():
@@ -77,6 +83,8 @@ def adoption_record(*, initiative_id: int, organisation: Organisation, actor: Us
                 % {"organisation": organisation.name},
                 code="already_adopted",
             ) from None
+        # the authors hear of it after the commit (a rolled-back record tells nobody)
+        transaction.on_commit(lambda: _notify_adoption_task(adoption.pk))
         audit_record(
             actor=actor,
             action="adopt",

@@ -110,11 +110,18 @@ def test_the_most_awarded_then_most_applied_come_first_with_no_query_per_row(
 
 
 def test_an_officer_or_the_advisory_team_records_that_another_unit_applies_it(
-    api, users, recognised, django_capture_on_commit_callbacks
+    api, users, recognised, django_capture_on_commit_callbacks, mailoutbox
 ):
     a = recognised()
-    r = adopt(api, users["officer_a"], a.pk, "XN2", note="Áp dụng tại đội quản lý vận hành lưới điện")
+    users["author1"].email = "author1@example.org"
+    users["author1"].save(update_fields=["email"])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = adopt(api, users["officer_a"], a.pk, "XN2", note="Áp dụng tại đội quản lý vận hành lưới điện")
     assert r.status_code == 201, r.content
+    # the author hears of it, in a mail of their own
+    assert [m.to for m in mailoutbox] == [["author1@example.org"]]
+    assert "Công đoàn Xí nghiệp 2" in mailoutbox[0].subject and f"/library/{a.pk}/" in mailoutbox[0].body
     assert r.json()["organisation"] == "XN2" and r.json()["recorded_by"] == "Cán Bộ TCT A"
     entry = AuditEntry.objects.get(action="adopt")
     assert entry.actor_name == "officer_a" and entry.details["initiative"] == a.pk
