@@ -33,7 +33,7 @@ echo "# the auditor reads the history"
 c kiemtra GET "/initiatives/$ID/history/?page_size=100" | j '[(e["action"], e["from_state"], e["to_state"], e["actor"], e["hash"][:10]) for e in d["results"]]'
 echo "# quotas"; c kiemtra GET /quotas/ | j '[(q["award"], q["period"], q["cap"], q["used"], q["remaining"]) for q in d["results"]]'
 echo "# the library, without accents; PC Bình Thuận applies it; its own unit may not"
-c minh GET "/library/?q=bao+su+co" | j '[(r["title"], r["awards"], r["adoptions_count"]) for r in d["results"]]'
+c lan GET "/library/?q=bao+su+co" | j '[(r["title"], r["awards"], r["adoptions_count"]) for r in d["results"]]'
 c canbo_pcbth POST /library/$ID/adoptions/ '{"organisation":"PCBTH","note":"Áp dụng tại đội vận hành"}' | j 'd["organisation"], d["recorded_by"]'
 c canbo_spc POST /library/$ID/adoptions/ '{"organisation":"PCBD"}'; echo
 echo "# a campaign to EVNSPC's members without an initiative"
