@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "initiatives",
     "awards",
     "workflow",
+    "library",  # the shared library of recognised initiatives and their adoptions
+    "campaigns",  # officers' mail campaigns to members without an initiative
     "reports",
     "web",  # the pages, above every other room
 ]

@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("workflow.api_urls")),
     path("api/v1/", include("awards.api_urls")),
+    path("api/v1/", include("library.api_urls")),
+    path("api/v1/", include("campaigns.api_urls")),
     path("api/v1/", include("reports.api_urls")),
     path("api/v1/", include("notifications.api_urls")),
     path("awards/", include("awards.urls")),

@@ -4,7 +4,7 @@
 set -u
 B=http://127.0.0.1:8000/api/v1
 declare -A T
-for u in lan tuvan1 hd1 hd2 hd3 tct1 tct2 tct3 nganh1 nganh2 nganh3 tld1 tld2 tld3 kiemtra; do
+for u in lan tuvan1 hd1 hd2 hd3 tct1 tct2 tct3 nganh1 nganh2 nganh3 tld1 tld2 tld3 kiemtra canbo_spc canbo_pcbth; do
   T[$u]=$(.venv/bin/python manage.py drf_create_token $u 2>/dev/null | grep -oE '[0-9a-f]{40}')
 done
 c() { local u=$1 m=$2 p=$3 b=${4:-}; if [ -n "$b" ]; then curl -s -X $m -H "Authorization: Token ${T[$u]}" -H 'Content-Type: application/json' -d "$b" "$B$p"; else curl -s -X $m -H "Authorization: Token ${T[$u]}" "$B$p"; fi; }
@@ -32,5 +32,12 @@ c tld1 POST /initiatives/$ID/actions/close/ '{}' | j 'd["state"], d["awards"]'
 echo "# the auditor reads the history"
 c kiemtra GET "/initiatives/$ID/history/?page_size=100" | j '[(e["action"], e["from_state"], e["to_state"], e["actor"], e["hash"][:10]) for e in d["results"]]'
 echo "# quotas"; c kiemtra GET /quotas/ | j '[(q["award"], q["period"], q["cap"], q["used"], q["remaining"]) for q in d["results"]]'
+echo "# the library, without accents; PC Bình Thuận applies it; its own unit may not"
+c lan GET "/library/?q=bao+su+co" | j '[(r["title"], r["awards"], r["adoptions_count"]) for r in d["results"]]'
+c canbo_pcbth POST /library/$ID/adoptions/ '{"organisation":"PCBTH","note":"Áp dụng tại đội vận hành"}' | j 'd["organisation"], d["recorded_by"]'
+c canbo_spc POST /library/$ID/adoptions/ '{"organisation":"PCBD"}'; echo
+echo "# a campaign to EVNSPC's members without an initiative"
+CID=$(c canbo_spc POST /campaigns/ '{"organisation":"EVNSPC","subject":"Mời tham gia viết sáng kiến","message":"Hãy gửi ý tưởng của bạn.","audience":"without_initiative"}' | j 'd["id"]')
+c canbo_spc GET /campaigns/$CID/ | j 'd["recipients"], d["sent"], d["failed"], d["state"]'
 echo "# audit verify"; c kiemtra GET /audit/verify/; echo
 .venv/bin/python manage.py verify_audit

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.selectors import campaign_reach
 from councils.models import Level, Organisation
 
 from .blocs import bloc_rankings
@@ -67,6 +68,8 @@ def dashboard(request):
         org = roots[0]
     programme = current_programme()
     context = {
+        # campaigns (issue 10): members reached and how many joined afterwards
+        "reach": campaign_reach(organisation=org, programme=programme),
         "organisation": org,
         "roots": roots,
         "choices": organisation_choices(roots, current=org),

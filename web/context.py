@@ -8,9 +8,13 @@ def navigation(request):
     if not user or not user.is_authenticated:
         return {}
     if "_nav_reports" not in request.__dict__:
-        request._nav_reports = RoleAssignment.objects.filter(
-            user=user, role__in=[Role.OFFICER, Role.AUDITOR, Role.ADMIN]
-        ).exists()
+        roles = set(
+            RoleAssignment.objects.filter(user=user, role__in=[Role.OFFICER, Role.AUDITOR, Role.ADMIN])
+            .values_list("role", flat=True)
+            .distinct()
+        )
+        request._nav_reports = bool(roles)
+        request._nav_campaigns = bool(roles & {Role.OFFICER, Role.ADMIN})
     if "_nav_audit" not in request.__dict__:
         from workflow.selectors import trail_scope_paths
 
@@ -19,4 +23,9 @@ def navigation(request):
         from notifications.selectors import unread_count
 
         request._nav_unread = unread_count(user=user)
-    return {"nav_reports": request._nav_reports, "nav_audit": request._nav_audit, "nav_unread": request._nav_unread}
+    return {
+        "nav_reports": request._nav_reports,
+        "nav_campaigns": request.__dict__.get("_nav_campaigns", False),
+        "nav_audit": request._nav_audit,
+        "nav_unread": request._nav_unread,
+    }

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import imports, meetings, views
+from . import campaign_pages, imports, library_pages, meetings, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,5 +32,11 @@ urlpatterns = [
     path("imports/confirm/", imports.import_confirm, name="import-confirm"),
     path("imports/template.xlsx", imports.import_template, name="import-template"),
     path("notifications/", include("notifications.urls")),
+    path("library/", library_pages.library_page, name="library-page"),
+    path("library/<int:pk>/", library_pages.library_entry, name="library-entry"),
+    path("library/<int:pk>/adopt/", library_pages.library_adopt, name="library-adopt"),
+    path("campaigns/", campaign_pages.campaigns_page, name="campaigns-page"),
+    path("campaigns/new/", campaign_pages.campaign_new, name="campaign-new"),
+    path("campaigns/<int:pk>/", campaign_pages.campaign_page, name="campaign-page"),
     path("help/lifecycle.svg", views.chart_svg, name="state-chart"),
 ]

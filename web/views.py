@@ -24,6 +24,8 @@ from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative, State
 from initiatives.selectors import may_create_somewhere
+from library.selectors import DEAD_STATES as LIBRARY_DEAD_STATES
+from library.selectors import adoptions_of
 from workflow.flows import STAGE_DECISIONS
 from workflow.labels import ACTION_LABELS
 from workflow.meeting_selectors import dossier_meetings, meeting_councils, upcoming_meetings
@@ -339,6 +341,9 @@ def _detail_context(request, initiative, **extra) -> dict:
         "return_fields": return_field_choices() if "return" in actions else [],
         "offer_restart": bool(request.session.get(f"close_refused_{initiative.pk}")),
         "next_url": _next_url(request, initiative),
+        # where else it is applied (the library's records; public, as the library is)
+        "adoptions": adoptions_of(initiative=initiative),
+        "in_library": initiative.recognised_at is not None and initiative.state not in LIBRARY_DEAD_STATES,
     }
     context.update(extra)
     return context

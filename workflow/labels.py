@@ -61,6 +61,8 @@ RECORD_LABELS = {
     "meeting_schedule": _("Lên lịch họp hội đồng"),
     "meeting_attendance": _("Ghi nhận người dự họp hội đồng"),
     "meeting_close": _("Kết thúc cuộc họp hội đồng"),
+    "adopt": _("Ghi nhận đơn vị áp dụng sáng kiến"),
+    "create_campaign": _("Gửi thư vận động"),
 }
 
 # every action the trail records, in the order the auditor's filter lists them: the dossier's steps,

@@ -1,6 +1,6 @@
 """The demo: the Vietnam Electricity sector union from the seeds, loaded through load_structure,
 with initiatives created through the same actions the API uses, then each room's chapter of the
-seeds' story (meetings, nominations and budgets, …). It lives in ``web``, the top room, because it
+seeds' story (meetings, nominations and budgets, the library, a campaign, …). It lives in ``web``, the top room, because it
 tells the story of every room below."""
 
 import datetime
@@ -12,11 +12,14 @@ from django.test.utils import override_settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from awards.demo import demo_awards
+from campaigns.demo import demo_campaigns
 from councils.actions import user_update
 from councils.models import Organisation, User
 from initiatives.actions import initiative_create
 from initiatives.imports import initiatives_import
 from initiatives.models import Initiative
+from library.demo import demo_library
 from workflow.actions import (
     initiative_close,
     initiative_forward,
@@ -24,7 +27,6 @@ from workflow.actions import (
     initiative_withdraw,
     vote_cast,
 )
-from awards.demo import demo_awards
 from workflow.demo.meetings import demo_meetings
 from workflow.structure import structure_load_file
 
@@ -34,7 +36,7 @@ REGISTER = DEMO / "register.xlsx"  # EVNSPC's 222 (seed 000)
 PASSWORD = "sangkien2026"
 
 # the rooms' chapters of the story, in this order, after the dossiers above and the register
-CHAPTERS = [demo_meetings, demo_awards]
+CHAPTERS = [demo_meetings, demo_awards, demo_library, demo_campaigns]
 
 DEMO_INITIATIVES = [
     # (creator, unit, title, category, benefit, authors)
