@@ -96,6 +96,13 @@ class Initiative(models.Model):
     )
     programme = models.ForeignKey(Programme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     benefit_value_vnd = models.BigIntegerField(_("giá trị làm lợi (VND/năm)"), default=0)
+    # The council's own estimate of the yearly benefit (the latest council that gave one): reports
+    # and the Bằng's eligibility use it once there is one; the declared value above never changes.
+    assessed_benefit_vnd = models.BigIntegerField(_("giá trị làm lợi được thẩm định (VND/năm)"), null=True, blank=True)
+    assessed_at = models.DateTimeField(_("ngày thẩm định giá trị làm lợi"), null=True, blank=True)
+    assessed_by = models.ForeignKey(
+        Council, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("hội đồng thẩm định")
+    )
     applied_since = models.DateField(_("ngày áp dụng lần đầu"), null=True, blank=True)
     confidential = models.BooleanField(_("bảo mật"), default=False)
     state = models.CharField(_("trạng thái"), max_length=30, choices=State.choices, default=State.DRAFT)
@@ -131,6 +138,14 @@ class Initiative(models.Model):
     @property
     def audit_scope_path(self):
         return self.organisation.path
+
+    @property
+    def counted_benefit_vnd(self) -> int:
+        """The benefit reports and eligibility use: the council's assessment once there is one,
+        else the declared value (``initiatives.rules.counted_benefit`` is the same as SQL)."""
+        if self.assessed_benefit_vnd is not None:
+            return self.assessed_benefit_vnd
+        return self.benefit_value_vnd or 0
 
 
 class Consent(models.TextChoices):

@@ -35,6 +35,7 @@ import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from unidecode import unidecode
@@ -312,6 +313,46 @@ def _benefit(value, errors):
         errors["benefit_value_vnd"] = [_("Giá trị làm lợi quá lớn (tối đa 10^15 VND)")]
         return None
     return number
+
+
+def assessed_benefit(value) -> int | None:
+    """A council's estimate of the yearly benefit (``assessed_benefit_vnd``, optional): ``None``
+    when not given, else an integer 0 ≤ value ≤ 10^15. Raises ``ValidationError`` naming the field."""
+    if value is MISSING or value is None or value == "":
+        return None
+    errors = {}
+    number = _benefit(value, errors)
+    if errors:
+        messages = {
+            "int": _("Giá trị làm lợi được thẩm định phải là số nguyên (VND)"),
+            "neg": _("Giá trị làm lợi được thẩm định không được âm"),
+            "big": _("Giá trị làm lợi được thẩm định quá lớn (tối đa 10^15 VND)"),
+        }
+        problem = "big" if number is None and _is_big(value) else "neg" if _is_negative(value) else "int"
+        raise ValidationError({"assessed_benefit_vnd": [messages[problem]]})
+    return number
+
+
+def _is_negative(value) -> bool:
+    try:
+        return not isinstance(value, bool) and Decimal(str(value).strip()) < 0
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def _is_big(value) -> bool:
+    try:
+        return not isinstance(value, bool) and Decimal(str(value).strip()) > MAX_BENEFIT_VND
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def counted_benefit():
+    """The benefit reports sum, as an expression: the assessed value when a council gave one."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    return Coalesce(F("assessed_benefit_vnd"), F("benefit_value_vnd"))
 
 
 def _applied_since(value, errors, *, programme, today):

@@ -18,6 +18,8 @@ Definitions (one place, used by the API, the workbook, the dashboard and the e-m
   a person by user id, an author row without a user by full name. Distinct authors are counted per
   organisation of the report in SQL (a person who authored in two units counts once for their
   corporation), never summed from children.
+- **benefit_value_vnd**: the sum of the registered initiatives' yearly benefit, each the value a
+  council assessed (``assessed_benefit_vnd``) once there is one, else the declared one.
 - **participation_percent** = authors / headcount × 100, 1 decimal (half up); null without headcount.
   The headcount of an organisation is its own ``headcount``, or, when that is 0, the sum of its
   children's.
@@ -74,6 +76,7 @@ from initiatives.models import (
     ProgressCount,
     State,
 )
+from initiatives.rules import counted_benefit
 
 OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 OVERSIGHT_PERMS = ("councils.act_as_officer", "councils.audit_in", "councils.administer")
@@ -253,7 +256,7 @@ def _per_org_counts(tree: TreeAsOf, start, end) -> dict:
     aggregates = {
         "registered": Count("id", filter=registered),
         "recognised": Count("id", filter=recognised),
-        "benefit": Sum("benefit_value_vnd", filter=registered),
+        "benefit": Sum(counted_benefit(), filter=registered),
     }
     for cat in CATEGORIES:
         aggregates[f"cat_{cat}"] = Count("id", filter=registered & Q(category=cat))
