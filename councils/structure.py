@@ -191,6 +191,42 @@ def structure_validate(data: dict) -> list[str]:
     return v.errors
 
 
+SMALL_ADVISORY_TEAM = 3  # "Tổ tư vấn hỗ trợ sáng kiến" of 3 or more members (seed 003 §II.1)
+
+
+def structure_warnings(data: dict) -> list[str]:
+    """What the file may hold but the programme's rules advise against, each naming its path (the
+    file is loaded all the same): an advisory team of fewer than 3 members (seed 003 §II.1)."""
+    out = []
+
+    def walk(org, path):
+        if not isinstance(org, dict):
+            return
+        for i, c in enumerate(org.get("councils") or []):
+            if isinstance(c, dict) and c.get("kind") == CouncilKind.ADVISORY:
+                members = c.get("members") or []
+                if isinstance(members, list) and len(members) < SMALL_ADVISORY_TEAM:
+                    out.append(
+                        f"{path}.councils[{i}].members: "
+                        + _(
+                            "tổ tư vấn %(council)s của %(org)s chỉ có %(n)s thành viên; chương trình yêu cầu "
+                            "tổ tư vấn hỗ trợ sáng kiến có từ %(min)s thành viên trở lên"
+                        )
+                        % {
+                            "council": c.get("code"),
+                            "org": org.get("code"),
+                            "n": len(members),
+                            "min": SMALL_ADVISORY_TEAM,
+                        }
+                    )
+        for i, child in enumerate(org.get("children") or []):
+            walk(child, f"{path}.children[{i}]")
+
+    for i, org in enumerate(data.get("organisations") or []):
+        walk(org, f"organisations[{i}]")
+    return out
+
+
 def _referenced_orgs(data):
     refs = set()
     for org in data.get("organisations") or []:
@@ -316,6 +352,7 @@ def _validate_org(v, org, path, parent_code):
     if not isinstance(targets, list):
         v.note(f"{path}.targets", _("phải là một danh sách"))
         targets = []
+    seen_targets = {}  # (phase, from) → path: one target per phase and date it takes effect
     for i, t in enumerate(targets):
         tpath = f"{path}.targets[{i}]"
         if not isinstance(t, dict):
@@ -327,6 +364,17 @@ def _validate_org(v, org, path, parent_code):
             v.__dict__.setdefault("target_refs", []).append((f"{tpath}.phase", t["phase"]))
         if not _is_int(t.get("initiatives")):
             v.note(f"{tpath}.initiatives", _("phải là số nguyên ≥ 0"))
+        if "from" in t and _date(t["from"]) is None:
+            v.note(f"{tpath}.from", _("phải là ngày dạng YYYY-MM-DD"))
+        key = (t.get("phase"), t.get("from"))
+        if isinstance(key[0], str) and key in seen_targets:
+            v.note(
+                tpath,
+                _("chỉ tiêu giai đoạn %(phase)s áp dụng từ cùng ngày đã có ở %(other)s")
+                % {"phase": key[0], "other": seen_targets[key]},
+            )
+        elif isinstance(key[0], str) and (key[1] is None or isinstance(key[1], str)):
+            seen_targets[key] = tpath
     councils = org.get("councils", [])
     if not isinstance(councils, list):
         v.note(f"{path}.councils", _("phải là một danh sách"))

@@ -633,11 +633,15 @@ def target_rules(*, initiatives) -> dict:
 
 
 @transaction.atomic
-def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: int) -> OrganisationTarget:
-    """Set ``organisation``'s target for ``phase``. Targets are assigned from above: the admin of
-    a union above the organisation (or a superuser, or the system) sets them, never the
-    organisation's own admin. Audited with the value before and after. Targets are goals shown
-    beside the counts; they change no counter."""
+def target_set(
+    *, actor, organisation: Organisation, phase: Phase, initiatives: int, valid_from=None
+) -> OrganisationTarget:
+    """Set ``organisation``'s target for ``phase`` — from the phase's start (``valid_from`` None),
+    or a revision taking effect on ``valid_from`` (a row of its own, so the history stays and a
+    report as of an earlier day still uses the target valid then). Targets are assigned from
+    above: the admin of a union above the organisation (or a superuser, or the system) sets them,
+    never the organisation's own admin. Audited with the value before and after. Targets are
+    goals shown beside the counts; they change no counter."""
     if not administers_above(actor=actor, organisation=organisation):
         raise PermissionDenied(
             _("Chỉ tiêu của %(org)s do quản trị viên của tổ chức cấp trên giao.") % {"org": organisation.code}
@@ -645,12 +649,18 @@ def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: 
     errors = target_rules(initiatives=initiatives)
     if errors:
         raise ValidationError(errors)
-    target = OrganisationTarget.objects.select_for_update().filter(organisation=organisation, phase=phase).first()
+    target = (
+        OrganisationTarget.objects.select_for_update()
+        .filter(organisation=organisation, phase=phase, valid_from=valid_from)
+        .first()
+    )
     before = target.initiatives if target else None
     if before == initiatives:
         return target
     if target is None:
-        target = OrganisationTarget.objects.create(organisation=organisation, phase=phase, initiatives=initiatives)
+        target = OrganisationTarget.objects.create(
+            organisation=organisation, phase=phase, initiatives=initiatives, valid_from=valid_from
+        )
     else:
         target.initiatives = initiatives
         target.save(update_fields=["initiatives"])
@@ -664,6 +674,7 @@ def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: 
             "phase": str(phase),
             "before": before,
             "after": initiatives,
+            **({"valid_from": valid_from.isoformat()} if valid_from else {}),
         },
     )
     return target

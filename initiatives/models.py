@@ -45,19 +45,37 @@ class Phase(models.Model):
 
 
 class OrganisationTarget(models.Model):
-    """Chỉ tiêu: how many initiatives an organisation aims for in a phase (a goal, not a cap)."""
+    """Chỉ tiêu: how many initiatives an organisation aims for in a phase (a goal, not a cap).
+
+    A target revised during the phase keeps its history: one row per date it took effect
+    (``valid_from``; none for the target assigned from the phase's start). A report as of a day
+    uses the row valid that day: the latest ``valid_from`` on or before it."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="targets")
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="organisation_targets")
     initiatives = models.PositiveIntegerField(_("chỉ tiêu sáng kiến"))
+    valid_from = models.DateField(_("áp dụng từ ngày"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("chỉ tiêu")
         verbose_name_plural = _("chỉ tiêu")
-        constraints = [models.UniqueConstraint(fields=["organisation", "phase"], name="unique_org_phase_target")]
+        ordering = ["organisation", "phase", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "phase"],
+                condition=models.Q(valid_from__isnull=True),
+                name="unique_org_phase_target",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "phase", "valid_from"],
+                condition=models.Q(valid_from__isnull=False),
+                name="unique_org_phase_target_revision",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.organisation.code} {self.phase.code}: {self.initiatives}"
+        since = f" (từ {self.valid_from:%d/%m/%Y})" if self.valid_from else ""
+        return f"{self.organisation.code} {self.phase.code}: {self.initiatives}{since}"
 
 
 class Category(models.TextChoices):
