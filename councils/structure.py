@@ -543,7 +543,7 @@ def structure_apply_tree(*, data: dict, actor=None) -> TreeResult:
     for org in data.get("organisations") or []:
         _apply_councils(org, result, actor)
     if data.get("blocs"):
-        _apply_blocs(data["blocs"], result, actor)
+        _apply_blocs(data["blocs"], result, actor, file_parents=_file_parents(data))
     return result
 
 
@@ -563,12 +563,26 @@ def _apply_org(spec, parent, result, actor=None):
         if (current_parent.pk if current_parent else None) != wanted and (parent is not None):
             # recorded with its effective date (``moved_on``, default today) for history-aware reports
             effective = _date(spec.get("moved_on")) or datetime.date.today()
-            organisation_move(organisation=org, new_parent=parent, effective=effective, actor=actor)
-            result.changes += 1
+            if not _file_predates_move(org, wanted, _date(spec.get("moved_on"))):
+                organisation_move(organisation=org, new_parent=parent, effective=effective, actor=actor)
+                result.changes += 1
         org = Organisation.objects.get(pk=org.pk)
     result.organisations[org.code] = org
     for child in spec.get("children") or []:
         _apply_org(child, Organisation.objects.get(pk=org.pk), result, actor)
+
+
+def _file_predates_move(org, file_parent_id, moved_on) -> bool:
+    """The file places ``org`` under the parent a recorded, dated move took it away from (an admin's
+    move, or the demo's PC Bình Dương in 2025): the file is older than that move, so loading it
+    keeps the move rather than undoing it — unless the file says when it moved back (``moved_on``
+    after that move)."""
+    from .models import OrganisationMove
+
+    last = OrganisationMove.objects.filter(organisation=org).order_by("-effective", "-id").first()
+    return (
+        last is not None and last.old_parent_id == file_parent_id and (moved_on is None or moved_on <= last.effective)
+    )
 
 
 def _apply_person(spec, result, actor):
@@ -773,10 +787,17 @@ def _validate_blocs(v, data):
                 )
 
 
-def _apply_blocs(blocs, result, actor=None):
+def _apply_blocs(blocs, result, actor=None, file_parents=None):
     for b in blocs:
         orgs = {o.code: o for o in Organisation.objects.filter(code__in=b["members"])}
-        parent = Organisation.objects.get_parent(orgs[b["members"][0]])
+        # the bloc's parent as the file places its members (as validated), so that a member moved
+        # since (a recorded move the file predates) does not carry the bloc along
+        parent_code = (file_parents or {}).get(b["members"][0])
+        parent = (
+            Organisation.objects.get(code=parent_code)
+            if parent_code
+            else Organisation.objects.get_parent(orgs[b["members"][0]])
+        )
         members = [orgs[c] for c in b["members"]]
         if bloc_save(code=b["code"], name=b["name"], organisation=parent, members=members, actor=actor):
             result.changes += 1

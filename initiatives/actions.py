@@ -59,6 +59,11 @@ def _programme_for(day: datetime.date) -> Programme | None:
     return Programme.objects.filter(starts__lte=day, ends__gte=day).order_by("-starts").first()
 
 
+def programme_running(day: datetime.date) -> Programme | None:
+    """The programme running on ``day`` (the latest started, when two overlap), or None."""
+    return _programme_for(day)
+
+
 def _set_authors(initiative: Initiative, authors: list[dict], *, actor) -> list[int]:
     """Write the authors (already checked by the rules) and return the ids of the people newly
     asked to confirm. Consent follows the person: someone kept with the same share keeps their

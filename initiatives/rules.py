@@ -441,6 +441,33 @@ def initiative_rules(
     return cleaned, {f: errors[f] for f in FIELDS if f in errors}
 
 
+def registration_rules(initiative, programme) -> dict:
+    """At its first submission a dossier is registered in the programme running that day (the one
+    whose reports count it, by ``submitted_at``): it counts only if first applied within that
+    programme's window, from its start (the draft may have been written under an earlier one, or
+    while none ran)."""
+    day = initiative.applied_since
+    if programme is None or day is None or programme.starts <= day <= programme.ends:
+        return {}
+    if day < programme.starts:
+        message = _(
+            "Hồ sơ được đăng ký vào chương trình %(programme)s, chương trình chỉ tính sáng kiến áp dụng từ ngày "
+            "%(starts)s: sửa ngày áp dụng hoặc không nộp vào chương trình này"
+        )
+    else:
+        message = _("Chương trình %(programme)s chỉ tính sáng kiến áp dụng đến ngày %(ends)s")
+    return {
+        "applied_since": [
+            message
+            % {
+                "programme": programme.code,
+                "starts": f"{programme.starts:%d/%m/%Y}",
+                "ends": f"{programme.ends:%d/%m/%Y}",
+            }
+        ]
+    }
+
+
 # categories whose benefit may be social rather than in money (union activity, Covid-19 prevention)
 NON_MONETARY_CATEGORIES = (Category.UNION, Category.COVID)
 

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from audit.actions import audit_record
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
-from initiatives.actions import EDITABLE_FIELDS, dossier_freeze, refuse_if_coauthor_declined, refuse_if_coauthor_pending
+from initiatives.actions import (
+    EDITABLE_FIELDS,
+    dossier_freeze,
+    programme_running,
+    refuse_if_coauthor_declined,
+    refuse_if_coauthor_pending,
+)
 from initiatives.counters import (
     progress_counters_apply,
     progress_recognised,
@@ -25,7 +31,7 @@ from initiatives.counters import (
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Consent, Initiative, State
 from initiatives.routing import first_stage, stage_after
-from initiatives.rules import assessed_benefit, submission_rules
+from initiatives.rules import assessed_benefit, registration_rules, submission_rules
 
 from . import permissions, sealing, seating
 from .flows import STAGE_DECISIONS, InitiativeFlow
@@ -129,6 +135,10 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         _wrong_state(initiative, "submit")
     refuse_if_coauthor_declined(initiative)
     incomplete = submission_rules(initiative)
+    registering_in = None
+    if initiative.submitted_at is None:  # its first submission registers it in the running programme
+        registering_in = programme_running(timezone.localdate())
+        incomplete = {**registration_rules(initiative, registering_in), **incomplete}
     if incomplete:
         raise ValidationError(incomplete)
     team = advisory_team_for(organisation=initiative.organisation)
@@ -143,6 +153,8 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
     flow.submit()
     first = initiative.submitted_at is None
     initiative.submitted_at = initiative.submitted_at or now  # registered at its first submission
+    if first and registering_in is not None:
+        initiative.programme = registering_in  # the programme whose reports and quotas count it
     initiative.council = team
     initiative.due_at = None
     initiative.save()
