@@ -47,6 +47,7 @@ from .models import (
     RoleAssignment,
     User,
 )
+from .selectors import SMALL_ADVISORY_TEAM
 
 AWARDS = ("federation_certificate", "sector_certificate", "monthly_commendation")
 PERIODS = ("programme", "month")
@@ -189,9 +190,6 @@ def structure_validate(data: dict) -> list[str]:
     if "blocs" in data:
         _validate_blocs(v, data)
     return v.errors
-
-
-SMALL_ADVISORY_TEAM = 3  # "Tổ tư vấn hỗ trợ sáng kiến" of 3 or more members (seed 003 §II.1)
 
 
 def structure_warnings(data: dict) -> list[str]:
