@@ -224,3 +224,30 @@ def test_a_confidential_dossier_hides_both_values_from_outsiders(flow, api, user
     client.force_login(users["officer_x1"])
     page = client.get(f"/initiatives/{iid}/").content.decode()
     assert "66.000.000" not in page and 'id="remuneration"' not in page
+
+
+def test_the_sealed_payload_keeps_one_size_and_ballots_sealed_before_still_open():
+    import os
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from workflow import sealing
+
+    sizes = {
+        len(sealing.seal(session_id=7, decision="approve", score=s, comment=c, estimate=e)[1])
+        for s, c, e in ((None, "", None), (100, "x" * sealing.MAX_COMMENT_CHARS, 10**15), (0, "ý kiến", 0))
+    }
+    assert len(sizes) == 1
+    kid, blob = sealing.seal(session_id=7, decision="reject", score=5, comment="lý do", estimate=123)
+    opened = sealing.unseal_all(session_id=7, ballots=[(kid, blob)])[0]
+    assert (opened.decision, opened.score, opened.comment, opened.estimate) == ("reject", 5, "lý do", 123)
+    # a ballot sealed by the release before estimates (payload format 1) opens, without an estimate
+    key = sealing.current_key()
+    body = struct.pack(">BBHI", 1, 7, 60, 2) + b"approve" + b"ok"
+    nonce = os.urandom(sealing.NONCE_BYTES)
+    old = nonce + AESGCM(key).encrypt(
+        nonce, body + bytes(sealing.BLOCK - len(body)), sealing._associated_data(7, sealing.key_id(key))
+    )
+    opened = sealing.unseal_all(session_id=7, ballots=[(sealing.key_id(key), old)])[0]
+    assert (opened.decision, opened.score, opened.comment, opened.estimate) == ("approve", 60, "ok", None)
