@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from councils.models import CouncilKind, Level, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_role_paths
 from initiatives.models import Initiative, Programme, State
+from initiatives.rules import counted_benefit
 from initiatives.selectors import can_see_confidential
 
 from .eligibility import author_category, category_label
@@ -319,11 +320,11 @@ def rank_candidates(
                 "reference": i.reference,
                 "title": i.title,
                 "organisation": i.organisation.code,
-                "benefit_value_vnd": None if hidden else i.benefit_value_vnd,
+                "benefit_value_vnd": None if hidden else i.counted_benefit_vnd,
                 "hidden": hidden,
                 "recognised_at": i.recognised_at,
                 "score": None if hidden else score,
-                "_key": (score is not None, score or 0, -1 if hidden else i.benefit_value_vnd, recognised),
+                "_key": (score is not None, score or 0, -1 if hidden else i.counted_benefit_vnd, recognised),
             }
         )
     rows.sort(key=lambda r: r["_key"], reverse=True)
@@ -352,7 +353,11 @@ def monthly_suggestions(
     )
     # rank in the database first (benefit, recency), so a sector with 100,000 recognised dossiers
     # never streams them all into Python; council scores then reorder the best thousand
-    qs = list(qs.select_related("organisation").order_by("-benefit_value_vnd", "-recognised_at")[:1000])
+    qs = list(
+        qs.select_related("organisation")
+        .annotate(_benefit=counted_benefit())
+        .order_by("-_benefit", "-recognised_at")[:1000]
+    )
     nominations = nominations or {}
     missing = set(nominations) - {i.pk for i in qs}
     if missing:  # nominated ones always come, even past the thousand
@@ -399,7 +404,8 @@ def _vnd(n: int) -> str:
 def eligibility_for(*, initiative: Initiative, award: str | None = None, today: datetime.date | None = None) -> list:
     """For each author and each active rule: is the threshold met, and if not, why (bilingual).
 
-    The benefit compared is the initiative's declared annual benefit value; a rule over N years
+    The benefit compared is the initiative's annual benefit value as a council assessed it
+    (``assessed_benefit_vnd``), or the declared one while no council has; a rule over N years
     (``years`` > 1) compares N × the annual value and needs the initiative applied for N full
     years (an estimate: the dossier declares only the first year's value)."""
     today = today or timezone.localdate()
@@ -407,7 +413,7 @@ def eligibility_for(*, initiative: Initiative, award: str | None = None, today: 
     if award:
         rules = rules.filter(award=award)
     rules = list(rules)
-    value = initiative.benefit_value_vnd or 0
+    value = initiative.counted_benefit_vnd
     years_applied = _years_applied(initiative, today)
     out = []
     for author in initiative.authors.select_related("user"):
@@ -470,8 +476,9 @@ REMUNERATION_YEARS = 3
 def remuneration_hint(*, initiative: Initiative) -> dict:
     """The minimum owed to the authors under Decree 13/2012 (art. 10) where no agreement says
     otherwise: 7 % of the annual benefit for each of the first 3 years, split by share, rounded
-    up to whole VND so nobody is owed less than the minimum."""
-    value = Decimal(initiative.benefit_value_vnd or 0)
+    up to whole VND so nobody is owed less than the minimum. The benefit is the council's assessed
+    value once there is one, else the declared value (``basis`` says which)."""
+    value = Decimal(initiative.counted_benefit_vnd)
     authors = []
     for a in initiative.authors.select_related("user"):
         per_year = math.ceil(value * REMUNERATION_PERCENT * a.share_percent / Decimal(10000))
@@ -487,6 +494,8 @@ def remuneration_hint(*, initiative: Initiative) -> dict:
         )
     per_year_total = math.ceil(value * REMUNERATION_PERCENT / 100)
     return {
+        "basis": "assessed" if initiative.assessed_benefit_vnd is not None else "declared",
+        "benefit_vnd": int(value),
         "percent": float(REMUNERATION_PERCENT),
         "years": REMUNERATION_YEARS,
         "per_year_vnd": per_year_total,

@@ -1,6 +1,6 @@
 """Reads over the tree, the people and the councils."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Council, CouncilKind, CouncilSubstitute, Membership, Organisation, Role, RoleAssignment, User
 
@@ -170,3 +170,19 @@ def administers_above(*, actor, organisation: Organisation) -> bool:
     return RoleAssignment.objects.filter(
         user=actor, role=Role.ADMIN, organisation__path__in=organisation.ancestor_paths(include_self=False)
     ).exists()
+
+
+SMALL_ADVISORY_TEAM = 3  # "Tổ tư vấn hỗ trợ sáng kiến" of 3 or more members (seed 003 §II.1)
+
+
+def small_advisory_teams(*, root: Organisation) -> list[Council]:
+    """The advisory teams in ``root``'s subtree with fewer than 3 members (the programme asks for 3
+    or more), each annotated with ``member_count``, in tree order: the officers' dashboard lists
+    them, the structure loader warns of them."""
+    return list(
+        Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=root.path)
+        .annotate(member_count=Count("memberships"))
+        .filter(member_count__lt=SMALL_ADVISORY_TEAM)
+        .select_related("organisation")
+        .order_by("organisation__path", "code")
+    )

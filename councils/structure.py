@@ -47,6 +47,7 @@ from .models import (
     RoleAssignment,
     User,
 )
+from .selectors import SMALL_ADVISORY_TEAM
 
 AWARDS = ("federation_certificate", "sector_certificate", "monthly_commendation")
 PERIODS = ("programme", "month")
@@ -198,6 +199,39 @@ def structure_validate(data: dict) -> list[str]:
     if "blocs" in data:
         _validate_blocs(v, data)
     return v.errors
+
+
+def structure_warnings(data: dict) -> list[str]:
+    """What the file may hold but the programme's rules advise against, each naming its path (the
+    file is loaded all the same): an advisory team of fewer than 3 members (seed 003 §II.1)."""
+    out = []
+
+    def walk(org, path):
+        if not isinstance(org, dict):
+            return
+        for i, c in enumerate(org.get("councils") or []):
+            if isinstance(c, dict) and c.get("kind") == CouncilKind.ADVISORY:
+                members = c.get("members") or []
+                if isinstance(members, list) and len(members) < SMALL_ADVISORY_TEAM:
+                    out.append(
+                        f"{path}.councils[{i}].members: "
+                        + _(
+                            "tổ tư vấn %(council)s của %(org)s chỉ có %(n)s thành viên; chương trình yêu cầu "
+                            "tổ tư vấn hỗ trợ sáng kiến có từ %(min)s thành viên trở lên"
+                        )
+                        % {
+                            "council": c.get("code"),
+                            "org": org.get("code"),
+                            "n": len(members),
+                            "min": SMALL_ADVISORY_TEAM,
+                        }
+                    )
+        for i, child in enumerate(org.get("children") or []):
+            walk(child, f"{path}.children[{i}]")
+
+    for i, org in enumerate(data.get("organisations") or []):
+        walk(org, f"organisations[{i}]")
+    return out
 
 
 def _referenced_orgs(data):
@@ -352,6 +386,7 @@ def _validate_org(v, org, path, parent_code):
     if not isinstance(targets, list):
         v.note(f"{path}.targets", _("phải là một danh sách"))
         targets = []
+    seen_targets = {}  # (phase, from) → path: one target per phase and date it takes effect
     for i, t in enumerate(targets):
         tpath = f"{path}.targets[{i}]"
         if not isinstance(t, dict):
@@ -363,6 +398,17 @@ def _validate_org(v, org, path, parent_code):
             v.__dict__.setdefault("target_refs", []).append((f"{tpath}.phase", t["phase"]))
         if not _is_int(t.get("initiatives")):
             v.note(f"{tpath}.initiatives", _("phải là số nguyên ≥ 0"))
+        if "from" in t and _date(t["from"]) is None:
+            v.note(f"{tpath}.from", _("phải là ngày dạng YYYY-MM-DD"))
+        key = (t.get("phase"), t.get("from"))
+        if isinstance(key[0], str) and key in seen_targets:
+            v.note(
+                tpath,
+                _("chỉ tiêu giai đoạn %(phase)s áp dụng từ cùng ngày đã có ở %(other)s")
+                % {"phase": key[0], "other": seen_targets[key]},
+            )
+        elif isinstance(key[0], str) and (key[1] is None or isinstance(key[1], str)):
+            seen_targets[key] = tpath
     councils = org.get("councils", [])
     if not isinstance(councils, list):
         v.note(f"{path}.councils", _("phải là một danh sách"))
@@ -531,7 +577,7 @@ def structure_apply_tree(*, data: dict, actor=None) -> TreeResult:
     for org in data.get("organisations") or []:
         _apply_councils(org, result, actor)
     if data.get("blocs"):
-        _apply_blocs(data["blocs"], result, actor)
+        _apply_blocs(data["blocs"], result, actor, file_parents=_file_parents(data))
     return result
 
 
@@ -551,12 +597,26 @@ def _apply_org(spec, parent, result, actor=None):
         if (current_parent.pk if current_parent else None) != wanted and (parent is not None):
             # recorded with its effective date (``moved_on``, default today) for history-aware reports
             effective = _date(spec.get("moved_on")) or datetime.date.today()
-            organisation_move(organisation=org, new_parent=parent, effective=effective, actor=actor)
-            result.changes += 1
+            if not _file_predates_move(org, wanted, _date(spec.get("moved_on"))):
+                organisation_move(organisation=org, new_parent=parent, effective=effective, actor=actor)
+                result.changes += 1
         org = Organisation.objects.get(pk=org.pk)
     result.organisations[org.code] = org
     for child in spec.get("children") or []:
         _apply_org(child, Organisation.objects.get(pk=org.pk), result, actor)
+
+
+def _file_predates_move(org, file_parent_id, moved_on) -> bool:
+    """The file places ``org`` under the parent a recorded, dated move took it away from (an admin's
+    move, or the demo's PC Bình Dương in 2025): the file is older than that move, so loading it
+    keeps the move rather than undoing it — unless the file says when it moved back (``moved_on``
+    after that move)."""
+    from .models import OrganisationMove
+
+    last = OrganisationMove.objects.filter(organisation=org).order_by("-effective", "-id").first()
+    return (
+        last is not None and last.old_parent_id == file_parent_id and (moved_on is None or moved_on <= last.effective)
+    )
 
 
 def _apply_person(spec, result, actor):
@@ -761,10 +821,17 @@ def _validate_blocs(v, data):
                 )
 
 
-def _apply_blocs(blocs, result, actor=None):
+def _apply_blocs(blocs, result, actor=None, file_parents=None):
     for b in blocs:
         orgs = {o.code: o for o in Organisation.objects.filter(code__in=b["members"])}
-        parent = Organisation.objects.get_parent(orgs[b["members"][0]])
+        # the bloc's parent as the file places its members (as validated), so that a member moved
+        # since (a recorded move the file predates) does not carry the bloc along
+        parent_code = (file_parents or {}).get(b["members"][0])
+        parent = (
+            Organisation.objects.get(code=parent_code)
+            if parent_code
+            else Organisation.objects.get_parent(orgs[b["members"][0]])
+        )
         members = [orgs[c] for c in b["members"]]
         if bloc_save(code=b["code"], name=b["name"], organisation=parent, members=members, actor=actor):
             result.changes += 1

@@ -59,6 +59,11 @@ def _programme_for(day: datetime.date) -> Programme | None:
     return Programme.objects.filter(starts__lte=day, ends__gte=day).order_by("-starts").first()
 
 
+def programme_running(day: datetime.date) -> Programme | None:
+    """The programme running on ``day`` (the latest started, when two overlap), or None."""
+    return _programme_for(day)
+
+
 def _set_authors(initiative: Initiative, authors: list[dict], *, actor) -> list[int]:
     """Write the authors (already checked by the rules) and return the ids of the people newly
     asked to confirm. Consent follows the person: someone kept with the same share keeps their
@@ -633,11 +638,15 @@ def target_rules(*, initiatives) -> dict:
 
 
 @transaction.atomic
-def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: int) -> OrganisationTarget:
-    """Set ``organisation``'s target for ``phase``. Targets are assigned from above: the admin of
-    a union above the organisation (or a superuser, or the system) sets them, never the
-    organisation's own admin. Audited with the value before and after. Targets are goals shown
-    beside the counts; they change no counter."""
+def target_set(
+    *, actor, organisation: Organisation, phase: Phase, initiatives: int, valid_from=None
+) -> OrganisationTarget:
+    """Set ``organisation``'s target for ``phase`` — from the phase's start (``valid_from`` None),
+    or a revision taking effect on ``valid_from`` (a row of its own, so the history stays and a
+    report as of an earlier day still uses the target valid then). Targets are assigned from
+    above: the admin of a union above the organisation (or a superuser, or the system) sets them,
+    never the organisation's own admin. Audited with the value before and after. Targets are
+    goals shown beside the counts; they change no counter."""
     if not administers_above(actor=actor, organisation=organisation):
         raise PermissionDenied(
             _("Chỉ tiêu của %(org)s do quản trị viên của tổ chức cấp trên giao.") % {"org": organisation.code}
@@ -645,12 +654,18 @@ def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: 
     errors = target_rules(initiatives=initiatives)
     if errors:
         raise ValidationError(errors)
-    target = OrganisationTarget.objects.select_for_update().filter(organisation=organisation, phase=phase).first()
+    target = (
+        OrganisationTarget.objects.select_for_update()
+        .filter(organisation=organisation, phase=phase, valid_from=valid_from)
+        .first()
+    )
     before = target.initiatives if target else None
     if before == initiatives:
         return target
     if target is None:
-        target = OrganisationTarget.objects.create(organisation=organisation, phase=phase, initiatives=initiatives)
+        target = OrganisationTarget.objects.create(
+            organisation=organisation, phase=phase, initiatives=initiatives, valid_from=valid_from
+        )
     else:
         target.initiatives = initiatives
         target.save(update_fields=["initiatives"])
@@ -664,6 +679,7 @@ def target_set(*, actor, organisation: Organisation, phase: Phase, initiatives: 
             "phase": str(phase),
             "before": before,
             "after": initiatives,
+            **({"valid_from": valid_from.isoformat()} if valid_from else {}),
         },
     )
     return target

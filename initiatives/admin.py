@@ -45,7 +45,7 @@ class ProgrammeAdmin(BadLookupsAreBadParameters, ReadOnlyAdminMixin, admin.Model
 class TargetForm(forms.ModelForm):
     class Meta:
         model = OrganisationTarget
-        fields = ["organisation", "phase", "initiatives"]
+        fields = ["organisation", "phase", "initiatives", "valid_from"]
 
     def clean(self):
         data = super().clean()
@@ -58,7 +58,7 @@ class TargetForm(forms.ModelForm):
 @admin.register(OrganisationTarget)
 class OrganisationTargetAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admin.ModelAdmin):
     form = TargetForm
-    list_display = ("organisation_display", "phase_display", "initiatives")
+    list_display = ("organisation_display", "phase_display", "initiatives", "valid_from")
     list_filter = ("phase__programme", "phase")
     search_fields = ("organisation__code", "organisation__name")
     autocomplete_fields = ["organisation"]
@@ -78,7 +78,7 @@ class OrganisationTargetAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admi
         return obj is None or administers_above(actor=request.user, organisation=obj.organisation)
 
     def get_readonly_fields(self, request, obj=None):
-        return ["organisation", "phase"] if obj is not None else []
+        return ["organisation", "phase", "valid_from"] if obj is not None else []
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Organisation:
@@ -94,7 +94,14 @@ class OrganisationTargetAdmin(BadLookupsAreBadParameters, ScopedAdminMixin, admi
         data = form.cleaned_data
         organisation = obj.organisation if change else data["organisation"]
         phase = obj.phase if change else data["phase"]
-        saved = target_set(actor=request.user, organisation=organisation, phase=phase, initiatives=data["initiatives"])
+        valid_from = obj.valid_from if change else data.get("valid_from")
+        saved = target_set(
+            actor=request.user,
+            organisation=organisation,
+            phase=phase,
+            initiatives=data["initiatives"],
+            valid_from=valid_from,
+        )
         obj.pk = saved.pk
         obj._state.adding = False
 

@@ -3,7 +3,9 @@ the same transactions that change it, so the report reads a few thousand counter
 every initiative.
 
 - ``ProgressCount``: per organisation (an initiative's own), local calendar month and category, the
-  registered initiatives (``submitted_at`` in the month, not withdrawn), their benefit, and the
+  registered initiatives (``submitted_at`` in the month, not withdrawn), their benefit (the
+  council's assessed value once there is one, else the declared one; a close that sets an
+  assessment moves it once), and the
   recognised ones (``recognised_at`` in the month). Additive, so any month-aligned period of any
   subtree is a sum.
 - ``AuthorSeen`` / ``AuthorCount``: distinct authors are not additive, so they are kept per
@@ -49,6 +51,7 @@ from .models import (
     ProgressCount,
     State,
 )
+from .rules import counted_benefit
 
 ADVISORY_LOCK = 0x50524F47  # "PROG": writers share it, a rebuild takes it alone
 
@@ -89,7 +92,7 @@ def progress_share(initiative: Initiative, *, registered: bool = True, recognise
         organisation_id=initiative.organisation_id,
         path=initiative.organisation.path,
         category=initiative.category,
-        benefit=initiative.benefit_value_vnd or 0,
+        benefit=initiative.counted_benefit_vnd,  # the council's assessment once there is one
         registered_on=local_day(initiative.submitted_at) if is_registered else None,
         recognised_on=local_day(initiative.recognised_at) if recognised and initiative.recognised_at else None,
         persons=persons,
@@ -305,7 +308,7 @@ def progress_counters_rebuild() -> dict:
             .exclude(state=State.WITHDRAWN)
             .annotate(m=TruncMonth("submitted_at", tzinfo=tz))
             .values("organisation_id", "m", "category")
-            .annotate(n=Count("id"), b=Sum("benefit_value_vnd"))
+            .annotate(n=Count("id"), b=Sum(counted_benefit()))
             .order_by()
         )
         for r in registered:

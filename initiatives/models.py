@@ -45,19 +45,37 @@ class Phase(models.Model):
 
 
 class OrganisationTarget(models.Model):
-    """Chỉ tiêu: how many initiatives an organisation aims for in a phase (a goal, not a cap)."""
+    """Chỉ tiêu: how many initiatives an organisation aims for in a phase (a goal, not a cap).
+
+    A target revised during the phase keeps its history: one row per date it took effect
+    (``valid_from``; none for the target assigned from the phase's start). A report as of a day
+    uses the row valid that day: the latest ``valid_from`` on or before it."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="targets")
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="organisation_targets")
     initiatives = models.PositiveIntegerField(_("chỉ tiêu sáng kiến"))
+    valid_from = models.DateField(_("áp dụng từ ngày"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("chỉ tiêu")
         verbose_name_plural = _("chỉ tiêu")
-        constraints = [models.UniqueConstraint(fields=["organisation", "phase"], name="unique_org_phase_target")]
+        ordering = ["organisation", "phase", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "phase"],
+                condition=models.Q(valid_from__isnull=True),
+                name="unique_org_phase_target",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "phase", "valid_from"],
+                condition=models.Q(valid_from__isnull=False),
+                name="unique_org_phase_target_revision",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.organisation.code} {self.phase.code}: {self.initiatives}"
+        since = f" (từ {self.valid_from:%d/%m/%Y})" if self.valid_from else ""
+        return f"{self.organisation.code} {self.phase.code}: {self.initiatives}{since}"
 
 
 class Category(models.TextChoices):
@@ -96,6 +114,13 @@ class Initiative(models.Model):
     )
     programme = models.ForeignKey(Programme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     benefit_value_vnd = models.BigIntegerField(_("giá trị làm lợi (VND/năm)"), default=0)
+    # The council's own estimate of the yearly benefit (the latest council that gave one): reports
+    # and the Bằng's eligibility use it once there is one; the declared value above never changes.
+    assessed_benefit_vnd = models.BigIntegerField(_("giá trị làm lợi được thẩm định (VND/năm)"), null=True, blank=True)
+    assessed_at = models.DateTimeField(_("ngày thẩm định giá trị làm lợi"), null=True, blank=True)
+    assessed_by = models.ForeignKey(
+        Council, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("hội đồng thẩm định")
+    )
     applied_since = models.DateField(_("ngày áp dụng lần đầu"), null=True, blank=True)
     confidential = models.BooleanField(_("bảo mật"), default=False)
     state = models.CharField(_("trạng thái"), max_length=30, choices=State.choices, default=State.DRAFT)
@@ -131,6 +156,14 @@ class Initiative(models.Model):
     @property
     def audit_scope_path(self):
         return self.organisation.path
+
+    @property
+    def counted_benefit_vnd(self) -> int:
+        """The benefit reports and eligibility use: the council's assessment once there is one,
+        else the declared value (``initiatives.rules.counted_benefit`` is the same as SQL)."""
+        if self.assessed_benefit_vnd is not None:
+            return self.assessed_benefit_vnd
+        return self.benefit_value_vnd or 0
 
 
 class Consent(models.TextChoices):

@@ -35,6 +35,7 @@ import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from unidecode import unidecode
@@ -314,6 +315,46 @@ def _benefit(value, errors):
     return number
 
 
+def assessed_benefit(value) -> int | None:
+    """A council's estimate of the yearly benefit (``assessed_benefit_vnd``, optional): ``None``
+    when not given, else an integer 0 ≤ value ≤ 10^15. Raises ``ValidationError`` naming the field."""
+    if value is MISSING or value is None or value == "":
+        return None
+    errors = {}
+    number = _benefit(value, errors)
+    if errors:
+        messages = {
+            "int": _("Giá trị làm lợi được thẩm định phải là số nguyên (VND)"),
+            "neg": _("Giá trị làm lợi được thẩm định không được âm"),
+            "big": _("Giá trị làm lợi được thẩm định quá lớn (tối đa 10^15 VND)"),
+        }
+        problem = "big" if number is None and _is_big(value) else "neg" if _is_negative(value) else "int"
+        raise ValidationError({"assessed_benefit_vnd": [messages[problem]]})
+    return number
+
+
+def _is_negative(value) -> bool:
+    try:
+        return not isinstance(value, bool) and Decimal(str(value).strip()) < 0
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def _is_big(value) -> bool:
+    try:
+        return not isinstance(value, bool) and Decimal(str(value).strip()) > MAX_BENEFIT_VND
+    except (InvalidOperation, ValueError):
+        return False
+
+
+def counted_benefit():
+    """The benefit reports sum, as an expression: the assessed value when a council gave one."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    return Coalesce(F("assessed_benefit_vnd"), F("benefit_value_vnd"))
+
+
 def _applied_since(value, errors, *, programme, today):
     if value is MISSING or value is None or value == "":
         return None
@@ -398,6 +439,33 @@ def initiative_rules(
         if "authors" in errors:
             cleaned["authors"] = None
     return cleaned, {f: errors[f] for f in FIELDS if f in errors}
+
+
+def registration_rules(initiative, programme) -> dict:
+    """At its first submission a dossier is registered in the programme running that day (the one
+    whose reports count it, by ``submitted_at``): it counts only if first applied within that
+    programme's window, from its start (the draft may have been written under an earlier one, or
+    while none ran)."""
+    day = initiative.applied_since
+    if programme is None or day is None or programme.starts <= day <= programme.ends:
+        return {}
+    if day < programme.starts:
+        message = _(
+            "Hồ sơ được đăng ký vào chương trình %(programme)s, chương trình chỉ tính sáng kiến áp dụng từ ngày "
+            "%(starts)s: sửa ngày áp dụng hoặc không nộp vào chương trình này"
+        )
+    else:
+        message = _("Chương trình %(programme)s chỉ tính sáng kiến áp dụng đến ngày %(ends)s")
+    return {
+        "applied_since": [
+            message
+            % {
+                "programme": programme.code,
+                "starts": f"{programme.starts:%d/%m/%Y}",
+                "ends": f"{programme.ends:%d/%m/%Y}",
+            }
+        ]
+    }
 
 
 # categories whose benefit may be social rather than in money (union activity, Covid-19 prevention)

@@ -107,6 +107,22 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
     return Membership.objects.filter(user=user, council_id__in=judged).exists()
 
 
+def may_see_remuneration(*, user, initiative: Initiative) -> bool:
+    """The remuneration hint (≥ 7 % of the yearly benefit for 3 years, Decree 13/2012) is for the
+    dossier's authors (who did not decline) and whoever drafted it, and the councils that judge or
+    judged it (advisory team included) — not for officers, auditors or anyone else."""
+    if not user.is_authenticated:
+        return False
+    if initiative.created_by_id == user.pk:
+        return True
+    if initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists():
+        return True
+    judged = set(initiative.sessions.values_list("council_id", flat=True))
+    if initiative.council_id:
+        judged.add(initiative.council_id)
+    return Membership.objects.filter(user=user, council_id__in=judged).exists()
+
+
 def dossier_diff(*, before: dict, after: dict) -> dict:
     """What changed from one frozen dossier (``DossierVersion.content``) to another: each field
     whose value differs, ``{"before", "after"}``; attachments added and removed, a file being the

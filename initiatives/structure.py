@@ -17,6 +17,8 @@ from .models import OrganisationTarget, Phase, Programme
 
 
 def _d(value):
+    if isinstance(value, datetime.date):  # YAML reads dates itself
+        return value
     return datetime.date.fromisoformat(value)
 
 
@@ -82,9 +84,16 @@ def _apply_targets(orgs, phases, actor=None) -> int:
         if targets:
             org = Organisation.objects.get(code=spec["code"])
             for t in targets:
-                current = OrganisationTarget.objects.filter(organisation=org, phase=phases[t["phase"]]).first()
+                # "from": a revision taking effect that day (its own row: the history stays)
+                valid_from = _d(t["from"]) if t.get("from") else None
+                phase = phases[t["phase"]]
+                current = OrganisationTarget.objects.filter(
+                    organisation=org, phase=phase, valid_from=valid_from
+                ).first()
                 if current is None or current.initiatives != t["initiatives"]:
-                    target_set(actor=actor, organisation=org, phase=phases[t["phase"]], initiatives=t["initiatives"])
+                    target_set(
+                        actor=actor, organisation=org, phase=phase, initiatives=t["initiatives"], valid_from=valid_from
+                    )
                     changes += 1
         changes += _apply_targets(spec.get("children") or [], phases, actor)
     return changes

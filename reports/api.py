@@ -102,6 +102,12 @@ PERIOD_PARAMS = [
     OpenApiParameter("programme", str, description="programme code (default: the current one)"),
     OpenApiParameter("until", OpenApiTypes.DATE, description="cut the period at this day (cumulative to it)"),
     OpenApiParameter("on", OpenApiTypes.DATE, description="count units under the parents they had that day"),
+    OpenApiParameter(
+        "as_of",
+        OpenApiTypes.DATE,
+        description="the report as it stood that day: cut there (unless until), the tree of that day (unless on), "
+        "and the targets valid that day (a target revised later keeps its earlier value then)",
+    ),
 ]
 
 
@@ -119,8 +125,9 @@ class ProgressView(APIView):
         programme = _programme_param(request)
         phase = _phase_param(request, programme)
         until, on = _date_param(request, "until"), _date_param(request, "on")
+        as_of = _date_param(request, "as_of")
         roots = _roots(request)
-        period = period_for(programme=programme, phase=phase, until=until, on=on)
+        period = period_for(programme=programme, phase=phase, until=until, on=on, as_of=as_of)
         rows = []
         for root in roots:
             rows += progress_report(root=root, period=period)
@@ -132,6 +139,7 @@ class ProgressView(APIView):
         response.data["starts"] = period.starts
         response.data["ends"] = period.ends
         response.data["on"] = period.on
+        response.data["targets_on"] = period.targets_day
         return response
 
 

@@ -18,10 +18,14 @@ Definitions (one place, used by the API, the workbook, the dashboard and the e-m
   a person by user id, an author row without a user by full name. Distinct authors are counted per
   organisation of the report in SQL (a person who authored in two units counts once for their
   corporation), never summed from children.
+- **benefit_value_vnd**: the sum of the registered initiatives' yearly benefit, each the value a
+  council assessed (``assessed_benefit_vnd``) once there is one, else the declared one.
 - **participation_percent** = authors / headcount × 100, 1 decimal (half up); null without headcount.
   The headcount of an organisation is its own ``headcount``, or, when that is 0, the sum of its
   children's.
-- **target** of an organisation for a phase = its own ``OrganisationTarget`` for the phase (not the
+- **target** of an organisation for a phase = its own ``OrganisationTarget`` for the phase valid on
+  the report's day (``as_of``, else ``on``: a target revised mid-phase keeps its history, one row
+  per date it took effect, and a report as of an earlier day uses the earlier value) (not the
   sum of its children's, which may differ: a corporation's target is assigned to it); when it has
   none, the sum of its children's targets (recursively, by the same rule). Without a phase: the
   sum over the programme's phases. **percent_of_target** = registered / target × 100, 1 decimal
@@ -74,6 +78,7 @@ from initiatives.models import (
     ProgressCount,
     State,
 )
+from initiatives.rules import counted_benefit
 
 OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 OVERSIGHT_PERMS = ("councils.act_as_officer", "councils.audit_in", "councils.administer")
@@ -98,6 +103,11 @@ class Period:
     ends: datetime.date  # inclusive
     on: datetime.date  # the tree as it stood that day
     phases: list = field(default_factory=list)  # the phases whose targets apply
+    targets_on: datetime.date | None = None  # the targets valid that day (default: ``on``)
+
+    @property
+    def targets_day(self) -> datetime.date:
+        return self.targets_on or self.on
 
     def bounds(self):
         """Aware datetimes [starts 00:00, ends+1 00:00) in the current (local) time zone."""
@@ -116,9 +126,14 @@ def current_programme() -> Programme | None:
 
 
 def period_for(
-    *, programme: Programme, phase: Phase | None = None, until: datetime.date | None = None, on=None
+    *, programme: Programme, phase: Phase | None = None, until: datetime.date | None = None, on=None, as_of=None
 ) -> Period:
-    """The period of a phase (or of the whole programme), optionally cut at ``until``."""
+    """The period of a phase (or of the whole programme), optionally cut at ``until``. ``as_of``:
+    the report as it stood that day — cut there (unless ``until`` says otherwise), the tree of
+    that day (unless ``on`` does) and the targets valid that day."""
+    if as_of is not None:
+        until = until or as_of
+        on = on or as_of
     if phase is not None:
         starts, ends, phases = phase.starts, phase.ends, [phase]
     else:
@@ -127,7 +142,7 @@ def period_for(
         ends = min(ends, until)
     if on is None:
         on = min(ends, timezone.localdate())
-    return Period(starts=starts, ends=ends, on=on, phases=phases)
+    return Period(starts=starts, ends=ends, on=on, phases=phases, targets_on=as_of)
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -253,7 +268,7 @@ def _per_org_counts(tree: TreeAsOf, start, end) -> dict:
     aggregates = {
         "registered": Count("id", filter=registered),
         "recognised": Count("id", filter=recognised),
-        "benefit": Sum("benefit_value_vnd", filter=registered),
+        "benefit": Sum(counted_benefit(), filter=registered),
     }
     for cat in CATEGORIES:
         aggregates[f"cat_{cat}"] = Count("id", filter=registered & Q(category=cat))
@@ -348,13 +363,19 @@ def _authors_from_counters(tree: TreeAsOf, period_id: int) -> dict:
     )
 
 
-def _targets(tree: TreeAsOf, phases) -> dict:
-    """Effective target per organisation of the report, summed over ``phases``."""
-    own = {}
+def _targets(tree: TreeAsOf, phases, day: datetime.date | None = None) -> dict:
+    """Effective target per organisation of the report, summed over ``phases``: for each
+    organisation and phase the target valid on ``day`` (the latest revision that took effect on
+    or before it; the phase's original target when none did)."""
+    own, since = {}, {}
     for t in OrganisationTarget.objects.filter(tree.candidates_q(), phase__in=phases).values(
-        "organisation_id", "phase_id", "initiatives"
+        "organisation_id", "phase_id", "initiatives", "valid_from"
     ):
-        own[(t["organisation_id"], t["phase_id"])] = t["initiatives"]
+        key, valid_from = (t["organisation_id"], t["phase_id"]), t["valid_from"] or datetime.date.min
+        if day is not None and valid_from > day:
+            continue  # revised later: not yet valid that day
+        if key not in since or valid_from > since[key]:
+            own[key], since[key] = t["initiatives"], valid_from
     totals = {n.pk: 0 for n in tree.nodes}
     for phase in phases:
         effective = {}
@@ -391,7 +412,7 @@ def progress_report(
         authors = _authors_from_counters(tree, authors_period)
     else:
         authors = _authors_per_ancestor(tree, start, end)
-    targets = _targets(tree, period.phases)
+    targets = _targets(tree, period.phases, period.targets_day)
     headcounts = _headcounts(tree)
     keys = ["registered", "recognised", "benefit"] + [f"cat_{c}" for c in CATEGORIES]
     totals = {n.pk: dict.fromkeys(keys, 0) for n in tree.nodes}

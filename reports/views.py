@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.selectors import campaign_reach
 from councils.models import Level, Organisation
+from councils.selectors import SMALL_ADVISORY_TEAM, small_advisory_teams
 
 from .blocs import bloc_rankings
 from .selectors import can_view_reports, current_programme, monthly_trend, period_for, progress_report, report_roots
@@ -76,6 +77,8 @@ def dashboard(request):
         "notice": notice,
         "programme": programme,
         "last_month": f"{(timezone.localdate().replace(day=1) - datetime.timedelta(days=1)):%Y-%m}",
+        "small_teams": small_advisory_teams(root=org),
+        "small_team_minimum": SMALL_ADVISORY_TEAM,
     }
     if programme is not None:
         period = period_for(programme=programme)

@@ -149,7 +149,7 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             CONFIDENTIAL
             if hidden
             else "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
-            None if hidden else ini.benefit_value_vnd,
+            None if hidden else ini.counted_benefit_vnd,  # the assessed value once a council gave one
             str(State(ini.state).label) if ini.state in State.values else ini.state,
             timezone.localtime(ini.submitted_at).date(),
         ]

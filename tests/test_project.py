@@ -69,7 +69,7 @@ def test_settings_need_a_secret_key_when_debug_is_off(tmp_path):
 
 
 def test_seed_demo_loads_the_sector_and_prints_logins(capsys):
-    from councils.models import Organisation
+    from councils.models import Organisation, OrganisationMove
     from initiatives.models import Initiative, Phase
 
     call_command("seed_demo")
@@ -79,6 +79,8 @@ def test_seed_demo_loads_the_sector_and_prints_logins(capsys):
     units = set(
         Organisation.objects.filter(path__startswith=spc.path, depth=spc.depth + 1).values_list("name", flat=True)
     )
+    # the units EVNSPC had in the seeds' time (PC Bình Dương moved to EVNHCMC in 2025: demo_story)
+    units |= set(OrganisationMove.objects.filter(old_parent=spc).values_list("organisation__name", flat=True))
     for name in (
         "PC Bình Dương",
         "PC Bình Thuận",
@@ -90,7 +92,9 @@ def test_seed_demo_loads_the_sector_and_prints_logins(capsys):
     ):
         assert any(name in u for u in units), name
     assert {"EVNHANOI", "EVNNPT", "EVNCPC"} <= set(Organisation.objects.values_list("code", flat=True))
-    assert list(Phase.objects.order_by("starts").values_list("code", "target")) == [("P1", 3000), ("P2", 7000)]
+    seeds = Phase.objects.filter(programme__code="1M-2022").order_by("starts")
+    assert list(seeds.values_list("code", "target")) == [("P1", 3000), ("P2", 7000)]
+    assert Phase.objects.filter(programme__code="1M-2026").exists()  # the programme running today
     assert Initiative.objects.exists()
     call_command("seed_demo")  # a second run changes nothing
     assert "0 thay đổi" in capsys.readouterr().out

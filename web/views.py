@@ -344,9 +344,27 @@ def _detail_context(request, initiative, **extra) -> dict:
         # where else it is applied (the library's records; public, as the library is)
         "adoptions": adoptions_of(initiative=initiative),
         "in_library": initiative.recognised_at is not None and initiative.state not in LIBRARY_DEAD_STATES,
+        "remuneration": _remuneration(request.user, initiative) if full else None,
     }
     context.update(extra)
     return context
+
+
+def _remuneration(user, initiative):
+    """The authors' minimum remuneration (Decree 13/2012), for its authors and councils only."""
+    from awards.selectors import remuneration_hint
+    from initiatives.selectors import may_see_remuneration
+
+    if not may_see_remuneration(user=user, initiative=initiative):
+        return None
+    return remuneration_hint(initiative=initiative)
+
+
+def _vnd_input(text: str) -> str:
+    """A money field as typed on a page ("85.000.000"): the digits, else the text (the rule says why)."""
+    text = (text or "").strip()
+    compact = text.replace(".", "").replace(",", "").replace(" ", "")
+    return compact if compact.isascii() and compact.lstrip("-").isdigit() else text
 
 
 def _parts(returned) -> list[str]:
@@ -482,6 +500,8 @@ def initiative_act(request, pk, name):
         raise Http404(_("Không có thao tác này."))
     comment = request.POST.get("comment", "")
     extra = {"fields": request.POST.getlist("fields")[:20]} if name == "return" else {}
+    if name == "close" and request.POST.get("assessed_benefit_vnd", "").strip():
+        extra["assessed_benefit_vnd"] = _vnd_input(request.POST["assessed_benefit_vnd"])
     done = {}
 
     def act():
@@ -539,7 +559,7 @@ def initiative_vote(request, pk):
     from workflow.actions import vote_cast
 
     initiative = _get(request, pk)
-    given = {k: request.POST.get(k, "") for k in ("decision", "score", "comment")}
+    given = {k: request.POST.get(k, "") for k in ("decision", "score", "comment", "assessed_benefit_vnd")}
     errors: dict[str, list[str]] = {}
     score = given["score"].strip()
     score_value = None
@@ -556,6 +576,7 @@ def initiative_vote(request, pk):
                 decision=given["decision"],
                 score=score_value,
                 comment=given["comment"],
+                assessed_benefit_vnd=_vnd_input(given["assessed_benefit_vnd"]) or None,
             )
         except ValidationError as e:
             errors = _field_errors(e)

@@ -14,12 +14,24 @@ from django.utils.translation import gettext as _
 from audit.actions import audit_record
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
-from initiatives.actions import EDITABLE_FIELDS, dossier_freeze, refuse_if_coauthor_declined, refuse_if_coauthor_pending
-from initiatives.counters import progress_recognised, progress_registered, progress_withdrawing
+from initiatives.actions import (
+    EDITABLE_FIELDS,
+    dossier_freeze,
+    programme_running,
+    refuse_if_coauthor_declined,
+    refuse_if_coauthor_pending,
+)
+from initiatives.counters import (
+    progress_counters_apply,
+    progress_recognised,
+    progress_registered,
+    progress_share,
+    progress_withdrawing,
+)
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Consent, Initiative, State
 from initiatives.routing import first_stage, stage_after
-from initiatives.rules import submission_rules
+from initiatives.rules import assessed_benefit, registration_rules, submission_rules
 
 from . import permissions, sealing, seating
 from .flows import STAGE_DECISIONS, InitiativeFlow
@@ -123,6 +135,10 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         _wrong_state(initiative, "submit")
     refuse_if_coauthor_declined(initiative)
     incomplete = submission_rules(initiative)
+    registering_in = None
+    if initiative.submitted_at is None:  # its first submission registers it in the running programme
+        registering_in = programme_running(timezone.localdate())
+        incomplete = {**registration_rules(initiative, registering_in), **incomplete}
     if incomplete:
         raise ValidationError(incomplete)
     team = advisory_team_for(organisation=initiative.organisation)
@@ -137,6 +153,8 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
     flow.submit()
     first = initiative.submitted_at is None
     initiative.submitted_at = initiative.submitted_at or now  # registered at its first submission
+    if first and registering_in is not None:
+        initiative.programme = registering_in  # the programme whose reports and quotas count it
     initiative.council = team
     initiative.due_at = None
     initiative.save()
@@ -253,8 +271,17 @@ def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Init
 
 
 @transaction.atomic(durable=True)
-def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = None, comment: str = "") -> dict:
-    """A council member's vote on the stage the initiative is in."""
+def vote_cast(
+    *,
+    initiative_id: int,
+    actor,
+    decision: str,
+    score: int | None = None,
+    comment: str = "",
+    assessed_benefit_vnd=None,
+) -> dict:
+    """A council member's vote on the stage the initiative is in, optionally with their estimate of
+    the yearly benefit (``assessed_benefit_vnd``: on a secret ballot sealed with the decision)."""
     initiative = _lock(initiative_id)
     if initiative.state not in STAGE_DECISIONS:
         raise ApplicationError(
@@ -288,6 +315,7 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         raise ValidationError({"comment": [_("Ý kiến dài quá %(max)d ký tự") % {"max": sealing.MAX_COMMENT_CHARS}]})
     if score is not None and not 0 <= score <= 100:
         raise ValidationError({"score": [_("Điểm phải là số nguyên từ 0 đến 100")]})
+    estimate = assessed_benefit(assessed_benefit_vnd)
     session = current_session(initiative)
     if substitute and not seating.sits_in(user=actor, initiative=initiative, session=session, author_ids=authors):
         raise PermissionDenied(
@@ -305,7 +333,9 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     if secret:
         # sealed before anything is written: the decision never reaches the database in the clear
         try:
-            key_id, sealed = sealing.seal(session_id=session.pk, decision=decision, score=score, comment=comment)
+            key_id, sealed = sealing.seal(
+                session_id=session.pk, decision=decision, score=score, comment=comment, estimate=estimate
+            )
         except sealing.SealingUnavailable:
             raise ApplicationError(_sealing_unavailable(), code="ballot_sealing_unavailable") from None
     try:
@@ -315,7 +345,13 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
                 SealedBallot.objects.create(session=session, key_id=key_id, sealed=sealed)
             else:
                 Vote.objects.create(
-                    session=session, voter=actor, decision=decision, score=score, comment=comment, cast_at=now
+                    session=session,
+                    voter=actor,
+                    decision=decision,
+                    score=score,
+                    comment=comment,
+                    assessed_benefit_vnd=estimate,
+                    cast_at=now,
                 )
     except IntegrityError:
         raise ApplicationError(_("Bạn đã biểu quyết rồi"), code="already_voted") from None
@@ -324,6 +360,8 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
         details["opened_session"] = session.pk
     if not secret:
         details.update(decision=decision, score=score)
+        if estimate is not None:
+            details["assessed_benefit_vnd"] = estimate
     audit_record(
         actor=actor,
         action="vote",
@@ -336,7 +374,9 @@ def vote_cast(*, initiative_id: int, actor, decision: str, score: int | None = N
     )
     receipt = {"initiative": initiative.pk, "council": council.code, "ballot": session.ballot, "recorded": True}
     if not secret:
-        receipt.update(voter=actor.username, decision=decision, score=score, comment=comment)
+        receipt.update(
+            voter=actor.username, decision=decision, score=score, comment=comment, assessed_benefit_vnd=estimate
+        )
     return receipt
 
 
@@ -405,7 +445,10 @@ def _open_ballots(session: CouncilSession, casts: int) -> list[Vote]:
             ),
             code="ballot_unsealing_failed",
         ) from None
-    votes = [Vote(session=session, decision=o.decision, score=o.score, comment=o.comment) for o in opened]
+    votes = [
+        Vote(session=session, decision=o.decision, score=o.score, comment=o.comment, assessed_benefit_vnd=o.estimate)
+        for o in opened
+    ]
     votes += [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in legacy]
     session._legacy_votes = bool(legacy)
     return votes
@@ -419,7 +462,16 @@ def _publish_decisions(session: CouncilSession, votes: list[Vote]) -> None:
     if getattr(session, "_legacy_votes", True):
         Vote.objects.filter(session=session).delete()
     Vote.objects.bulk_create(
-        [Vote(session=session, decision=v.decision, score=v.score, comment=v.comment) for v in sealing.shuffled(votes)]
+        [
+            Vote(
+                session=session,
+                decision=v.decision,
+                score=v.score,
+                comment=v.comment,
+                assessed_benefit_vnd=v.assessed_benefit_vnd,
+            )
+            for v in sealing.shuffled(votes)
+        ]
     )
 
 
@@ -451,7 +503,8 @@ def _quorum_not_reached(session: CouncilSession, seat, cast: int):
 
 
 def _by_content(v):
-    return (v.decision, v.score if v.score is not None else -1, v.comment)
+    estimate = v.assessed_benefit_vnd if v.assessed_benefit_vnd is not None else -1
+    return (v.decision, v.score if v.score is not None else -1, estimate, v.comment)
 
 
 def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str]):
@@ -471,7 +524,9 @@ def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str])
     if session.is_secret:
         # by content, never in cast order: the list says what was decided, not by whom
         vote_rows = [
-            {"decision": v.decision, "score": v.score, "comment": v.comment} for v in sorted(votes, key=_by_content)
+            {"decision": v.decision, "score": v.score, "comment": v.comment}
+            | ({"assessed_benefit_vnd": v.assessed_benefit_vnd} if v.assessed_benefit_vnd is not None else {})
+            for v in sorted(votes, key=_by_content)
         ]
     else:
         by_user = {m.user_id: m.user for m in members}
@@ -483,6 +538,7 @@ def _tally(session: CouncilSession, seat, votes: list[Vote], present: list[str])
                 "score": v.score,
                 "comment": v.comment,
             }
+            | ({"assessed_benefit_vnd": v.assessed_benefit_vnd} if v.assessed_benefit_vnd is not None else {})
             for v in votes
         ]
     scores = [v.score for v in votes if v.score is not None]
@@ -537,9 +593,36 @@ def _deny_recused_closer(flow, actor, action: str):
     )
 
 
+def council_assessment(*, closer_value: int | None, votes) -> tuple[int | None, dict | None]:
+    """The council's assessed yearly benefit at a close: the closer's value when given, else the
+    median of the members' estimates (the mean of the two middle ones, rounded down, for an even
+    number), else none. Returns (value, the minutes' account of it)."""
+    estimates = sorted(v.assessed_benefit_vnd for v in votes if v.assessed_benefit_vnd is not None)
+    if closer_value is not None:
+        return closer_value, {"value": closer_value, "source": "closer", "estimates": len(estimates)}
+    if not estimates:
+        return None, None
+    n = len(estimates)
+    middle = estimates[n // 2] if n % 2 else (estimates[n // 2 - 1] + estimates[n // 2]) // 2
+    return middle, {"value": middle, "source": "members_median", "estimates": n}
+
+
+def _assess(initiative: Initiative, session: CouncilSession, value: int, now) -> None:
+    """Record the council's assessment on the initiative (the latest council's wins) and move the
+    progress counters' benefit once, from the value they counted to the assessed one."""
+    before = progress_share(initiative, recognised=False)
+    initiative.assessed_benefit_vnd = value
+    initiative.assessed_at = now
+    initiative.assessed_by = session.council
+    session.assessed_benefit_vnd = value
+    progress_counters_apply(before=before, after=progress_share(initiative, recognised=False))
+
+
 @transaction.atomic(durable=True)
-def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiative:
-    """The chair (or secretary) closes the session: quorum, threshold, outcome, minutes."""
+def initiative_close(*, initiative_id: int, actor, comment: str = "", assessed_benefit_vnd=None) -> Initiative:
+    """The chair (or secretary) closes the session: quorum, threshold, outcome, minutes — and,
+    with ``assessed_benefit_vnd`` or the members' estimates, the council's assessed benefit."""
+    closer_value = assessed_benefit(assessed_benefit_vnd)
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
@@ -605,6 +688,11 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     minutes["closed_by"] = actor.username
     minutes["closed_at"] = now.isoformat()
     minutes["comment"] = reasons
+    assessed, assessment = council_assessment(closer_value=closer_value, votes=votes)
+    if assessment is not None:
+        minutes["assessed_benefit_vnd"] = assessed
+        minutes["assessment"] = {**assessment, "declared_benefit_vnd": initiative.benefit_value_vnd}
+        _assess(initiative, session, assessed, now)
     if award:
         from awards.actions import certificate_issue
 
@@ -617,7 +705,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "") -> Initiat
     session.closed_by = actor
     session.outcome = outcome
     session.minutes = minutes
-    session.save(update_fields=["closed_at", "closed_by", "outcome", "minutes"])
+    session.save(update_fields=["closed_at", "closed_by", "outcome", "minutes", "assessed_benefit_vnd"])
     if outcome in (Decision.APPROVE, Decision.NOMINATE, Decision.CERTIFY) and initiative.recognised_at is None:
         initiative.recognised_at = now  # the first council approval recognises it
         progress_recognised(initiative)

@@ -186,6 +186,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
     possible_duplicates = serializers.SerializerMethodField()
     awards = serializers.SerializerMethodField()
     council = serializers.SerializerMethodField()
+    assessed_by = serializers.SerializerMethodField(
+        help_text="the council whose assessment assessed_benefit_vnd is (the latest that gave one)"
+    )
 
     class Meta:
         model = Initiative
@@ -201,6 +204,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "organisation_name",
             "authors",
             "benefit_value_vnd",
+            "assessed_benefit_vnd",
+            "assessed_by",
+            "assessed_at",
             "applied_since",
             "confidential",
             "state",
@@ -252,6 +258,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
     def get_council(self, obj) -> str | None:
         return obj.council.code if obj.council_id else None
 
+    def get_assessed_by(self, obj) -> str | None:
+        return obj.assessed_by.code if obj.assessed_by_id else None
+
     def to_representation(self, obj):
         data = super().to_representation(obj)
         visible = getattr(obj, "content_visible", None)  # lists annotate it (``with_content_visible``)
@@ -273,6 +282,7 @@ class InitiativeListSerializer(InitiativeSerializer):
             "organisation",
             "organisation_name",
             "benefit_value_vnd",
+            "assessed_benefit_vnd",
             "confidential",
             "state",
             "version",
@@ -329,6 +339,10 @@ class ActionSerializer(serializers.Serializer):
         help_text="return only: the parts to fix — title, summary, problem, solution, category, "
         "benefit_value_vnd, applied_since, authors, attachments",
     )
+    assessed_benefit_vnd = RawInteger(
+        help_text="close only, optional: the council's assessed yearly benefit (integer, 0 ≤ value ≤ 10^15 VND); "
+        "without it the median of the members' estimates, if any"
+    )
 
 
 class VoteSerializer(serializers.Serializer):
@@ -351,6 +365,10 @@ class VoteSerializer(serializers.Serializer):
         },
     )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    assessed_benefit_vnd = RawInteger(
+        help_text="optional: this member's estimate of the yearly benefit (integer, 0 ≤ value ≤ 10^15 VND); "
+        "sealed with the vote on a secret ballot"
+    )
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -408,6 +426,12 @@ class LifecycleMixin:
             if name != "return":
                 raise serializers.ValidationError({"fields": [_("Chỉ dùng khi trả lại hồ sơ (return)")]})
             extra["fields"] = s.validated_data["fields"]
+        if "assessed_benefit_vnd" in s.validated_data:
+            if name != "close":
+                raise serializers.ValidationError(
+                    {"assessed_benefit_vnd": [_("Chỉ dùng khi kết thúc phiên xét (close)")]}
+                )
+            extra["assessed_benefit_vnd"] = s.validated_data["assessed_benefit_vnd"]
         initiative = table[name](
             initiative_id=initiative.pk, actor=request.user, comment=s.validated_data["comment"], **extra
         )
@@ -657,7 +681,7 @@ class InitiativeViewSet(
             raise NotFound(_("Không tìm thấy sáng kiến.")) from None
 
     def _detail(self, initiative, status_code=status.HTTP_200_OK):
-        initiative = Initiative.objects.select_related("organisation", "council").get(pk=initiative.pk)
+        initiative = Initiative.objects.select_related("organisation", "council", "assessed_by").get(pk=initiative.pk)
         data = InitiativeSerializer(initiative, context={"request": self.request, "detail": True}).data
         return Response(data, status=status_code)
 

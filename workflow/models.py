@@ -41,6 +41,9 @@ class CouncilSession(models.Model):
     )
     outcome = models.CharField(max_length=20, blank=True, choices=Decision.choices)
     minutes = models.JSONField(default=dict, blank=True)
+    # the council's assessment of the yearly benefit given at this close (the closer's, or the
+    # median of the members' estimates); also on the initiative and in the minutes
+    assessed_benefit_vnd = models.BigIntegerField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
     # The council's rules as they stood when the session opened: votes, tally and close follow
@@ -115,6 +118,9 @@ class Vote(models.Model):
     decision = models.CharField(max_length=20, choices=Decision.choices)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    # the member's estimate of the yearly benefit, if they gave one (on a secret ballot sealed with
+    # the decision and published with it at the close, anonymously)
+    assessed_benefit_vnd = models.BigIntegerField(null=True, blank=True)
     cast_at = models.DateTimeField(null=True, blank=True)  # null on a secret ballot
 
     class Meta:

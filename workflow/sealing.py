@@ -13,6 +13,9 @@ transaction and deletes the sealed copies (``workflow.actions.initiative_close``
   session (or altered) does not open.
 - The plaintext is padded to ``BLOCK`` bytes, whatever the decision and the comment (up to
   ``MAX_COMMENT_CHARS`` characters, 4 bytes each at most in UTF-8).
+- Payload format 2 (every ballot sealed since the assessed benefit) also carries the member's
+  estimate of the yearly benefit in a fixed 8-byte field (all ones: none given), so a ballot with
+  an estimate has the same size as one without. Format 1 ballots (sealed before) still open.
 - Keys: ``BALLOT_SEALING_KEY`` (32 random bytes, base64 or hex). After a rotation, the previous
   keys go in ``BALLOT_SEALING_OLD_KEYS`` until every session sealed under them has closed; each
   sealed ballot names its key by a short id (a hash of the key, not the key).
@@ -42,8 +45,11 @@ MAX_COMMENT_CHARS = 10_000  # 10,000 characters are at most 40,000 bytes of UTF-
 NONCE_BYTES = 12
 KEY_BYTES = 32
 _HEADER = struct.Struct(">BBHI")  # format, decision length, score (0xFFFF: none), comment length
-_FORMAT = 1
+_ESTIMATE = struct.Struct(">Q")  # format 2: the estimate of the yearly benefit (all ones: none)
+_FORMAT = 1  # of the associated data (unchanged, so ballots sealed before still open)
+_PAYLOAD_FORMAT = 2
 _NO_SCORE = 0xFFFF
+_NO_ESTIMATE = 2**64 - 1
 
 _random = random.SystemRandom()  # os.urandom: the order of the decision rows is not predictable
 
@@ -61,6 +67,7 @@ class Opened:
     decision: str
     score: int | None
     comment: str
+    estimate: int | None = None
 
 
 def shuffled(items) -> list:
@@ -140,11 +147,18 @@ def _associated_data(session_id: int, kid: str) -> bytes:
     return f"sangkien/sealed-ballot/v{_FORMAT}/session={session_id}/key={kid}".encode("ascii")
 
 
-def _pack(decision: str, score: int | None, comment: str) -> bytes:
+def _pack(decision: str, score: int | None, comment: str, estimate: int | None = None) -> bytes:
     d, c = decision.encode("ascii"), comment.encode("utf-8")
     if score is not None and not 0 <= score < _NO_SCORE:
         raise ValueError("score out of range")
-    body = _HEADER.pack(_FORMAT, len(d), _NO_SCORE if score is None else score, len(c)) + d + c
+    if estimate is not None and not 0 <= estimate < _NO_ESTIMATE:
+        raise ValueError("estimate out of range")
+    body = (
+        _HEADER.pack(_PAYLOAD_FORMAT, len(d), _NO_SCORE if score is None else score, len(c))
+        + _ESTIMATE.pack(_NO_ESTIMATE if estimate is None else estimate)
+        + d
+        + c
+    )
     if len(body) > BLOCK:
         raise ValueError("ballot too large to seal")
     return body + bytes(BLOCK - len(body))
@@ -153,19 +167,32 @@ def _pack(decision: str, score: int | None, comment: str) -> bytes:
 def _unpack(block: bytes) -> Opened:
     fmt, dlen, score, clen = _HEADER.unpack_from(block)
     start = _HEADER.size
-    if fmt != _FORMAT or start + dlen + clen > len(block):
+    estimate = _NO_ESTIMATE
+    if fmt == _PAYLOAD_FORMAT:
+        (estimate,) = _ESTIMATE.unpack_from(block, start)
+        start += _ESTIMATE.size
+    elif fmt != 1:
+        raise UnsealError("unknown format")
+    if start + dlen + clen > len(block):
         raise UnsealError("unknown format")
     decision = block[start : start + dlen].decode("ascii")
     comment = block[start + dlen : start + dlen + clen].decode("utf-8")
-    return Opened(decision=decision, score=None if score == _NO_SCORE else score, comment=comment)
+    return Opened(
+        decision=decision,
+        score=None if score == _NO_SCORE else score,
+        comment=comment,
+        estimate=None if estimate == _NO_ESTIMATE else estimate,
+    )
 
 
-def seal(*, session_id: int, decision: str, score: int | None, comment: str) -> tuple[str, bytes]:
+def seal(
+    *, session_id: int, decision: str, score: int | None, comment: str, estimate: int | None = None
+) -> tuple[str, bytes]:
     """(key id, nonce ‖ ciphertext) of one ballot. Raises ``SealingUnavailable`` without a key."""
     key = current_key()
     kid = key_id(key)
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, _pack(decision, score, comment), _associated_data(session_id, kid))
+    sealed = AESGCM(key).encrypt(nonce, _pack(decision, score, comment, estimate), _associated_data(session_id, kid))
     return kid, nonce + sealed
 
 

@@ -353,3 +353,43 @@ def test_a_writer_without_the_key_cannot_swap_sealed_ballots_for_plain_rows(flow
     _cast(flow, iid, [("u2_chair", "reject"), ("u2_m1", "reject"), ("u2_m2", "reject")])
     assert flow.act("u2_chair", iid, "close")["state"] == "rejected"
     insider.held("a restart voids the forged round and the council's real votes decide")
+
+
+# the members' estimates of the yearly benefit (assessed benefit), distinctive so a dump finds them
+ESTIMATES = {"u2_chair": 73_190_001, "u2_m1": 28_460_002, "u2_m2": None}
+
+
+@pytest.mark.django_db
+def test_an_estimate_of_the_benefit_links_no_voter_to_a_decision(flow, api, users, stand_in_shuffle, insider):
+    dossiers = []
+    for order in (ORDER_A, ORDER_B):
+        iid = _dossier(flow)
+        for user, decision in order:
+            body = {"decision": decision, "score": SCORES[decision], "comment": MARKS[decision]}
+            if ESTIMATES[user] is not None:
+                body["assessed_benefit_vnd"] = ESTIMATES[user]
+            r = api(users[user]).post(f"/api/v1/initiatives/{iid}/votes/", body, format="json")
+            assert r.status_code == 201 and "assessed_benefit_vnd" not in r.json()
+        dossiers.append(iid)
+
+    insider.tried("dump every table and read the vote statements for the members' estimates before the close")
+    figures = [str(v) for v in ESTIMATES.values() if v is not None]
+    assert [(t, r) for t, r in _every_row() if any(f in _text(v) for v in r for f in figures)] == []
+    sealed = wm.SealedBallot.objects.filter(session__initiative_id__in=dossiers)
+    assert len({len(bytes(b.sealed)) for b in sealed}) == 1  # with or without an estimate: one size
+    for entry in AuditEntry.objects.filter(action="vote", object_id__in=[str(i) for i in dossiers]):
+        assert "assessed_benefit_vnd" not in entry.details
+    insider.held("an estimate is sealed with the decision: no table, trail entry or ballot size shows it")
+
+    for iid in dossiers:
+        flow.act("u2_chair", iid, "close")
+    insider.tried("after the close, pair the published estimates with the voters (rows, minutes, order)")
+    a, b = (_session(i) for i in dossiers)
+    for s in (a, b):
+        rows = list(Vote.objects.filter(session=s).values("voter_id", "cast_at", "assessed_benefit_vnd"))
+        assert all(r["voter_id"] is None and r["cast_at"] is None for r in rows)
+        assert sorted(r["assessed_benefit_vnd"] or 0 for r in rows) == [0, 28_460_002, 73_190_001]
+        assert all("voter" not in v for v in s.minutes["votes"])
+    assert a.minutes["votes"] == b.minutes["votes"]  # opposite cast orders, the same published list
+    assert a.minutes["assessed_benefit_vnd"] == b.minutes["assessed_benefit_vnd"] == (73_190_001 + 28_460_002) // 2
+    insider.held("estimates are published like decisions: anonymous, by content, whatever the cast order")

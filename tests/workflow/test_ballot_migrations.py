@@ -18,6 +18,16 @@ def _migrate(targets):
     executor.migrate(targets)
 
 
+def _old_vote(at, **fields):
+    """A decision row written as the release at migration ``at`` wrote it (its own columns only:
+    later releases add columns the old schema lacks)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    OldVote = executor.loader.project_state(at).apps.get_model("workflow", "Vote")
+    fields = {f"{k}_id" if k in ("session", "voter") else k: getattr(v, "pk", v) for k, v in fields.items()}
+    return OldVote.objects.create(**fields)
+
+
 def _latest_workflow():
     executor = MigrationExecutor(connection)
     return [node for node in executor.loader.graph.leaf_nodes() if node[0] == "workflow"]
@@ -68,8 +78,8 @@ def test_anonymous_decisions_written_at_cast_time_are_written_again(flow, users)
         # what a secret vote wrote before sealed ballots: a cast and an anonymous decision, together
         for user, decision in (("u2_chair", "approve"), ("u2_m1", "reject"), ("u2_m2", "approve")):
             BallotCast.objects.create(session=session, voter=users[user], cast_at=session.opened_at)
-            Vote.objects.create(session=session, decision=decision, comment=user)
-        before = {v.pk for v in Vote.objects.filter(session=session)}
+            _old_vote(("workflow", "0002_session_rules"), session=session, decision=decision, comment=user)
+        before = set(Vote.objects.filter(session=session).values_list("pk", flat=True))
     finally:
         _migrate(latest)
     after = list(Vote.objects.filter(session=session))
@@ -87,14 +97,15 @@ def test_only_secret_sessions_open_with_anonymous_rows_may_count_them_at_the_clo
     opened = flow.to_unit_council()  # XN1: an open ballot
     sessions = {iid: CouncilSession.objects.get(initiative_id=iid) for iid in (held, closed, clean, opened)}
     latest = _latest_workflow()
-    _migrate([("workflow", "0003_sealed_ballots")])
+    OLD = ("workflow", "0003_sealed_ballots")
+    _migrate([OLD])
     try:
         for iid in (held, closed):
             for user in ("u2_chair", "u2_m1"):
                 BallotCast.objects.create(session=sessions[iid], voter=users[user], cast_at=sessions[iid].opened_at)
-                Vote.objects.create(session=sessions[iid], decision="approve", comment=user)
+                _old_vote(OLD, session=sessions[iid], decision="approve", comment=user)
         CouncilSession.objects.filter(pk=sessions[closed].pk).update(closed_at=sessions[closed].opened_at)
-        Vote.objects.create(session=sessions[opened], voter=users["u1_chair"], decision="approve", comment="")
+        _old_vote(OLD, session=sessions[opened], voter=users["u1_chair"], decision="approve", comment="")
     finally:
         _migrate(latest)
     counted = dict(CouncilSession.objects.values_list("initiative_id", "legacy_votes"))

@@ -80,7 +80,7 @@ def demo_meetings() -> CouncilMeeting | None:
                 solution="Giải pháp mới được áp dụng thử tại đơn vị và mang lại hiệu quả.",
                 category=category,
                 benefit_value_vnd=benefit,
-                applied_since=datetime.date(2022, 4, 1),
+                applied_since=datetime.date(2026, 4, 1),
             )
             for username, _share in authors:  # co-authors named by someone else confirm first
                 if username != creator:

@@ -28,6 +28,7 @@ from workflow.actions import (
     vote_cast,
 )
 from workflow.demo.meetings import demo_meetings
+from workflow.demo.story import demo_current_programme, demo_story
 from workflow.structure import structure_load_file
 
 DEMO = Path(__file__).resolve().parents[3] / "workflow" / "demo"
@@ -35,8 +36,10 @@ STRUCTURE = DEMO / "structure.json"
 REGISTER = DEMO / "register.xlsx"  # EVNSPC's 222 (seed 000)
 PASSWORD = "sangkien2026"
 
-# the rooms' chapters of the story, in this order, after the dossiers above and the register
-CHAPTERS = [demo_meetings, demo_awards, demo_library, demo_campaigns]
+# the rooms' chapters of the story, in this order, after the dossiers above and the register; the
+# last one records PC Bình Dương's move of 1/7/2025 (as a union's administrator records a move after
+# the fact) and imports Hà Nội's and Thủ Đức's phase-2 registers
+CHAPTERS = [demo_meetings, demo_awards, demo_library, demo_campaigns, demo_story]
 
 DEMO_INITIATIVES = [
     # (creator, unit, title, category, benefit, authors)
@@ -146,6 +149,9 @@ class Command(BaseCommand):
                 )
             ) from None
         changes = structure_load_file(path=STRUCTURE)
+        # the programme running today (1M-2026, after the seeds' 1M-2022): the demo's own dossiers,
+        # drafted today and first applied in 2026, count in it and use its quotas
+        changes += demo_current_programme()[1]
         self.stdout.write(_("Cấu trúc demo: %(n)s thay đổi") % {"n": changes})
         created = 0
         if not Initiative.objects.exists():
@@ -164,7 +170,7 @@ class Command(BaseCommand):
                         solution="Giải pháp mới được áp dụng thử tại đơn vị và mang lại hiệu quả.",
                         category=category,
                         benefit_value_vnd=benefit,
-                        applied_since=datetime.date(2022, 3, 1),
+                        applied_since=datetime.date(2026, 3, 1),
                     )
                     created += 1
                 self._story()
