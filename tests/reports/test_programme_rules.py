@@ -129,7 +129,7 @@ def test_pc_binh_duong_counts_under_evnspc_before_its_2025_move_and_under_evnhcm
     from councils.models import Organisation, OrganisationMove, User
     from initiatives.imports import initiatives_import
     from workflow.demo.story import demo_current_programme, demo_move_binh_duong
-    from workflow.management.commands.seed_demo import STRUCTURE
+    from web.management.commands.seed_demo import STRUCTURE
     from workflow.structure import structure_load_file
 
     structure_load_file(path=STRUCTURE)
