@@ -128,8 +128,8 @@ def _register(tmp_path, rows):
 def test_pc_binh_duong_counts_under_evnspc_before_its_2025_move_and_under_evnhcmc_after(db, api, tmp_path):
     from councils.models import Organisation, OrganisationMove, User
     from initiatives.imports import initiatives_import
-    from workflow.demo.story import demo_current_programme, demo_move_binh_duong
     from web.management.commands.seed_demo import STRUCTURE
+    from workflow.demo.story import demo_current_programme, demo_move_binh_duong
     from workflow.structure import structure_load_file
 
     structure_load_file(path=STRUCTURE)

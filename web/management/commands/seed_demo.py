@@ -80,7 +80,10 @@ LOGINS = [
     ("tct1", gettext_lazy("chủ tịch hội đồng Tổng công ty, EVNSPC (tct2, tct3)")),
     ("nganh1", gettext_lazy("chủ tịch hội đồng ngành, CĐ Điện lực VN (nganh2, nganh3)")),
     ("tld1", gettext_lazy("chủ tịch hội đồng Tổng Liên đoàn (tld2, tld3)")),
-    ("hcm1", gettext_lazy("chủ tịch hội đồng Tổng công ty, EVNHCMC — PC Bình Dương thuộc EVNHCMC từ 1/7/2025 (hcm2, hcm3)")),
+    (
+        "hcm1",
+        gettext_lazy("chủ tịch hội đồng Tổng công ty, EVNHCMC — PC Bình Dương thuộc EVNHCMC từ 1/7/2025 (hcm2, hcm3)"),
+    ),
     ("canbo_spc", gettext_lazy("cán bộ công đoàn, EVNSPC")),
     ("canbo_pcbd", gettext_lazy("cán bộ công đoàn, PC Bình Dương (đề cử lên công đoàn cấp trên)")),
     ("kiemtra", gettext_lazy("kiểm tra, CĐ Điện lực VN")),
