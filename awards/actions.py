@@ -550,7 +550,7 @@ def _announce_task():
 
 
 def commendation_announce(*, certificate_ids: list[int]) -> int:
-    """E-mail each commendation to its authors (those with an address who have not declined to be
+    """E-mail each commendation (monthly or ad hoc, with its reason) to its authors (those with an address who have not declined to be
     named) and to the officers of their unit — one message per recipient, so no recipient learns
     another's address (the authors of a confidential dossier stay unknown to the officers).
     Returns the number of messages sent."""
@@ -587,14 +587,25 @@ def commendation_announce(*, certificate_ids: list[int]) -> int:
                 "serial": c.serial,
                 "link": verify_url(c.serial),
             }
-            subject = _("Sáng kiến được biểu dương tháng %(month)s") % values
-            body = (
-                _(
-                    "Sáng kiến «%(title)s» (%(reference)s) của %(unit)s được %(body)s biểu dương là sáng kiến tiêu "
-                    "biểu tháng %(month)s.\nSố hiệu: %(serial)s. Xác minh: %(link)s\n"
+            if c.award == Award.ADHOC_COMMENDATION:
+                values["reason"] = c.reason
+                subject = _("Sáng kiến được khen thưởng đột xuất")
+                body = (
+                    _(
+                        "Sáng kiến «%(title)s» (%(reference)s) của %(unit)s được %(body)s khen thưởng đột xuất.\n"
+                        "Lý do: %(reason)s\nSố hiệu: %(serial)s. Xác minh: %(link)s\n"
+                    )
+                    % values
                 )
-                % values
-            )
+            else:
+                subject = _("Sáng kiến được biểu dương tháng %(month)s") % values
+                body = (
+                    _(
+                        "Sáng kiến «%(title)s» (%(reference)s) của %(unit)s được %(body)s biểu dương là sáng kiến tiêu "
+                        "biểu tháng %(month)s.\nSố hiệu: %(serial)s. Xác minh: %(link)s\n"
+                    )
+                    % values
+                )
         sent += notify(users=to, subject=subject, body=body, url=f"/initiatives/{initiative.pk}/")
     return sent
 
@@ -722,6 +733,8 @@ def adhoc_commend(
             "amount_vnd": amount_vnd,
         },
     )
+    # the authors and their unit's officers are told, as for the monthly five
+    transaction.on_commit(lambda: _announce_task().delay(certificate_ids=[certificate.pk]))
     return certificate
 
 

@@ -34,11 +34,20 @@ def budget(api, user, organisation="NGANH", **params):
     return api(user).get(BUDGET, {"organisation": organisation, **params})
 
 
-def test_an_adhoc_commendation_is_an_award_outside_the_monthly_quota(api, users, recognised):
+def test_an_adhoc_commendation_is_an_award_outside_the_monthly_quota(
+    api, users, recognised, django_capture_on_commit_callbacks, mailoutbox
+):
+    from notifications.models import Notification
+
     give_budget()
     (a,) = recognised(1)
-    r = commend(api, users["s_chair"], a.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = commend(api, users["s_chair"], a.pk)
     assert r.status_code == 201, r.content
+    # the author and the unit's officers are told, each alone, with the reason
+    told = Notification.objects.filter(subject__contains="đột xuất")
+    assert users["author1"].pk in {n.recipient_id for n in told}
+    assert all("Xử lý sự cố kịp thời" in n.body for n in told) and all(len(m.to) == 1 for m in mailoutbox)
     body = r.json()
     assert body["award"] == "adhoc_commendation" and body["serial"].startswith("KT-DX-")
     assert body["reason"] == "Xử lý sự cố kịp thời" and body["amount_vnd"] == 5_000_000
