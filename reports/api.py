@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from config.api import Pagination
 from config.params import MONTH_PATTERN, QUARTER_PATTERN, month_after, parse_day, parse_month, parse_quarter
 from councils.models import Organisation
+from initiatives.actions import programme_running
 from initiatives.models import Phase, Programme
 
 from .blocs import bloc_rankings
@@ -42,14 +43,16 @@ def _date_param(request, name):
     return parse_day(raw, name) if raw else None
 
 
-def _programme_param(request):
+def _programme_param(request, *, day=None):
+    """The requested programme; without one, the programme running on ``day`` (a report as of a
+    past day is a report of the programme of that day), else the current one."""
     code = request.query_params.get("programme")
     if code:
         programme = Programme.objects.filter(code=code).first()
         if programme is None:
             raise ValidationError({"programme": [_("không có chương trình '%(code)s'") % {"code": code}]})
         return programme
-    programme = current_programme()
+    programme = (programme_running(day) if day else None) or current_programme()
     if programme is None:
         raise ValidationError({"programme": [_("chưa có chương trình nào")]})
     return programme
@@ -99,7 +102,11 @@ def _roots(request):
 
 PERIOD_PARAMS = [
     OpenApiParameter("phase", str, description="phase code; without it, the whole programme"),
-    OpenApiParameter("programme", str, description="programme code (default: the current one)"),
+    OpenApiParameter(
+        "programme",
+        str,
+        description="programme code (default: the one running on as_of or until, else the current one)",
+    ),
     OpenApiParameter("until", OpenApiTypes.DATE, description="cut the period at this day (cumulative to it)"),
     OpenApiParameter("on", OpenApiTypes.DATE, description="count units under the parents they had that day"),
     OpenApiParameter(
@@ -122,10 +129,10 @@ class ProgressView(APIView):
         responses={200: ProgressRowSerializer(many=True)},
     )
     def get(self, request):
-        programme = _programme_param(request)
-        phase = _phase_param(request, programme)
         until, on = _date_param(request, "until"), _date_param(request, "on")
         as_of = _date_param(request, "as_of")
+        programme = _programme_param(request, day=as_of or until)
+        phase = _phase_param(request, programme)
         roots = _roots(request)
         period = period_for(programme=programme, phase=phase, until=until, on=on, as_of=as_of)
         rows = []

@@ -195,6 +195,9 @@ def test_pc_binh_duong_counts_under_evnspc_before_its_2025_move_and_under_evnhcm
     assert data["results"][0]["registered"] == 2  # EVNSPC counts PC Bình Dương's registrations
     row, data = pcbd_row("EVNHCMC", programme="1M-2022", as_of="2022-10-31")
     assert row is None and data["results"][0]["registered"] == 0
+    # without a programme, a report as of a past day is the report of the programme running then
+    row, data = pcbd_row("EVNSPC", as_of="2022-10-31")
+    assert data["programme"] == "1M-2022" and row["parent"] == "EVNSPC" and row["registered"] == 2
     # the current programme's report: under EVNHCMC
     row, data = pcbd_row("EVNHCMC")
     assert data["programme"] == "1M-2026"
