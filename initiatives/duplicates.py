@@ -416,3 +416,123 @@ def similarity(a: dict, b: dict) -> tuple[float, list[str]]:
     if a.get("category") and a.get("category") == b.get("category"):
         reasons.append("same_field")
     return score, reasons
+
+
+# ---- retrieval ------------------------------------------------------------------------------------
+
+# ``provider(user, ids) -> set of ids whose title user may read``: registered by ``workflow`` (where
+# visibility lives); until then, with a user, no title is shown
+title_provider = None
+# the trigram similarity (pg_trgm) a candidate's key needs to be fetched on PostgreSQL
+TRIGRAM_FLOOR = 0.2
+
+
+def register_title_provider(provider) -> None:
+    global title_provider
+    title_provider = provider
+
+
+def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
+    """A bounded set of submitted dossiers whose key is near ``key`` (one query)."""
+    from django.db import connection
+
+    from .models import Initiative, State
+
+    fields = ("id", "title", "summary", "confidential", "category", "organisation_id", "organisation__code")
+    qs = Initiative.objects.exclude(state__in=(State.DRAFT, State.WITHDRAWN))
+    if exclude_ids:
+        qs = qs.exclude(pk__in=list(exclude_ids))
+    if connection.vendor == "postgresql":
+        # GIN trigram index (partial, on the submitted dossiers): ``%`` fetches, ``similarity`` ranks
+        from django.db import transaction
+
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(TRIGRAM_FLOOR)])
+            rows = list(
+                qs.extra(
+                    select={"trgm": "similarity(dup_key, %s)"},
+                    select_params=[key],
+                    where=["dup_key %% %s", "state NOT IN ('draft', 'withdrawn')"],
+                    params=[key],
+                    order_by=["-trgm", "id"],
+                ).values(*fields)[:limit]
+            )
+        return rows
+    # portable: the dossiers holding any of the strongest words, bounded (same answers on a small base)
+    from django.db.models import Q
+
+    words = sorted(set(key.split()), key=lambda w: (-_weight(w), -len(w), w))[:8]
+    match = Q()
+    for w in words:
+        match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
+        match |= Q(dup_key=w)
+    return list(qs.filter(match).order_by("id").values(*fields)[: limit * 3])
+
+
+def screen(
+    *,
+    title: str,
+    summary: str = "",
+    organisation=None,
+    category=None,
+    exclude_ids=(),
+    user=None,
+    limit: int = 10,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[dict]:
+    """The submitted dossiers (not drafts, not withdrawn) of the whole programme that are probably
+    the same idea as ``title`` + ``summary``: ``[{"id", "title", "organisation", "similarity",
+    "reasons", "words", "masked"}]``, most alike first, the earlier first on ties.
+
+    With ``user``: a candidate whose title ``user`` may not read (not theirs to open, or
+    confidential and closed to them) appears as "a dossier of unit X" / "a confidential dossier of
+    unit X", without its words."""
+    from django.utils.translation import gettext as _
+
+    key = dup_key(title, summary)
+    if not key:
+        return []
+    org_id = getattr(organisation, "pk", organisation)
+    me = {"title": title, "summary": summary, "organisation_id": org_id, "category": category}
+    found = []
+    for c in _candidates(key, exclude_ids, CANDIDATES):
+        score, reasons = similarity(me, c)
+        if score >= threshold:
+            found.append((score, c, reasons))
+    found.sort(key=lambda x: (-x[0], x[1]["id"]))
+    found = found[:limit]
+    readable = None
+    if user is not None and found:
+        ids = [c["id"] for _s, c, _r in found]
+        readable = set(title_provider(user, ids)) if title_provider else set()
+    out = []
+    for score, c, reasons in found:
+        unit = c["organisation__code"]
+        words = [r for r in reasons if r not in ("same_unit", "same_field")]
+        masked = readable is not None and c["id"] not in readable
+        why = []
+        if words and not masked:
+            why.append(_("từ chung: %(words)s") % {"words": ", ".join(words[:8])})
+        if "same_unit" in reasons:
+            why.append(_("cùng đơn vị"))
+        if "same_field" in reasons:
+            why.append(_("cùng lĩnh vực"))
+        if masked:
+            shown = (
+                _("một hồ sơ bảo mật của đơn vị %(unit)s") if c["confidential"] else _("một hồ sơ của đơn vị %(unit)s")
+            ) % {"unit": unit}
+        else:
+            shown = c["title"]
+        out.append(
+            {
+                "id": c["id"],
+                "title": shown,
+                "organisation": unit,
+                "similarity": round(score, 2),
+                "reasons": why,
+                "words": [] if masked else words,
+                "masked": masked,
+            }
+        )
+    return out
