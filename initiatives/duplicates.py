@@ -10,17 +10,20 @@ dropped. Word order does not matter: two dossiers are compared as weighted sets 
 title counting more than the summary.
 
 ``screen`` fetches a bounded set of candidates through ``dup_key`` (the normalised words, written
-by the actions): on PostgreSQL a GIN trigram index answers ``dup_key % key``; on SQLite a few
-``LIKE`` filters on the rarest words. The candidates are then scored here.
+by the actions): on PostgreSQL a GIN full-text index over the keys of the submitted dossiers,
+asked for the query's rarest words (PostgreSQL's own statistics of that index say which words are
+rare, so the rows fetched stay about ``BUDGET`` whatever the table's size); on SQLite ``LIKE``
+filters on the strongest words. The candidates are ranked by their keys, and the best ``RESCORE``
+scored here in full.
 """
 
+import functools
 import re
 
 from unidecode import unidecode
 
 DEFAULT_THRESHOLD = 0.42
 TITLE_MAX = 300
-CANDIDATES = 200
 
 # Phrases read as one word (left: unaccented, lower case; right: the canonical word). Longest
 # match first. "" drops the phrase (the filler of dossier titles).
@@ -344,6 +347,11 @@ def _syllables(text: str) -> list[str]:
 def normalise(text: str) -> list[str]:
     """The content words of ``text`` in order: unaccented, compounds joined, synonyms on one form,
     filler and function words dropped."""
+    return list(_normalise(text or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalise(text: str) -> tuple[str, ...]:
     syl = _syllables(text)
     out, i = [], 0
     while i < len(syl):
@@ -360,12 +368,14 @@ def normalise(text: str) -> list[str]:
             if w not in _STOP and (len(w) > 1 or w.isdigit()):
                 out.append(w)
             i += 1
-    return out
+    return tuple(out)
 
 
 def dup_key(title: str, summary: str = "") -> str:
-    """What ``Initiative.dup_key`` holds: the distinct content words of title and summary, sorted."""
-    return " ".join(sorted(set(normalise(title)) | set(normalise(summary))))[:2000]
+    """What ``Initiative.dup_key`` holds: the distinct content words of title and summary, sorted,
+    compounds written as one word ("cau_chi" → "cauchi": a full-text parser keeps it whole)."""
+    words = {w.replace("_", "") for w in normalise(title)} | {w.replace("_", "") for w in normalise(summary)}
+    return " ".join(sorted(words))[:2000]
 
 
 def _weight(w: str) -> float:
@@ -423,8 +433,13 @@ def similarity(a: dict, b: dict) -> tuple[float, list[str]]:
 # ``provider(user, ids) -> set of ids whose title user may read``: registered by ``workflow`` (where
 # visibility lives); until then, with a user, no title is shown
 title_provider = None
-# the trigram similarity (pg_trgm) a candidate's key needs to be fetched on PostgreSQL
-TRIGRAM_FLOOR = 0.2
+# the rows the database is asked for, at most (expected, from the words' frequencies), and fetched
+BUDGET = 2000
+FETCH = 3000
+# of those, how many the full similarity reads (the others are ranked out by their keys alone)
+RESCORE = 60
+INDEX = "initiative_dup_key_fts"
+_stats = {"at": 0.0, "freq": {}, "rows": 0.0}
 
 
 def register_title_provider(provider) -> None:
@@ -432,42 +447,108 @@ def register_title_provider(provider) -> None:
     title_provider = provider
 
 
+_FLAT_WEAK = {k.replace("_", ""): v for k, v in _WEAK.items()}
+
+
+def _key_weight(w: str) -> float:
+    return 0.5 if w.isdigit() else _FLAT_WEAK.get(w, 1.0)
+
+
+def _word_stats(cursor) -> tuple[dict, float]:
+    """How often each word is in the submitted dossiers' keys (PostgreSQL's own statistics of the
+    full-text index: its most common elements), and how many rows the index holds. Cached 10 min."""
+    import time
+
+    if time.monotonic() - _stats["at"] < 600:
+        return _stats["freq"], _stats["rows"]
+    cursor.execute(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats WHERE tablename = %s",
+        [INDEX],
+    )
+    row = cursor.fetchone()
+    freq = {}
+    if row and row[0]:
+        freq = dict(zip(row[0], row[1][: len(row[0])], strict=False))
+        freq[""] = row[1][len(row[0])] if len(row[1]) > len(row[0]) else 0.0  # the least listed: the others are rarer
+    cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [INDEX])
+    rows = cursor.fetchone()
+    _stats.update(at=time.monotonic(), freq=freq, rows=max(0.0, float(rows[0])) if rows else 0.0)
+    return freq, _stats["rows"]
+
+
+def _tsquery(words: list[str], freq: dict, rows: float) -> str:
+    """A full-text query fetching about ``BUDGET`` rows at most: the rarest words, any of them; when
+    even the rarest is common, pairs (then the three) of the rarest together."""
+    unlisted = freq.get("", 0.0) / 2
+    f = {w: freq.get(w, unlisted) for w in words}
+    ranked = sorted(words, key=lambda w: (f[w], w))
+    chosen, expected = [], 0.0
+    for w in ranked[:12]:
+        if chosen and expected + rows * f[w] > BUDGET:
+            break
+        chosen.append(w)
+        expected += rows * f[w]
+    if expected <= BUDGET or len(ranked) < 2:
+        return " | ".join(chosen)
+    top = ranked[:5]
+    pairs = sorted(((a, b) for i, a in enumerate(top) for b in top[i + 1 :]), key=lambda p: f[p[0]] * f[p[1]])
+    clauses, expected = [], 0.0
+    for a, b in pairs:
+        if clauses and expected + rows * f[a] * f[b] > BUDGET:
+            break
+        clauses.append(f"({a} & {b})")
+        expected += rows * f[a] * f[b]
+    if expected > BUDGET and len(top) >= 3:
+        return " & ".join(top[:3])
+    return " | ".join(clauses)
+
+
 def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
-    """A bounded set of submitted dossiers whose key is near ``key`` (one query)."""
+    """A bounded set of submitted dossiers whose key shares the query's telling words (one query
+    for the rows; on PostgreSQL one more, cached, for the words' frequencies), ranked by their keys."""
     from django.db import connection
 
     from .models import Initiative, State
 
+    words = sorted(set(key.split()))
     fields = ("id", "title", "summary", "confidential", "category", "organisation_id", "organisation__code")
     qs = Initiative.objects.exclude(state__in=(State.DRAFT, State.WITHDRAWN))
     if exclude_ids:
         qs = qs.exclude(pk__in=list(exclude_ids))
     if connection.vendor == "postgresql":
-        # GIN trigram index (partial, on the submitted dossiers): ``%`` fetches, ``similarity`` ranks
-        from django.db import transaction
+        # the GIN full-text index over the submitted dossiers' keys (migration 0007)
+        with connection.cursor() as cursor:
+            freq, rows = _word_stats(cursor)
+        query = _tsquery(words, freq, rows)
+        qs = qs.extra(
+            where=[
+                "to_tsvector('simple', dup_key) @@ to_tsquery('simple', %s)",
+                "state NOT IN ('draft', 'withdrawn')",
+            ],
+            params=[query],
+        )
+        keys = list(qs.values_list("id", "dup_key")[:FETCH])
+    else:
+        # portable: the dossiers holding any of the strongest words (a small base: the same answers)
+        from django.db.models import Q
 
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(TRIGRAM_FLOOR)])
-            rows = list(
-                qs.extra(
-                    select={"trgm": "similarity(dup_key, %s)"},
-                    select_params=[key],
-                    where=["dup_key %% %s", "state NOT IN ('draft', 'withdrawn')"],
-                    params=[key],
-                    order_by=["-trgm", "id"],
-                ).values(*fields)[:limit]
-            )
-        return rows
-    # portable: the dossiers holding any of the strongest words, bounded (same answers on a small base)
-    from django.db.models import Q
+        match = Q()
+        for w in sorted(words, key=lambda w: (-_key_weight(w), -len(w), w))[:12]:
+            match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
+            match |= Q(dup_key=w)
+        keys = list(qs.filter(match).values_list("id", "dup_key")[:FETCH])
+    # pre-rank by the keys: shared weight over both sizes (a candidate's size counted in words: cheap)
+    mine = set(words)
+    mass = sum(map(_key_weight, mine))
 
-    words = sorted(set(key.split()), key=lambda w: (-_weight(w), -len(w), w))[:8]
-    match = Q()
-    for w in words:
-        match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
-        match |= Q(dup_key=w)
-    return list(qs.filter(match).order_by("id").values(*fields)[: limit * 3])
+    def rank(c):
+        theirs = c[1].split()
+        shared = mine.intersection(theirs)
+        return (-2 * sum(map(_key_weight, shared)) / (mass + len(theirs)), c[0]) if shared else (0.0, c[0])
+
+    keys.sort(key=rank)
+    best = [pk for pk, _key in keys[:limit]]
+    return list(Initiative.objects.filter(pk__in=best).values(*fields)) if best else []
 
 
 def screen(
@@ -496,7 +577,7 @@ def screen(
     org_id = getattr(organisation, "pk", organisation)
     me = {"title": title, "summary": summary, "organisation_id": org_id, "category": category}
     found = []
-    for c in _candidates(key, exclude_ids, CANDIDATES):
+    for c in _candidates(key, exclude_ids, RESCORE):
         score, reasons = similarity(me, c)
         if score >= threshold:
             found.append((score, c, reasons))
