@@ -142,3 +142,22 @@ def test_the_submit_records_the_candidates_ids_and_scores_only(dossiers, flow):
     found = entry.details["possible_duplicates"]
     assert [d["id"] for d in found] == [dossiers["fco"]] and 0 < found[0]["similarity"] <= 1
     assert set(found[0]) == {"id", "similarity"}
+
+
+@pytest.mark.django_db
+def test_the_pages_show_the_screen_without_titles_one_may_not_read(dossiers, flow, users):
+    from django.test import Client
+
+    iid = flow.draft("author1", **FCO_PARAPHRASE)
+    flow.act("author1", iid, "submit")
+    c = Client()
+    c.force_login(users["author1"])
+    page = c.get(f"/initiatives/{iid}/").content.decode()
+    assert "một hồ sơ của đơn vị XN2" in page and FCO["title"] not in page
+    assert f'href="/initiatives/{dossiers["fco"]}/"' not in page
+    form = c.get("/initiatives/new/").content.decode()
+    assert 'data-duplicates="/api/v1/duplicates/"' in form and "<script>" not in form
+    # an officer over both units reads it with its title, unit and the shared words
+    c.force_login(users["officer_a"])
+    page = c.get(f"/initiatives/{iid}/").content.decode()
+    assert FCO["title"] in page and "XN2" in page and "fco" in page
