@@ -481,7 +481,7 @@ def _tsquery(words: list[str], freq: dict, rows: float) -> str:
     even the rarest is common, pairs (then the three) of the rarest together."""
     unlisted = freq.get("", 0.0) / 2
     f = {w: freq.get(w, unlisted) for w in words}
-    ranked = sorted(words, key=lambda w: (f[w], w))
+    ranked = sorted(words, key=lambda w: (f[w], -_key_weight(w), -len(w), w))  # no statistics: the strongest
     chosen, expected = [], 0.0
     for w in ranked[:12]:
         if chosen and expected + rows * f[w] > BUDGET:
