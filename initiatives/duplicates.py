@@ -476,9 +476,11 @@ def _word_stats(cursor) -> tuple[dict, float]:
     return freq, _stats["rows"]
 
 
-def _tsquery(words: list[str], freq: dict, rows: float) -> str:
-    """A full-text query fetching about ``BUDGET`` rows at most: the rarest words, any of them; when
-    even the rarest is common, pairs (then the three) of the rarest together."""
+def _tsqueries(words: list[str], freq: dict, rows: float) -> list[str]:
+    """Full-text queries from the widest to the narrowest, starting at the first expected to fetch
+    at most ``BUDGET`` rows: any of the rarest words; pairs of the rarest together; the three
+    rarest together. (The estimate takes the words as independent; ``_candidates`` narrows further
+    when the rows say otherwise.)"""
     unlisted = freq.get("", 0.0) / 2
     f = {w: freq.get(w, unlisted) for w in words}
     ranked = sorted(words, key=lambda w: (f[w], -_key_weight(w), -len(w), w))  # no statistics: the strongest
@@ -488,19 +490,21 @@ def _tsquery(words: list[str], freq: dict, rows: float) -> str:
             break
         chosen.append(w)
         expected += rows * f[w]
-    if expected <= BUDGET or len(ranked) < 2:
-        return " | ".join(chosen)
+    levels = [(" | ".join(chosen), expected)]
     top = ranked[:5]
-    pairs = sorted(((a, b) for i, a in enumerate(top) for b in top[i + 1 :]), key=lambda p: f[p[0]] * f[p[1]])
-    clauses, expected = [], 0.0
-    for a, b in pairs:
-        if clauses and expected + rows * f[a] * f[b] > BUDGET:
-            break
-        clauses.append(f"({a} & {b})")
-        expected += rows * f[a] * f[b]
-    if expected > BUDGET and len(top) >= 3:
-        return " & ".join(top[:3])
-    return " | ".join(clauses)
+    if len(top) >= 2:
+        pairs = sorted(((a, b) for i, a in enumerate(top) for b in top[i + 1 :]), key=lambda p: f[p[0]] * f[p[1]])
+        clauses, expected = [], 0.0
+        for a, b in pairs:
+            if clauses and expected + rows * f[a] * f[b] > BUDGET:
+                break
+            clauses.append(f"({a} & {b})")
+            expected += rows * f[a] * f[b]
+        levels.append((" | ".join(clauses), expected))
+    if len(top) >= 3:
+        levels.append((" & ".join(top[:3]), rows * f[top[0]] * f[top[1]] * f[top[2]]))
+    first = next((i for i, (_q, e) in enumerate(levels) if e <= BUDGET), len(levels) - 1)
+    return [q for q, _e in levels[first:]]
 
 
 def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
@@ -519,15 +523,19 @@ def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
         # the GIN full-text index over the submitted dossiers' keys (migration 0007)
         with connection.cursor() as cursor:
             freq, rows = _word_stats(cursor)
-        query = _tsquery(words, freq, rows)
-        qs = qs.extra(
-            where=[
-                "to_tsvector('simple', dup_key) @@ to_tsquery('simple', %s)",
-                "state NOT IN ('draft', 'withdrawn')",
-            ],
-            params=[query],
-        )
-        keys = list(qs.values_list("id", "dup_key")[:FETCH])
+        for query in _tsqueries(words, freq, rows):  # narrower while the rows are more than FETCH
+            keys = list(
+                qs.extra(
+                    where=[
+                        "to_tsvector('simple', dup_key) @@ to_tsquery('simple', %s)",
+                        "state NOT IN ('draft', 'withdrawn')",
+                    ],
+                    params=[query],
+                ).values_list("id", "dup_key")[: FETCH + 1]
+            )
+            if len(keys) <= FETCH:
+                break
+        keys = keys[:FETCH]
     else:
         # portable: the dossiers holding any of the strongest words (a small base: the same answers)
         from django.db.models import Q
