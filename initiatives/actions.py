@@ -19,6 +19,7 @@ from councils.models import Organisation
 from councils.selectors import administers_above
 
 from .counters import progress_counters_apply, progress_share
+from .duplicates import dup_key
 from .exceptions import ApplicationError, RefusedInput
 from .files import ALLOWED_LABELS, clean_name, sniff, with_extension
 from .models import (
@@ -153,6 +154,7 @@ def initiative_create(*, actor, organisation=None, authors=None, **fields) -> In
         state=State.DRAFT,
         programme=programme,
         search_text=search_text_for(clean["title"], clean["summary"]),
+        dup_key=dup_key(clean["title"], clean["summary"]),
         **clean,
     )
     initiative.reference = f"SK-{initiative.created_at:%Y}-{initiative.pk:07d}"
@@ -209,6 +211,7 @@ def initiative_update(*, actor, initiative_id: int, version: int | None = None, 
     if changed:
         initiative.version += 1
         initiative.search_text = search_text_for(initiative.title, initiative.summary)
+        initiative.dup_key = dup_key(initiative.title, initiative.summary)
         initiative.save()
         audit_record(
             actor=actor,

@@ -26,6 +26,7 @@ from councils.models import Organisation, User
 
 from .actions import dossier_freeze, search_text_for
 from .counters import progress_counters_apply, progress_share
+from .duplicates import dup_key
 from .models import Category, Consent, Initiative, InitiativeAuthor, Programme, State
 from .routing import council_for_stage, stage_after
 from .rules import initiative_rules
@@ -317,6 +318,7 @@ def _create(*, number, clean, actor, source):
         submitted_at=submitted,
         recognised_at=recognised_at,
         search_text=search_text_for(clean["title"], ""),
+        dup_key=dup_key(clean["title"], ""),
     )
     if not initiative.reference:
         initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"

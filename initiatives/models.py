@@ -138,6 +138,10 @@ class Initiative(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     # title + summary without diacritics, lower case: "sang kien" finds "sáng kiến"
     search_text = models.TextField(blank=True, editable=False)
+    # the content words of title + summary, as ``initiatives.duplicates.dup_key`` reads them (unaccented,
+    # compounds joined, synonyms on one form, filler dropped): the duplicate screen's retrieval key;
+    # on PostgreSQL a GIN trigram index over the submitted dossiers' keys (migration 0007)
+    dup_key = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("sáng kiến")

@@ -125,6 +125,20 @@ def current_session(initiative: Initiative) -> CouncilSession:
     return session
 
 
+def _screened(initiative: Initiative) -> list[dict]:
+    """The duplicate screen at submit, for the trail: ids and scores only (no titles)."""
+    from initiatives.duplicates import screen
+
+    found = screen(
+        title=initiative.title,
+        summary=initiative.summary,
+        organisation=initiative.organisation_id,
+        category=initiative.category,
+        exclude_ids=(initiative.pk,),
+    )
+    return [{"id": d["id"], "similarity": d["similarity"]} for d in found]
+
+
 @transaction.atomic(durable=True)
 def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initiative:
     initiative = _lock(initiative_id)
@@ -166,7 +180,11 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         "submit",
         source,
         comment=comment,
-        details={"advisory_team": team.code, "dossier_digest": version.digest},
+        details={
+            "advisory_team": team.code,
+            "dossier_digest": version.digest,
+            "possible_duplicates": _screened(initiative),
+        },
     )
     from .tasks import notify_advisory_team
 

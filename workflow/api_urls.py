@@ -14,6 +14,7 @@ from .api_dossier import (
     VersionDiffView,
     VersionListView,
 )
+from .api_duplicates import DuplicateScreenView
 from .api_meetings import (
     CouncilMeetingListView,
     MeetingAttendanceView,
@@ -36,6 +37,7 @@ urlpatterns = [
     path("initiatives/<int:pk>/versions/<int:number>/diff/", VersionDiffView.as_view(), name="initiative-version-diff"),
     path("initiatives/<int:pk>/sessions/", SessionListView.as_view(), name="initiative-sessions"),
     path("sessions/<int:sid>/minutes.pdf", MinutesPdfView.as_view(), name="session-minutes-pdf"),
+    path("duplicates/", DuplicateScreenView.as_view(), name="duplicates"),
 ]
 
 urlpatterns += [

@@ -294,49 +294,34 @@ def with_content_visible(qs: QuerySet, *, user) -> QuerySet:
     return qs.annotate(content_visible=Case(When(content_visible_q(user=user), then=Value(True)), default=Value(False)))
 
 
-def possible_duplicates(
-    *, initiative: Initiative, user=None, limit: int = 5, min_similarity: float = 0.6
-) -> list[dict]:
-    """Earlier initiatives of the same unit whose title and summary look alike (novelty is judged
-    within the recognising unit, so an earlier application with the same solution comes first).
+def possible_duplicates(*, initiative: Initiative, user=None, limit: int = 5) -> list[dict]:
+    """Earlier submitted dossiers of the whole programme that are probably the same idea
+    (``initiatives.duplicates.screen``: Vietnamese-aware, accents optional, any unit).
 
-    With ``user``: a candidate ``user`` may not open appears without its title, as "a dossier of
-    unit X" — or "a confidential dossier of unit X" — with its id, unit and similarity only."""
-    words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
-    if not words:
-        return []
-    match = Q()
-    for w in words:
-        match |= Q(search_text__contains=w)
-    candidates = (
-        Initiative.objects.filter(organisation_id=initiative.organisation_id)
-        .filter(match)
-        .exclude(pk=initiative.pk)
-        .exclude(state=State.WITHDRAWN)
-        .order_by("-id")
-        .values("id", "title", "search_text", "confidential")[:200]
+    With ``user``: a candidate whose title ``user`` may not read appears without it, as "a dossier
+    of unit X" — or "a confidential dossier of unit X" — with its id, unit and similarity only."""
+    from initiatives.duplicates import screen
+
+    return screen(
+        title=initiative.title,
+        summary=initiative.summary,
+        organisation=initiative.organisation_id,
+        category=initiative.category,
+        exclude_ids=(initiative.pk,),
+        user=user,
+        limit=limit,
     )
-    found = []
-    for c in candidates:
-        ratio = difflib.SequenceMatcher(None, initiative.search_text, c["search_text"]).ratio()
-        if ratio >= min_similarity:
-            found.append({"id": c["id"], "title": c["title"], "similarity": round(ratio, 2), "_c": c})
-    found.sort(key=lambda d: d["similarity"], reverse=True)
-    found = found[:limit]
-    unit = initiative.organisation.code
-    visible = set()
-    if user is not None and found:
-        visible = set(initiative_list(user=user).filter(pk__in=[d["id"] for d in found]).values_list("pk", flat=True))
-    for d in found:
-        c = d.pop("_c")
-        d["organisation"] = unit
-        if user is None or d["id"] in visible:
-            continue
-        if c["confidential"]:
-            d["title"] = _("một hồ sơ bảo mật của đơn vị %(unit)s") % {"unit": unit}
-        else:
-            d["title"] = _("một hồ sơ của đơn vị %(unit)s") % {"unit": unit}
-    return found
+
+
+def readable_titles(user, ids) -> set[int]:
+    """Of ``ids``, the dossiers whose title ``user`` may read: those they may open, and of the
+    confidential ones only those whose content is open to them (the duplicate screen's rule)."""
+    return set(
+        initiative_list(user=user)
+        .filter(pk__in=list(ids))
+        .filter(Q(confidential=False) | content_visible_q(user=user))
+        .values_list("pk", flat=True)
+    )
 
 
 def average_scores(initiative_ids) -> dict[int, float]:

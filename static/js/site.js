@@ -78,3 +78,80 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// The draft form: as the title and summary are typed, ask the duplicate screen
+// (GET /api/v1/duplicates/) and list the likely duplicates under the summary. Without JavaScript
+// the form is the same form; the advisory team sees the screen on the dossier page anyway.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-duplicates]");
+  if (!box || !window.fetch || !window.URLSearchParams) {
+    return;
+  }
+  var form = box.closest("form");
+  var title = form.querySelector("[name=title]");
+  var summary = form.querySelector("[name=summary]");
+  var org = form.querySelector("[name=organisation]");
+  var list = box.querySelector("ul");
+  var timer = null;
+  var last = "";
+  function show(results) {
+    list.textContent = "";
+    results.forEach(function (d) {
+      var li = document.createElement("li");
+      li.textContent =
+        d.title + " · " + d.organisation + " (" + box.getAttribute("data-similarity-label") + " " +
+        Math.round(d.similarity * 100) + " %)";
+      if (d.reasons && d.reasons.length) {
+        var why = document.createElement("small");
+        why.className = "muted";
+        why.textContent = d.reasons.join(" · ");
+        li.appendChild(document.createElement("br"));
+        li.appendChild(why);
+      }
+      list.appendChild(li);
+    });
+    box.hidden = results.length === 0;
+  }
+  function ask() {
+    var t = title.value.trim();
+    if (t.length < 10) {
+      show([]);
+      return;
+    }
+    var params = new URLSearchParams({ title: t.slice(0, 300), summary: (summary ? summary.value : "").slice(0, 5000) });
+    if (org && org.value) {
+      params.set("organisation", org.value);
+    }
+    if (box.getAttribute("data-exclude")) {
+      params.set("exclude", box.getAttribute("data-exclude"));
+    }
+    var query = params.toString();
+    if (query === last) {
+      return;
+    }
+    last = query;
+    fetch(box.getAttribute("data-duplicates") + "?" + query, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (r) {
+        return r.ok ? r.json() : { results: [] };
+      })
+      .then(function (data) {
+        if (query === last) {
+          show(data.results || []);
+        }
+      })
+      .catch(function () {});
+  }
+  function later() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(ask, 400);
+  }
+  [title, summary, org].forEach(function (el) {
+    if (el) {
+      el.addEventListener("input", later);
+      el.addEventListener("change", later);
+    }
+  });
+  ask();
+});

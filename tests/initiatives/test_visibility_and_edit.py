@@ -138,9 +138,12 @@ def test_confidential_dossiers_show_only_title_summary_and_awards_to_outsiders(a
     assert all(h["comment"] == "" and h["details"] == {} for h in history)
 
 
-def test_possible_duplicates_are_flagged(api, users, make_draft):
+def test_possible_duplicates_are_flagged(api, users, make_draft, flow):
+    # an earlier SUBMITTED dossier (drafts are nobody's prior application)
     first = make_draft("author1", title="Dụng cụ thay cầu chì tự rơi không cần cắt điện")
+    flow.act("author1", first["id"], "submit")
     second = make_draft("author1", title="Dụng cụ thay cầu chì tự rơi không phải cắt điện")
     d = api(users["author1"]).get(f"{URL}{second['id']}/").json()
     assert [x["id"] for x in d["possible_duplicates"]] == [first["id"]]
     assert d["possible_duplicates"][0]["similarity"] >= 0.6
+    assert api(users["author1"]).get(f"{URL}{first['id']}/").json()["possible_duplicates"] == []  # not a draft

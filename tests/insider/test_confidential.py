@@ -117,7 +117,7 @@ def test_possible_duplicates_never_show_a_title_one_may_not_see(world, api, user
         .post("/api/v1/initiatives/", draft_payload(title=TITLE + " cải tiến", summary=SUMMARY), format="json")
         .json()
     )
-    insider.tried("u1_m1 keeps an ordinary look-alike draft author1 may not open")
+    insider.tried("u1_m1 submits an ordinary look-alike dossier author1 may not open")
     other = (
         api(users["u1_m1"])
         .post(
@@ -129,6 +129,8 @@ def test_possible_duplicates_never_show_a_title_one_may_not_see(world, api, user
         )
         .json()
     )
+    r = api(users["u1_m1"]).post(f"/api/v1/initiatives/{other['id']}/actions/submit/", {}, format="json")
+    assert r.status_code == 200, r.content
     d = api(users["author1"]).get(f"/api/v1/initiatives/{mine['id']}/", HTTP_ACCEPT_LANGUAGE="en").json()
     found = {x["id"]: x for x in d["possible_duplicates"]}
     assert found[world["secret"]]["title"] == "a confidential dossier of unit XN1"
