@@ -34,7 +34,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from unidecode import unidecode
 
@@ -153,7 +153,11 @@ def read_rows(source) -> tuple[list[dict], list[tuple[int, dict]], dict]:
     try:
         wb = load_workbook(Path(source) if isinstance(source, str | Path) else source, read_only=True, data_only=True)
     except FileNotFoundError:
-        return [{"row": None, "column": "", "field": "", "reason": _("không tìm thấy tệp %(path)s") % {"path": label}}], [], {}
+        return (
+            [{"row": None, "column": "", "field": "", "reason": _("không tìm thấy tệp %(path)s") % {"path": label}}],
+            [],
+            {},
+        )
     except Exception as e:  # noqa: BLE001 - any unreadable workbook
         reason = _("không đọc được tệp Excel %(path)s (%(error)s)") % {"path": Path(str(label)).name, "error": e}
         return [{"row": None, "column": "", "field": "", "reason": reason}], [], {}
@@ -579,7 +583,9 @@ def register_imports_of(*, user, limit: int = 20):
 def _refuse_upload(upload) -> tuple[str, int]:
     """(safe name, size) of an acceptable register upload; ``RefusedInput`` (400 naming ``file``) else."""
     if upload is None:
-        raise RefusedInput("file", _("Hãy chọn tệp sổ sáng kiến (.xlsx) để tải lên (trường “file”)"), code="file_missing")
+        raise RefusedInput(
+            "file", _("Hãy chọn tệp sổ sáng kiến (.xlsx) để tải lên (trường “file”)"), code="file_missing"
+        )
     name = clean_name(getattr(upload, "name", ""), fallback="so-sang-kien.xlsx")
     size = upload.size or 0
     limit = register_import_max_bytes()
@@ -643,6 +649,7 @@ def register_import_create(
                 size=size,
                 sha256=sha256,
                 partial=bool(partial),
+                language=translation.get_language() or settings.LANGUAGE_CODE,
                 created_at=timezone.now(),
             )
             imp.file.save("upload", upload, save=False)  # the name comes from ``register_import_storage_name``
@@ -693,7 +700,18 @@ def _fail(import_id: int, error: str) -> None:
         )
 
 
+def _speaking(import_id: int):
+    """The language the import was uploaded in (its report's reasons are written in it)."""
+    language = RegisterImport.objects.filter(pk=import_id).values_list("language", flat=True).first()
+    return translation.override(language or settings.LANGUAGE_CODE)
+
+
 def register_import_check(*, import_id: int, start: bool = True) -> RegisterImport:
+    with _speaking(import_id):
+        return _check(import_id=import_id, start=start)
+
+
+def _check(*, import_id: int, start: bool) -> RegisterImport:
     """Check the whole register of a ``checking`` import as its officer would import it, writing no
     initiative: ``rows`` read, every refused row (``{"row", "column", "field", "reason"}``), the good
     rows kept in batches; then ``checked`` — and, with ``start``, ``importing`` when none is refused
@@ -709,7 +727,9 @@ def register_import_check(*, import_id: int, start: bool = True) -> RegisterImpo
                     rows, actor=imp.by, trusted=False, scope=imp.organisation, headings=headings
                 )
                 bad = {number for number, _clean, refused in cleaned if refused}
-                good = [[number, {k: _json_cell(v) for k, v in row.items()}] for number, row in rows if number not in bad]
+                good = [
+                    [number, {k: _json_cell(v) for k, v in row.items()}] for number, row in rows if number not in bad
+                ]
             else:
                 good = []
         if not rows and not refusals:
@@ -808,13 +828,18 @@ def _finish(imp: RegisterImport) -> None:
 
 
 def register_import_batch(*, import_id: int, batch_id: int) -> int:
+    with _speaking(import_id):
+        return _import_batch(import_id=import_id, batch_id=batch_id)
+
+
+def _import_batch(*, import_id: int, batch_id: int) -> int:
     """Import one batch of a register in one transaction: each row checked again (a reference taken
     meanwhile is refused, never created twice), created with its audit entry, screened for
     duplicates; the import's progress saved with it; the last batch finishes the import. A batch
     that another run claimed already imports nothing. Returns the number created."""
-    claimed = RegisterImportBatch.objects.filter(
-        pk=batch_id, register_import_id=import_id, state="pending"
-    ).update(state="running")
+    claimed = RegisterImportBatch.objects.filter(pk=batch_id, register_import_id=import_id, state="pending").update(
+        state="running"
+    )
     if not claimed:
         return 0
     try:
@@ -839,7 +864,11 @@ def register_import_batch(*, import_id: int, batch_id: int) -> int:
                             "reference": initiative.reference,
                             "title": initiative.title,
                             "candidates": [
-                                {k: d.get(k) for k in ("id", "title", "organisation", "similarity", "reasons") if k in d}
+                                {
+                                    k: d.get(k)
+                                    for k in ("id", "title", "organisation", "similarity", "reasons")
+                                    if k in d
+                                }
                                 for d in found
                             ],
                         }

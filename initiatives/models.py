@@ -384,9 +384,8 @@ class RegisterImport(models.Model):
     size = models.PositiveBigIntegerField(_("dung lượng (byte)"), default=0)
     sha256 = models.CharField(max_length=64)
     partial = models.BooleanField(_("chỉ nhập các dòng hợp lệ"), default=False)
-    state = models.CharField(
-        _("trạng thái"), max_length=12, choices=ImportState.choices, default=ImportState.CHECKING
-    )
+    language = models.CharField(max_length=10, blank=True)  # of the upload: the report's reasons speak it
+    state = models.CharField(_("trạng thái"), max_length=12, choices=ImportState.choices, default=ImportState.CHECKING)
     rows = models.PositiveIntegerField(_("số dòng"), default=0)
     imported = models.PositiveIntegerField(_("đã nhập"), default=0)
     refused = models.JSONField(_("dòng bị từ chối"), default=list, blank=True)
