@@ -923,7 +923,7 @@ def register_template() -> bytes:
 
 def register_import_data(imp: RegisterImport) -> dict:
     """An import as the API answers it and the page polls it."""
-    refused_rows = len({r.get("row") for r in imp.refused if r.get("row")})
+    refused_rows = len({r.get("row") for r in imp.refused})
     return {
         "id": imp.pk,
         "state": imp.state,
