@@ -26,6 +26,7 @@ or a row whose reference number is already there, creates nothing twice.
 import datetime
 import difflib
 import hashlib
+import json
 import logging
 from decimal import Decimal
 from pathlib import Path
@@ -41,8 +42,7 @@ from unidecode import unidecode
 from audit.actions import audit_record
 from councils.models import Organisation, User
 
-from .actions import dossier_freeze, search_text_for
-from .counters import progress_counters_apply, progress_share
+from .actions import search_text_for
 from .exceptions import ApplicationError, RefusedInput
 from .files import XLSX, clean_name, sniff
 from .models import (
@@ -268,6 +268,7 @@ class _Context:
         self.seen_references = set()
         self.programmes = list(Programme.objects.order_by("-starts"))
         self.officer_of = {}
+        self.seats = {}  # unit → the normalised names of its route's council seat holders
 
     def programme(self, day):
         if not day:
@@ -326,7 +327,9 @@ def _check_row(number, row, ctx: _Context):
     except ValueError as e:
         bad("authors", str(e))
         data["authors"] = None
-    cleaned, rule_errors = initiative_rules(actor=ctx.actor, data=data, programme=programme, check_actor=False)
+    cleaned, rule_errors = initiative_rules(
+        actor=ctx.actor, data=data, programme=programme, check_actor=False, seat_cache=ctx.seats
+    )
     if dates["applied_since"] is False:
         rule_errors.pop("applied_since", None)
     for field, field_errors in rule_errors.items():
@@ -407,74 +410,153 @@ def initiatives_import(*, path, actor=None) -> int:
     if errors:
         raise ImportRefused(errors)
     with transaction.atomic():
-        for number, clean in cleaned:
-            _create(number=number, clean=clean, actor=actor, source=Path(path).name)
+        for i in range(0, len(cleaned), register_import_batch_size()):
+            _create_many(rows=cleaned[i : i + register_import_batch_size()], actor=actor, source=Path(path).name)
     return len(cleaned)
 
 
-def _create(*, number, clean, actor, source, extra=None):
-    org = clean["organisation"]
-    submitted = _local_noon(clean["registered"])
-    state, council, due_at, recognised_at = State.ADVISORY_REVIEW, None, None, None
-    if clean.get("recognised"):
-        recognised_at = _local_noon(clean["recognised"])
+def _recognised_stage(org, cache):
+    """(state, council) of a row recognised by its unit council: the stage after it, or the unit
+    council itself when no council sits above (one look-up per unit)."""
+    if org.pk not in cache:
         nxt = stage_after(organisation=org, state=State.UNIT_COUNCIL)
-        if nxt is not None:
-            state, council = nxt
-        else:
-            state, council = State.UNIT_COUNCIL, council_for_stage(organisation=org, state=State.UNIT_COUNCIL)
-        if council is not None:
-            due_at = recognised_at + datetime.timedelta(days=council.decision_days)
-    programme = clean["programme"] if "programme" in clean else None
-    initiative = Initiative.objects.create(
-        reference=clean["reference"],
-        title=clean["title"],
-        category=clean["category"],
-        organisation=org,
-        programme=programme,
-        benefit_value_vnd=clean["benefit_value_vnd"],
-        applied_since=clean["applied_since"],
-        state=state,
-        council=council,
-        due_at=due_at,
-        created_by=actor,
-        submitted_at=submitted,
-        recognised_at=recognised_at,
-        search_text=search_text_for(clean["title"], ""),
-    )
-    if not initiative.reference:
-        initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"
-        initiative.save(update_fields=["reference"])
-    InitiativeAuthor.objects.bulk_create(
-        InitiativeAuthor(
-            initiative=initiative,
-            user=a["user"],
-            full_name=a["full_name"],
-            share_percent=a["share_percent"],
-            position=i,
-            consent=Consent.NOT_REQUIRED,  # the union's register records the signed applications
+        if nxt is None:
+            nxt = (State.UNIT_COUNCIL, council_for_stage(organisation=org, state=State.UNIT_COUNCIL))
+        cache[org.pk] = nxt
+    return cache[org.pk]
+
+
+def _create_many(*, rows, actor, source, extra=None) -> list[Initiative]:
+    """Create the initiatives of checked rows ``[(row number, cleaned row)]`` inside the caller's
+    transaction, in a few statements whatever their number: the initiatives, their authors, their
+    first frozen dossier version (``dossier_freeze``'s content and digest), their progress counters
+    and one audit entry each (``import``), chained in row order."""
+    from audit.actions import audit_record_many
+
+    from .counters import Share, local_day, person_key, progress_counters_add
+    from .models import DossierVersion
+
+    if not rows:
+        return []
+    stages = {}
+    made = []
+    for number, clean in rows:
+        org = clean["organisation"]
+        submitted = _local_noon(clean["registered"])
+        state, council, due_at, recognised_at = State.ADVISORY_REVIEW, None, None, None
+        if clean.get("recognised"):
+            recognised_at = _local_noon(clean["recognised"])
+            state, council = _recognised_stage(org, stages)
+            if council is not None:
+                due_at = recognised_at + datetime.timedelta(days=council.decision_days)
+        initiative = Initiative(
+            reference=clean["reference"],
+            title=clean["title"],
+            category=clean["category"],
+            organisation=org,
+            programme=clean.get("programme"),
+            benefit_value_vnd=clean["benefit_value_vnd"],
+            applied_since=clean["applied_since"],
+            state=state,
+            council=council,
+            due_at=due_at,
+            created_by=actor,
+            submitted_at=submitted,
+            recognised_at=recognised_at,
+            dossier_version=1,
+            search_text=search_text_for(clean["title"], ""),
         )
-        for i, a in enumerate(clean["authors"])
-    )
-    progress_counters_apply(before=None, after=progress_share(initiative))
-    dossier_freeze(initiative=initiative, actor=actor, at=submitted, extra={"imported_from": source, "row": number})
-    initiative.save(update_fields=["dossier_version"])
-    audit_record(
-        actor=actor,
-        action="import",
-        obj=initiative,
-        to_state=state,
-        version=initiative.version,
-        details={
+        made.append((number, clean, initiative))
+    Initiative.objects.bulk_create([i for _n, _c, i in made], batch_size=1000)
+    numbered = [i for _n, c, i in made if not i.reference]
+    for _number, clean, initiative in made:
+        if not initiative.reference:
+            initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"
+    if numbered:
+        Initiative.objects.bulk_update(numbered, ["reference"], batch_size=1000)
+    authors, versions, shares, audits = [], [], [], []
+    for number, clean, initiative in made:
+        rows_authors = [
+            InitiativeAuthor(
+                initiative=initiative,
+                user=a["user"],
+                full_name=a["full_name"],
+                share_percent=a["share_percent"],
+                position=i,
+                consent=Consent.NOT_REQUIRED,  # the union's register records the signed applications
+            )
+            for i, a in enumerate(clean["authors"])
+        ]
+        authors += rows_authors
+        content = {
             "reference": initiative.reference,
-            "file": source,
+            "title": initiative.title,
+            "summary": initiative.summary,
+            "problem": initiative.problem,
+            "solution": initiative.solution,
+            "category": initiative.category,
+            "organisation": initiative.organisation.code,
+            "benefit_value_vnd": initiative.benefit_value_vnd,
+            "applied_since": initiative.applied_since.isoformat() if initiative.applied_since else None,
+            "confidential": initiative.confidential,
+            "authors": [
+                {
+                    "username": a.user.username if a.user else None,
+                    "full_name": a.full_name,
+                    "share_percent": str(a.share_percent),
+                }
+                for a in rows_authors
+            ],
+            "attachments": [],
+            "imported_from": source,
             "row": number,
-            "registered": str(clean["registered"]),
-            "recognised": str(clean.get("recognised") or ""),
-            **(extra or {}),
-        },
-    )
-    return initiative
+        }
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        versions.append(
+            DossierVersion(
+                initiative=initiative,
+                number=1,
+                content=content,
+                digest=digest,
+                submitted_by=actor,
+                submitted_at=initiative.submitted_at,
+            )
+        )
+        shares.append(
+            Share(
+                organisation_id=initiative.organisation_id,
+                path=initiative.organisation.path,
+                category=initiative.category,
+                benefit=initiative.counted_benefit_vnd,
+                registered_on=local_day(initiative.submitted_at),
+                recognised_on=local_day(initiative.recognised_at) if initiative.recognised_at else None,
+                persons=frozenset(person_key(a.user_id, a.full_name) for a in rows_authors),
+            )
+        )
+        audits.append(
+            {
+                "actor": actor,
+                "action": "import",
+                "obj": initiative,
+                "to_state": initiative.state,
+                "version": initiative.version,
+                "details": {
+                    "reference": initiative.reference,
+                    "file": source,
+                    "row": number,
+                    "registered": str(clean["registered"]),
+                    "recognised": str(clean.get("recognised") or ""),
+                    **(extra or {}),
+                },
+            }
+        )
+    InitiativeAuthor.objects.bulk_create(authors, batch_size=2000)
+    for author in authors:  # the snapshot above read ``a.user`` before the authors had ids
+        author.initiative_id = author.initiative.pk
+    DossierVersion.objects.bulk_create(versions, batch_size=1000)
+    progress_counters_add(shares)
+    audit_record_many(audits)
+    return [i for _n, _c, i in made]
 
 
 # --- duplicate screening of imported rows ---------------------------------------------------------
@@ -848,13 +930,10 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
             batch = RegisterImportBatch.objects.get(pk=batch_id)
             rows = [(number, row) for number, row in batch.rows]
             refusals, cleaned = _prepare_rows(rows, actor=imp.by, trusted=False, scope=imp.organisation)
-            created, duplicates = 0, []
-            extra = {"register_import": imp.pk}
-            for number, clean, refused in cleaned:
-                if refused:
-                    continue
-                initiative = _create(number=number, clean=clean, actor=imp.by, source=imp.name, extra=extra)
-                created += 1
+            good = [(number, clean) for number, clean, refused in cleaned if not refused]
+            made = _create_many(rows=good, actor=imp.by, source=imp.name, extra={"register_import": imp.pk})
+            created, duplicates = len(made), []
+            for (number, _clean), initiative in zip(good, made, strict=True):
                 found = _screen_row(initiative=initiative, user=imp.by)
                 if found:
                     duplicates.append(
