@@ -249,8 +249,9 @@ class _Context:
     """What checking many rows shares: units, people, references and programmes read once, and
     whose officer the importer is (asked once per unit)."""
 
-    def __init__(self, rows, *, actor, trusted, scope=None, headings=None):
+    def __init__(self, rows, *, actor, trusted, scope=None, headings=None, shared=None):
         self.actor, self.trusted, self.scope = actor, trusted, scope
+        shared = {} if shared is None else shared
         self.headings = headings or {}
         codes = {str(r.get("unit") or "").strip() for _number, r in rows}
         self.orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
@@ -267,8 +268,11 @@ class _Context:
             )
         self.seen_references = set()
         self.programmes = list(Programme.objects.order_by("-starts"))
-        self.officer_of = {}
-        self.seats = {}  # unit → the normalised names of its route's council seat holders
+        # what does not change while one register is imported: whose officer the importer is, the
+        # names of the seat holders on each unit's council route, where a recognised row goes
+        self.officer_of = shared.setdefault("officer_of", {})
+        self.seats = shared.setdefault("seats", {})
+        self.stages = shared.setdefault("stages", {})
 
     def programme(self, day):
         if not day:
@@ -278,9 +282,16 @@ class _Context:
     def may_import(self, org) -> bool:
         if self.trusted or self.actor.is_superuser:
             return True
+        if self.scope is not None and org.path.startswith(self.scope.path) and self.may_import_scope():
+            return True  # roles hold on the whole subtree (``councils.backends``)
         if org.pk not in self.officer_of:
             self.officer_of[org.pk] = self.actor.has_perm("councils.act_as_officer", org)
         return self.officer_of[org.pk]
+
+    def may_import_scope(self) -> bool:
+        if "scope" not in self.officer_of:
+            self.officer_of["scope"] = self.actor.has_perm("councils.act_as_officer", self.scope)
+        return self.officer_of["scope"]
 
     def column(self, field: str) -> str:
         return self.headings.get(field) or HEADINGS.get(field, field)
@@ -372,9 +383,19 @@ def system_user() -> User:
     return user
 
 
-def _prepare_rows(rows, *, actor, trusted, scope=None, headings=None):
+_SHARED = {"key": None, "value": {}}
+
+
+def _shared_for(import_id) -> dict:
+    """The look-ups one import's check and batches share in this process (the latest import's)."""
+    if _SHARED["key"] != import_id:
+        _SHARED["key"], _SHARED["value"] = import_id, {}
+    return _SHARED["value"]
+
+
+def _prepare_rows(rows, *, actor, trusted, scope=None, headings=None, shared=None):
     """(every refusal, [(row number, cleaned row, refused?)]) for rows already read."""
-    ctx = _Context(rows, actor=actor, trusted=trusted, scope=scope, headings=headings)
+    ctx = _Context(rows, actor=actor, trusted=trusted, scope=scope, headings=headings, shared=shared)
     refusals, cleaned = [], []
     for number, row in rows:
         row_refusals, clean = _check_row(number, row, ctx)
@@ -426,7 +447,7 @@ def _recognised_stage(org, cache):
     return cache[org.pk]
 
 
-def _create_many(*, rows, actor, source, extra=None) -> list[Initiative]:
+def _create_many(*, rows, actor, source, extra=None, stages=None) -> list[Initiative]:
     """Create the initiatives of checked rows ``[(row number, cleaned row)]`` inside the caller's
     transaction, in a few statements whatever their number: the initiatives, their authors, their
     first frozen dossier version (``dossier_freeze``'s content and digest), their progress counters
@@ -438,7 +459,7 @@ def _create_many(*, rows, actor, source, extra=None) -> list[Initiative]:
 
     if not rows:
         return []
-    stages = {}
+    stages = {} if stages is None else stages
     made = []
     for number, clean in rows:
         org = clean["organisation"]
@@ -597,12 +618,17 @@ def _same_unit_duplicates(*, initiative: Initiative, limit: int, min_similarity:
         .filter(match)
         .exclude(state=State.WITHDRAWN)
         .order_by("-id")
-        .values("id", "title", "search_text", "confidential")[:200]
+        .values("id", "title", "search_text", "confidential")[:50]
     )
     unit = initiative.organisation.code
     found = []
+    matcher = difflib.SequenceMatcher(None)
+    matcher.set_seq2(initiative.search_text)  # difflib keeps what it learnt of the second sequence
     for c in candidates:
-        ratio = difflib.SequenceMatcher(None, initiative.search_text, c["search_text"]).ratio()
+        matcher.set_seq1(c["search_text"])
+        if matcher.real_quick_ratio() < min_similarity or matcher.quick_ratio() < min_similarity:
+            continue  # upper bounds of ratio(): cheap
+        ratio = matcher.ratio()
         if ratio >= min_similarity:
             title = c["title"]
             if c["confidential"]:  # the register's officer is no insider of a confidential dossier
@@ -806,7 +832,12 @@ def _check(*, import_id: int, start: bool) -> RegisterImport:
             refusals, rows, headings = read_rows(f)
             if not refusals:
                 refusals, cleaned = _prepare_rows(
-                    rows, actor=imp.by, trusted=False, scope=imp.organisation, headings=headings
+                    rows,
+                    actor=imp.by,
+                    trusted=False,
+                    scope=imp.organisation,
+                    headings=headings,
+                    shared=_shared_for(imp.pk),
                 )
                 bad = {number for number, _clean, refused in cleaned if refused}
                 good = [
@@ -929,9 +960,16 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
             imp = RegisterImport.objects.select_related("organisation", "by").get(pk=import_id)
             batch = RegisterImportBatch.objects.get(pk=batch_id)
             rows = [(number, row) for number, row in batch.rows]
-            refusals, cleaned = _prepare_rows(rows, actor=imp.by, trusted=False, scope=imp.organisation)
+            shared = _shared_for(imp.pk)
+            refusals, cleaned = _prepare_rows(rows, actor=imp.by, trusted=False, scope=imp.organisation, shared=shared)
             good = [(number, clean) for number, clean, refused in cleaned if not refused]
-            made = _create_many(rows=good, actor=imp.by, source=imp.name, extra={"register_import": imp.pk})
+            made = _create_many(
+                rows=good,
+                actor=imp.by,
+                source=imp.name,
+                extra={"register_import": imp.pk},
+                stages=shared.setdefault("stages", {}),
+            )
             created, duplicates = len(made), []
             for (number, _clean), initiative in zip(good, made, strict=True):
                 found = _screen_row(initiative=initiative, user=imp.by)
