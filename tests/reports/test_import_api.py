@@ -99,6 +99,8 @@ def test_a_good_register_is_checked_then_imported_and_audited(report_structure, 
     assert actions == ["register_import_create", "register_import_done"]
     entries = AuditEntry.objects.filter(action="import")
     assert entries.count() == 2 and all(e.details["register_import"] == imp.pk for e in entries)
+    verify = api(report_structure["auditor_n"]).get("/api/v1/audit/verify/").json()
+    assert verify["ok"] is True, verify  # the batch's entries are chained as one by one
     got = api(officer).get(f"/api/v1/imports/{imp.pk}/")
     assert got.status_code == 200 and got.json()["imported"] == 2
     assert api(report_structure["auditor_n"]).get(f"/api/v1/imports/{imp.pk}/").status_code == 200
@@ -177,6 +179,9 @@ def test_large_registers_go_in_batches_with_progress(report_structure, api, tmp_
     assert body["state"] == "done" and body["imported"] == 5 and (body["done"], body["total"]) == (5, 5)
     imp = RegisterImport.objects.get(pk=body["id"])
     assert list(imp.batches.values_list("state", "imported")) == [("done", 2), ("done", 2), ("done", 1)]
+    assert api(report_structure["auditor_n"]).get("/api/v1/audit/verify/").json()["ok"] is True
+    first = Initiative.objects.get(reference="API-B0")
+    assert first.dossier_versions.get().content["row"] == 2 and first.authors.get().user.username == "author1"
 
 
 def test_state_transitions_with_a_worker(report_structure, api, tmp_path, settings, monkeypatch):
