@@ -201,8 +201,8 @@ def read_rows(source) -> tuple[list[dict], list[tuple[int, dict]], dict]:
 
 def _json_cell(value):
     """A cell as JSON keeps it (a batch's rows are stored until a worker imports them)."""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, datetime.datetime):  # a date cell: the register's dates are days
+        return value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -386,10 +386,11 @@ def system_user() -> User:
 _SHARED = {"key": None, "value": {}}
 
 
-def _shared_for(import_id) -> dict:
+def _shared_for(imp: RegisterImport) -> dict:
     """The look-ups one import's check and batches share in this process (the latest import's)."""
-    if _SHARED["key"] != import_id:
-        _SHARED["key"], _SHARED["value"] = import_id, {}
+    key = (imp.pk, imp.sha256, imp.created_at)
+    if _SHARED["key"] != key:
+        _SHARED["key"], _SHARED["value"] = key, {}
     return _SHARED["value"]
 
 
@@ -837,7 +838,7 @@ def _check(*, import_id: int, start: bool) -> RegisterImport:
                     trusted=False,
                     scope=imp.organisation,
                     headings=headings,
-                    shared=_shared_for(imp.pk),
+                    shared=_shared_for(imp),
                 )
                 bad = {number for number, _clean, refused in cleaned if refused}
                 good = [
@@ -960,7 +961,7 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
             imp = RegisterImport.objects.select_related("organisation", "by").get(pk=import_id)
             batch = RegisterImportBatch.objects.get(pk=batch_id)
             rows = [(number, row) for number, row in batch.rows]
-            shared = _shared_for(imp.pk)
+            shared = _shared_for(imp)
             refusals, cleaned = _prepare_rows(rows, actor=imp.by, trusted=False, scope=imp.organisation, shared=shared)
             good = [(number, clean) for number, clean, refused in cleaned if not refused]
             made = _create_many(
