@@ -607,20 +607,47 @@ def _screen_row(*, initiative: Initiative, user=None, limit: int = 5) -> list[di
     return _same_unit_duplicates(initiative=initiative, limit=limit)
 
 
-def _same_unit_duplicates(*, initiative: Initiative, limit: int, min_similarity: float = 0.6) -> list[dict]:
-    words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
-    if not words:
-        return []
-    match = Q()
-    for w in words:
-        match |= Q(search_text__contains=w)
-    candidates = (
-        Initiative.objects.filter(organisation_id=initiative.organisation_id, pk__lt=initiative.pk)
-        .filter(match)
-        .exclude(state=State.WITHDRAWN)
-        .order_by("-id")
-        .values("id", "title", "search_text", "confidential")[:50]
-    )
+def _screen_rows(*, initiatives: list[Initiative], user=None, limit: int = 5) -> list[list[dict]]:
+    """``_screen_row`` for each of a batch's new initiatives. Without the programme-wide engine the
+    same-unit check reads each unit's recent initiatives once per batch instead of once per row."""
+    try:
+        from .duplicates import screen  # noqa: F401
+    except ImportError:
+        return _same_unit_duplicates_many(initiatives=initiatives, limit=limit)
+    return [_screen_row(initiative=i, user=user, limit=limit) for i in initiatives]
+
+
+POOL = 200  # a unit's most recent earlier initiatives the fallback compares a batch's rows with
+
+
+def _same_unit_duplicates_many(*, initiatives, limit: int, min_similarity: float = 0.6) -> list[list[dict]]:
+    by_unit = {}
+    for i in initiatives:
+        by_unit.setdefault(i.organisation_id, []).append(i)
+    pools = {}
+    for unit_id, rows in by_unit.items():
+        first = min(i.pk for i in rows)
+        earlier = list(
+            Initiative.objects.filter(organisation_id=unit_id, pk__lt=first)
+            .exclude(state=State.WITHDRAWN)
+            .order_by("-id")
+            .values("id", "title", "search_text", "confidential")[:POOL]
+        )
+        earlier.reverse()
+        pools[unit_id] = earlier + [
+            {"id": i.pk, "title": i.title, "search_text": i.search_text, "confidential": i.confidential}
+            for i in sorted(rows, key=lambda i: i.pk)
+        ]
+    out = []
+    for initiative in initiatives:
+        words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
+        pool = [c for c in pools[initiative.organisation_id] if c["id"] < initiative.pk]
+        candidates = [c for c in reversed(pool) if any(w in c["search_text"] for w in words)][:50] if words else []
+        out.append(_ranked(initiative, candidates, limit=limit, min_similarity=min_similarity))
+    return out
+
+
+def _ranked(initiative, candidates, *, limit, min_similarity) -> list[dict]:
     unit = initiative.organisation.code
     found = []
     matcher = difflib.SequenceMatcher(None)
@@ -637,6 +664,23 @@ def _same_unit_duplicates(*, initiative: Initiative, limit: int, min_similarity:
             found.append({"id": c["id"], "title": title, "organisation": unit, "similarity": round(ratio, 2)})
     found.sort(key=lambda d: d["similarity"], reverse=True)
     return found[:limit]
+
+
+def _same_unit_duplicates(*, initiative: Initiative, limit: int, min_similarity: float = 0.6) -> list[dict]:
+    words = sorted({w for w in initiative.search_text.split() if len(w) > 3}, key=len, reverse=True)[:3]
+    if not words:
+        return []
+    match = Q()
+    for w in words:
+        match |= Q(search_text__contains=w)
+    candidates = (
+        Initiative.objects.filter(organisation_id=initiative.organisation_id, pk__lt=initiative.pk)
+        .filter(match)
+        .exclude(state=State.WITHDRAWN)
+        .order_by("-id")
+        .values("id", "title", "search_text", "confidential")[:50]
+    )
+    return _ranked(initiative, candidates, limit=limit, min_similarity=min_similarity)
 
 
 # --- imports from a page and the API (RegisterImport) ---------------------------------------------
@@ -972,8 +1016,8 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
                 stages=shared.setdefault("stages", {}),
             )
             created, duplicates = len(made), []
-            for (number, _clean), initiative in zip(good, made, strict=True):
-                found = _screen_row(initiative=initiative, user=imp.by)
+            screened = _screen_rows(initiatives=made, user=imp.by)
+            for (number, _clean), initiative, found in zip(good, made, screened, strict=True):
                 if found:
                     duplicates.append(
                         {
