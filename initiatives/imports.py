@@ -448,7 +448,7 @@ def _recognised_stage(org, cache):
     return cache[org.pk]
 
 
-def _create_many(*, rows, actor, source, extra=None, stages=None) -> list[Initiative]:
+def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) -> list[Initiative]:
     """Create the initiatives of checked rows ``[(row number, cleaned row)]`` inside the caller's
     transaction, in a few statements whatever their number: the initiatives, their authors, their
     first frozen dossier version (``dossier_freeze``'s content and digest), their progress counters
@@ -576,8 +576,15 @@ def _create_many(*, rows, actor, source, extra=None, stages=None) -> list[Initia
     for author in authors:  # the snapshot above read ``a.user`` before the authors had ids
         author.initiative_id = author.initiative.pk
     DossierVersion.objects.bulk_create(versions, batch_size=1000)
-    progress_counters_add(shares)
-    audit_record_many(audits)
+
+    def count_and_audit():  # the shared locks (counters, the audit chain's head): last, briefly
+        progress_counters_add(shares)
+        audit_record_many(audits)
+
+    if later is None:
+        count_and_audit()
+    else:
+        later.append(count_and_audit)
     return [i for _n, _c, i in made]
 
 
@@ -1008,12 +1015,14 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
             shared = _shared_for(imp)
             refusals, cleaned = _prepare_rows(rows, actor=imp.by, trusted=False, scope=imp.organisation, shared=shared)
             good = [(number, clean) for number, clean, refused in cleaned if not refused]
+            later = []
             made = _create_many(
                 rows=good,
                 actor=imp.by,
                 source=imp.name,
                 extra={"register_import": imp.pk},
                 stages=shared.setdefault("stages", {}),
+                later=later,
             )
             created, duplicates = len(made), []
             screened = _screen_rows(initiatives=made, user=imp.by)
@@ -1035,6 +1044,8 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
                             ],
                         }
                     )
+            for step in later:  # after the screen: no other writer waits on these locks meanwhile
+                step()
             batch.state, batch.imported = "done", created
             batch.save(update_fields=["state", "imported"])
             imp = RegisterImport.objects.select_for_update().select_related("organisation", "by").get(pk=import_id)
