@@ -96,6 +96,61 @@ def audit_record(
     return entry
 
 
+def audit_record_many(records: list[dict]) -> int:
+    """Append many entries at once (a register import's batch: one per imported initiative), each
+    ``records`` item holding ``audit_record``'s keyword arguments: the same entries, chained in
+    order, with one lock of the head, one insert and one update. Inside the caller's transaction."""
+    if not records:
+        return 0
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record_many must run inside the action's transaction")
+    head = _locked_head()
+    scopes = dict(head.scopes or {})
+    seq, prev = head.seq, head.hash
+    now = timezone.now()
+    entries = []
+    for r in records:
+        obj, actor = r.get("obj"), r["actor"]
+        object_type, object_id, scope_path = r.get("object_type", ""), r.get("object_id", ""), r.get("scope_path", "")
+        if obj is not None:
+            object_type = object_type or obj._meta.model_name
+            object_id = object_id or obj.pk
+            scope_path = scope_path or getattr(obj, "audit_scope_path", "")
+        scope_path = scope_path or ""
+        key = scope_key_of(scope_path)
+        scope_seq, scope_prev = scopes.get(key, (0, ""))
+        username = getattr(actor, "username", "") or ""
+        seq += 1
+        values = {
+            "hash_version": CURRENT_HASH_VERSION,
+            "seq": seq,
+            "at": now,
+            "actor_id": getattr(actor, "pk", None) or None,
+            "actor_name": username,
+            "actor_display_name": (getattr(actor, "display_name", "") or username)[:300],
+            "action": r["action"],
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "scope_path": scope_path,
+            "scope_key": key,
+            "scope_seq": scope_seq + 1,
+            "scope_prev": scope_prev,
+            "from_state": r.get("from_state") or "",
+            "to_state": r.get("to_state") or "",
+            "version": r.get("version"),
+            "comment": r.get("comment") or "",
+            "details": json.loads(json.dumps(r.get("details") or {}, default=str)),
+            "prev_hash": prev,
+        }
+        values["hash"] = prev = entry_digest(values)
+        scopes[key] = [values["scope_seq"], values["hash"]]
+        entries.append(AuditEntry(**values))
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    head.seq, head.hash, head.scopes = seq, prev, scopes
+    head.save(update_fields=["seq", "hash", "scopes"])
+    return len(entries)
+
+
 def _latest_checkpoints(keys):
     """The newest checkpoint in the database whose signature holds, and the last line of the
     external file: the points the next checkpoint starts its check from."""

@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/v1/", include("awards.api_urls")),
     path("api/v1/", include("library.api_urls")),
     path("api/v1/", include("campaigns.api_urls")),
+    path("api/v1/", include("initiatives.api_urls")),
     path("api/v1/", include("reports.api_urls")),
     path("api/v1/", include("notifications.api_urls")),
     path("awards/", include("awards.urls")),

@@ -142,10 +142,23 @@ def progress_counters_apply(*, before: Share | None, after: Share | None) -> Non
     """Move the counters from ``before`` to ``after``; call inside the writer's transaction."""
     if before == after:
         return
+    _apply(((before, -1), (after, 1)))
+
+
+def progress_counters_add(shares) -> None:
+    """Count many new initiatives at once (a batch of a register import): the same as one
+    ``progress_counters_apply(before=None, after=share)`` per share, in a few statements."""
+    _apply([(share, 1) for share in shares])
+
+
+def _apply(changes) -> None:
+    changes = [(share, sign) for share, sign in changes if share is not None]
+    if not changes:
+        return
     assert connection.in_atomic_block, "progress counters change only inside the writer's transaction"
     _writer_lock()
     counts = {}  # (organisation, month, category) -> [registered, recognised, benefit]
-    for share, sign in ((before, -1), (after, 1)):
+    for share, sign in changes:
         if share is None:
             continue
         if share.registered_on is not None:
@@ -155,10 +168,10 @@ def progress_counters_apply(*, before: Share | None, after: Share | None) -> Non
         if share.recognised_on is not None:
             row = counts.setdefault((share.organisation_id, _month(share.recognised_on), share.category), [0, 0, 0])
             row[1] += sign
-    counts = {k: v for k, v in counts.items() if any(v)}
-    if counts:
-        _upsert_counts(counts)
-    with_authors = [(s, sign) for s, sign in ((before, -1), (after, 1)) if s and s.registered_on and s.persons]
+    counts = sorted((k, v) for k, v in counts.items() if any(v))
+    for i in range(0, len(counts), 5000):
+        _upsert_counts(dict(counts[i : i + 5000]))
+    with_authors = [(s, sign) for s, sign in changes if s.registered_on and s.persons]
     if not with_authors:
         return
     periods = list(CounterPeriod.objects.values_list("id", "starts", "ends"))
@@ -173,9 +186,9 @@ def progress_counters_apply(*, before: Share | None, after: Share | None) -> Non
                 for anc in ancestors[share.path]:
                     for person in share.persons:
                         seen[(anc, period_id, person)] += sign
-    seen = {k: v for k, v in sorted(seen.items()) if v}
-    if seen:
-        _upsert_seen(seen)
+    seen = [(k, v) for k, v in sorted(seen.items()) if v]
+    for i in range(0, len(seen), 5000):  # a statement takes at most 65,535 parameters
+        _upsert_seen(dict(seen[i : i + 5000]))
 
 
 def _upsert_counts(counts: dict) -> None:

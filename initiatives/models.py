@@ -353,3 +353,84 @@ class AuthorCount(models.Model):
 
     def __str__(self):
         return f"{self.ancestor_id} {self.period_id}: {self.authors}"
+
+
+# --- register imports (sổ sáng kiến nhập từ Excel; issue 11, item 5) -------------------------------
+
+
+def register_import_storage_name(instance, filename) -> str:
+    """A random name that says nothing of the union or the file: ``imports/ab/<32 hex>.xlsx``."""
+    token = secrets.token_hex(16)
+    return f"imports/{token[:2]}/{token}.xlsx"
+
+
+class ImportState(models.TextChoices):
+    CHECKING = "checking", _("Đang kiểm tra")
+    CHECKED = "checked", _("Đã kiểm tra")
+    IMPORTING = "importing", _("Đang nhập")
+    DONE = "done", _("Đã nhập xong")
+    FAILED = "failed", _("Lỗi")
+
+
+class RegisterImport(models.Model):
+    """One upload of a union's register workbook: checked whole without writing (``checking`` →
+    ``checked``, every refused row with its row, column and reason), then imported in batches
+    (``importing`` → ``done``, or ``failed``) — all rows, or with ``partial`` only the good ones."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("tổ chức"), on_delete=models.PROTECT, related_name="register_imports"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người nhập"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("tệp"), upload_to=register_import_storage_name, max_length=200)
+    name = models.CharField(_("tên tệp"), max_length=200)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"), default=0)
+    sha256 = models.CharField(max_length=64)
+    partial = models.BooleanField(_("chỉ nhập các dòng hợp lệ"), default=False)
+    language = models.CharField(max_length=10, blank=True)  # of the upload: the report's reasons speak it
+    state = models.CharField(_("trạng thái"), max_length=12, choices=ImportState.choices, default=ImportState.CHECKING)
+    rows = models.PositiveIntegerField(_("số dòng"), default=0)
+    imported = models.PositiveIntegerField(_("đã nhập"), default=0)
+    refused = models.JSONField(_("dòng bị từ chối"), default=list, blank=True)
+    duplicates = models.JSONField(_("dòng có thể trùng"), default=list, blank=True)
+    duplicates_count = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(_("đã xử lý"), default=0)
+    total = models.PositiveIntegerField(_("cần nhập"), default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("ngày tải lên"))
+    finished_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lần nhập sổ sáng kiến")
+        verbose_name_plural = _("lần nhập sổ sáng kiến")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "sha256"], name="register_import_sha256")]
+
+    def __str__(self):
+        return f"{self.organisation_id}: {self.name} ({self.state})"
+
+    @property
+    def audit_scope_path(self):
+        return self.organisation.path
+
+
+class RegisterImportBatch(models.Model):
+    """The good rows of a checked register, one batch per task (``REGISTER_IMPORT_BATCH`` rows): the
+    cells as read (JSON), so a worker never reads the workbook again. A run claims the batch
+    (``pending`` → ``running``) before it writes, so a repeated task imports nothing twice."""
+
+    register_import = models.ForeignKey(RegisterImport, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    rows = models.JSONField(default=list)  # [[row number, {column: value}], …]
+    state = models.CharField(max_length=10, default="pending")
+    imported = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["register_import", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["register_import", "number"], name="unique_register_import_batch")
+        ]
+
+    def __str__(self):
+        return f"{self.register_import_id}#{self.number} ({self.state})"

@@ -259,18 +259,22 @@ def normalised_name(name: str) -> str:
     return " ".join(unidecode(name or "").casefold().split())
 
 
-def _seat_holders_by_full_name(authors, organisation, errors):
+def _seat_holders_by_full_name(authors, organisation, errors, seat_cache=None):
     """Refuse an author given by full name only who bears the name of a member or substitute of a
     council on the route: unnamed by username, they would vote on a dossier they co-author. One
-    query, and only when some author has no username."""
+    query, and only when some author has no username (``seat_cache``: one per unit for many rows)."""
     by_name = [(n, a) for n, a in enumerate(authors, start=1) if a["user"] is None]
     if not by_name:
         return
-    seated = set()
-    for full_name, first, last, username in User.objects.filter(route_seat_q(organisation=organisation)).values_list(
-        "full_name", "first_name", "last_name", "username"
-    ):
-        seated.add(normalised_name(full_name or f"{first} {last}".strip() or username))
+    seated = seat_cache.get(organisation.pk) if seat_cache is not None else None
+    if seated is None:
+        seated = set()
+        for full_name, first, last, username in User.objects.filter(
+            route_seat_q(organisation=organisation)
+        ).values_list("full_name", "first_name", "last_name", "username"):
+            seated.add(normalised_name(full_name or f"{first} {last}".strip() or username))
+        if seat_cache is not None:
+            seat_cache[organisation.pk] = seated
     messages = [
         _("Tác giả %(n)d: %(problem)s")
         % {
@@ -407,12 +411,14 @@ def initiative_rules(
     check_organisation: bool = True,
     check_actor: bool = True,
     today: datetime.date | None = None,
+    seat_cache: dict | None = None,
 ) -> tuple[dict, dict]:
     """Check a whole dossier (``data`` holds every field the dossier will have; a missing key is a
     missing value). Returns ``(cleaned, errors)``. ``check_organisation=False`` when the unit is
     already fixed (an edit; ``data["organisation"]`` is then the dossier's unit, for the authors'
     rule); ``check_actor=False`` when the caller checked the actor's right to the
-    unit itself (the register import asks for an officer of the unit)."""
+    unit itself (the register import asks for an officer of the unit); ``seat_cache`` (a dict)
+    when checking many dossiers at once."""
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
     get = data.get
@@ -435,7 +441,7 @@ def initiative_rules(
     else:
         unit = get("organisation")  # fixed: the dossier's own unit (an edit)
     if cleaned["authors"] and isinstance(unit, Organisation):
-        _seat_holders_by_full_name(cleaned["authors"], unit, errors)
+        _seat_holders_by_full_name(cleaned["authors"], unit, errors, seat_cache)
         if "authors" in errors:
             cleaned["authors"] = None
     return cleaned, {f: errors[f] for f in FIELDS if f in errors}

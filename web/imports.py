@@ -1,159 +1,149 @@
-"""The officers' register import page (/imports/; issue 9, build 6): download the template, upload
-the register, read every refused row before anything is written, then import it all. The checks and
-the import are ``initiatives.imports`` (the same as ``manage.py import_initiatives``); this page only
-keeps the uploaded file between the check and the confirmation."""
+"""The officers' register import page (/imports/; issue 9, build 6; issue 11, item 5): download the
+template, upload the register for one's organisation, read every refused row (row, column, reason)
+before anything is written, then import it all — or only the good rows, or fix the file and upload
+it again — and follow the import's progress (``static/js/site.js`` polls ``/api/v1/imports/{id}/``).
+The checks and the import are ``initiatives.imports`` (the same as the API and, row for row,
+``manage.py import_initiatives``); this page only parses the form and calls them."""
 
-import hashlib
-import io
-import secrets
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from councils.models import Role, RoleAssignment
-from initiatives.files import XLSX, sniff
-from initiatives.imports import ImportRefused, initiatives_import, initiatives_import_preview
-
-# the template's headings (what ``initiatives.imports.COLUMNS`` reads) and what goes in each
-TEMPLATE_COLUMNS = [
-    ("Số hồ sơ", "Không bắt buộc. Để trống thì hệ thống cấp số."),
-    ("Tên sáng kiến", "Bắt buộc, 10–300 ký tự."),
-    ("Mã đơn vị", "Bắt buộc: mã công đoàn cơ sở (ví dụ PCBD-XN1). Bạn phải là cán bộ của đơn vị đó."),
-    ("Lĩnh vực", "Bắt buộc: technical, management, union, covid hoặc tên lĩnh vực bằng tiếng Việt."),
-    ("Tác giả", "Bắt buộc: “tên đăng nhập hoặc họ tên:tỷ lệ; …”, tổng 100; không ghi tỷ lệ thì chia đều."),
-    ("Giá trị làm lợi (VND)", "Số nguyên ≥ 0 (trên 0, trừ lĩnh vực công đoàn và phòng chống Covid-19)."),
-    ("Ngày áp dụng", "YYYY-MM-DD hoặc dd/mm/yyyy."),
-    ("Ngày đăng ký", "Bắt buộc: YYYY-MM-DD hoặc dd/mm/yyyy, không ở tương lai."),
-    ("Ngày công nhận", "Không bắt buộc: ngày hội đồng cấp đơn vị công nhận, không trước ngày đăng ký."),
-]
-SESSION_KEY = "register_import"
+from councils.models import Organisation, Role, RoleAssignment
+from initiatives.exceptions import ApplicationError, RefusedInput
+from initiatives.files import XLSX
+from initiatives.imports import (
+    register_import_create,
+    register_import_data,
+    register_import_get_visible,
+    register_import_max_bytes,
+    register_import_start,
+    register_imports_of,
+    register_template,
+)
+from initiatives.models import RegisterImport
 
 
 def _may_import(user) -> bool:
     return user.is_superuser or RoleAssignment.objects.filter(user=user, role=Role.OFFICER).exists()
 
 
-def _folder() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
+def _organisations(user):
+    """The organisations ``user`` may import for: those they are an officer of (admins: all)."""
+    if user.is_superuser:
+        return list(Organisation.objects.order_by("path"))
+    ids = RoleAssignment.objects.filter(user=user, role__in=[Role.OFFICER, Role.ADMIN]).values_list(
+        "organisation_id", flat=True
+    )
+    return list(Organisation.objects.filter(pk__in=ids).order_by("path"))
 
 
-def _denied(request):
+def _denied(request, message=None):
     return render(
         request,
         "workflow/denied.html",
         {
             "title": _("Nhập sổ sáng kiến"),
-            "message": _("Chỉ cán bộ công đoàn mới nhập được sổ sáng kiến của đơn vị mình."),
+            "message": message or _("Chỉ cán bộ công đoàn mới nhập được sổ sáng kiến của đơn vị mình."),
         },
         status=403,
     )
 
 
-def _discard(request):
-    held = request.session.pop(SESSION_KEY, None)
-    if held:
-        (_folder() / f"{held['token']}.xlsx").unlink(missing_ok=True)
+def _form_context(request, **extra):
+    organisations = _organisations(request.user)
+    return {
+        "max_mb": register_import_max_bytes() // (1024 * 1024),
+        "organisations": organisations,
+        "chosen": request.POST.get("organisation") or (organisations[0].code if len(organisations) == 1 else ""),
+        "recent": register_imports_of(user=request.user),
+        "file_error": None,
+        "organisation_error": None,
+        **extra,
+    }
 
 
 @login_required
 def import_page(request):
+    """GET: the form and your latest imports. POST: upload ``file`` for ``organisation``; the
+    register is checked and the report page shows the result (nothing is imported before you
+    confirm there)."""
     if not _may_import(request.user):
         return _denied(request)
-    context = {"max_mb": settings.ATTACHMENT_MAX_MB, "errors": [], "file_error": None, "ready": None}
     if request.method != "POST":
-        return render(request, "web/import.html", context)
-    upload = request.FILES.get("file")
-    limit = int(settings.ATTACHMENT_MAX_MB * 1024 * 1024)
-    if upload is None:
-        context["file_error"] = _("Hãy chọn tệp sổ sáng kiến (.xlsx) để tải lên.")
-    elif upload.size > limit:
-        context["file_error"] = _("Tệp lớn hơn %(mb)s MB.") % {"mb": settings.ATTACHMENT_MAX_MB}
-    elif sniff(upload) != XLSX:
-        context["file_error"] = _("Tệp không phải sổ Excel (.xlsx): hãy dùng mẫu của trang này.")
-    if context["file_error"]:
-        return render(request, "web/import.html", context, status=400)
-    _discard(request)
-    token = secrets.token_urlsafe(16)
-    path = _folder() / f"{token}.xlsx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
-    errors, rows = initiatives_import_preview(path=path, actor=request.user)
-    context.update(name=upload.name[:200], rows=rows)
-    if errors or not rows:
-        path.unlink(missing_ok=True)
-        context["errors"] = errors or [_("Sổ không có dòng nào để nhập.")]
-        return render(request, "web/import.html", context, status=400)
-    request.session[SESSION_KEY] = {"token": token, "sha256": digest.hexdigest(), "name": context["name"]}
-    context["ready"] = token
-    return render(request, "web/import.html", context)
+        return render(request, "web/import.html", _form_context(request))
+    code = (request.POST.get("organisation") or "").strip()[:40]
+    organisation = Organisation.objects.filter(code=code).first() if code else None
+    if organisation is None:
+        error = _("Hãy chọn tổ chức của sổ.") if not code else _("không có tổ chức '%(code)s'") % {"code": code}
+        return render(request, "web/import.html", _form_context(request, organisation_error=error), status=400)
+    try:
+        imp, created = register_import_create(
+            actor=request.user, organisation=organisation, upload=request.FILES.get("file"), start=False
+        )
+    except PermissionDenied as e:
+        return _denied(request, str(e))
+    except RefusedInput as e:
+        return render(request, "web/import.html", _form_context(request, file_error=e.detail), status=400)
+    except ValidationError as e:
+        return render(request, "web/import.html", _form_context(request, file_error=" ".join(e.messages)), status=400)
+    if not created:
+        messages.info(
+            request,
+            _("Tệp này đã được nhập cho %(organisation)s (lần nhập #%(id)d): không nhập lại lần nữa.")
+            % {"organisation": organisation.name, "id": imp.pk},
+        )
+    return redirect("import-detail", iid=imp.pk)
+
+
+def _visible(request, iid) -> RegisterImport:
+    try:
+        return register_import_get_visible(user=request.user, pk=iid)
+    except RegisterImport.DoesNotExist:
+        raise Http404(_("Không tìm thấy lần nhập này")) from None
 
 
 @login_required
-def import_confirm(request):
-    if request.method != "POST":
-        return redirect("import-page")
-    if not _may_import(request.user):
-        return _denied(request)
-    held = request.session.get(SESSION_KEY)
-    token = request.POST.get("token", "")
-    path = _folder() / f"{held['token']}.xlsx" if held else None
-    if (
-        not held
-        or not secrets.compare_digest(token, held["token"])
-        or not path.exists()
-        or hashlib.sha256(path.read_bytes()).hexdigest() != held["sha256"]
-    ):
-        _discard(request)
-        messages.error(request, _("Không còn tệp đã kiểm tra: hãy tải sổ lên lại."))
-        return redirect("import-page")
-    try:
-        created = initiatives_import(path=path, actor=request.user)
-    except ImportRefused as e:  # something changed since the check (a reference taken meanwhile …)
-        _discard(request)
-        context = {"max_mb": settings.ATTACHMENT_MAX_MB, "errors": e.errors, "file_error": None, "ready": None}
-        context["name"] = held["name"]
-        return render(request, "web/import.html", context, status=400)
-    _discard(request)
-    messages.success(
+def import_detail(request, iid):
+    """The report of one import: checking (progress), checked (every refused row; import all, only
+    the good rows, or fix and upload again), importing (progress), done (imported, refused,
+    duplicates) or failed."""
+    imp = _visible(request, iid)
+    data = register_import_data(imp)
+    return render(
         request,
-        ngettext("Đã nhập %(n)d sáng kiến từ %(name)s.", "Đã nhập %(n)d sáng kiến từ %(name)s.", created)
-        % {"n": created, "name": held["name"]},
+        "web/import_detail.html",
+        {
+            "imp": imp,
+            "d": data,
+            "good": imp.total,
+            "polling": imp.state in ("checking", "importing"),
+            "may_start": imp.state == "checked" and imp.total > 0,
+        },
     )
-    return redirect("/initiatives/?order=newest")
+
+
+@login_required
+def import_start(request, iid):
+    """POST: import a checked register — all of it, or with ``partial=1`` only its good rows."""
+    if request.method != "POST":
+        return redirect("import-detail", iid=iid)
+    imp = _visible(request, iid)
+    try:
+        register_import_start(import_id=imp.pk, actor=request.user, partial=request.POST.get("partial") == "1")
+    except PermissionDenied as e:
+        return _denied(request, str(e))
+    except ApplicationError as e:
+        messages.error(request, e.detail)
+    return redirect("import-detail", iid=imp.pk)
 
 
 @login_required
 def import_template(request):
     """The register's template: the headings on the first sheet, what each column takes on the second."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "So sang kien"
-    ws.append([heading for heading, _help in TEMPLATE_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEFGHI", (14, 50, 14, 14, 40, 20, 14, 14, 16), strict=True):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A2"
-    guide = wb.create_sheet("Huong dan")
-    guide.append(["Cột", "Cách ghi"])
-    for row in TEMPLATE_COLUMNS:
-        guide.append(list(row))
-    guide.column_dimensions["A"].width, guide.column_dimensions["B"].width = 24, 100
-    buf = io.BytesIO()
-    wb.save(buf)
-    response = HttpResponse(buf.getvalue(), content_type=XLSX)
+    response = HttpResponse(register_template(), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="mau-so-sang-kien.xlsx"'
     return response

@@ -63,6 +63,9 @@ RECORD_LABELS = {
     "meeting_close": _("Kết thúc cuộc họp hội đồng"),
     "adopt": _("Ghi nhận đơn vị áp dụng sáng kiến"),
     "create_campaign": _("Gửi thư vận động"),
+    "register_import_create": _("Tải lên sổ sáng kiến để nhập"),
+    "register_import_done": _("Nhập xong sổ sáng kiến"),
+    "register_import_failed": _("Nhập sổ sáng kiến bị lỗi"),
 }
 
 # every action the trail records, in the order the auditor's filter lists them: the dossier's steps,

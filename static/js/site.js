@@ -155,3 +155,42 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   ask();
 });
+
+// A register import in progress (/imports/{id}/): poll its API for the progress bar, and reload the
+// page when its state changes (checked, done, failed). Without JavaScript the page says to reload.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-poll]");
+  if (!box || !window.fetch) {
+    return;
+  }
+  var bar = box.querySelector("progress");
+  var text = box.querySelector("[data-poll-text]");
+  var state = box.getAttribute("data-poll-state");
+  function poll() {
+    fetch(box.getAttribute("data-poll"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (d) {
+        if (!d) {
+          return;
+        }
+        if (d.state !== state) {
+          window.location.reload();
+          return;
+        }
+        if (bar && d.total) {
+          bar.max = d.total;
+          bar.value = d.done;
+        }
+        if (text) {
+          text.textContent = d.done.toLocaleString() + "/" + d.total.toLocaleString();
+        }
+        window.setTimeout(poll, 1500);
+      })
+      .catch(function () {
+        window.setTimeout(poll, 5000);
+      });
+  }
+  window.setTimeout(poll, 1000);
+});

@@ -179,7 +179,7 @@ def test_every_persona_through_the_pages_in_vietnamese(people, as_person, live_s
     bad = register(tmp_path, [["", "Ngắn", "XN1", "technical", "author1", 1, None, "2022-02-01", None]])
     officer.set_input_files("#i-file", str(bad))
     officer.click("main form button.primary")
-    assert "dòng 2:" in officer.content() and "chưa nhập gì" in officer.content()
+    assert '<td data-label="Dòng">2</td>' in officer.content() and "chưa nhập gì" in officer.content()
     look(officer, "vi-officer-import-report")
 
     # the auditor: the dossier's timeline, the chain verified, the CSV
