@@ -47,6 +47,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("initiatives", type=int, nargs="?", default=200_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", default="", help="comma-separated persona names")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL=postgres://… (this benchmark is for PostgreSQL)")
@@ -66,6 +67,8 @@ def main():
     print(f"{'persona':<22} {'q':<22} {'count':>8} {'p50':>8} {'p95':>8}")
     worst = 0.0
     for name in PERSONAS:
+        if args.only and name not in args.only.split(","):
+            continue
         user, _code = people[name]
         client.force_authenticate(user)
         for q in QUERIES:
