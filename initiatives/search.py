@@ -30,7 +30,14 @@ TOKEN_RE = re.compile(r"[a-z0-9]+")
 FALLBACK_CANDIDATES = 2000
 TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
 # ts_rank's weights, in PostgreSQL's order: D, C, B, A
+ID_LIST_MAX = 2000
 RANK_WEIGHTS = [0.05, 0.1, SUMMARY_WEIGHT, TITLE_WEIGHT]
+
+
+def _initiative_model():
+    from .models import Initiative
+
+    return Initiative
 
 
 def tokens(words: list[str]) -> list[str]:
@@ -92,7 +99,17 @@ def search_filter(qs: QuerySet, words: list[str]) -> QuerySet:
         from django.contrib.postgres.search import SearchRank
 
         prefix, exact = _queries(toks)
-        return qs.filter(search_vector=prefix).annotate(
+        # PostgreSQL guesses a handful of rows for a prefix query and may then re-run the list's
+        # visibility subqueries once per match: a small answer is fetched first (the GIN index
+        # alone) and given to the list as ids, which it plans exactly; a large one stays a filter
+        found = list(
+            _initiative_model()
+            .objects.filter(search_vector=prefix)
+            .order_by()
+            .values_list("pk", flat=True)[: ID_LIST_MAX + 1]
+        )
+        matched = qs.filter(pk__in=found) if len(found) <= ID_LIST_MAX else qs.filter(search_vector=prefix)
+        return matched.annotate(
             search_rank=SearchRank(F("search_vector"), exact, weights=RANK_WEIGHTS) * 2
             + SearchRank(F("search_vector"), prefix, weights=RANK_WEIGHTS)
         )
