@@ -19,6 +19,7 @@ from councils.models import Council, Organisation, Role, User
 from councils.selectors import administers_above
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative
+from initiatives.selectors import standing_duplicate_of
 
 from .models import Award, Budget, Certificate, EligibilityRule, Nomination, Quota, SerialCounter
 from .selectors import (
@@ -198,6 +199,17 @@ def certificate_issue(
             raise ApplicationError(
                 _("Sáng kiến %(initiative_pk)s chưa được công nhận") % {"initiative_pk": initiative.pk},
                 code="not_recognised",
+            )
+        earlier = standing_duplicate_of(initiative=initiative)
+        if earlier is not None:  # the law recognises only the earlier application of the same idea
+            raise ApplicationError(
+                _(
+                    "Sáng kiến đã được đánh dấu trùng với hồ sơ %(reference)s (mã %(id)s) được công nhận trước; "
+                    "không thể cấp chứng nhận trừ khi có kết luận “không trùng” sau đó"
+                )
+                % {"reference": earlier.reference or earlier.pk, "id": earlier.pk},
+                code="duplicate",
+                extra={"of": earlier.pk, "of_reference": earlier.reference},
             )
         if Certificate.objects.filter(initiative=initiative, award=award, revoked_at__isnull=True).exists():
             raise ApplicationError(

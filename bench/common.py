@@ -4,9 +4,11 @@ import statistics
 import time
 
 AUTHORS_SQL = """
-    INSERT INTO initiatives_initiativeauthor (initiative_id, user_id, full_name, share_percent, position)
+    INSERT INTO initiatives_initiativeauthor (initiative_id, user_id, full_name, share_percent, position, consent,
+        consent_comment)
     SELECT a.id, CASE WHEN a.r < 0.7 THEN (%(users)s::int[])[1 + floor(random() * %(nusers)s)::int] END,
-           CASE WHEN a.r < 0.7 THEN 'x' ELSE 'Người ' || floor(random() * 50001)::int END, 30, a.k
+           CASE WHEN a.r < 0.7 THEN 'x' ELSE 'Người ' || floor(random() * 50001)::int END, 30, a.k,
+           'not_required', ''
     FROM (SELECT i.id, k, random() AS r
           FROM unnest(%(ids)s::bigint[]) AS i(id)
           CROSS JOIN LATERAL generate_series(0, floor(random() * 3 + 0 * i.id)::int) AS k) a

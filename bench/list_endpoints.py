@@ -127,8 +127,9 @@ def seed(n: int):
         cursor.execute(
             """
             INSERT INTO workflow_councilsession (initiative_id, council_id, stage, dossier_version, opened_at,
-                due_at, closed_at, outcome, minutes)
-            SELECT id, council_id, state, 1, submitted_at, due_at, NULL, '', '{}'
+                due_at, closed_at, outcome, minutes, ballot, decision_days, quorum, threshold_numerator,
+                threshold_denominator, legacy_votes)
+            SELECT id, council_id, state, 1, submitted_at, due_at, NULL, '', '{}', 'open', 90, 3, 2, 3, 0
             FROM initiatives_initiative
             WHERE state IN ('unit_council', 'corporation_council') AND random() < %(p)s
             """,
@@ -137,9 +138,10 @@ def seed(n: int):
         cursor.execute(
             """
             INSERT INTO workflow_councilsession (initiative_id, council_id, stage, dossier_version, opened_at,
-                due_at, closed_at, outcome, minutes)
+                due_at, closed_at, outcome, minutes, ballot, decision_days, quorum, threshold_numerator,
+                threshold_denominator, legacy_votes)
             SELECT i.id, c.id, 'unit_council', 1, i.submitted_at, i.submitted_at + interval '90 days',
-                   i.submitted_at + interval '20 days', 'approve', '{}'
+                   i.submitted_at + interval '20 days', 'approve', '{}', 'open', 90, 3, 2, 3, 0
             FROM initiatives_initiative i JOIN councils_council c
                  ON c.organisation_id = i.organisation_id AND c.kind = 'unit'
             WHERE i.state = 'corporation_council' AND random() < %(p)s
@@ -152,11 +154,12 @@ def seed(n: int):
         cursor.execute(
             """
             INSERT INTO audit_auditentry (seq, at, actor_name, action, object_type, object_id, scope_path,
-                from_state, to_state, version, comment, details, prev_hash, hash)
+                from_state, to_state, version, comment, details, prev_hash, hash, actor_display_name, hash_version,
+                scope_key, scope_prev)
             SELECT %(base)s + row_number() OVER (ORDER BY i.id, k), i.created_at + k * interval '1 day', 'bench',
                    (ARRAY['create', 'submit'])[k + 1], 'initiative', i.id::text, o.path,
                    CASE k WHEN 1 THEN 'draft' ELSE '' END, CASE k WHEN 1 THEN 'advisory_review' ELSE 'draft' END,
-                   1, '', '{}', '', md5(i.id::text || k)
+                   1, '', '{}', '', md5(i.id::text || k), 'bench', 1, '', ''
             FROM initiatives_initiative i JOIN councils_organisation o ON o.id = i.organisation_id
                  CROSS JOIN generate_series(0, 1) k
             """,

@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -142,6 +143,9 @@ class Initiative(models.Model):
     # compounds joined, synonyms on one form, filler dropped): the duplicate screen's retrieval key;
     # on PostgreSQL a GIN trigram index over the submitted dossiers' keys (migration 0007)
     dup_key = models.TextField(blank=True, default="", editable=False)
+    # PostgreSQL only: the unaccented title (weight A) and summary (B) as a tsvector, kept by a
+    # trigger and GIN-indexed (migration 0007, ``initiatives.search``); unused (NULL) on SQLite
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("sáng kiến")
@@ -434,3 +438,30 @@ class RegisterImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.register_import_id}#{self.number} ({self.state})"
+
+
+class DuplicateVerdict(models.TextChoices):
+    DUPLICATE = "duplicate", _("Trùng")
+    NOT_DUPLICATE = "not_duplicate", _("Không trùng")
+
+
+class DuplicateMark(models.Model):
+    """The advisory team's (or a council's) verdict that ``initiative`` is, or is not, the same
+    idea as ``of``. Every mark is kept; between two dossiers the latest mark (in either
+    direction) is the one that stands (``initiatives.selectors.standing_duplicate_of``)."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="duplicate_marks")
+    of = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="duplicate_marks_against")
+    verdict = models.CharField(_("kết luận"), max_length=20, choices=DuplicateVerdict.choices)
+    comment = models.TextField(_("ý kiến"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("thời điểm"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("đánh dấu trùng")
+        verbose_name_plural = _("đánh dấu trùng")
+        indexes = [models.Index(fields=["initiative", "of"]), models.Index(fields=["of", "initiative"])]
+
+    def __str__(self):
+        return f"{self.initiative_id} {self.verdict} {self.of_id}"

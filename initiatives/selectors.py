@@ -152,3 +152,40 @@ def dossier_diff(*, before: dict, after: dict) -> dict:
         else:
             removed.append(a)
     return {"fields": fields, "attachments": {"added": added, "removed": removed}}
+
+
+def _first_filed(initiative: Initiative):
+    return initiative.submitted_at or initiative.created_at
+
+
+def standing_marks(*, initiative: Initiative) -> list:
+    """The marks that stand between ``initiative`` and each other dossier: of all the marks
+    between two dossiers (in either direction), the latest; oldest pair first."""
+    from .models import DuplicateMark
+
+    marks = (
+        DuplicateMark.objects.filter(Q(initiative=initiative) | Q(of=initiative))
+        .select_related("initiative", "of", "initiative__organisation", "of__organisation")
+        .order_by("at", "id")
+    )
+    latest = {}
+    for m in marks:
+        latest[frozenset((m.initiative_id, m.of_id))] = m
+    return sorted(latest.values(), key=lambda m: (m.at, m.pk))
+
+
+def standing_duplicate_of(*, initiative: Initiative) -> Initiative | None:
+    """The earlier recognised dossier ``initiative`` stands marked a duplicate of (the law
+    recognises only the earlier application), or None. A later "not a duplicate" mark between the
+    two lifts it. Earlier: filed (submitted, else created) before, the lower id on a tie."""
+    mine = _first_filed(initiative)
+    for m in standing_marks(initiative=initiative):
+        if m.verdict != "duplicate" or m.initiative_id != initiative.pk:
+            continue
+        other = m.of
+        if other.recognised_at is None or other.state in ("rejected", "withdrawn"):
+            continue
+        theirs = _first_filed(other)
+        if theirs < mine or (theirs == mine and other.pk < initiative.pk):
+            return other
+    return None

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from config.api import Pagination
 from councils.models import Organisation
 from initiatives.models import Category, Initiative
+from initiatives.search import highlight
 
 from .actions import adoption_record
 from .selectors import adoptions_of, awards_by_initiative, library_filters, library_get, library_list
@@ -69,6 +70,16 @@ class LibraryEntrySerializer(serializers.Serializer):
                 for a in awards
             ],
             "adoptions_count": obj.adoptions_count,
+        } | self._highlight(obj)
+
+    def _highlight(self, obj) -> dict:
+        # with ``q``: title and summary with the words found in <mark> (escaped HTML), and the rank
+        words = self.context.get("words")
+        if not words:
+            return {}
+        return {
+            "highlight": {"title": highlight(obj.title, words), "summary": highlight(obj.summary, words)},
+            "rank": round(float(getattr(obj, "search_rank", 0) or 0), 4),
         }
 
 
@@ -93,7 +104,9 @@ class LibraryList(generics.GenericAPIView):
         filters = library_filters(request.query_params)
         page = self.paginate_queryset(library_list(user=request.user, **filters))
         awards = awards_by_initiative([i.pk for i in page])
-        return self.get_paginated_response(LibraryEntrySerializer(page, many=True, context={"awards": awards}).data)
+        return self.get_paginated_response(
+            LibraryEntrySerializer(page, many=True, context={"awards": awards, "words": filters["words"]}).data
+        )
 
 
 class AdoptionSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from config.params import parse_search
 from councils.models import Organisation, Role
 from councils.selectors import advisory_team_for, user_advised_paths, user_role_paths
 from initiatives.models import Category, Initiative, State
+from initiatives.search import ranked, search_filter
 from workflow.selectors import advised_paths, content_visible_q, with_content_visible
 
 from .models import Adoption
@@ -70,9 +71,7 @@ def library_filters(params) -> dict:
 
 
 def _filtered(*, user, words=(), category=None, organisation=None) -> QuerySet:
-    qs = Initiative.objects.filter(in_library_q())
-    for word in words:
-        qs = qs.filter(search_text__contains=word)
+    qs = search_filter(Initiative.objects.filter(in_library_q()), list(words))
     if organisation is not None:
         qs = qs.filter(organisation_id__in=Organisation.objects.filter(path__startswith=organisation.path).values("pk"))
     if category:
@@ -149,10 +148,14 @@ class LibraryRows:
 def library_list(*, user, words=(), category: str | None = None, organisation: Organisation | None = None):
     """The library for ``user`` (``LibraryRows``): recognised initiatives, each with
     ``adoptions_count``, ``awards_count`` and ``content_visible``; most awarded first, then most
-    applied, then newest. ``words`` (unaccented, lower case: ``config.params.parse_search``) must
-    all appear in the title or summary; ``organisation`` keeps its subtree; ``category`` skips the
+    applied, then newest. ``words`` (``config.params.parse_search``) must
+    each begin a word of the title or summary, accents optional, and then the best match comes
+    first (``initiatives.search``); ``organisation`` keeps its subtree; ``category`` skips the
     confidential dossiers whose category ``user`` may not see (a filter must not tell it)."""
-    return LibraryRows(_filtered(user=user, words=words, category=category, organisation=organisation))
+    base = _filtered(user=user, words=words, category=category, organisation=organisation)
+    if words:  # a search: the best match first (``initiatives.search``)
+        return _counted(ranked(base))
+    return LibraryRows(base)
 
 
 def library_get(*, user, pk) -> Initiative:

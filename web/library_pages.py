@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from councils.models import Organisation
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative
+from initiatives.search import highlight
 from library.actions import adoption_record
 from library.selectors import (
     adopting_organisations,
@@ -44,8 +45,12 @@ def library_page(request):
         errors, status, qs = e.message_dict, 400, []
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     awards = awards_by_initiative([i.pk for i in page])
+    words = [] if errors else filters["words"]
     for i in page:
         i.library_awards = awards.get(i.pk, [])
+        if words:  # the words found, in <mark>, escaped (``initiatives.search.highlight``)
+            i.title_marked = highlight(i.title, words)
+            i.summary_marked = highlight(i.summary[:300], words)
     context = {
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("initiatives/<int:pk>/vote/", views.initiative_vote, name="initiative-vote"),
     path("initiatives/<int:pk>/authorship/", views.initiative_authorship, name="initiative-authorship"),
     path("initiatives/<int:pk>/attachments/", views.initiative_attach, name="initiative-attach"),
+    path("initiatives/<int:pk>/duplicate-marks/", views.initiative_duplicate_mark, name="initiative-duplicate-mark"),
     path(
         "initiatives/<int:pk>/attachments/<int:aid>/remove/",
         views.initiative_detach,

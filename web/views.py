@@ -23,6 +23,7 @@ from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative, State
+from initiatives.search import highlight, ranked, search_filter
 from initiatives.selectors import may_create_somewhere
 from library.selectors import DEAD_STATES as LIBRARY_DEAD_STATES
 from library.selectors import adoptions_of
@@ -34,11 +35,13 @@ from workflow.selectors import (
     can_see_confidential,
     changes_since_last_submission,
     dossier_stepper,
+    duplicate_marks_for,
     forward_target,
     inbox,
     initiative_get_visible,
     initiative_list,
     last_return,
+    may_mark_duplicates,
     possible_duplicates,
     return_field_choices,
     session_progress,
@@ -154,11 +157,18 @@ def initiative_list_page(request):
         for message in _field_errors(e).get("q", []):
             messages.error(request, message)
         qs, words, search_status = qs.none(), [], 400
-    for word in words:
-        qs = qs.filter(search_text__contains=word)
+    qs = search_filter(qs, words)  # accents optional, at a word's beginning (``initiatives.search``)
     context, status = _queue_context(request, qs, default_order="newest")
-    _numbered(request, context.pop("rows_qs"), context)
+    rows = context.pop("rows_qs")
+    if words and not request.GET.get("order"):
+        rows = ranked(rows)  # best first unless an order is asked
+    page = _numbered(request, rows, context)
     context["q"] = q[:SEARCH_MAX_CHARS]
+    context["search_words"] = words
+    context["relevance"] = bool(words)
+    for i in page:  # the words found, in <mark>, escaped
+        i.title_marked = highlight(i.title, words)
+        i.summary_marked = highlight(i.summary, words) if words else ""
     return render(request, "workflow/initiative_list.html", context, status=max(status, search_status))
 
 
@@ -326,6 +336,8 @@ def _detail_context(request, initiative, **extra) -> dict:
         "decisions": STAGE_DECISIONS.get(initiative.state, []),
         "history": history if full else [],
         "duplicates": possible_duplicates(initiative=initiative, user=request.user) if full else [],
+        "duplicate_marks": duplicate_marks_for(user=request.user, initiative=initiative) if full else [],
+        "may_mark": may_mark_duplicates(user=request.user, initiative=initiative),
         "versions": initiative.dossier_versions.order_by("-number") if full else [],
         "sessions": initiative.sessions.select_related("council").order_by("opened_at", "id") if full else [],
         "meetings": dossier_meetings(user=request.user, initiative=initiative) if full else [],
@@ -487,6 +499,36 @@ def _run(request, fn, ok_message):
     if ok_message:
         messages.success(request, ok_message)
     return True
+
+
+@login_required
+@require_POST
+def initiative_duplicate_mark(request, pk):
+    """The mark form of the dossier page: a possible duplicate picked from the list, or an id or a
+    reference typed; the action decides (``workflow.actions.duplicate_mark_create``)."""
+    from workflow.actions import duplicate_mark_create
+
+    initiative = _get(request, pk)
+    typed = (request.POST.get("of_typed") or "").strip()[:60]
+    of = typed or (request.POST.get("of") or "").strip()[:30]
+    if typed and not (typed.isascii() and typed.isdigit()):  # a reference: the visible dossier with it
+        found = initiative_list(user=request.user).filter(reference=typed).values_list("pk", flat=True).first()
+        if found is None:
+            messages.error(request, _("Không có hồ sơ số %(ref)s, hoặc bạn không được xem hồ sơ đó") % {"ref": typed})
+            return redirect(reverse("initiative-page", args=[initiative.pk]) + "#duplicate-marks")
+        of = str(found)
+
+    def act():
+        duplicate_mark_create(
+            initiative_id=initiative.pk,
+            actor=request.user,
+            verdict=request.POST.get("verdict", ""),
+            of=of,
+            comment=request.POST.get("comment", ""),
+        )
+
+    _run(request, act, _("Đã ghi kết luận về trùng lặp"))
+    return redirect(reverse("initiative-page", args=[initiative.pk]) + "#duplicate-marks")
 
 
 @login_required
@@ -697,6 +739,7 @@ def audit_page(request):
         "verify": verify,
         "checkpoint": audit_checkpoints().first(),
         "may_sign": can_oversee_trail(user=user),
+        "search_words": filters.get("words", []),
         "whole": trail_scope_paths(user=user) is None,
     }
     return render(request, "workflow/audit.html", context, status=400 if errors else 200)

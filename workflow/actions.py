@@ -875,3 +875,63 @@ def trail_checkpoint_create(*, actor=None):
 
         _on_commit(mail_audit_checkpoint, checkpoint_id=checkpoint.pk)
     return checkpoint, created
+
+
+# --- duplicate marks (issue 11) -----------------------------------------------------------------
+
+MARK_COMMENT_MAX = 10000
+
+
+def duplicate_mark_create(*, initiative_id: int, actor, verdict: str, of, comment: str = ""):
+    """Record that ``initiative`` is (``duplicate``) or is not (``not_duplicate``) the same idea as
+    dossier ``of``, with a comment (required for ``duplicate``); audited on the dossier. The
+    advisory team of its unit and the members of a council it is or was before
+    (``selectors.may_mark_duplicates``) — 403 for anyone else. ``of`` must be another dossier the
+    actor may see (400 naming ``of`` otherwise). Every mark is kept; between two dossiers the latest
+    stands — a dossier standing marked a duplicate of an earlier recognised one is not certified
+    (``awards.actions.certificate_issue`` answers 409 ``duplicate``)."""
+    from initiatives.models import DuplicateMark, DuplicateVerdict
+
+    from .selectors import initiative_get_visible, may_mark_duplicates
+
+    with transaction.atomic():
+        initiative = _lock(initiative_id)
+        if not may_mark_duplicates(user=actor, initiative=initiative):
+            _deny(_("Chỉ tổ tư vấn của đơn vị hoặc thành viên hội đồng xét hồ sơ này mới được đánh dấu trùng"))
+        errors = {}
+        if verdict not in DuplicateVerdict.values:
+            errors["verdict"] = [_("Kết luận phải là “duplicate” (trùng) hoặc “not_duplicate” (không trùng)")]
+        other = None
+        raw = str(of if of is not None else "").strip()
+        if not raw:
+            errors["of"] = [_("Cần chọn hồ sơ bị trùng (of)")]
+        elif not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**63:
+            errors["of"] = [_("Mã hồ sơ (of) phải là số nguyên dương")]
+        elif int(raw) == initiative.pk:
+            errors["of"] = [_("Không thể đánh dấu một hồ sơ trùng với chính nó")]
+        else:
+            try:
+                other = initiative_get_visible(user=actor, pk=int(raw))
+            except Initiative.DoesNotExist:
+                errors["of"] = [_("Không có hồ sơ mã %(of)s, hoặc bạn không được xem hồ sơ đó") % {"of": raw}]
+        comment = (comment or "").strip()
+        if len(comment) > MARK_COMMENT_MAX:
+            errors["comment"] = [_("Ý kiến dài tối đa %(n)d ký tự") % {"n": MARK_COMMENT_MAX}]
+        elif verdict == DuplicateVerdict.DUPLICATE and not comment:
+            errors["comment"] = [_("Cần ghi ý kiến khi kết luận hồ sơ trùng")]
+        if errors:
+            raise ValidationError(errors)
+        mark = DuplicateMark.objects.create(
+            initiative=initiative, of=other, verdict=verdict, comment=comment, by=actor, at=timezone.now()
+        )
+        audit_record(
+            actor=actor,
+            action="duplicate_mark",
+            obj=initiative,
+            from_state=initiative.state,
+            to_state=initiative.state,
+            version=initiative.dossier_version,
+            comment=comment,
+            details={"mark": mark.pk, "verdict": verdict, "of": other.pk},
+        )
+    return mark

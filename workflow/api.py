@@ -4,7 +4,6 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from config.xlsx import FORMULA_START
 from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Consent, Initiative, State
+from initiatives.search import highlight, ranked, search_filter
 
 from .selectors import (
     available_actions,
@@ -291,6 +291,16 @@ class InitiativeListSerializer(InitiativeSerializer):
             "recognised_at",
         ]
 
+    def to_representation(self, obj):
+        # with ``q``: the title and summary with the words found in <mark> (escaped HTML), and the
+        # rank — both public fields, so shown for every listed dossier
+        data = super().to_representation(obj)
+        words = self.context.get("search_words")
+        if words:
+            data["highlight"] = {"title": highlight(obj.title, words), "summary": highlight(obj.summary, words)}
+            data["rank"] = round(float(getattr(obj, "search_rank", 0) or 0), 4)
+        return data
+
 
 class InitiativeFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=State.choices)
@@ -316,11 +326,13 @@ class InitiativeFilter(filters.FilterSet):
         return qs.filter(category=value).filter(content_visible_q(user=self.request.user))
 
     def filter_q(self, qs, name, value):
+        # every word begins a word of the title or summary, accents optional; best first unless
+        # an ``order`` is asked (``initiatives.search``)
         words = parse_search(value, "q")
-        q = Q()
-        for w in words:
-            q &= Q(search_text__contains=w)
-        return qs.filter(q)
+        qs = search_filter(qs, words)
+        if words and not self.request.GET.get("order"):
+            qs = ranked(qs)
+        return qs
 
     def filter_submitted_month(self, qs, name, value):
         first = parse_month(value, "submitted_month")
@@ -673,6 +685,15 @@ class InitiativeViewSet(
             return InitiativeListSerializer
         return InitiativeSerializer
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action == "list" and self.request.GET.get("q"):
+            try:
+                context["search_words"] = parse_search(self.request.GET["q"], "q")
+            except DjangoValidationError:
+                pass  # the filter answered 400 already
+        return context
+
     def get_object(self):
         try:
             pk = int(self.kwargs["pk"])
@@ -744,6 +765,12 @@ TRAIL_PARAMETERS = [
     OpenApiParameter("action", OpenApiTypes.STR, description="e.g. submit, close, vote, set_password"),
     OpenApiParameter("since", OpenApiTypes.DATE, description="YYYY-MM-DD, from this day on"),
     OpenApiParameter("until", OpenApiTypes.DATE, description="YYYY-MM-DD, up to and including this day"),
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="words of the comment, the actor's username or the action, accents optional; at most 10 words "
+        "and 100 characters (400 otherwise)",
+    ),
 ]
 
 

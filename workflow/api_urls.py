@@ -15,6 +15,7 @@ from .api_dossier import (
     VersionListView,
 )
 from .api_duplicates import DuplicateScreenView
+from .api_marks import DuplicateMarkListView
 from .api_meetings import (
     CouncilMeetingListView,
     MeetingAttendanceView,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("initiatives/<int:pk>/versions/", VersionListView.as_view(), name="initiative-versions"),
     path("initiatives/<int:pk>/versions/<int:number>/", VersionDetailView.as_view(), name="initiative-version"),
     path("initiatives/<int:pk>/versions/<int:number>/diff/", VersionDiffView.as_view(), name="initiative-version-diff"),
+    path("initiatives/<int:pk>/duplicate-marks/", DuplicateMarkListView.as_view(), name="initiative-duplicate-marks"),
     path("initiatives/<int:pk>/sessions/", SessionListView.as_view(), name="initiative-sessions"),
     path("sessions/<int:sid>/minutes.pdf", MinutesPdfView.as_view(), name="session-minutes-pdf"),
     path("duplicates/", DuplicateScreenView.as_view(), name="duplicates"),

@@ -28,6 +28,7 @@ ACTION_LABELS = {
 RECORD_LABELS = {
     "attachment_add": _("Thêm tệp đính kèm"),
     "attachment_remove": _("Bỏ tệp đính kèm khỏi hồ sơ"),
+    "duplicate_mark": _("Đánh dấu trùng / không trùng"),
     "set_target": _("Đặt chỉ tiêu"),
     "create_programme": _("Tạo chương trình"),
     "update_programme": _("Sửa chương trình"),
@@ -89,6 +90,7 @@ _DOSSIER_ACTIONS = [
     "award",
     "award_revoke",
     "nominate",
+    "duplicate_mark",
 ]
 TRAIL_ACTIONS = list(dict.fromkeys([*_DOSSIER_ACTIONS, *RECORD_LABELS]))
 TRAIL_ACTION_LABELS = {code: {**ACTION_LABELS, **RECORD_LABELS}[code] for code in TRAIL_ACTIONS}

@@ -2,7 +2,7 @@
 
 import difflib
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -427,9 +427,11 @@ def trail_entries(
     action: str | None = None,
     since=None,
     until=None,
+    words=(),
 ) -> QuerySet:
     """Entries of the trail ``user`` may read (``trail_scope_paths``), oldest first, narrowed by
-    the filters (``until`` exclusive: the caller passes the day after). Entries with no
+    the filters (``until`` exclusive: the caller passes the day after; ``words``: each in the
+    comment, the actor's username or the action, accents optional). Entries with no
     organisation (the system's own, sign-in lock-outs) only a superuser reads. Confidential
     dossiers' entries are included — their auditors may see them; a secret ballot's entries never
     held who voted what (the ``vote`` entry names the voter, the ``close`` minutes the decisions)."""
@@ -449,6 +451,13 @@ def trail_entries(
         qs = qs.filter(at__gte=since)
     if until is not None:
         qs = qs.filter(at__lt=until)
+    if words:
+        from django.db.models import TextField
+        from django.db.models.functions import Lower
+
+        qs = qs.alias(plain_comment=Lower(Func(F("comment"), function="UNACCENT", output_field=TextField())))
+        for w in words:
+            qs = qs.filter(Q(plain_comment__contains=w) | Q(actor_name__icontains=w) | Q(action__icontains=w))
     return qs.order_by("seq")
 
 
@@ -719,3 +728,72 @@ def changes_since_last_submission(*, initiative: Initiative) -> dict | None:
         "added": diff["attachments"]["added"],
         "removed": diff["attachments"]["removed"],
     }
+
+
+# --- duplicate marks (issue 11): who records them, how each side is named -------------------------
+
+
+def may_mark_duplicates(*, user, initiative: Initiative) -> bool:
+    """The advisory team of the dossier's unit (or the nearest ancestor's), and the members of a
+    council the dossier is or was before."""
+    from initiatives.selectors import is_adviser
+
+    from .models import CouncilSession
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if is_adviser(user=user, organisation=initiative.organisation):
+        return True
+    councils = set(CouncilSession.objects.filter(initiative=initiative).values_list("council_id", flat=True))
+    if initiative.council_id:
+        councils.add(initiative.council_id)
+    return bool(councils) and Membership.objects.filter(user=user, council_id__in=councils).exists()
+
+
+def dossier_label(*, initiative: Initiative, visible: bool) -> dict:
+    """One side of a duplicate mark as ``user`` may see it: id, reference, unit and title for a
+    dossier they may open; for one they may not, no title — "a dossier of unit X", or "a
+    confidential dossier of unit X"."""
+    unit = initiative.organisation.code
+    if visible:
+        return {"id": initiative.pk, "reference": initiative.reference, "title": initiative.title, "organisation": unit}
+    if initiative.confidential:
+        title = _("một hồ sơ bảo mật của đơn vị %(unit)s") % {"unit": unit}
+    else:
+        title = _("một hồ sơ của đơn vị %(unit)s") % {"unit": unit}
+    return {"id": initiative.pk, "reference": None, "title": title, "organisation": unit, "hidden": True}
+
+
+def duplicate_marks_for(*, user, initiative: Initiative) -> list[dict]:
+    """Every mark recorded on ``initiative`` or naming it (newest first), each side named as
+    ``user`` may see it (``dossier_label``); ``standing``: the latest between its two dossiers;
+    the comment only when ``user`` may open both. ``user`` must be able to see ``initiative``."""
+    from initiatives.models import DuplicateMark
+    from initiatives.selectors import standing_marks
+
+    marks = list(
+        DuplicateMark.objects.filter(Q(initiative=initiative) | Q(of=initiative))
+        .select_related("initiative__organisation", "of__organisation", "by")
+        .order_by("-at", "-id")
+    )
+    others = {m.of_id if m.initiative_id == initiative.pk else m.initiative_id for m in marks}
+    visible = set(initiative_list(user=user).filter(pk__in=others).values_list("pk", flat=True)) | {initiative.pk}
+    standing = {m.pk for m in standing_marks(initiative=initiative)}
+    out = []
+    for m in marks:
+        both = m.initiative_id in visible and m.of_id in visible
+        out.append(
+            {
+                "id": m.pk,
+                "initiative": dossier_label(initiative=m.initiative, visible=m.initiative_id in visible),
+                "of": dossier_label(initiative=m.of, visible=m.of_id in visible),
+                "verdict": m.verdict,
+                "verdict_label": m.get_verdict_display(),
+                "comment": m.comment if both else "",
+                "by": m.by.display_name if hasattr(m.by, "display_name") else m.by.get_username(),
+                "at": m.at,
+                "standing": m.pk in standing,
+                "direction": "out" if m.initiative_id == initiative.pk else "in",
+            }
+        )
+    return out

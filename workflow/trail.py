@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from config.params import parse_day
+from config.params import parse_day, parse_search
 from councils.models import Organisation
 
 # the filters both doors read; the page adds its own (order, before, after)
-TRAIL_FILTER_NAMES = ("organisation", "initiative", "actor", "action", "since", "until")
+TRAIL_FILTER_NAMES = ("organisation", "initiative", "actor", "action", "since", "until", "q")
 
 
 def trail_filters(params, *, user) -> dict:
@@ -50,6 +50,11 @@ def trail_filters(params, *, user) -> dict:
             errors[name] = [gettext("Dài tối đa %(n)d ký tự") % {"n": longest}]
         elif value:
             out[name] = value
+    if params.get("q"):  # words of the comment or the actor's name, accents optional
+        try:
+            out["words"] = parse_search(params["q"], "q")
+        except ValidationError as e:
+            errors.update(e.message_dict)
     tz = timezone.get_current_timezone()
     days = {}
     for name in ("since", "until"):

@@ -19,7 +19,8 @@ def test_the_library_page_searches_without_accents_and_hides_a_secret_benefit(cl
     assert "Giải pháp bảo mật đo đếm điện năng" in html and "777.000.000" not in html
     assert "Tác Giả Một" not in html  # never the authors
     html = client.get("/library/", {"q": "cau chi"}).content.decode()
-    assert "Sáng kiến thay cầu chì tự rơi" in html and "bảo mật đo đếm" not in html
+    # found, the words highlighted (issue 11)
+    assert "Sáng kiến thay <mark>cầu</mark> <mark>chì</mark> tự rơi" in html and "bảo mật đo đếm" not in html
     r = client.get("/library/", {"category": "magic"})
     assert r.status_code == 400 and 'id="lib-category-error"' in r.content.decode()
     assert f'href="/library/{a.pk}/"' in client.get("/library/").content.decode()

@@ -86,3 +86,11 @@ def object_label(value):
 def get(mapping, key):
     """``{{ counts|get:state }}``: a mapping's value for a key held in a variable."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def marked(value, words):
+    """``value`` escaped, the words of a search (``config.params.parse_search``) in <mark>."""
+    from initiatives.search import highlight
+
+    return highlight(str(value or ""), list(words or []))

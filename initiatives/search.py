@@ -1,0 +1,152 @@
+"""Search of dossiers by their title and summary: accents optional, ranked, highlighted.
+
+The words come from ``config.params.parse_search`` (accents and case dropped, its limits and 400s).
+A dossier matches when every word begins a word of its title or summary ("sang ki" finds "Sáng
+kiến"); the rank puts the title over the summary and whole words over beginnings.
+
+- PostgreSQL: full-text search over ``Initiative.search_vector``, a ``tsvector`` of the unaccented
+  title (weight A) and summary (weight B) that a trigger keeps (migration 0007: ``unaccent``,
+  ``pg_trgm``, the trigger and a GIN index), so every door that writes a dossier — actions,
+  imports, bulk loads — keeps it without knowing of it. The match is a prefix ``tsquery`` (``w:*``
+  for each word, all of them); the rank ``ts_rank`` with weights A = 1, B = 0.4, whole words counted
+  twice (a second ``ts_rank`` on the words without the prefix).
+- SQLite (development, the test suite): the ``search_text`` column (``unidecode(title summary)``)
+  narrows with ``LIKE``, then at most ``FALLBACK_CANDIDATES`` rows are checked and ranked in Python
+  by the same rule — the same answers on the demo.
+
+Only title and summary are searched: the two fields every reader of a listed dossier may see,
+confidential ones included (API.md §2), so a search never tells what a hidden field holds.
+"""
+
+import re
+
+from django.db import connections
+from django.db.models import Case, F, FloatField, QuerySet, Value, When
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from unidecode import unidecode
+
+TOKEN_RE = re.compile(r"[a-z0-9]+")
+FALLBACK_CANDIDATES = 2000
+TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
+# ts_rank's weights, in PostgreSQL's order: D, C, B, A
+ID_LIST_MAX = 2000
+RANK_WEIGHTS = [0.05, 0.1, SUMMARY_WEIGHT, TITLE_WEIGHT]
+
+
+def _initiative_model():
+    from .models import Initiative
+
+    return Initiative
+
+
+def tokens(words: list[str]) -> list[str]:
+    """The search words as the index holds them: unaccented, lower case, letters and digits only
+    ("u-22" → "u", "22")."""
+    out = []
+    for word in words:
+        for t in TOKEN_RE.findall(unidecode(word).lower()):
+            if t not in out:
+                out.append(t)
+    return out
+
+
+def _postgres(qs: QuerySet) -> bool:
+    return connections[qs.db].vendor == "postgresql"
+
+
+def _queries(toks: list[str]):
+    from django.contrib.postgres.search import SearchQuery
+
+    prefix = SearchQuery(" & ".join(f"{t}:*" for t in toks), search_type="raw", config="simple")
+    exact = SearchQuery(" | ".join(toks), search_type="raw", config="simple")
+    return prefix, exact
+
+
+def text_score(title: str, summary: str, toks: list[str]) -> float | None:
+    """The Python rank (SQLite): None when some word begins no word of the title or summary;
+    otherwise each word scores its best place — the title over the summary, a whole word over a
+    beginning."""
+    t_words = set(TOKEN_RE.findall(unidecode(title or "").lower()))
+    s_words = set(TOKEN_RE.findall(unidecode(summary or "").lower()))
+    score = 0.0
+    for tok in toks:
+        best = 0.0
+        for words, weight in ((t_words, TITLE_WEIGHT), (s_words, SUMMARY_WEIGHT)):
+            if tok in words:
+                best = max(best, 2 * weight)
+            elif any(w.startswith(tok) for w in words):
+                best = max(best, weight)
+        if not best:
+            return None
+        score += best
+    return score
+
+
+def _nothing(qs: QuerySet) -> QuerySet:
+    return qs.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
+
+
+def search_filter(qs: QuerySet, words: list[str]) -> QuerySet:
+    """``qs`` narrowed to the dossiers whose title and summary hold every word (at a word's
+    beginning), with ``search_rank`` annotated; the order is left to the caller (``ranked``)."""
+    if not words:
+        return qs
+    toks = tokens(words)
+    if not toks:
+        return _nothing(qs)
+    if _postgres(qs):
+        from django.contrib.postgres.search import SearchRank
+
+        prefix, exact = _queries(toks)
+        # PostgreSQL guesses a handful of rows for a prefix query and may then re-run the list's
+        # visibility subqueries once per match: a small answer is fetched first (the GIN index
+        # alone) and given to the list as ids, which it plans exactly; a large one stays a filter
+        found = list(
+            _initiative_model()
+            .objects.filter(search_vector=prefix)
+            .order_by()
+            .values_list("pk", flat=True)[: ID_LIST_MAX + 1]
+        )
+        matched = qs.filter(pk__in=found) if len(found) <= ID_LIST_MAX else qs.filter(search_vector=prefix)
+        return matched.annotate(
+            search_rank=SearchRank(F("search_vector"), exact, weights=RANK_WEIGHTS) * 2
+            + SearchRank(F("search_vector"), prefix, weights=RANK_WEIGHTS)
+        )
+    narrowed = qs
+    for t in toks:
+        narrowed = narrowed.filter(search_text__contains=t)
+    rows = narrowed.order_by("-id").values_list("id", "title", "summary")[:FALLBACK_CANDIDATES]
+    scores = {}
+    for pk, title, summary in rows:
+        score = text_score(title, summary, toks)
+        if score is not None:
+            scores[pk] = score
+    if not scores:
+        return _nothing(qs)
+    return qs.filter(pk__in=list(scores)).annotate(
+        search_rank=Case(*[When(pk=pk, then=Value(s)) for pk, s in scores.items()], output_field=FloatField())
+    )
+
+
+def ranked(qs: QuerySet) -> QuerySet:
+    """A ``search_filter`` result, best first (then the newest)."""
+    return qs.order_by(F("search_rank").desc(), "-id")
+
+
+def highlight(text: str, words: list[str]) -> SafeString:
+    """``text`` escaped, each word that begins with a search word (accents optional) in
+    ``<mark>``. The page needs no script for it (CSP)."""
+    text = text or ""
+    toks = tokens(words)
+    if not toks:
+        return escape(text)
+    out, last = [], 0
+    for m in re.finditer(r"\w+", text):
+        plain = unidecode(m.group()).lower()
+        if any(plain.startswith(t) for t in toks):
+            out.append(escape(text[last : m.start()]))
+            out.append(f"<mark>{escape(m.group())}</mark>")
+            last = m.end()
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))
