@@ -55,7 +55,7 @@ class RefusedRowSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class CandidateSerializer(serializers.Serializer):
+class ImportCandidateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     organisation = serializers.CharField()
@@ -67,7 +67,7 @@ class DuplicateRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="the initiative the row became")
     reference = serializers.CharField()
     title = serializers.CharField()
-    candidates = CandidateSerializer(many=True)
+    candidates = ImportCandidateSerializer(many=True)
 
 
 class RegisterImportSerializer(serializers.Serializer):
