@@ -301,30 +301,9 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
     return certificate
 
 
-@transaction.atomic(durable=True)
-def commendation_select(
-    *, organisation: Organisation, month: datetime.date, initiative_ids: list[int], actor: User
-) -> list[Certificate]:
-    """The sector award committee commends ``initiative_ids`` for ``month``: at most the monthly
-    cap in all (409 ``quota_exhausted``), each initiative once (409 ``already_commended``), only
-    recognised initiatives under ``organisation`` (400). All or nothing."""
-    month = month_start(month)
-    programme = programme_for_month(month)
-    # the committee of the organisation that owns the quota decides, not the officers of a unit
-    # below it: checked against every quota the selection would use
-    if not may_select_commendations(user=actor, organisation=organisation, programme=programme):
-        owners = ", ".join(o.code for o in commendation_committee_of(organisation=organisation, programme=programme))
-        raise PermissionDenied(
-            _(
-                "Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng ngành) của %(owners)s, tổ chức giữ hạn mức "
-                "biểu dương hằng tháng, mới được chọn biểu dương."
-            )
-            % {"owners": owners}
-        )
-    if month > month_start(timezone.localdate()):
-        raise ValidationError(
-            {"month": [_("chưa thể biểu dương cho tháng %(month)s (tháng chưa đến)") % {"month": f"{month:%m/%Y}"}]}
-        )
+def _lock_recognised(*, organisation: Organisation, month: datetime.date, initiative_ids) -> tuple[list[int], dict]:
+    """The listed initiatives (each once), locked in id order: every one known, of ``organisation``'s
+    subtree and recognised before ``month`` ended — else a 400 naming them. Returns (ids, {id: row})."""
     ids = list(dict.fromkeys(initiative_ids))
     if not ids:
         raise ValidationError({"initiatives": [_("cần ít nhất một sáng kiến")]})
@@ -361,6 +340,34 @@ def commendation_select(
                 ]
             }
         )
+    return ids, found
+
+
+@transaction.atomic(durable=True)
+def commendation_select(
+    *, organisation: Organisation, month: datetime.date, initiative_ids: list[int], actor: User
+) -> list[Certificate]:
+    """The sector award committee commends ``initiative_ids`` for ``month``: at most the monthly
+    cap in all (409 ``quota_exhausted``), each initiative once (409 ``already_commended``), only
+    recognised initiatives under ``organisation`` (400). All or nothing."""
+    month = month_start(month)
+    programme = programme_for_month(month)
+    # the committee of the organisation that owns the quota decides, not the officers of a unit
+    # below it: checked against every quota the selection would use
+    if not may_select_commendations(user=actor, organisation=organisation, programme=programme):
+        owners = ", ".join(o.code for o in commendation_committee_of(organisation=organisation, programme=programme))
+        raise PermissionDenied(
+            _(
+                "Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng ngành) của %(owners)s, tổ chức giữ hạn mức "
+                "biểu dương hằng tháng, mới được chọn biểu dương."
+            )
+            % {"owners": owners}
+        )
+    if month > month_start(timezone.localdate()):
+        raise ValidationError(
+            {"month": [_("chưa thể biểu dương cho tháng %(month)s (tháng chưa đến)") % {"month": f"{month:%m/%Y}"}]}
+        )
+    ids, found = _lock_recognised(organisation=organisation, month=month, initiative_ids=initiative_ids)
     quotas = _lock_quotas(
         applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
     )
@@ -775,42 +782,7 @@ def nominations_propose(
         raise ValidationError(
             {"month": [_("chưa thể đề cử cho tháng %(month)s (tháng chưa đến)") % {"month": f"{month:%m/%Y}"}]}
         )
-    ids = list(dict.fromkeys(initiative_ids))
-    if not ids:
-        raise ValidationError({"initiatives": [_("cần ít nhất một sáng kiến")]})
-    if len(ids) != len(initiative_ids):
-        raise ValidationError({"initiatives": [_("một sáng kiến bị liệt kê hai lần")]})
-    found = {
-        i.pk: i
-        for i in Initiative.objects.select_for_update(of=("self",))
-        .select_related("organisation")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
-    unknown = [pk for pk in ids if pk not in found]
-    if unknown:
-        raise ValidationError({"initiatives": [_("không có sáng kiến %(unknown)s") % {"unknown": unknown}]})
-    outside = [pk for pk in ids if not found[pk].organisation.path.startswith(organisation.path)]
-    if outside:
-        raise ValidationError(
-            {
-                "initiatives": [
-                    _("sáng kiến %(outside)s không thuộc %(organisation_code)s")
-                    % {"outside": outside, "organisation_code": organisation.code}
-                ]
-            }
-        )
-    before = recognised_before(month)
-    not_recognised = [pk for pk in ids if not is_recognised(found[pk]) or found[pk].recognised_at >= before]
-    if not_recognised:
-        raise ValidationError(
-            {
-                "initiatives": [
-                    _("sáng kiến %(not_recognised)s chưa được công nhận (đến hết tháng %(month)s)")
-                    % {"not_recognised": not_recognised, "month": f"{month:%m/%Y}"}
-                ]
-            }
-        )
+    ids, found = _lock_recognised(organisation=organisation, month=month, initiative_ids=initiative_ids)
     already = sorted(
         Nomination.objects.filter(to_organisation=parent, month=month, initiative_id__in=ids).values_list(
             "initiative_id", flat=True
