@@ -58,3 +58,6 @@ class RecoveryCode(models.Model):
         constraints = [models.UniqueConstraint(fields=["device", "digest"], name="unique_recovery_code")]
         verbose_name = _("mã khôi phục")
         verbose_name_plural = _("mã khôi phục")
+
+    def __str__(self):  # never the code: only whose set it belongs to and whether it was used
+        return f"{self.device.user_id}: {'used' if self.used_at else 'unused'}"
