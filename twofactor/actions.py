@@ -208,3 +208,19 @@ def authenticator_remove(*, user_id: int, actor, reason: str = "") -> bool:
         },
     )
     return True
+
+
+@transaction.atomic
+def authenticator_install(*, user_id: int, key_hex: str, actor=None) -> bool:
+    """Give a person a confirmed authenticator with a secret chosen by the system (the demo's
+    deciders share one printed secret, so that ``make run`` users can add it to an app). Only the
+    system (``actor=None``: ``seed_demo``) does this; a person who already has one keeps theirs."""
+    if actor is not None:
+        raise PermissionDenied(_("Chỉ hệ thống được cài sẵn ứng dụng xác thực."))
+    user = _lock_user(user_id)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return False
+    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.create(user=user, name="authenticator", key=key_hex, confirmed=True)
+    _record(user=user, actor=None, action="otp_enrol", details={"device": "totp", "by": "system"})
+    return True
