@@ -26,7 +26,8 @@ from .signin import client_ip
 
 def _next(request, default="home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # a path on this site only (``redirect`` would read anything else as a view's name)
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -312,3 +312,14 @@ def test_the_code_step_speaks_english(people):
     assert "Enter your verification code" in html and "Nhập mã" not in html
     r = client.post("/accounts/2fa/verify/", {"code": "1"}, HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 400 and "The code is wrong or has expired" in r.content.decode()
+
+
+@pytest.mark.parametrize("target", ["99999999999999999999", "home", "//evil.example/", "https://evil.example/", "\x00"])
+def test_a_strange_next_goes_home(people, target):
+    give_authenticator(people["s_chair"])
+    client = password_only("s_chair")
+    r = client.post("/accounts/2fa/verify/", {"code": totp_now(give_authenticator(people["s_chair"])), "next": target})
+    assert r.status_code in (302, 400)
+    if r.status_code == 302:
+        assert r["Location"] == "/"
+    assert client.get("/accounts/2fa/verify/", {"next": target}).status_code in (302, 400)
