@@ -34,7 +34,7 @@ def _record(*, user: User | None, actor, action: str, username: str = "", detail
 
 
 def _lock_user(user_id: int) -> User:
-    return User.objects.select_for_update().select_related("organisation").get(pk=user_id)
+    return User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user_id)
 
 
 # ---- the sign-in trail (password step) ---------------------------------------------------------
