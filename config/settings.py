@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "treebeard",
     "axes",  # sign-in throttling and lock-out (AXES_* below)
     "csp",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
+    "django_otp",  # the second factor (twofactor/: TOTP and hashed recovery codes)
+    "django_otp.plugins.otp_totp",
     # our rooms, lowest first: imports only go down this list
     "audit",
     "councils",
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "library",  # the shared library of recognised initiatives and their adoptions
     "campaigns",  # officers' mail campaigns to members without an initiative
     "reports",
+    "twofactor",  # two-factor sign-in, the idle time-out and the sign-in trail
     "web",  # the pages, above every other room
 ]
 
@@ -75,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
+    "twofactor.middleware.IdleTimeoutMiddleware",  # SESSION_IDLE_MINUTES without a request: signed out
+    "twofactor.middleware.SecondFactorMiddleware",  # those who decide reach nothing before the code
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -197,6 +203,12 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "councils.signin.lockout_response"
 AXES_VERBOSE = False
 LOGIN_URL = "login"
+# Two-factor sign-in (twofactor/): required for admins (staff, superusers, the role admin),
+# officers, chairs and secretaries, every member and substitute of a deciding council (the award
+# committees); optional for everyone else. TOTP codes (RFC 6238, 30 s) from any authenticator app.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Sáng kiến")
+# A session without a request for this many minutes is signed out; the sign-in page says so.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -48,6 +48,26 @@ def pytest_terminal_summary(terminalreporter):
             tr.write_line(f"    held:  {g}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _force_login_is_a_whole_sign_in():
+    """``Client.force_login`` (the tests' way to be someone) completes the second factor too, for
+    people who must have one (tests.otp.verified_session): it skips the password, and so the code.
+    Two-factor sign-in itself is tested through its pages (tests/twofactor/)."""
+    from django.test import Client
+
+    from tests.otp import verified_session
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        verified_session(self, user)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Client, "force_login", force_login)
+        yield
+
+
 TEST_BALLOT_KEY = "0123456789abcdef" * 4  # 32 bytes in hex: a key for tests only
 
 

@@ -75,6 +75,12 @@ def test_seed_demo_loads_the_sector_and_prints_logins(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "lan" in out and "sangkien2026" in out
+    # the deciders share the printed authenticator secret; authors need none
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert "ONQW4Z3LNFSW4LLEMVWW6LJSGAZDMIJB" in out
+    assert TOTPDevice.objects.get(user__username="hd1", confirmed=True).key == b"sangkien-demo-2026!!".hex()
+    assert not TOTPDevice.objects.filter(user__username="lan").exists()
     spc = Organisation.objects.get(code="EVNSPC")
     units = set(
         Organisation.objects.filter(path__startswith=spc.path, depth=spc.depth + 1).values_list("name", flat=True)

@@ -34,17 +34,30 @@ def browser():
 @pytest.fixture
 def login(browser, live_server):
     """login(username) → a signed-in page (``lang="en"`` for an English browser; ``dialogs``: a list
-    that records every confirmation the page asks, each accepted)."""
+    that records every confirmation the page asks, each accepted). People who must sign in with a
+    second factor (twofactor.policy) get an authenticator with a known secret, and the code step is
+    filled in with the code it shows now, as a person would."""
+    from councils.models import User
+    from tests.otp import give_authenticator, totp_now
+    from twofactor.policy import has_authenticator, second_factor_required
 
     def go(username, password="mat-khau-thu-nghiem", *, lang="vi", dialogs=None):
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN" if lang == "vi" else "en-US")
         if dialogs is not None:
             page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+        user = User.objects.filter(username=username).first()
+        device = None
+        if user is not None and (second_factor_required(user) or has_authenticator(user)):
+            device = give_authenticator(user)
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("main button.primary")
         page.wait_for_load_state()
+        if device is not None and "/accounts/2fa/verify/" in page.url:
+            page.fill("#id_code", totp_now(device))
+            page.click("main button.primary")
+            page.wait_for_load_state()
         return page
 
     return go

@@ -35,6 +35,11 @@ DEMO = Path(__file__).resolve().parents[3] / "workflow" / "demo"
 STRUCTURE = DEMO / "structure.json"
 REGISTER = DEMO / "register.xlsx"  # EVNSPC's 222 (seed 000)
 PASSWORD = "sangkien2026"
+# The demo's deciders (twofactor.policy: admins, officers, chairs, secretaries, council members and
+# substitutes) must sign in with a second factor; they all share this authenticator secret, printed
+# with the logins, so that whoever runs `make run` adds it once to an authenticator app
+# (`manage.py demo_otp_code` prints the code it shows now).
+DEMO_TOTP_KEY = b"sangkien-demo-2026!!".hex()  # 20 bytes, as an authenticator expects
 
 # the rooms' chapters of the story, in this order, after the dossiers above and the register; the
 # last one records PC Bình Dương's move of 1/7/2025 (as a union's administrator records a move after
@@ -141,6 +146,26 @@ class Command(BaseCommand):
         # 7. withdrawn by its author
         initiative_withdraw(initiative_id=festival, actor=_u("lan"), comment="Không phải sáng kiến kỹ thuật")
 
+    def _authenticators(self):
+        import base64
+
+        from twofactor.actions import authenticator_install
+        from twofactor.policy import second_factor_required
+
+        for user in User.objects.order_by("username"):
+            if second_factor_required(user):
+                authenticator_install(user_id=user.pk, key_hex=DEMO_TOTP_KEY)
+        secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+        self.stdout.write("")
+        self.stdout.write(
+            _(
+                "Đăng nhập hai lớp: quản trị, cán bộ công đoàn và thành viên hội đồng nhập thêm mã 6 chữ số. "
+                "Thêm khóa bí mật demo này vào ứng dụng xác thực (Google Authenticator, FreeOTP…): %(secret)s "
+                "— hoặc lấy mã hiện tại bằng: python manage.py demo_otp_code"
+            )
+            % {"secret": secret}
+        )
+
     def handle(self, *args, **options):
         from workflow import sealing
 
@@ -186,6 +211,7 @@ class Command(BaseCommand):
             quantri = User.objects.get(username="quantri")
             user_update(user_id=quantri.pk, actor=None, is_superuser=True, is_staff=True)
         self.stdout.write(_("Sáng kiến demo: %(n)s mới") % {"n": created})
+        self._authenticators()
         self.stdout.write("")
         self.stdout.write(_("Đăng nhập demo (mật khẩu: %(password)s):") % {"password": PASSWORD})
         for username, what in LOGINS:
