@@ -507,45 +507,45 @@ def _tsqueries(words: list[str], freq: dict, rows: float) -> list[str]:
     return [q for q, _e in levels[first:]]
 
 
-def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
-    """A bounded set of submitted dossiers whose key shares the query's telling words (one query
-    for the rows; on PostgreSQL one more, cached, for the words' frequencies), ranked by their keys."""
+_LEVEL_SQL = """
+SELECT q.n, c.id, c.dup_key
+FROM unnest(%s::text[], %s::text[], %s::int[]) AS q(query, excl, n)
+CROSS JOIN LATERAL (
+    SELECT i.id, i.dup_key FROM initiatives_initiative i
+    WHERE to_tsvector('simple', i.dup_key) @@ to_tsquery('simple', q.query)
+      AND i.state NOT IN ('draft', 'withdrawn') AND NOT (i.id = ANY(q.excl::bigint[]))
+    ORDER BY i.id DESC
+    LIMIT %s
+) c
+"""
+
+
+def _fetch_keys(asks: list[tuple[int, str, list]]) -> dict[int, list[tuple[int, str]]]:
+    """One statement for many screens: for each ``(n, tsquery, excluded ids)`` the submitted
+    dossiers (newest first, at most ``FETCH + 1``) whose key matches, as ``{n: [(id, dup_key)]}``."""
     from django.db import connection
 
-    from .models import Initiative, State
+    out = {n: [] for n, _q, _x in asks}
+    if not asks:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LEVEL_SQL,
+            [
+                [q for _n, q, _x in asks],
+                ["{" + ",".join(str(int(i)) for i in x) + "}" for _n, _q, x in asks],
+                [n for n, _q, _x in asks],
+                FETCH + 1,
+            ],
+        )
+        for n, pk, key in cursor.fetchall():
+            out[n].append((pk, key))
+    return out
 
-    words = sorted(set(key.split()))
-    fields = ("id", "title", "summary", "confidential", "category", "organisation_id", "organisation__code")
-    qs = Initiative.objects.exclude(state__in=(State.DRAFT, State.WITHDRAWN))
-    if exclude_ids:
-        qs = qs.exclude(pk__in=list(exclude_ids))
-    if connection.vendor == "postgresql":
-        # the GIN full-text index over the submitted dossiers' keys (migration 0007)
-        with connection.cursor() as cursor:
-            freq, rows = _word_stats(cursor)
-        for query in _tsqueries(words, freq, rows):  # narrower while the rows are more than FETCH
-            keys = list(
-                qs.extra(
-                    where=[
-                        "to_tsvector('simple', dup_key) @@ to_tsquery('simple', %s)",
-                        "state NOT IN ('draft', 'withdrawn')",
-                    ],
-                    params=[query],
-                ).values_list("id", "dup_key")[: FETCH + 1]
-            )
-            if len(keys) <= FETCH:
-                break
-        keys = keys[:FETCH]
-    else:
-        # portable: the dossiers holding any of the strongest words (a small base: the same answers)
-        from django.db.models import Q
 
-        match = Q()
-        for w in sorted(words, key=lambda w: (-_key_weight(w), -len(w), w))[:12]:
-            match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
-            match |= Q(dup_key=w)
-        keys = list(qs.filter(match).values_list("id", "dup_key")[:FETCH])
-    # pre-rank by the keys: shared weight over both sizes (a candidate's size counted in words: cheap)
+def _best_keys(words: list[str], keys: list[tuple[int, str]], limit: int) -> list[int]:
+    """Pre-rank by the keys: shared weight over both sizes (a candidate's size counted in words:
+    cheap); the ids of the best ``limit``."""
     mine = set(words)
     mass = sum(map(_key_weight, mine))
 
@@ -554,9 +554,56 @@ def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
         shared = mine.intersection(theirs)
         return (-2 * sum(map(_key_weight, shared)) / (mass + len(theirs)), c[0]) if shared else (0.0, c[0])
 
-    keys.sort(key=rank)
-    best = [pk for pk, _key in keys[:limit]]
-    return list(Initiative.objects.filter(pk__in=best).values(*fields)) if best else []
+    return [pk for pk, _key in sorted(keys, key=rank)[:limit]]
+
+
+def _candidates_many(asks: list[tuple[str, tuple]], limit: int) -> list[list[dict]]:
+    """``_candidates`` for many ``(key, exclude_ids)`` at once: on PostgreSQL one statement per
+    narrowing level for all of them (usually one), one for their rows; the same answers as one by one."""
+    from django.db import connection
+
+    from .models import Initiative, State
+
+    fields = ("id", "title", "summary", "confidential", "category", "organisation_id", "organisation__code")
+    words = [sorted(set(key.split())) for key, _x in asks]
+    found: list[list[tuple[int, str]]] = [[] for _a in asks]
+    if connection.vendor == "postgresql":
+        # the GIN full-text index over the submitted dossiers' keys (migration 0007)
+        with connection.cursor() as cursor:
+            freq, rows = _word_stats(cursor)
+        levels = [_tsqueries(w, freq, rows) for w in words]
+        pending = {n: 0 for n in range(len(asks))}  # narrower while the rows are more than FETCH
+        while pending:
+            got = _fetch_keys([(n, levels[n][lvl], list(asks[n][1])) for n, lvl in pending.items()])
+            for n, keys in got.items():
+                found[n] = keys
+            pending = {
+                n: pending[n] + 1 for n, keys in got.items() if len(keys) > FETCH and pending[n] + 1 < len(levels[n])
+            }
+        found = [keys[:FETCH] for keys in found]
+    else:
+        # portable: the dossiers holding any of the strongest words (a small base: the same answers)
+        from django.db.models import Q
+
+        for n, (_key, exclude_ids) in enumerate(asks):
+            qs = Initiative.objects.exclude(state__in=(State.DRAFT, State.WITHDRAWN))
+            if exclude_ids:
+                qs = qs.exclude(pk__in=list(exclude_ids))
+            match = Q()
+            for w in sorted(words[n], key=lambda w: (-_key_weight(w), -len(w), w))[:12]:
+                match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
+                match |= Q(dup_key=w)
+            found[n] = list(qs.filter(match).values_list("id", "dup_key")[:FETCH])
+    best = [_best_keys(words[n], found[n], limit) for n in range(len(asks))]
+    wanted = sorted({pk for ids in best for pk in ids})
+    rows = {r["id"]: r for r in Initiative.objects.filter(pk__in=wanted).values(*fields)} if wanted else {}
+    return [[rows[pk] for pk in ids if pk in rows] for ids in best]
+
+
+def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
+    """A bounded set of submitted dossiers whose key shares the query's telling words (one query
+    for the keys; on PostgreSQL one more, cached, for the words' frequencies), ranked by their keys."""
+    return _candidates_many([(key, tuple(exclude_ids or ()))], limit)[0]
 
 
 def screen(
@@ -577,51 +624,85 @@ def screen(
     With ``user``: a candidate whose title ``user`` may not read (not theirs to open, or
     confidential and closed to them) appears as "a dossier of unit X" / "a confidential dossier of
     unit X", without its words."""
+    item = {
+        "title": title,
+        "summary": summary,
+        "organisation": organisation,
+        "category": category,
+        "exclude_ids": exclude_ids,
+    }
+    return screen_many([item], user=user, limit=limit, threshold=threshold)[0]
+
+
+def screen_many(
+    items: list[dict], *, user=None, limit: int = 10, threshold: float = DEFAULT_THRESHOLD
+) -> list[list[dict]]:
+    """``screen`` for many dossiers at once (the register import's batches): ``items`` are
+    ``{"title", "summary", "organisation", "category", "exclude_ids"}``; the answers, in order,
+    are those ``screen`` gives each one, in a few statements whatever their number."""
     from django.utils.translation import gettext as _
 
-    key = dup_key(title, summary)
-    if not key:
-        return []
-    org_id = getattr(organisation, "pk", organisation)
-    me = {"title": title, "summary": summary, "organisation_id": org_id, "category": category}
-    found = []
-    for c in _candidates(key, exclude_ids, RESCORE):
-        score, reasons = similarity(me, c)
-        if score >= threshold:
-            found.append((score, c, reasons))
-    found.sort(key=lambda x: (-x[0], x[1]["id"]))
-    found = found[:limit]
+    keys = [dup_key(it["title"], it.get("summary") or "") for it in items]
+    todo = [n for n, key in enumerate(keys) if key]
+    candidates = dict(
+        zip(
+            todo,
+            _candidates_many([(keys[n], tuple(items[n].get("exclude_ids") or ())) for n in todo], RESCORE),
+            strict=True,
+        )
+    )
+    results = []
+    for n, it in enumerate(items):
+        org = it.get("organisation")
+        me = {
+            "title": it["title"],
+            "summary": it.get("summary") or "",
+            "organisation_id": getattr(org, "pk", org),
+            "category": it.get("category"),
+        }
+        found = []
+        for c in candidates.get(n, ()):
+            score, reasons = similarity(me, c)
+            if score >= threshold:
+                found.append((score, c, reasons))
+        found.sort(key=lambda x: (-x[0], x[1]["id"]))
+        results.append(found[:limit])
     readable = None
-    if user is not None and found:
-        ids = [c["id"] for _s, c, _r in found]
+    if user is not None and any(results):
+        ids = sorted({c["id"] for found in results for _s, c, _r in found})
         readable = set(title_provider(user, ids)) if title_provider else set()
     out = []
-    for score, c, reasons in found:
-        unit = c["organisation__code"]
-        words = [r for r in reasons if r not in ("same_unit", "same_field")]
-        masked = readable is not None and c["id"] not in readable
-        why = []
-        if words and not masked:
-            why.append(_("từ chung: %(words)s") % {"words": ", ".join(words[:8])})
-        if "same_unit" in reasons:
-            why.append(_("cùng đơn vị"))
-        if "same_field" in reasons:
-            why.append(_("cùng lĩnh vực"))
-        if masked:
-            shown = (
-                _("một hồ sơ bảo mật của đơn vị %(unit)s") if c["confidential"] else _("một hồ sơ của đơn vị %(unit)s")
-            ) % {"unit": unit}
-        else:
-            shown = c["title"]
-        out.append(
-            {
-                "id": c["id"],
-                "title": shown,
-                "organisation": unit,
-                "similarity": round(score, 2),
-                "reasons": why,
-                "words": [] if masked else words,
-                "masked": masked,
-            }
-        )
+    for found in results:
+        rows = []
+        for score, c, reasons in found:
+            unit = c["organisation__code"]
+            words = [r for r in reasons if r not in ("same_unit", "same_field")]
+            masked = readable is not None and c["id"] not in readable
+            why = []
+            if words and not masked:
+                why.append(_("từ chung: %(words)s") % {"words": ", ".join(words[:8])})
+            if "same_unit" in reasons:
+                why.append(_("cùng đơn vị"))
+            if "same_field" in reasons:
+                why.append(_("cùng lĩnh vực"))
+            if masked:
+                shown = (
+                    _("một hồ sơ bảo mật của đơn vị %(unit)s")
+                    if c["confidential"]
+                    else _("một hồ sơ của đơn vị %(unit)s")
+                ) % {"unit": unit}
+            else:
+                shown = c["title"]
+            rows.append(
+                {
+                    "id": c["id"],
+                    "title": shown,
+                    "organisation": unit,
+                    "similarity": round(score, 2),
+                    "reasons": why,
+                    "words": [] if masked else words,
+                    "masked": masked,
+                }
+            )
+        out.append(rows)
     return out

@@ -41,7 +41,7 @@ from audit.actions import audit_record
 from councils.models import Organisation, User
 
 from .actions import search_text_for
-from .duplicates import dup_key, screen
+from .duplicates import dup_key, screen, screen_many
 from .exceptions import ApplicationError, RefusedInput
 from .files import XLSX, clean_name, sniff
 from .models import (
@@ -607,8 +607,19 @@ def _screen_row(*, initiative: Initiative, user=None, limit: int = 5) -> list[di
 
 
 def _screen_rows(*, initiatives: list[Initiative], user=None, limit: int = 5) -> list[list[dict]]:
-    """``_screen_row`` for each of a batch's new initiatives."""
-    return [_screen_row(initiative=i, user=user, limit=limit) for i in initiatives]
+    """``_screen_row`` for each of a batch's new initiatives, in a few statements for the whole
+    batch (``initiatives.duplicates.screen_many``: the same answers)."""
+    items = [
+        {
+            "title": i.title,
+            "summary": i.summary,
+            "organisation": i.organisation,
+            "category": i.category,
+            "exclude_ids": (i.pk,),
+        }
+        for i in initiatives
+    ]
+    return screen_many(items, user=user, limit=limit)
 
 
 # --- imports from a page and the API (RegisterImport) ---------------------------------------------
