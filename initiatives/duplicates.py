@@ -384,8 +384,19 @@ def _weight(w: str) -> float:
     return _WEAK.get(w, 1.0)
 
 
+_WEIGHTS: dict[str, float] = {}  # _weight of the words met (a vocabulary: bounded below)
+
+
 def _mass(words) -> float:
-    return sum(_weight(w) for w in words)
+    get, total = _WEIGHTS.get, 0.0
+    for w in words:
+        x = get(w)
+        if x is None:
+            if len(_WEIGHTS) > 200_000:
+                _WEIGHTS.clear()
+            x = _WEIGHTS[w] = _weight(w)
+        total += x
+    return total
 
 
 def _dice(a: set, b: set) -> float:
@@ -439,6 +450,8 @@ FETCH = 3000
 # of those, how many the full similarity reads (the others are ranked out by their keys alone)
 RESCORE = 60
 INDEX = "initiative_dup_key_fts"
+# the register import's screen (``screen_many``): rows expected, read and rescored per row
+IMPORT_SCREEN = {"budget": 300, "fetch": 500, "rescore": 15}
 _stats = {"at": 0.0, "freq": {}, "rows": 0.0}
 
 
@@ -476,7 +489,7 @@ def _word_stats(cursor) -> tuple[dict, float]:
     return freq, _stats["rows"]
 
 
-def _tsqueries(words: list[str], freq: dict, rows: float) -> list[str]:
+def _tsqueries(words: list[str], freq: dict, rows: float, budget: int = BUDGET) -> list[str]:
     """Full-text queries from the widest to the narrowest, starting at the first expected to fetch
     at most ``BUDGET`` rows: any of the rarest words; pairs of the rarest together; the three
     rarest together. (The estimate takes the words as independent; ``_candidates`` narrows further
@@ -486,7 +499,7 @@ def _tsqueries(words: list[str], freq: dict, rows: float) -> list[str]:
     ranked = sorted(words, key=lambda w: (f[w], -_key_weight(w), -len(w), w))  # no statistics: the strongest
     chosen, expected = [], 0.0
     for w in ranked[:12]:
-        if chosen and expected + rows * f[w] > BUDGET:
+        if chosen and expected + rows * f[w] > budget:
             break
         chosen.append(w)
         expected += rows * f[w]
@@ -496,33 +509,35 @@ def _tsqueries(words: list[str], freq: dict, rows: float) -> list[str]:
         pairs = sorted(((a, b) for i, a in enumerate(top) for b in top[i + 1 :]), key=lambda p: f[p[0]] * f[p[1]])
         clauses, expected = [], 0.0
         for a, b in pairs:
-            if clauses and expected + rows * f[a] * f[b] > BUDGET:
+            if clauses and expected + rows * f[a] * f[b] > budget:
                 break
             clauses.append(f"({a} & {b})")
             expected += rows * f[a] * f[b]
         levels.append((" | ".join(clauses), expected))
     if len(top) >= 3:
         levels.append((" & ".join(top[:3]), rows * f[top[0]] * f[top[1]] * f[top[2]]))
-    first = next((i for i, (_q, e) in enumerate(levels) if e <= BUDGET), len(levels) - 1)
+    first = next((i for i, (_q, e) in enumerate(levels) if e <= budget), len(levels) - 1)
     return [q for q, _e in levels[first:]]
 
 
 _LEVEL_SQL = """
-SELECT q.n, c.id, c.dup_key
+SELECT q.n, c.ids
 FROM unnest(%s::text[], %s::text[], %s::int[]) AS q(query, excl, n)
 CROSS JOIN LATERAL (
-    SELECT i.id, i.dup_key FROM initiatives_initiative i
-    WHERE to_tsvector('simple', i.dup_key) @@ to_tsquery('simple', q.query)
-      AND i.state NOT IN ('draft', 'withdrawn') AND NOT (i.id = ANY(q.excl::bigint[]))
-    ORDER BY i.id DESC
-    LIMIT %s
+    SELECT array_agg(m.id) AS ids FROM (
+        SELECT i.id FROM initiatives_initiative i
+        WHERE to_tsvector('simple', i.dup_key) @@ to_tsquery('simple', q.query)
+          AND i.state NOT IN ('draft', 'withdrawn') AND NOT (i.id = ANY(q.excl::bigint[]))
+        LIMIT %s
+    ) m
 ) c
 """
 
 
-def _fetch_keys(asks: list[tuple[int, str, list]]) -> dict[int, list[tuple[int, str]]]:
-    """One statement for many screens: for each ``(n, tsquery, excluded ids)`` the submitted
-    dossiers (newest first, at most ``FETCH + 1``) whose key matches, as ``{n: [(id, dup_key)]}``."""
+def _fetch_ids(asks: list[tuple[int, str, list]], fetch: int) -> dict[int, list[int]]:
+    """One statement for many screens: for each ``(n, tsquery, excluded ids)`` the ids of the
+    submitted dossiers whose key matches (at most ``fetch + 1``: no order, so a word matching
+    100,000 rows reads ``fetch + 1`` of them, not all), as ``{n: [id]}``."""
     from django.db import connection
 
     out = {n: [] for n, _q, _x in asks}
@@ -535,52 +550,77 @@ def _fetch_keys(asks: list[tuple[int, str, list]]) -> dict[int, list[tuple[int, 
                 [q for _n, q, _x in asks],
                 ["{" + ",".join(str(int(i)) for i in x) + "}" for _n, _q, x in asks],
                 [n for n, _q, _x in asks],
-                FETCH + 1,
+                fetch + 1,
             ],
         )
-        for n, pk, key in cursor.fetchall():
-            out[n].append((pk, key))
+        for n, ids in cursor.fetchall():
+            out[n] = list(ids or ())
     return out
 
 
-def _best_keys(words: list[str], keys: list[tuple[int, str]], limit: int) -> list[int]:
+def _keys_of(ids) -> dict[int, tuple[frozenset, int]]:
+    """{id: (its key's words, how many)} in one statement, each key read once for a whole batch."""
+    from django.db import connection
+
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, dup_key FROM initiatives_initiative WHERE id = ANY(%s)", [sorted(ids)])
+        out = {}
+        for pk, key in cursor.fetchall():
+            words = key.split()
+            out[pk] = (frozenset(words), len(words))
+        return out
+
+
+def _best_keys(words: list[str], keys: list[tuple[int, tuple[frozenset, int]]], limit: int) -> list[int]:
     """Pre-rank by the keys: shared weight over both sizes (a candidate's size counted in words:
     cheap); the ids of the best ``limit``."""
-    mine = set(words)
+    mine = frozenset(words)
     mass = sum(map(_key_weight, mine))
 
     def rank(c):
-        theirs = c[1].split()
-        shared = mine.intersection(theirs)
-        return (-2 * sum(map(_key_weight, shared)) / (mass + len(theirs)), c[0]) if shared else (0.0, c[0])
+        theirs, size = c[1]
+        shared = mine & theirs
+        return (-2 * sum(map(_key_weight, shared)) / (mass + size), c[0]) if shared else (0.0, c[0])
 
     return [pk for pk, _key in sorted(keys, key=rank)[:limit]]
 
 
-def _candidates_many(asks: list[tuple[str, tuple]], limit: int) -> list[list[dict]]:
+def _candidates_many(
+    asks: list[tuple[str, tuple]], limit: int, expected: dict | None = None, budget: int = 0, fetch: int = 0
+) -> list[list[dict]]:
     """``_candidates`` for many ``(key, exclude_ids)`` at once: on PostgreSQL one statement per
-    narrowing level for all of them (usually one), one for their rows; the same answers as one by one."""
+    narrowing level for all of them (usually one), one for their keys, one for their rows; the same
+    answers as one by one. ``expected``: {word: rows} known to be common though the statistics do
+    not say so yet (the words a register being imported repeats). ``budget`` / ``fetch``: the rows
+    expected / read at most per dossier (``BUDGET`` / ``FETCH`` by default)."""
     from django.db import connection
 
     from .models import Initiative, State
 
+    budget, fetch = budget or BUDGET, fetch or FETCH
     fields = ("id", "title", "summary", "confidential", "category", "organisation_id", "organisation__code")
     words = [sorted(set(key.split())) for key, _x in asks]
-    found: list[list[tuple[int, str]]] = [[] for _a in asks]
+    found: list[list[int]] = [[] for _a in asks]
     if connection.vendor == "postgresql":
         # the GIN full-text index over the submitted dossiers' keys (migration 0007)
         with connection.cursor() as cursor:
             freq, rows = _word_stats(cursor)
-        levels = [_tsqueries(w, freq, rows) for w in words]
-        pending = {n: 0 for n in range(len(asks))}  # narrower while the rows are more than FETCH
+        if expected:
+            freq = {**freq, **{w: max(freq.get(w, 0.0), n / max(rows, 1.0)) for w, n in expected.items()}}
+        levels = [_tsqueries(w, freq, rows, budget) for w in words]
+        pending = {n: 0 for n in range(len(asks))}  # narrower while the rows are more than ``fetch``
         while pending:
-            got = _fetch_keys([(n, levels[n][lvl], list(asks[n][1])) for n, lvl in pending.items()])
-            for n, keys in got.items():
-                found[n] = keys
+            got = _fetch_ids([(n, levels[n][lvl], list(asks[n][1])) for n, lvl in pending.items()], fetch)
+            for n, ids in got.items():
+                found[n] = ids
             pending = {
-                n: pending[n] + 1 for n, keys in got.items() if len(keys) > FETCH and pending[n] + 1 < len(levels[n])
+                n: pending[n] + 1 for n, ids in got.items() if len(ids) > fetch and pending[n] + 1 < len(levels[n])
             }
-        found = [keys[:FETCH] for keys in found]
+        found = [ids[:fetch] for ids in found]
+        keys = _keys_of({pk for ids in found for pk in ids})
+        found = [[(pk, keys[pk]) for pk in ids if pk in keys] for ids in found]
     else:
         # portable: the dossiers holding any of the strongest words (a small base: the same answers)
         from django.db.models import Q
@@ -593,11 +633,25 @@ def _candidates_many(asks: list[tuple[str, tuple]], limit: int) -> list[list[dic
             for w in sorted(words[n], key=lambda w: (-_key_weight(w), -len(w), w))[:12]:
                 match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
                 match |= Q(dup_key=w)
-            found[n] = list(qs.filter(match).values_list("id", "dup_key")[:FETCH])
+            found[n] = [
+                (pk, (frozenset(key.split()), len(key.split())))
+                for pk, key in qs.filter(match).values_list("id", "dup_key")[:fetch]
+            ]
     best = [_best_keys(words[n], found[n], limit) for n in range(len(asks))]
     wanted = sorted({pk for ids in best for pk in ids})
     rows = {r["id"]: r for r in Initiative.objects.filter(pk__in=wanted).values(*fields)} if wanted else {}
     return [[rows[pk] for pk in ids if pk in rows] for ids in best]
+
+
+def register_words(keys: list[str], total_rows: int, share: float = 0.02) -> dict:
+    """{word: expected rows} for the words of a register's keys (a sample: a batch) held by at
+    least ``share`` of them, scaled to the register's ``total_rows``: a unit's code in every title,
+    a subject repeated — common once imported, though the statistics do not say so yet."""
+    from collections import Counter
+
+    counts = Counter(w for key in keys for w in set(key.split()))
+    n = max(len(keys), 1)
+    return {w: c / n * total_rows for w, c in counts.items() if c / n >= share}
 
 
 def _candidates(key: str, exclude_ids, limit: int) -> list[dict]:
@@ -635,11 +689,22 @@ def screen(
 
 
 def screen_many(
-    items: list[dict], *, user=None, limit: int = 10, threshold: float = DEFAULT_THRESHOLD
+    items: list[dict],
+    *,
+    user=None,
+    limit: int = 10,
+    threshold: float = DEFAULT_THRESHOLD,
+    expected: dict | None = None,
+    budget: int = 0,
+    fetch: int = 0,
+    rescore: int = RESCORE,
 ) -> list[list[dict]]:
     """``screen`` for many dossiers at once (the register import's batches): ``items`` are
     ``{"title", "summary", "organisation", "category", "exclude_ids"}``; the answers, in order,
-    are those ``screen`` gives each one, in a few statements whatever their number."""
+    are those ``screen`` gives each one, in a few statements whatever their number. ``expected``
+    ({word: rows}, see ``register_words``): words the statistics may not know are common yet.
+    ``budget``, ``fetch``, ``rescore``: smaller than the defaults for a register's 100,000 rows
+    (``IMPORT_SCREEN``), where each row's few best matter, not the sixtieth."""
     from django.utils.translation import gettext as _
 
     keys = [dup_key(it["title"], it.get("summary") or "") for it in items]
@@ -647,7 +712,13 @@ def screen_many(
     candidates = dict(
         zip(
             todo,
-            _candidates_many([(keys[n], tuple(items[n].get("exclude_ids") or ())) for n in todo], RESCORE),
+            _candidates_many(
+                [(keys[n], tuple(items[n].get("exclude_ids") or ())) for n in todo],
+                rescore,
+                expected,
+                budget,
+                fetch,
+            ),
             strict=True,
         )
     )

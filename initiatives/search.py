@@ -29,6 +29,7 @@ from unidecode import unidecode
 TOKEN_RE = re.compile(r"[a-z0-9]+")
 FALLBACK_CANDIDATES = 2000  # SQLite: rows read per round
 SEARCH_CANDIDATES = 1000  # the newest matches a search ranks and counts, at most
+SEARCH_WINDOW = 50_000  # PostgreSQL: the newest ids walked first for them (then the index)
 TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
 # ts_rank's weights, in PostgreSQL's order: D, C, B, A
 RANK_WEIGHTS = [0.05, 0.1, SUMMARY_WEIGHT, TITLE_WEIGHT]
@@ -103,6 +104,34 @@ def search_capped(qs) -> bool:
     return bool(marker is not None and getattr(marker, "value", False))
 
 
+def _newest_matches(qs: QuerySet, toks: list[str], prefix, n: int) -> list[int]:
+    """The ids of the ``n`` newest dossiers of ``qs`` that match. First the newest
+    ``SEARCH_WINDOW`` ids are walked newest first, each row's vector tested (no index: a common
+    word, whose index entries run to hundreds of thousands, is answered from the newest rows);
+    when they hold fewer than ``n`` matches, the GIN index answers for the whole table (then the
+    words are rarer, or the visible rows few)."""
+    from django.db.models import Max
+
+    from django.conf import settings
+
+    window = int(getattr(settings, "SEARCH_WINDOW", SEARCH_WINDOW))
+    top = qs.model.objects.aggregate(m=Max("pk"))["m"] or 0
+    if top > window:
+        table = qs.model._meta.db_table
+        walked = list(
+            qs.filter(pk__gt=top - window)
+            .extra(
+                where=[f"({table}.search_vector || ''::tsvector) @@ to_tsquery('simple', %s)"],
+                params=[" & ".join(f"{t}:*" for t in toks)],
+            )
+            .order_by("-pk")
+            .values_list("pk", flat=True)[:n]
+        )
+        if len(walked) >= n:
+            return walked
+    return list(qs.filter(search_vector=prefix).order_by("-pk").values_list("pk", flat=True)[:n])
+
+
 def _bounded(qs: QuerySet, ids: list[int], capped: bool, rank) -> QuerySet:
     return qs.filter(pk__in=ids).annotate(search_rank=rank, search_capped=Value(capped, output_field=BooleanField()))
 
@@ -126,7 +155,7 @@ def search_filter(qs: QuerySet, words: list[str]) -> QuerySet:
         from django.contrib.postgres.search import SearchRank
 
         prefix, exact = _queries(toks)
-        found = list(qs.filter(search_vector=prefix).order_by("-pk").values_list("pk", flat=True)[: cap + 1])
+        found = _newest_matches(qs, toks, prefix, cap + 1)
         if not found:
             return _nothing(qs)
         rank = SearchRank(F("search_vector"), exact, weights=RANK_WEIGHTS) * 2 + SearchRank(
