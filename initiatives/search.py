@@ -110,9 +110,8 @@ def _newest_matches(qs: QuerySet, toks: list[str], prefix, n: int) -> list[int]:
     word, whose index entries run to hundreds of thousands, is answered from the newest rows);
     when they hold fewer than ``n`` matches, the GIN index answers for the whole table (then the
     words are rarer, or the visible rows few)."""
-    from django.db.models import Max
-
     from django.conf import settings
+    from django.db.models import Max
 
     window = int(getattr(settings, "SEARCH_WINDOW", SEARCH_WINDOW))
     top = qs.model.objects.aggregate(m=Max("pk"))["m"] or 0
