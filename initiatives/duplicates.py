@@ -451,7 +451,7 @@ FETCH = 3000
 RESCORE = 60
 INDEX = "initiative_dup_key_fts"
 # the register import's screen (``screen_many``): rows expected, read and rescored per row
-IMPORT_SCREEN = {"budget": 300, "fetch": 500, "rescore": 15}
+IMPORT_SCREEN = {"budget": 300, "fetch": 500, "rescore": 15, "newest": False}
 _stats = {"at": 0.0, "freq": {}, "rows": 0.0}
 
 
@@ -528,16 +528,18 @@ CROSS JOIN LATERAL (
         SELECT i.id FROM initiatives_initiative i
         WHERE to_tsvector('simple', i.dup_key) @@ to_tsquery('simple', q.query)
           AND i.state NOT IN ('draft', 'withdrawn') AND NOT (i.id = ANY(q.excl::bigint[]))
+        ORDER_BY
         LIMIT %s
     ) m
 ) c
 """
 
 
-def _fetch_ids(asks: list[tuple[int, str, list]], fetch: int) -> dict[int, list[int]]:
+def _fetch_ids(asks: list[tuple[int, str, list]], fetch: int, newest: bool = True) -> dict[int, list[int]]:
     """One statement for many screens: for each ``(n, tsquery, excluded ids)`` the ids of the
-    submitted dossiers whose key matches (at most ``fetch + 1``: no order, so a word matching
-    100,000 rows reads ``fetch + 1`` of them, not all), as ``{n: [id]}``."""
+    submitted dossiers whose key matches, at most ``fetch + 1``: the newest (``newest``), or any
+    (then a word matching 100,000 rows reads ``fetch + 1`` of them, not all: the import), as
+    ``{n: [id]}``."""
     from django.db import connection
 
     out = {n: [] for n, _q, _x in asks}
@@ -545,7 +547,7 @@ def _fetch_ids(asks: list[tuple[int, str, list]], fetch: int) -> dict[int, list[
         return out
     with connection.cursor() as cursor:
         cursor.execute(
-            _LEVEL_SQL,
+            _LEVEL_SQL.replace("ORDER_BY", "ORDER BY i.id DESC" if newest else ""),
             [
                 [q for _n, q, _x in asks],
                 ["{" + ",".join(str(int(i)) for i in x) + "}" for _n, _q, x in asks],
@@ -588,7 +590,12 @@ def _best_keys(words: list[str], keys: list[tuple[int, tuple[frozenset, int]]], 
 
 
 def _candidates_many(
-    asks: list[tuple[str, tuple]], limit: int, expected: dict | None = None, budget: int = 0, fetch: int = 0
+    asks: list[tuple[str, tuple]],
+    limit: int,
+    expected: dict | None = None,
+    budget: int = 0,
+    fetch: int = 0,
+    newest: bool = True,
 ) -> list[list[dict]]:
     """``_candidates`` for many ``(key, exclude_ids)`` at once: on PostgreSQL one statement per
     narrowing level for all of them (usually one), one for their keys, one for their rows; the same
@@ -612,7 +619,7 @@ def _candidates_many(
         levels = [_tsqueries(w, freq, rows, budget) for w in words]
         pending = {n: 0 for n in range(len(asks))}  # narrower while the rows are more than ``fetch``
         while pending:
-            got = _fetch_ids([(n, levels[n][lvl], list(asks[n][1])) for n, lvl in pending.items()], fetch)
+            got = _fetch_ids([(n, levels[n][lvl], list(asks[n][1])) for n, lvl in pending.items()], fetch, newest)
             for n, ids in got.items():
                 found[n] = ids
             pending = {
@@ -698,6 +705,7 @@ def screen_many(
     budget: int = 0,
     fetch: int = 0,
     rescore: int = RESCORE,
+    newest: bool = True,
 ) -> list[list[dict]]:
     """``screen`` for many dossiers at once (the register import's batches): ``items`` are
     ``{"title", "summary", "organisation", "category", "exclude_ids"}``; the answers, in order,
@@ -718,6 +726,7 @@ def screen_many(
                 expected,
                 budget,
                 fetch,
+                newest,
             ),
             strict=True,
         )
