@@ -451,7 +451,7 @@ FETCH = 3000
 RESCORE = 60
 INDEX = "initiative_dup_key_fts"
 # the register import's screen (``screen_many``): rows expected, read and rescored per row
-IMPORT_SCREEN = {"budget": 300, "fetch": 500, "rescore": 15, "newest": False}
+IMPORT_SCREEN = {"budget": 300, "fetch": 500, "rescore": 15}
 _stats = {"at": 0.0, "freq": {}, "rows": 0.0}
 
 
@@ -535,11 +535,12 @@ CROSS JOIN LATERAL (
 """
 
 
-def _fetch_ids(asks: list[tuple[int, str, list]], fetch: int, newest: bool = True) -> dict[int, list[int]]:
+def _fetch_ids(asks: list[tuple[int, str, list]], fetch: int, newest: bool = False) -> dict[int, list[int]]:
     """One statement for many screens: for each ``(n, tsquery, excluded ids)`` the ids of the
-    submitted dossiers whose key matches, at most ``fetch + 1``: the newest (``newest``), or any
-    (then a word matching 100,000 rows reads ``fetch + 1`` of them, not all: the import), as
-    ``{n: [id]}``."""
+    submitted dossiers whose key matches, at most ``fetch + 1``: any (the default: a word matching
+    100,000 rows reads ``fetch + 1`` of them in table order — about the earliest filed — not all;
+    measured at 1.5 million rows p95 622 ms against 1,349 ms with the order) or the newest
+    (``newest``: every match read and sorted), as ``{n: [id]}``."""
     from django.db import connection
 
     out = {n: [] for n, _q, _x in asks}
@@ -595,7 +596,7 @@ def _candidates_many(
     expected: dict | None = None,
     budget: int = 0,
     fetch: int = 0,
-    newest: bool = True,
+    newest: bool = False,
 ) -> list[list[dict]]:
     """``_candidates`` for many ``(key, exclude_ids)`` at once: on PostgreSQL one statement per
     narrowing level for all of them (usually one), one for their keys, one for their rows; the same
@@ -705,7 +706,7 @@ def screen_many(
     budget: int = 0,
     fetch: int = 0,
     rescore: int = RESCORE,
-    newest: bool = True,
+    newest: bool = False,
 ) -> list[list[dict]]:
     """``screen`` for many dossiers at once (the register import's batches): ``items`` are
     ``{"title", "summary", "organisation", "category", "exclude_ids"}``; the answers, in order,
