@@ -9,8 +9,10 @@ workbook with ``workflow/demo/make_register.py``'s names and subjects (every row
 full name, spread over the 200 units and the programme's two years), then times the three steps:
 the upload (stored, sha256), the whole-register check (nothing written) and the import — batches of
 ``REGISTER_IMPORT_BATCH`` rows, each in its own transaction with its audit entries, its progress
-counters and every row screened for duplicates. Run it without REDIS_URL: Celery is then eager and
-the batches run one after another in this process (a worker runs them the same way, queued).
+counters and every row screened for duplicates. Without REDIS_URL Celery is eager and the batches
+run one after another in this process; with REDIS_URL a real worker (``celery -A config worker``)
+checks and imports while this script polls the progress as the page does. Then the same file is
+uploaded again: nothing is created twice.
 Use a fresh database each time (the references are the same).
 """
 
@@ -30,6 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -142,6 +145,8 @@ def main():
         path = Path(tmp) / "so-sang-kien-100k.xlsx"
         t = time.perf_counter()
         write_register(path, args.rows)
+        path_again = Path(tempfile.mkdtemp()) / path.name
+        path_again.write_bytes(path.read_bytes())
         print(f"workbook: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s")
         t0 = time.perf_counter()
         with path.open("rb") as f:
@@ -149,7 +154,10 @@ def main():
             imp, _created = register_import_create(
                 actor=officer, organisation=sector, upload=File(f, name=path.name), start=False
             )
-    imp = register_import_check(import_id=imp.pk, start=False)  # (already checked: returns it)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        imp = register_import_check(import_id=imp.pk, start=False)  # (already checked: returns it)
+    else:  # a real worker checks it: wait for it
+        imp = _wait(imp.pk, ("checked", "failed"), t0)
     t2 = time.perf_counter()
     print(
         f"upload and check of the whole register (nothing written): {t2 - t0:.1f} s — state {imp.state}, "
@@ -157,6 +165,8 @@ def main():
         flush=True,
     )
     register_import_start(import_id=imp.pk, actor=officer)  # eager: the batches run on commit, here
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        _wait(imp.pk, ("done", "failed"), t2)
     t3 = time.perf_counter()
     imp = RegisterImport.objects.get(pk=imp.pk)
     print(
@@ -164,6 +174,30 @@ def main():
         f"imported ({imp.imported / (t3 - t2):.0f} rows/s), {imp.duplicates_count:,} rows with possible duplicates"
     )
     print(f"total, upload to done: {t3 - t0:.1f} s ({(t3 - t0) / 60:.1f} min)")
+    before = Initiative.objects.filter(reference__startswith="BI-").count()
+    with path_again.open("rb") as f:
+        again, created = register_import_create(
+            actor=officer, organisation=sector, upload=File(f, name=path_again.name), start=True
+        )
+    after = Initiative.objects.filter(reference__startswith="BI-").count()
+    print(f"re-import of the same file: a new import {created}, initiatives {before:,} → {after:,}")
+    path_again.unlink()
+
+
+def _wait(pk: int, states, since: float):
+    """Poll the import as its page does (every 2 s), printing its progress; the import when it is
+    in one of ``states``."""
+    last = None
+    while True:
+        imp = RegisterImport.objects.get(pk=pk)
+        shown = (imp.state, imp.done)
+        if shown != last:
+            pct = 100 * imp.done // max(imp.rows, 1)
+            print(f"  {time.perf_counter() - since:7.1f} s  {imp.state:<10} {imp.done:>7,}/{imp.rows:,} ({pct} %)")
+            last = shown
+        if imp.state in states:
+            return imp
+        time.sleep(2)
 
 
 if __name__ == "__main__":

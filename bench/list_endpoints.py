@@ -41,7 +41,10 @@ WORDS = ["bom", "bang tai", "lo hoi", "may nen", "dien mat troi", "phan mem", "k
 TITLES = ["bơm", "băng tải", "lò hơi", "máy nén", "điện mặt trời", "phần mềm", "kho hàng", "an toàn", "nước thải"]
 
 
-def seed(n: int):
+def seed(n: int, texts=None):
+    """``texts``: optional (titles, summaries, search_texts, dup_keys) arrays: realistic dossiers
+    (``bench/duplicates_latency.pool``) instead of "Sáng kiến cải tiến <word> số <n>", so one
+    database serves the search, the duplicate screen and the import benchmarks."""
     with transaction.atomic():
         root = Organisation.objects.add_root({"code": "B-VGCL", "name": "Bench federation", "level": "federation"})
         sector = Organisation.objects.add_child(root, {"code": "B-SECTOR", "name": "Bench sector", "level": "sector"})
@@ -76,6 +79,20 @@ def seed(n: int):
     tz = timezone.get_current_timezone()
     start = datetime.datetime(2021, 9, 1, 8, tzinfo=tz)
     batch = 250_000
+    if texts:
+        # the pool's k-th text: k drawn from g (random() is drawn per row, so a column can't share it)
+        pool = dict(zip(("ptitles", "psummaries", "psearch", "pkeys"), texts, strict=True))
+        pool["np"] = len(texts[0])
+        k = "1 + (hashint4(g) & 2147483647) %% %(np)s"
+        sql = [f"(%({c})s::text[])[{k}]" for c in ("ptitles", "psummaries", "psearch", "pkeys")]
+    else:
+        pool = {}
+        sql = [
+            "'Sáng kiến cải tiến ' || (%(titles)s::text[])[w] || ' số ' || g",
+            "''",
+            "'sang kien cai tien ' || (%(words)s::text[])[w] || ' so ' || g",
+            "''",
+        ]
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.1)")
         for offset in range(0, n, batch):
@@ -92,8 +109,8 @@ def seed(n: int):
                     FROM generate_series(1, %(size)s) g)
                 INSERT INTO initiatives_initiative (title, summary, problem, solution, category, organisation_id,
                     programme_id, benefit_value_vnd, confidential, state, version, dossier_version, council_id,
-                    due_at, created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text)
-                SELECT 'Sáng kiến cải tiến ' || (%(titles)s::text[])[w] || ' số ' || g, '', '', '',
+                    due_at, created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text, dup_key)
+                SELECT TITLE_SQL, SUMMARY_SQL, '', '',
                        (ARRAY['technical', 'management', 'union', 'covid'])[1 + floor(random() * 4)::int],
                        (%(units)s::int[])[u], %(programme)s, floor(random() * 100000000)::bigint, random() < 0.05,
                        st, 1, 0,
@@ -102,10 +119,13 @@ def seed(n: int):
                        CASE WHEN st IN ('unit_council', 'corporation_council') THEN at + interval '90 days' END,
                        %(creator)s, at, at, CASE WHEN st <> 'draft' THEN at END,
                        CASE WHEN st IN ('corporation_council', 'sector_certified') THEN at + interval '30 days' END,
-                       'sang kien cai tien ' || (%(words)s::text[])[w] || ' so ' || g
+                       SEARCH_SQL, KEY_SQL
                 FROM s
                 RETURNING id
-                """,
+                """.replace("TITLE_SQL", sql[0])
+                .replace("SUMMARY_SQL", sql[1])
+                .replace("SEARCH_SQL", sql[2])
+                .replace("KEY_SQL", sql[3]),
                 {
                     "units": unit_ids,
                     "uc": unit_uc,
@@ -117,6 +137,7 @@ def seed(n: int):
                     "size": size,
                     "titles": TITLES,
                     "words": WORDS,
+                    **pool,
                 },
             )
             ids = [r[0] for r in cursor.fetchall()]

@@ -34,11 +34,11 @@ from bench.list_endpoints import personas, seed  # noqa: E402
 from initiatives.models import Initiative  # noqa: E402
 
 QUERIES = [
-    "máy nén",  # two words, accented, a ninth of the register
-    "may nen",  # the same without accents
-    "dien mat tr",  # a word begun, not finished
-    "lo hoi so 1234",  # a rare one
-    "sang kien cai tien",  # every dossier matches: the worst case
+    "máy biến áp",  # three words, accented: a common subject of the register
+    "may bien ap",  # the same without accents
+    "cau chi tu r",  # a word begun, not finished
+    "flycam cau chi",  # two common words that (almost) never meet: the index must not walk the table
+    "dien",  # nearly every dossier matches: the worst case
 ]
 PERSONAS = ["sector officer", "corporation officer", "unit officer", "adviser", "author"]
 

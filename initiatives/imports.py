@@ -41,7 +41,7 @@ from audit.actions import audit_record
 from councils.models import Organisation, User
 
 from .actions import search_text_for
-from .duplicates import dup_key, screen
+from .duplicates import IMPORT_SCREEN, dup_key, register_words, screen, screen_many
 from .exceptions import ApplicationError, RefusedInput
 from .files import XLSX, clean_name, sniff
 from .models import (
@@ -606,9 +606,23 @@ def _screen_row(*, initiative: Initiative, user=None, limit: int = 5) -> list[di
     )
 
 
-def _screen_rows(*, initiatives: list[Initiative], user=None, limit: int = 5) -> list[list[dict]]:
-    """``_screen_row`` for each of a batch's new initiatives."""
-    return [_screen_row(initiative=i, user=user, limit=limit) for i in initiatives]
+def _screen_rows(*, initiatives: list[Initiative], user=None, limit: int = 5, total_rows=None) -> list[list[dict]]:
+    """``_screen_row`` for each of a batch's new initiatives, in a few statements for the whole
+    batch (``initiatives.duplicates.screen_many``). With ``total_rows`` (the register's size), the
+    words the batch repeats count as common as they will be once imported (``register_words``): the
+    screen then asks the index for the rows' telling words, not the unit's code of every title."""
+    items = [
+        {
+            "title": i.title,
+            "summary": i.summary,
+            "organisation": i.organisation,
+            "category": i.category,
+            "exclude_ids": (i.pk,),
+        }
+        for i in initiatives
+    ]
+    expected = register_words([i.dup_key for i in initiatives], total_rows) if total_rows else None
+    return screen_many(items, user=user, limit=limit, expected=expected, **IMPORT_SCREEN)
 
 
 # --- imports from a page and the API (RegisterImport) ---------------------------------------------
@@ -946,7 +960,7 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
                 later=later,
             )
             created, duplicates = len(made), []
-            screened = _screen_rows(initiatives=made, user=imp.by)
+            screened = _screen_rows(initiatives=made, user=imp.by, total_rows=max(imp.rows, len(made)))
             for (number, _clean), initiative, found in zip(good, made, screened, strict=True):
                 if found:
                     duplicates.append(

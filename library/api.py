@@ -11,6 +11,7 @@ from config.api import Pagination
 from councils.models import Organisation
 from initiatives.models import Category, Initiative
 from initiatives.search import highlight
+from initiatives.search_api import SearchPagination
 
 from .actions import adoption_record
 from .selectors import adoptions_of, awards_by_initiative, library_filters, library_get, library_list
@@ -96,7 +97,7 @@ class LibraryList(generics.GenericAPIView):
     awarded first, then most applied, then the newest recognised."""
 
     serializer_class = LibraryEntrySerializer
-    pagination_class = Pagination
+    pagination_class = SearchPagination  # q=: count_exact
     queryset = Initiative.objects.none()
 
     @extend_schema(operation_id="v1_library_list", responses=LibraryEntrySerializer(many=True))

@@ -71,11 +71,12 @@ def library_filters(params) -> dict:
 
 
 def _filtered(*, user, words=(), category=None, organisation=None) -> QuerySet:
-    qs = search_filter(Initiative.objects.filter(in_library_q()), list(words))
+    qs = Initiative.objects.filter(in_library_q())
     if organisation is not None:
         qs = qs.filter(organisation_id__in=Organisation.objects.filter(path__startswith=organisation.path).values("pk"))
     if category:
         qs = qs.filter(category=category).filter(content_visible_q(user=user))
+    qs = search_filter(qs, list(words))  # last: it bounds what the filters let through
     return with_content_visible(qs, user=user).select_related("organisation")
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from councils.models import Organisation
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative
-from initiatives.search import highlight
+from initiatives.search import highlight, search_capped
 from library.actions import adoption_record
 from library.selectors import (
     adopting_organisations,
@@ -59,6 +59,7 @@ def library_page(request):
         "categories": Category.choices,
         "organisations": _organisation_choices(),
         "query": urlencode({k: v for k, v in values.items() if v}),
+        "search_capped": search_capped(qs),  # "more than N": the newest N ranked
     }
     return render(request, "library/list.html", context, status=status)
 

@@ -23,7 +23,7 @@ from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative, State
-from initiatives.search import highlight, ranked, search_filter
+from initiatives.search import highlight, ranked, search_capped, search_filter
 from initiatives.selectors import may_create_somewhere
 from library.selectors import DEAD_STATES as LIBRARY_DEAD_STATES
 from library.selectors import adoptions_of
@@ -166,6 +166,7 @@ def initiative_list_page(request):
     context["q"] = q[:SEARCH_MAX_CHARS]
     context["search_words"] = words
     context["relevance"] = bool(words)
+    context["search_capped"] = search_capped(rows)  # "more than N": the newest N ranked
     for i in page:  # the words found, in <mark>, escaped
         i.title_marked = highlight(i.title, words)
         i.summary_marked = highlight(i.summary, words) if words else ""

@@ -27,6 +27,7 @@ from councils.models import Organisation, Role, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
 from initiatives.models import Category, Consent, Initiative, State
 from initiatives.search import highlight, ranked, search_filter
+from initiatives.search_api import SearchPagination
 
 from .selectors import (
     available_actions,
@@ -306,8 +307,8 @@ class InitiativeFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=State.choices)
     category = filters.ChoiceFilter(choices=Category.choices, method="filter_category")
     organisation = filters.CharFilter(method="filter_organisation")
-    q = filters.CharFilter(method="filter_q")
     submitted_month = filters.CharFilter(method="filter_submitted_month", help_text="YYYY-MM (years 1900–2999)")
+    q = filters.CharFilter(method="filter_q")  # last: it bounds what the others let through
 
     class Meta:
         model = Initiative
@@ -671,6 +672,7 @@ class InitiativeViewSet(
     viewsets.GenericViewSet,
 ):
     filterset_class = InitiativeFilter
+    pagination_class = SearchPagination  # q=: count_exact
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
