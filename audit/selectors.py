@@ -170,6 +170,9 @@ def _verify_all(head, cps, chunk):
     failure = None
     legacy = AuditEntry.objects.filter(hash_version__lt=HASH_V3).order_by("seq").values(*ENTRY_FIELDS)
     for e in legacy.iterator(chunk_size=chunk):
+        if e["seq"] > head["seq"]:  # the closed chain never grows: a newer entry passed off as old
+            failure = Failure(e["seq"], e["id"], "format_downgrade", _("Mục dùng định dạng băm cũ hơn mục trước nó"))
+            break
         failure = walk.feed(e)
         if failure:
             break
@@ -204,7 +207,7 @@ def _verify_all(head, cps, chunk):
         failures.append(current.end(head["chains"].get(current.key)))
     for key in sorted((set(head["chains"]) | set(cps.by_scope)) - seen):
         failures.append(ScopeWalk(key, expected=cps.by_scope.get(key)).end(head["chains"].get(key)))
-    return _earliest([*failures, legacy_failure, _legacy_actor_problem()]), checked
+    return _earliest([legacy_failure, *failures, _legacy_actor_problem()]), checked
 
 
 def _in_scope(key: str, path: str) -> bool:
@@ -270,7 +273,9 @@ def _verify_scope(path, head, cps, chunk):
     checked += walk.checked
     failures.append(failure)
     if failure is None and walk.seq:
-        after = AuditEntry.objects.filter(seq=walk.seq + 1).values("id", "seq", "prev_hash").first()
+        after = (
+            AuditEntry.objects.filter(seq=walk.seq + 1, hash_version=HASH_V2).values("id", "seq", "prev_hash").first()
+        )
         if after is not None and after["prev_hash"] != walk.hash:
             failures.append(
                 Failure(after["seq"], after["id"], "broken_link", _("Mục này không nối với mục liền trước nó"))
