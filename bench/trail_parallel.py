@@ -237,6 +237,8 @@ def worker(args) -> None:
     from workflow.actions import initiative_close
 
     u = f"S{args.affiliate}U"
+    if args.hold_ms is not None:
+        return _append_worker(args, u)
     chair = User.objects.get(username=f"{u.lower()}m1")
     ids = list(
         Initiative.objects.filter(state="unit_council", organisation__code=u)
@@ -272,6 +274,49 @@ def worker(args) -> None:
     )
 
 
+def _append_worker(args, u) -> None:
+    """The lock alone: ``--per`` transactions that append one entry to the affiliate's trail (the
+    project's ``audit_record``) and then hold the transaction open ``--hold-ms`` (as a close's work
+    after its append, its commit and WAL flush do) without using the CPU."""
+    from django.db import connection, transaction
+
+    from audit.actions import audit_record
+    from councils.models import Organisation
+
+    path = Organisation.objects.get(code=u).path
+
+    def one(i):
+        with transaction.atomic():
+            audit_record(actor=None, action="bench", object_type="x", object_id=i, scope_path=path)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(%s)", [args.hold_ms / 1000])
+
+    one(-1)
+    while time.time() < args.start:
+        time.sleep(0.001)
+    lat = []
+    t0 = time.time()
+    for i in range(args.per - 1):
+        t = time.perf_counter()
+        one(i)
+        lat.append((time.perf_counter() - t) * 1000)
+    t1 = time.time()
+    lat.sort()
+    print(
+        json.dumps(
+            {
+                "affiliate": args.affiliate,
+                "n": len(lat),
+                "t0": t0,
+                "t1": t1,
+                "p50_ms": round(statistics.median(lat), 2),
+                "p95_ms": round(lat[max(0, int(0.95 * len(lat)) - 1)], 2),
+            }
+        ),
+        flush=True,
+    )
+
+
 def _one_run(args, workers: int) -> dict:
     _, name = _db()
     _copy(args.template, name)
@@ -289,6 +334,7 @@ def _one_run(args, workers: int) -> dict:
                 str(args.per + 1),
                 "--start",
                 str(start),
+                *(["--hold-ms", str(args.hold_ms)] if args.hold_ms is not None else []),
             ],
             stdout=subprocess.PIPE,
             env=env,
@@ -330,7 +376,7 @@ def run(args) -> None:
     for rep in range(args.reps):
         for w in args.workers:  # interleaved: drift on the machine hits every figure alike
             result = _one_run(args, w)
-            if rep == 0 and w == max(args.workers):
+            if rep == 0 and w == max(args.workers) and args.hold_ms is None:
                 result.update(_check())
             print(json.dumps({"rep": rep + 1, **result}, ensure_ascii=False), flush=True)
             figures[w].append(result["closes_per_s"])
@@ -361,10 +407,17 @@ def main():
     r.add_argument("--per", type=int, default=60)
     r.add_argument("--reps", type=int, default=3)
     r.add_argument("--template", required=True)
+    r.add_argument(
+        "--hold-ms",
+        type=float,
+        default=None,
+        help="instead of closes: transactions that append one entry and stay open this long (the lock alone)",
+    )
     w = sub.add_parser("worker")
     w.add_argument("--affiliate", type=int, required=True)
     w.add_argument("--per", type=int, required=True)
     w.add_argument("--start", type=float, required=True)
+    w.add_argument("--hold-ms", type=float, default=None)
     args = ap.parse_args()
     {"seed": seed, "run": run, "worker": worker}[args.cmd](args)
 
