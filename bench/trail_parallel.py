@@ -17,8 +17,15 @@ from the template before every measurement (so every run closes the same dossier
 processes — worker k closes ``--per`` sessions of affiliate k with ``workflow.actions.
 initiative_close``, called directly — lets them start together, and prints the closes per second
 (all closes / wall time from the common start to the last finish), the per-worker rates and p50/p95,
-then checks the outcome and runs ``verify_audit``. Nothing is timed over HTTP. The figures are
-noisy on a shared 2-core machine: the median of ``--reps`` interleaved repetitions is reported.
+then runs ``verify_audit`` once. Nothing is timed over HTTP. The figures are noisy on a shared
+2-core machine: the median of ``--reps`` interleaved repetitions is reported, with each worker's
+Python CPU time per close (what bounds the closes on 2 cores).
+
+``run --hold-ms 20`` measures the trail's lock alone: each worker's transactions append one entry
+to its affiliate's trail with the project's ``audit_record`` and stay open 20 ms (the rest of a
+close's transaction after its append: statements, commit, WAL flush) without using the CPU. With
+one global head row these serialise whatever the number of workers; with a chain per affiliate
+they do not.
 """
 
 from __future__ import annotations
@@ -252,18 +259,21 @@ def worker(args) -> None:
     while time.time() < args.start:
         time.sleep(0.001)
     lat = []
+    c0 = time.process_time()
     t0 = time.time()
     for pk in ids:
         t = time.perf_counter()
         initiative_close(initiative_id=pk, actor=chair)
         lat.append((time.perf_counter() - t) * 1000)
     t1 = time.time()
+    cpu = time.process_time() - c0
     lat.sort()
     print(
         json.dumps(
             {
                 "affiliate": args.affiliate,
                 "n": len(ids),
+                "python_cpu_ms_per_close": round(cpu * 1000 / len(ids), 1),
                 "t0": t0,
                 "t1": t1,
                 "p50_ms": round(statistics.median(lat), 2),
@@ -360,6 +370,7 @@ def _one_run(args, workers: int) -> dict:
         "per_worker_per_s": [round(r["n"] / (r["t1"] - r["t0"]), 1) for r in results],
         "p50_ms": [r["p50_ms"] for r in results],
         "p95_ms": [r["p95_ms"] for r in results],
+        "python_cpu_ms": [r.get("python_cpu_ms_per_close") for r in results],
     }
 
 
