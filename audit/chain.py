@@ -6,6 +6,20 @@ details, version, its organisation path, and both links: to the previous entry o
 trail (``prev_hash``) and to the previous entry of its scope (``scope_seq``, ``scope_prev``).
 Format 1 (the entries written before) is kept byte for byte and still checked as it was; an
 entry's format is itself hashed (format 2) and may never go down along the chain.
+
+Format 3 (issue 12) drops the one global chain, which made every append in the country wait for
+one locked row: each scope (an affiliate, ``scope_key``) is a chain of its own with its own head
+row (``AuditChain``), locked only by appends to that scope. The hashed fields are those of format
+2 under another prefix; ``prev_hash`` is the hash of the previous entry *of the same chain* (equal
+to ``scope_prev``; "" for a chain's first entry) and ``seq`` a global number taken from a database
+sequence after the chain's lock (increasing along each chain; gaps where a transaction rolled
+back; it orders the trail pages, it is not a link). The entries of formats 1 and 2 form the old
+global chain, now closed: its end stays in ``AuditHead``; a scope's first format-3 entry links to
+that scope's last format-2 entry, and a format-2 entry never follows a format-3 one on a chain.
+The signed checkpoints commit to every chain's head at once through a Merkle tree (``merkle_root``).
+
+``entry_link`` is "hash this entry given its predecessor": what ``audit_record`` and a bulk writer
+(``generate_load``) both call.
 """
 
 import hashlib
@@ -17,7 +31,9 @@ from django.utils.translation import gettext as _
 
 HASH_V1 = 1
 HASH_V2 = 2
-CURRENT_HASH_VERSION = HASH_V2
+HASH_V3 = 3
+CURRENT_HASH_VERSION = HASH_V3
+HASH_VERSIONS = (HASH_V1, HASH_V2, HASH_V3)
 
 # A scope is the first two levels of an organisation's materialised path (treebeard, 4 characters
 # a level): a sector union or a provincial federation with all it holds. Entries higher up
@@ -67,6 +83,7 @@ HASHED_FIELDS = (
 ENTRY_FIELDS = ("id", "hash", *HASHED_FIELDS)
 
 ENTRY_PREFIX_V2 = b"sangkien/audit-entry/v2\n"
+ENTRY_PREFIX_V3 = b"sangkien/audit-entry/v3\n"
 
 
 def scope_key_of(scope_path: str) -> str:
@@ -89,11 +106,31 @@ def entry_digest(values: dict) -> str:
         content = {f: values[f] for f in HASHED_FIELDS_V1}
         content["at"] = utc_text(content["at"])
         return hashlib.sha256(canonical_json(content)).hexdigest()
-    if version == HASH_V2:
+    if version in (HASH_V2, HASH_V3):
         content = {f: values[f] for f in HASHED_FIELDS}
         content["at"] = utc_text(content["at"])
-        return hashlib.sha256(ENTRY_PREFIX_V2 + canonical_json(content)).hexdigest()
+        prefix = ENTRY_PREFIX_V2 if version == HASH_V2 else ENTRY_PREFIX_V3
+        return hashlib.sha256(prefix + canonical_json(content)).hexdigest()
     raise ValueError(f"unknown audit hash format {version}")
+
+
+def entry_link(values: dict, *, prev_n: int = 0, prev_hash: str = "") -> dict:
+    """Format 3: chain ``values`` after its predecessor on its scope's chain — the entry number
+    ``prev_n`` with hash ``prev_hash`` (0 and "" for a chain's first entry) — and hash it.
+
+    ``values`` holds ``seq`` (a number from the sequence, ``entry_seq_next``, above the old chain's
+    end), ``at`` (aware datetime), ``actor_id`` (or None), ``actor_name``, ``actor_display_name``,
+    ``action``, ``object_type``, ``object_id`` (str), ``scope_path``, ``from_state``, ``to_state``,
+    ``version`` (int or None), ``comment``, ``details`` (JSON-ready dict). Sets ``hash_version``,
+    ``scope_key``, ``scope_seq`` (= prev_n + 1), ``scope_prev`` and ``prev_hash`` (= prev_hash) and
+    ``hash``; returns ``values``. The chain's head is then ``(scope_seq, hash, seq)``."""
+    values["hash_version"] = HASH_V3
+    values["scope_key"] = scope_key_of(values["scope_path"])
+    values["scope_seq"] = prev_n + 1
+    values["scope_prev"] = prev_hash
+    values["prev_hash"] = prev_hash
+    values["hash"] = entry_digest(values)
+    return values
 
 
 @dataclass
@@ -109,12 +146,14 @@ class Failure:
 def entry_problem(e: dict) -> tuple[str, str] | None:
     """(code, reason) when an entry is bad on its own: unknown format, content not matching its
     hash, scope key not its organisation's."""
-    if e["hash_version"] not in (HASH_V1, HASH_V2):
+    if e["hash_version"] not in HASH_VERSIONS:
         return "unknown_format", _("Mục có định dạng băm không xác định (%(version)s)") % {"version": e["hash_version"]}
     if entry_digest(e) != e["hash"]:
         return "hash_mismatch", _("Nội dung mục không khớp với mã băm của nó")
     if e["hash_version"] >= HASH_V2 and e["scope_key"] != scope_key_of(e["scope_path"]):
         return "scope_key_mismatch", _("Khóa phạm vi của mục không khớp với tổ chức của nó")
+    if e["hash_version"] >= HASH_V3 and e["prev_hash"] != e["scope_prev"]:
+        return "broken_link", _("Mục này không nối với mục liền trước nó")
     return None
 
 
@@ -156,6 +195,67 @@ class ChainWalk:
         return None
 
 
+class ScopeWalk:
+    """Feed one scope's entries (formats 2 and 3) in ``scope_seq`` order from a known point (its
+    start, or a checkpoint's head of it): numbering without a gap, links to the predecessor,
+    hashes, formats never going down, entry numbers increasing (format 3), the checkpoints' heads."""
+
+    def __init__(self, key, *, n=0, hash="", version=HASH_V2, seq=0, expected=None):
+        self.key, self.n, self.hash, self.version, self.seq = key, n, hash, version, seq
+        self.expected = expected or {}  # n -> [(hash, label, seq or None)]
+        self.checked = 0
+        self.last_id = None
+
+    def feed(self, e: dict) -> Failure | None:
+        self.checked += 1
+
+        def fail(code, reason):
+            return Failure(e["seq"], e["id"], code, reason)
+
+        problem = entry_problem(e)
+        if problem:
+            return fail(*problem)
+        if e["hash_version"] < self.version:
+            return fail("format_downgrade", _("Mục dùng định dạng băm cũ hơn mục trước nó"))
+        if e["scope_seq"] != self.n + 1 or e["scope_prev"] != self.hash:
+            return fail("scope_link", scope_link_reason(self.n + 1))
+        if e["hash_version"] >= HASH_V3 and e["seq"] <= self.seq:
+            return fail("out_of_order", _("Số thứ tự của mục không lớn hơn số của mục trước nó trong chuỗi"))
+        for expected_hash, label, *_seq in self.expected.get(e["scope_seq"], ()):
+            if e["hash"] != expected_hash:
+                return fail("checkpoint_mismatch", checkpoint_mismatch_reason(label))
+        self.n, self.hash, self.version, self.seq, self.last_id = (
+            e["scope_seq"],
+            e["hash"],
+            e["hash_version"],
+            e["seq"],
+            e["id"],
+        )
+        return None
+
+    def end(self, head) -> Failure | None:
+        """After the last entry: the checkpoints vouch for nothing beyond it, and the head row
+        ``head`` = (n, hash, seq) or None names exactly it."""
+        if head is not None and head[0] > self.n:
+            reason = _(
+                "Phạm vi %(scope)s dừng ở mục thứ %(last)s nhưng đầu chuỗi ghi %(head)s: các mục mới nhất đã bị xóa"
+            ) % {"scope": self.key, "last": self.n, "head": head[0]}
+            return Failure(head[2] if len(head) > 2 and head[2] else None, None, "tail_cut", reason)
+        beyond = sorted((m, item[1], item[2:]) for m, items in self.expected.items() if m > self.n for item in items)
+        if beyond:
+            m, label, seq = beyond[0]
+            reason = _(
+                "Mốc đã ký %(checkpoint)s xác nhận %(n)s mục của phạm vi %(scope)s nhưng chỉ còn %(last)s: đã bị xóa"
+            ) % {"checkpoint": label, "n": m, "scope": self.key, "last": self.n}
+            return Failure(seq[0] if seq and seq[0] else None, None, "checkpoint_beyond", reason)
+        if (head or (0, ""))[:2] != (self.n, self.hash) or (
+            head is not None and len(head) > 2 and self.version >= HASH_V3 and head[2] != self.seq
+        ):
+            reason = _("Đầu của phạm vi %(scope)s không khớp với mục cuối của nó") % {"scope": self.key}
+            return Failure(self.seq or None, self.last_id, "head_mismatch", reason)
+        return None
+
+
 def scope_link_reason(n) -> str:
     return _("Mục thứ %(n)s trước đó của cùng phạm vi bị thiếu hoặc bị thay") % {"n": n}
 
@@ -172,3 +272,99 @@ def checkpoint_beyond_reason(label, seq, last) -> str:
         "seq": seq,
         "last": last,
     }
+
+
+# The Merkle tree over the chains' heads (RFC 6962 / 9162, as Certificate Transparency's signed tree
+# head): a checkpoint signs its root, so one signature commits to the end of every chain, and one
+# chain's head can be proved to be in a signed root with log2(chains) hashes (``merkle_path``).
+
+LEGACY_LEAF = "legacy"
+CHAIN_LEAF = "chain"
+
+
+def legacy_leaf(seq: int, hash: str) -> bytes:
+    """The leaf of the closed global chain of formats 1 and 2: its end (``AuditHead``)."""
+    return canonical_json([LEGACY_LEAF, int(seq), str(hash)])
+
+
+def chain_leaf(key: str, n: int, hash: str, seq: int) -> bytes:
+    """The leaf of one chain: its key, how many entries it holds, its last entry's hash and seq."""
+    return canonical_json([CHAIN_LEAF, str(key), int(n), str(hash), int(seq)])
+
+
+def merkle_leaves(legacy, heads: dict) -> list[bytes]:
+    """The leaves in their fixed order: the closed global chain ``legacy`` = (seq, hash) first,
+    then every chain ``heads`` = {key: (n, hash, seq)} in key order (chains with no entry left out)."""
+    leaves = [legacy_leaf(*legacy)]
+    for key in sorted(heads):
+        n, h, s = heads[key]
+        if n:
+            leaves.append(chain_leaf(key, n, h, s))
+    return leaves
+
+
+def _leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def _node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def _mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return _leaf_hash(leaves[0])
+    k = _split(len(leaves))
+    return _node_hash(_mth(leaves[:k]), _mth(leaves[k:]))
+
+
+def merkle_root(leaves: list[bytes]) -> str:
+    """RFC 6962 Merkle tree hash of ``leaves``, in hex."""
+    return _mth(leaves).hex()
+
+
+def merkle_path(leaves: list[bytes], index: int) -> list[str]:
+    """The audit path of leaf ``index`` (RFC 6962 PATH): the sibling hashes, leaf level first."""
+
+    def path(m, d):
+        if len(d) <= 1:
+            return []
+        k = _split(len(d))
+        if m < k:
+            return path(m, d[:k]) + [_mth(d[k:])]
+        return path(m - k, d[k:]) + [_mth(d[:k])]
+
+    return [h.hex() for h in path(index, leaves)]
+
+
+def merkle_verify(leaf: bytes, index: int, size: int, path: list[str], root: str) -> bool:
+    """Whether ``leaf`` is leaf ``index`` of a tree of ``size`` leaves with ``root`` (RFC 9162,
+    2.1.3.2): what an auditor of one affiliate checks with a signed root and nothing else."""
+    if index < 0 or index >= size:
+        return False
+    fn, sn, r = index, size - 1, _leaf_hash(leaf)
+    try:
+        for p in path:
+            p = bytes.fromhex(p)
+            if sn == 0:
+                return False
+            if fn % 2 == 1 or fn == sn:
+                r = _node_hash(p, r)
+                while fn % 2 == 0 and fn != 0:
+                    fn, sn = fn >> 1, sn >> 1
+            else:
+                r = _node_hash(r, p)
+            fn, sn = fn >> 1, sn >> 1
+    except ValueError:
+        return False
+    return sn == 0 and r.hex() == root

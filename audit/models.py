@@ -1,10 +1,13 @@
-"""The tamper-evident trail: one global chain of entries, each hashing its content and the
-previous entry's hash. ``AuditHead`` is a one-row table locked while appending, so concurrent
-transactions append one after another and the chain never forks.
+"""The tamper-evident trail: one chain of entries per *scope* (the first two levels of an
+organisation's path, ``scope_key``: an affiliate), each entry hashing its content and the previous
+entry of its chain. ``AuditChain`` holds each chain's head; an append locks only its own chain's
+row, so independent affiliates append in parallel and no chain ever forks (hash format 3, see
+``audit/chain.py``).
 
-Each entry also links to the previous entry of its *scope* (the first two levels of its
-organisation's path, ``scope_key``): a scoped verification walks only that scope's short chain.
-``AuditCheckpoint`` rows are signed statements of the head (see ``audit/signing.py``)."""
+Before issue 12 every entry also joined one global chain whose head (``AuditHead``, one row) was
+locked by every append in the country; that chain (formats 1 and 2) is closed, its end kept in
+``AuditHead`` and still verified. ``AuditCheckpoint`` rows are signed statements of the heads (a
+Merkle root over all of them, see ``audit/signing.py``)."""
 
 from django.conf import settings
 from django.db import models
@@ -26,10 +29,28 @@ class AuditHead(models.Model):
         return f"#{self.seq} {self.hash[:12]}"
 
 
+class AuditChain(models.Model):
+    """The head of one scope's chain: its last entry's number on the chain (``n``), hash and
+    global ``seq``. Locked (``SELECT … FOR UPDATE``) by each append to this scope, and only by those."""
+
+    key = models.CharField(max_length=255, unique=True)
+    n = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="")
+    seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("chuỗi kiểm toán")
+        verbose_name_plural = _("chuỗi kiểm toán")
+
+    def __str__(self):
+        return f"{self.key or '-'} #{self.n} {self.hash[:12]}"
+
+
 class AuditEntry(models.Model):
     seq = models.BigIntegerField(unique=True, editable=False)
-    # 1: before issue 8 (actor and the name shown outside the hash, no scope links); 2: now.
-    # Rows written before the upgrade stay 1 and are checked the old way; never re-hashed.
+    # 1: before issue 8 (actor and the name shown outside the hash, no scope links); 2: issue 8
+    # (one global chain and scope links); 3: now (chains per scope only, see audit/chain.py).
+    # Rows written before an upgrade keep their format and are checked their way; never re-hashed.
     hash_version = models.PositiveSmallIntegerField(db_default=1)
     at = models.DateTimeField(db_index=True)
     # PROTECT: who acted is part of the hashed record; a person who acted is deactivated, not deleted
@@ -81,9 +102,12 @@ class AuditEntry(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """A signed statement "at ``at`` the trail's head was entry ``seq`` with ``hash``" (and the
-    head of every scope), like a Certificate Transparency signed tree head. Also appended to a
-    file outside the database and mailed to the auditors."""
+    """A signed statement of the trail's heads, like a Certificate Transparency signed tree head.
+    Format 1 (before issue 12): "at ``at`` the global chain ended at entry ``seq`` with ``hash``"
+    (and every scope's head in ``scopes``). Format 2: ``hash`` is the Merkle root over the closed
+    global chain's end (``legacy``) and every chain's head (``scopes``: {key: [n, hash, seq]}),
+    ``tree_size`` its number of leaves, ``seq`` the highest entry number covered. Also appended
+    to a file outside the database and mailed to the auditors."""
 
     seq = models.BigIntegerField(db_index=True)
     hash = models.CharField(max_length=64, blank=True)
@@ -91,6 +115,9 @@ class AuditCheckpoint(models.Model):
     key_id = models.CharField(max_length=32)
     signature = models.CharField(max_length=128)
     scopes = models.JSONField(default=dict, blank=True)
+    version = models.PositiveSmallIntegerField(db_default=1, default=1)
+    tree_size = models.IntegerField(null=True, blank=True)
+    legacy = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-seq", "-id"]

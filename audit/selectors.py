@@ -1,11 +1,14 @@
 """Reading and verifying the trail.
 
-``audit_verify()`` walks the whole chain: numbering, links, hashes, formats, scope links; then
-compares its end with the head row, and every signed checkpoint (in the database and in the
-external directory) with the entry at its seq. ``audit_verify(scope_path=…)`` walks only the
-scopes that hold that subtree (each a chain of its own, checked up to its head and to every
-checkpoint's head of that scope), the entries hashed before the upgrade (format 1, a fixed
-set), and looks up the one entry at the global head and at each checkpoint."""
+``audit_verify()`` walks the closed global chain of formats 1 and 2 (numbering, links, hashes,
+formats, scope links) and compares its end with ``AuditHead``; then walks every scope's chain
+(``scope_key``, ``scope_seq`` order: numbering, links, hashes, formats, increasing entry numbers)
+and compares each chain's end with its head row (``AuditChain``); and compares every signed
+checkpoint (in the database and in the external directory) with the trail: its signature, its
+Merkle root recomputed from the heads it carries, the entry at each chain head it names.
+``audit_verify(scope_path=…)`` walks only the chains of the scopes that hold that subtree, the
+entries hashed before issue 8 (format 1, a fixed set), and looks up the one entry at the old
+global head and at each checkpoint's old-chain end."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,16 +21,16 @@ from .chain import (
     ENTRY_FIELDS,
     HASH_V1,
     HASH_V2,
+    HASH_V3,
     SCOPE_KEY_LENGTH,
     ChainWalk,
     Failure,
+    ScopeWalk,
     checkpoint_beyond_reason,
     checkpoint_mismatch_reason,
-    entry_problem,
     scope_key_of,
-    scope_link_reason,
 )
-from .models import AuditCheckpoint, AuditEntry, AuditHead
+from .models import AuditChain, AuditCheckpoint, AuditEntry, AuditHead
 from .signing import (
     checkpoint_dir,
     checkpoint_from_row,
@@ -64,7 +67,9 @@ class _Checkpoints:
     count: int = 0
     problems: list = field(default_factory=list)  # (code, reason) of checkpoints that do not hold
     by_seq: dict = field(default_factory=lambda: defaultdict(list))  # seq -> [(hash, label)]
-    by_scope: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # key -> n -> [...]
+    # key -> n -> [(hash, label, seq)]: format 2's chain heads (and format 1's scope heads, for a
+    # scoped verify, which does not walk the old global chain that vouches for them)
+    by_scope: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
 
 
 def _checkpoint_sources(*, files, use_database, use_directory):
@@ -97,19 +102,22 @@ def _gather(sources, keys, want_scope) -> _Checkpoints:
         if problem:
             out.problems.append(problem)
             continue
-        if cp.seq > 0:
-            out.by_seq[cp.seq].append((cp.hash, cp.label))
-        for k, (n, h) in cp.scopes.items():
-            if want_scope(k):
-                out.by_scope[k][n].append((h, cp.label))
+        legacy_seq, legacy_hash = cp.legacy_end()
+        if legacy_seq > 0:
+            out.by_seq[legacy_seq].append((legacy_hash, cp.label))
+        for k, v in cp.scopes.items():
+            if want_scope(k, cp.version):
+                out.by_scope[k][v[0]].append((v[1], cp.label, v[2] if len(v) > 2 else None))
     return out
 
 
 def _head():
     head = AuditHead.objects.filter(pk=1).values("seq", "hash", "scopes").first()
     if head is None:
-        return {"seq": 0, "hash": "", "scopes": {}}
+        head = {"seq": 0, "hash": "", "scopes": {}}
     head["scopes"] = {k: (v[0], v[1]) for k, v in (head["scopes"] or {}).items()}
+    # every chain's head row (format 3): key -> (n, hash, seq)
+    head["chains"] = {k: (n, h, s) for k, n, h, s in AuditChain.objects.values_list("key", "n", "hash", "seq")}
     return head
 
 
@@ -157,9 +165,14 @@ def _head_mismatch(seq, entry_id, head_seq, last):
 
 
 def _verify_all(head, cps, chunk):
+    # the closed global chain of formats 1 and 2
     walk = ChainWalk(expected=cps.by_seq)
     failure = None
-    for e in AuditEntry.objects.order_by("seq").values(*ENTRY_FIELDS).iterator(chunk_size=chunk):
+    legacy = AuditEntry.objects.filter(hash_version__lt=HASH_V3).order_by("seq").values(*ENTRY_FIELDS)
+    for e in legacy.iterator(chunk_size=chunk):
+        if e["seq"] > head["seq"]:  # the closed chain never grows: a newer entry passed off as old
+            failure = Failure(e["seq"], e["id"], "format_downgrade", _("Mục dùng định dạng băm cũ hơn mục trước nó"))
+            break
         failure = walk.feed(e)
         if failure:
             break
@@ -175,7 +188,26 @@ def _verify_all(head, cps, chunk):
             failure = _head_mismatch(head["seq"] + 1, after, head["seq"], walk.seq)
         elif head["hash"] != walk.hash or head["scopes"] != walk.scopes:
             failure = _head_mismatch(walk.seq, walk.last_id, head["seq"], walk.seq)
-    return _earliest([failure, _legacy_actor_problem()]), walk.checked
+    legacy_failure, failures = failure, []
+    # every scope's chain (its format-2 entries again, as the start of that chain), to its head row
+    chains = AuditEntry.objects.filter(hash_version__gte=HASH_V2).order_by("scope_key", "scope_seq")
+    checked, current, broken, seen = walk.checked, None, None, set()
+    for e in chains.values(*ENTRY_FIELDS).iterator(chunk_size=chunk):
+        if current is None or e["scope_key"] != current.key:
+            if current is not None and broken is None:
+                failures.append(current.end(head["chains"].get(current.key)))
+            current, broken = ScopeWalk(e["scope_key"], expected=cps.by_scope.get(e["scope_key"])), None
+            seen.add(current.key)
+        if e["hash_version"] >= HASH_V3:
+            checked += 1
+        if broken is None:
+            broken = current.feed(e)
+            failures.append(broken)
+    if current is not None and broken is None:
+        failures.append(current.end(head["chains"].get(current.key)))
+    for key in sorted((set(head["chains"]) | set(cps.by_scope)) - seen):
+        failures.append(ScopeWalk(key, expected=cps.by_scope.get(key)).end(head["chains"].get(key)))
+    return _earliest([legacy_failure, *failures, _legacy_actor_problem()]), checked
 
 
 def _in_scope(key: str, path: str) -> bool:
@@ -188,53 +220,18 @@ def _in_scope(key: str, path: str) -> bool:
 
 def _walk_scope(key, head_entry, required, chunk):
     """One scope's chain from its first entry: numbering from 1, links, hashes, the checkpoints'
-    heads of this scope, and its end against the head row."""
-    n, h, last_id, checked = 0, "", None, 0
+    heads of this scope, and its end against its head row."""
+    walk = ScopeWalk(key, expected=required)
     qs = AuditEntry.objects.filter(scope_key=key).order_by("scope_seq").values(*ENTRY_FIELDS)
     while True:
-        batch = list(qs.filter(scope_seq__gt=n)[:chunk])
+        batch = list(qs.filter(scope_seq__gt=walk.n)[:chunk])
         if not batch:
             break
         for e in batch:
-            checked += 1
-            problem = entry_problem(e)
-            if problem:
-                return Failure(e["seq"], e["id"], *problem), checked
-            if e["hash_version"] < HASH_V2:
-                return Failure(
-                    e["seq"], e["id"], "format_downgrade", _("Mục dùng định dạng băm cũ hơn mục trước nó")
-                ), checked
-            if e["scope_seq"] != n + 1 or e["scope_prev"] != h:
-                return Failure(e["seq"], e["id"], "scope_link", scope_link_reason(n + 1)), checked
-            for expected, label in required.get(e["scope_seq"], ()):
-                if e["hash"] != expected:
-                    return Failure(e["seq"], e["id"], "checkpoint_mismatch", checkpoint_mismatch_reason(label)), checked
-            n, h, last_id = e["scope_seq"], e["hash"], e["id"]
-    beyond = sorted((m, label) for m, items in required.items() if m > n for _h, label in items)
-    if beyond:
-        m, label = beyond[0]
-        reason = _(
-            "Mốc đã ký %(checkpoint)s xác nhận %(n)s mục của phạm vi %(scope)s nhưng chỉ còn %(last)s: đã bị xóa"
-        ) % {
-            "checkpoint": label,
-            "n": m,
-            "scope": key,
-            "last": n,
-        }
-        return Failure(None, None, "checkpoint_beyond", reason), checked
-    if head_entry is not None and head_entry[0] > n:
-        reason = _(
-            "Phạm vi %(scope)s dừng ở mục thứ %(last)s nhưng đầu chuỗi ghi %(head)s: các mục mới nhất đã bị xóa"
-        ) % {
-            "scope": key,
-            "last": n,
-            "head": head_entry[0],
-        }
-        return Failure(None, None, "tail_cut", reason), checked
-    if (head_entry or (0, "")) != (n, h):
-        reason = _("Đầu của phạm vi %(scope)s không khớp với mục cuối của nó") % {"scope": key}
-        return Failure(None, last_id, "head_mismatch", reason), checked
-    return None, checked
+            failure = walk.feed(e)
+            if failure:
+                return failure, walk.checked
+    return walk.end(head_entry), walk.checked
 
 
 def _anchor_problems(head, by_seq):
@@ -276,15 +273,20 @@ def _verify_scope(path, head, cps, chunk):
     checked += walk.checked
     failures.append(failure)
     if failure is None and walk.seq:
-        after = AuditEntry.objects.filter(seq=walk.seq + 1).values("id", "seq", "prev_hash").first()
+        after = (
+            AuditEntry.objects.filter(seq=walk.seq + 1, hash_version=HASH_V2).values("id", "seq", "prev_hash").first()
+        )
         if after is not None and after["prev_hash"] != walk.hash:
             failures.append(
                 Failure(after["seq"], after["id"], "broken_link", _("Mục này không nối với mục liền trước nó"))
             )
-    # the scopes that hold the subtree, each a chain of its own
-    keys = set(head["scopes"]) | set(cps.by_scope) | {scope_key_of(path)}
+    # the scopes that hold the subtree, each a chain of its own (also one with entries but no head)
+    keys = set(head["chains"]) | set(cps.by_scope) | {scope_key_of(path)}
+    prefix = path[:SCOPE_KEY_LENGTH]
+    found = AuditEntry.objects.filter(scope_key__startswith=prefix, hash_version__gte=HASH_V2)
+    keys |= set(found.values_list("scope_key", flat=True).distinct()) if len(prefix) < SCOPE_KEY_LENGTH else set()
     for key in sorted(k for k in keys if _in_scope(k, path)):
-        failure, n = _walk_scope(key, head["scopes"].get(key), cps.by_scope.get(key, {}), chunk)
+        failure, n = _walk_scope(key, head["chains"].get(key), cps.by_scope.get(key, {}), chunk)
         checked += n
         failures.append(failure)
     failures += _anchor_problems(head, cps.by_seq)
@@ -308,9 +310,10 @@ def audit_verify(
     ``checkpoint_files`` and ``public_keys`` (and turn the two other sources off)."""
     keys = trusted_keys() if public_keys is None else {key_id(k): k for k in public_keys}
     if scope_path:
-        want = lambda k: _in_scope(k, scope_path)  # noqa: E731
+        want = lambda k, version: _in_scope(k, scope_path)  # noqa: E731
     else:
-        want = lambda k: False  # noqa: E731  (the whole chain's hashes vouch for every scope)
+        # format 1's scope heads are vouched for by the global chain's hash at its seq
+        want = lambda k, version: version >= 2  # noqa: E731
     sources = _checkpoint_sources(
         files=checkpoint_files, use_database=use_database_checkpoints, use_directory=use_checkpoint_dir
     )

@@ -10,6 +10,17 @@ What is signed (``checkpoint_message``)::
 (keys sorted, no spaces, UTF-8). The prefix separates these signatures from any other use of
 the key. ``key_id`` is the first 8 bytes of sha256 over the raw 32-byte public key, in hex.
 
+Format 2 (issue 12: one chain per scope) signs a Merkle tree head, as Certificate Transparency::
+
+    b"sangkien/audit-checkpoint/v2\n" + canonical JSON of
+    {"at": "…Z", "key_id": "<16 hex>", "root": "<Merkle root, hex>", "seq": <highest entry number
+     covered>, "size": <leaves>}
+
+over the leaves of ``audit.chain.merkle_leaves``: the closed global chain's end (``legacy``:
+[seq, hash]) and each chain's head (``scopes``: {key: [n, hash, seq]}), RFC 6962 hashing. The
+heads travel with the signature (in the database row, the file line and the mail) and are bound
+by the root: a verifier recomputes it before trusting them. ``hash`` is the root.
+
 Keys: ``AUDIT_SIGNING_KEY`` holds the private key (PEM, or the raw 32 bytes in base64). With
 DEBUG on and no key, a development key is made once in ``AUDIT_DEV_KEY_FILE`` (``var/keys/``,
 git-ignored). With DEBUG off and no key, no checkpoint is made. ``AUDIT_VERIFY_KEYS`` lists the
@@ -37,11 +48,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from .chain import canonical_json, utc_text
+from .chain import canonical_json, merkle_leaves, merkle_root, utc_text
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_PREFIX = b"sangkien/audit-checkpoint/v1\n"
+CHECKPOINT_PREFIX_V2 = b"sangkien/audit-checkpoint/v2\n"
 CHECKPOINT_FILE = "checkpoints.jsonl"
 
 
@@ -182,15 +194,28 @@ class SignedCheckpoint:
     at: str  # UTC, microseconds, "Z": exactly as signed
     key_id: str
     signature: str  # base64 of the 64-byte Ed25519 signature
-    scopes: dict = field(default_factory=dict)
+    scopes: dict = field(default_factory=dict)  # format 2: every chain's head {key: [n, hash, seq]}
     label: str = ""  # where it was read: "database #12", "…/checkpoints.jsonl:3"
+    version: int = 1
+    tree_size: int | None = None  # format 2: the Merkle tree's leaves
+    legacy: list = field(default_factory=list)  # format 2: the closed global chain's end [seq, hash]
 
     def identity(self):
         return (self.seq, self.hash, self.at, self.key_id, self.signature)
 
+    def chains(self) -> dict:
+        """{key: (n, hash)}: each scope's head this checkpoint vouches for."""
+        return {k: (v[0], v[1]) for k, v in self.scopes.items()}
+
+    def legacy_end(self) -> tuple[int, str]:
+        """(seq, hash): where it says the global chain of formats 1 and 2 ends (or ended)."""
+        if self.version >= 2:
+            return (int(self.legacy[0]), str(self.legacy[1])) if self.legacy else (0, "")
+        return self.seq, self.hash
+
     def as_json(self) -> dict:
-        return {
-            "v": 1,
+        data = {
+            "v": self.version,
             "seq": self.seq,
             "hash": self.hash,
             "at": self.at,
@@ -198,13 +223,43 @@ class SignedCheckpoint:
             "scopes": self.scopes,
             "signature": self.signature,
         }
+        if self.version >= 2:
+            data["tree_size"] = self.tree_size
+            data["legacy"] = self.legacy
+        return data
 
     def line(self) -> str:
         return json.dumps(self.as_json(), sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def normal_scopes(scopes: dict) -> dict:
+def normal_scopes(scopes: dict, version: int = 1) -> dict:
+    if version >= 2:
+        return {str(k): [int(v[0]), str(v[1]), int(v[2])] for k, v in (scopes or {}).items()}
     return {str(k): [int(v[0]), str(v[1])] for k, v in (scopes or {}).items()}
+
+
+def heads_root(legacy, scopes) -> tuple[str, int]:
+    """(Merkle root, leaves) over the global chain's end and the chains' heads (format 2)."""
+    leaves = merkle_leaves(tuple(legacy) if legacy else (0, ""), {k: tuple(v) for k, v in scopes.items()})
+    return merkle_root(leaves), len(leaves)
+
+
+def checkpoint_message_v2(*, root: str, size: int, seq: int, at: str, key_id: str) -> bytes:
+    body = {"at": at, "key_id": key_id, "root": root, "seq": int(seq), "size": int(size)}
+    return CHECKPOINT_PREFIX_V2 + canonical_json(body)
+
+
+def checkpoint_sign_heads(*, key: Ed25519PrivateKey, legacy, heads: dict, at: datetime) -> SignedCheckpoint:
+    """Sign the Merkle tree head over ``legacy`` = (seq, hash) and ``heads`` = {key: (n, hash, seq)}."""
+    kid = key_id(key.public_key())
+    at_text = utc_text(at)
+    scopes = normal_scopes({k: v for k, v in heads.items() if v[0]}, 2)
+    legacy = [int(legacy[0]), str(legacy[1])]
+    root, size = heads_root(legacy, scopes)
+    seq = max([legacy[0], *(v[2] for v in scopes.values())])
+    message = checkpoint_message_v2(root=root, size=size, seq=seq, at=at_text, key_id=kid)
+    signature = base64.b64encode(key.sign(message)).decode()
+    return SignedCheckpoint(seq, root, at_text, kid, signature, scopes, version=2, tree_size=size, legacy=legacy)
 
 
 def checkpoint_message(*, seq: int, hash: str, at: str, key_id: str, scopes: dict) -> bytes:
@@ -228,10 +283,24 @@ def checkpoint_problem(cp: SignedCheckpoint, keys: dict) -> tuple[str, str] | No
             "Mốc %(checkpoint)s được ký bằng một khóa không được tin cậy (%(key_id)s)"
         ) % {"checkpoint": cp.label, "key_id": cp.key_id}
     try:
-        message = checkpoint_message(seq=cp.seq, hash=cp.hash, at=cp.at, key_id=cp.key_id, scopes=cp.scopes)
+        if cp.version >= 2:
+            message = checkpoint_message_v2(
+                root=cp.hash, size=cp.tree_size or 0, seq=cp.seq, at=cp.at, key_id=cp.key_id
+            )
+        else:
+            message = checkpoint_message(seq=cp.seq, hash=cp.hash, at=cp.at, key_id=cp.key_id, scopes=cp.scopes)
         key.verify(_b64decode(cp.signature), message)
     except (InvalidSignature, ValueError, TypeError, IndexError):
         return "checkpoint_bad_signature", _("Chữ ký của mốc %(checkpoint)s không hợp lệ") % {"checkpoint": cp.label}
+    if cp.version >= 2:
+        try:
+            root, size = heads_root(cp.legacy, cp.scopes)
+        except (ValueError, TypeError, IndexError):
+            root, size = None, None
+        if (root, size) != (cp.hash, cp.tree_size):
+            return "checkpoint_bad_root", _(
+                "Các đầu chuỗi đi kèm mốc %(checkpoint)s không cho ra gốc Merkle đã ký: chúng đã bị sửa"
+            ) % {"checkpoint": cp.label}
     return None
 
 
@@ -244,13 +313,17 @@ def checkpoint_from_row(row) -> SignedCheckpoint:
         row.signature,
         row.scopes or {},
         _("cơ sở dữ liệu #%(id)s") % {"id": row.pk},
+        version=row.version or 1,
+        tree_size=row.tree_size,
+        legacy=list(row.legacy or []),
     )
 
 
 def checkpoint_from_json(data, label: str) -> SignedCheckpoint:
     """Raises ValueError when ``data`` is not a checkpoint."""
-    if not isinstance(data, dict) or data.get("v") != 1:
+    if not isinstance(data, dict) or data.get("v") not in (1, 2):
         raise ValueError("not a checkpoint")
+    version = data["v"]
     try:
         cp = SignedCheckpoint(
             int(data["seq"]),
@@ -258,9 +331,14 @@ def checkpoint_from_json(data, label: str) -> SignedCheckpoint:
             str(data["at"]),
             str(data["key_id"]),
             str(data["signature"]),
-            normal_scopes(data.get("scopes") or {}),
+            normal_scopes(data.get("scopes") or {}, version),
             label,
+            version=version,
         )
+        if version >= 2:
+            cp.tree_size = int(data["tree_size"])
+            legacy = data["legacy"]
+            cp.legacy = [int(legacy[0]), str(legacy[1])]
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise ValueError("not a checkpoint") from e
     return cp

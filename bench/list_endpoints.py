@@ -32,6 +32,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from audit.actions import entry_seq_sync  # noqa: E402
 from audit.models import AuditEntry, AuditHead  # noqa: E402
 from councils.actions import membership_set, role_grant  # noqa: E402
 from councils.models import Council, CouncilKind, MemberRole, Organisation, Role, User  # noqa: E402
@@ -189,6 +190,7 @@ def seed(n: int, texts=None):
         AuditHead.objects.update_or_create(
             pk=1, defaults={"seq": AuditEntry.objects.order_by("-seq").values_list("seq", flat=True)[0]}
         )
+        entry_seq_sync()  # the entries' sequence past the numbers written here (audit/actions.py)
         cursor.execute("ANALYZE")
 
 

@@ -608,14 +608,21 @@ class AuditVerifyView(APIView):
 
 class AuditCheckpointSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    seq = serializers.IntegerField(help_text="the last entry covered")
-    hash = serializers.CharField(help_text="that entry's hash: the chain's head at seq")
+    seq = serializers.IntegerField(help_text="the highest entry number covered")
+    hash = serializers.CharField(
+        help_text="version 2: the Merkle root over every chain's head (RFC 6962); version 1: the hash of "
+        "entry seq, the global chain's head"
+    )
     at = serializers.DateTimeField(help_text="when it was signed")
     signature = serializers.CharField(help_text="Ed25519, base64")
     key_id = serializers.CharField(help_text="first 8 bytes of sha256 of the raw public key, hex")
     scopes = serializers.DictField(
-        child=serializers.ListField(), help_text="each scope's head: {scope_key: [scope_seq, hash]}"
+        child=serializers.ListField(),
+        help_text="each chain's head: {scope_key: [n, hash, seq]} (version 1: {scope_key: [scope_seq, hash]})",
     )
+    version = serializers.IntegerField(help_text="1: one global chain (before issue 12); 2: a chain per scope")
+    tree_size = serializers.IntegerField(allow_null=True, help_text="version 2: the Merkle tree's leaves")
+    legacy = serializers.ListField(help_text="version 2: [seq, hash], where the closed global chain ends")
 
 
 class AuditCheckpointView(generics.ListCreateAPIView):

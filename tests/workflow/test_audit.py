@@ -92,21 +92,26 @@ def test_a_scoped_verify_catches_a_deleted_entry_of_its_organisation(flow, make_
 
 def test_a_recomputed_chain_fails_against_a_signed_checkpoint(flow):
     from audit.actions import HASHED_FIELDS, entry_digest
-    from audit.models import AuditHead
+    from audit.models import AuditChain
 
     iid = flow.to_unit_council()
     call_command("audit_checkpoint")
-    # rewrite one comment and recompute every hash after it, head included: internally consistent
+    # rewrite one comment and recompute every hash and link of its chain after it, head row
+    # included: internally consistent
     victim = AuditEntry.objects.get(action="submit", object_id=str(iid))
     prev = ""
-    for e in AuditEntry.objects.order_by("seq"):
+    for e in AuditEntry.objects.filter(scope_key=victim.scope_key).order_by("scope_seq"):
         values = {f: getattr(e, f) for f in HASHED_FIELDS}
         if e.pk == victim.pk:
             values["comment"] = "đã sửa lén"
-        values["prev_hash"] = prev
+        values["prev_hash"] = values["scope_prev"] = prev
         values["hash"] = entry_digest(values)
-        AuditEntry.objects.filter(pk=e.pk).update(comment=values["comment"], prev_hash=prev, hash=values["hash"])
+        AuditEntry.objects.filter(pk=e.pk).update(
+            comment=values["comment"], prev_hash=prev, scope_prev=prev, hash=values["hash"]
+        )
         prev = values["hash"]
-    AuditHead.objects.filter(pk=1).update(hash=prev)
+    AuditChain.objects.filter(key=victim.scope_key).update(hash=prev)
+    result = audit_verify(use_database_checkpoints=False, use_checkpoint_dir=False)
+    assert result.ok  # consistent: only a signed checkpoint can tell
     result = audit_verify()
-    assert not result.ok
+    assert not result.ok and result.code == "checkpoint_mismatch"

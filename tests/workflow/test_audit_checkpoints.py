@@ -11,16 +11,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audit.actions import HASHED_FIELDS, audit_checkpoint_create, entry_digest
-from audit.chain import HASH_V1, HASHED_FIELDS_V1
-from audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from audit.actions import HASHED_FIELDS, audit_checkpoint_create, chain_heads, entry_digest, entry_seq_sync
+from audit.chain import HASH_V1, HASH_V2, HASH_V3, HASHED_FIELDS_V1, merkle_leaves, merkle_root
+from audit.models import AuditChain, AuditCheckpoint, AuditEntry, AuditHead
 from audit.selectors import audit_verify
 from audit.signing import (
-    CHECKPOINT_PREFIX,
+    CHECKPOINT_PREFIX_V2,
     AuditRefused,
     checkpoint_dir,
     checkpoint_from_row,
-    checkpoint_message,
+    checkpoint_message_v2,
     key_id,
     parse_private_key,
     public_text,
@@ -42,15 +42,22 @@ def _lines(settings):
 def test_a_checkpoint_signs_the_head_and_is_kept_in_the_database_and_a_file(flow, settings, capsys):
     flow.to_unit_council()
     call_command("audit_checkpoint")
-    head = AuditHead.objects.get(pk=1)
+    legacy, heads = chain_heads()
     cp = AuditCheckpoint.objects.get()
-    assert (cp.seq, cp.hash) == (head.seq, head.hash) and cp.scopes == head.scopes
+    # format 2: the Merkle root over the closed global chain's end and every chain's head
+    assert cp.version == 2 and cp.scopes == {k: list(v) for k, v in heads.items()} and len(heads) >= 2
+    assert cp.legacy == [0, ""] and cp.seq == max(s for _n, _h, s in heads.values())
+    leaves = merkle_leaves((0, ""), heads)
+    assert cp.hash == merkle_root(leaves) and cp.tree_size == len(leaves) == len(heads) + 1
+    assert {tuple(v) for v in cp.scopes.values()} == set(
+        AuditChain.objects.filter(n__gt=0).values_list("n", "hash", "seq")
+    )
     # the signature holds under the current key, over the documented bytes
     key = parse_private_key(settings.AUDIT_SIGNING_KEY)
     assert cp.key_id == key_id(key.public_key())
     signed = checkpoint_from_row(cp)
-    message = checkpoint_message(seq=cp.seq, hash=cp.hash, at=signed.at, key_id=cp.key_id, scopes=cp.scopes)
-    assert message.startswith(CHECKPOINT_PREFIX)
+    message = checkpoint_message_v2(root=cp.hash, size=cp.tree_size, seq=cp.seq, at=signed.at, key_id=cp.key_id)
+    assert message.startswith(CHECKPOINT_PREFIX_V2)
     key.public_key().verify(base64.b64decode(cp.signature), message)
     # the same checkpoint, one JSON line, outside the database
     (line,) = _lines(settings)
@@ -199,10 +206,10 @@ def test_a_forged_or_altered_checkpoint_fails_verify(flow, settings):
     assert audit_verify().ok
     # a line signed with a key nobody trusts
     stranger = Ed25519PrivateKey.generate()
-    from audit.signing import checkpoint_append, checkpoint_sign
+    from audit.signing import checkpoint_append, checkpoint_sign_heads
 
-    head = AuditHead.objects.get(pk=1)
-    forged = checkpoint_sign(key=stranger, seq=head.seq, hash=head.hash, at=cp.at, scopes=head.scopes)
+    legacy, heads = chain_heads()
+    forged = checkpoint_sign_heads(key=stranger, legacy=(legacy.seq, legacy.hash), heads=heads, at=cp.at)
     checkpoint_append(forged, Path(settings.AUDIT_CHECKPOINT_DIR))
     result = audit_verify()
     assert not result.ok and result.code == "checkpoint_unknown_key"
@@ -256,7 +263,7 @@ def test_verify_from_outside_with_only_the_public_key_and_the_file(flow, setting
 def test_the_history_shows_only_hashed_names(flow, users, api, client):
     iid = flow.to_unit_council()
     entry = AuditEntry.objects.get(action="forward", object_id=str(iid))
-    assert entry.hash_version == 2 and entry.actor_id == users["u1_adv"].pk
+    assert entry.hash_version == 3 and entry.actor_id == users["u1_adv"].pk
     assert entry.actor_display_name == "Tư Vấn XN1"
     # renaming the person afterwards changes neither the history nor the hash
     users["u1_adv"].full_name = "Tên Mới"
@@ -299,6 +306,7 @@ def _legacy_trail(users, n=4):
         AuditEntry.objects.create(hash_version=HASH_V1, actor=users["author1"], **values)
         prev = values["hash"]
     AuditHead.objects.update_or_create(pk=1, defaults={"seq": n, "hash": prev, "scopes": {}})
+    entry_seq_sync()
 
 
 @pytest.fixture
@@ -306,6 +314,7 @@ def legacy(users):
     """A database upgraded from before issue 8: the old entries, then the new ones on top."""
     AuditEntry.objects.all().delete()
     AuditHead.objects.all().delete()
+    AuditChain.objects.all().delete()
     _legacy_trail(users)
     return users
 
@@ -314,9 +323,10 @@ def test_entries_of_the_old_format_still_verify_and_new_ones_chain_on(legacy, ma
     assert audit_verify().ok
     make_draft("author1")
     make_draft("author2", organisation="XN2")
-    new = AuditEntry.objects.filter(hash_version=2).order_by("seq")
-    assert new.count() >= 2 and new.first().prev_hash == AuditEntry.objects.get(seq=4).hash
-    assert new.first().scope_seq == 1  # scope chains begin after the upgrade
+    new = AuditEntry.objects.filter(hash_version=HASH_V3).order_by("seq")
+    assert new.count() >= 2 and new.first().seq > 4
+    assert new.first().scope_seq == 1 and new.first().prev_hash == ""  # scope chains begin after the upgrade
+    assert AuditHead.objects.get(pk=1).seq == 4  # the old global chain is closed, not extended
     assert audit_verify().ok
     xn1 = Organisation.objects.get(code="XN1").path
     result = audit_verify(scope_path=xn1)
@@ -338,15 +348,18 @@ def test_an_old_entry_edited_or_given_another_actor_is_caught(legacy, make_draft
     assert not result.ok and result.first_bad == old.pk and result.code == "hash_mismatch"
 
 
-def test_a_new_entry_cannot_pass_as_old_format(flow):
-    """Downgrading an entry to format 1 (which does not hash the actor) and re-hashing it breaks
-    the next link, and the format may never go down along the chain."""
+@pytest.mark.parametrize("version", [HASH_V1, HASH_V2])
+def test_a_new_entry_cannot_pass_as_old_format(flow, version):
+    """Downgrading an entry of a chain to an older format (1 does not hash the actor; 2 belongs to
+    the closed global chain) and re-hashing it: the format may never go down along a chain."""
     iid = flow.to_unit_council()
     e = AuditEntry.objects.get(action="forward", object_id=str(iid))
-    values = {f: getattr(e, f) for f in HASHED_FIELDS_V1}
-    AuditEntry.objects.filter(pk=e.pk).update(hash_version=HASH_V1, hash=entry_digest(values))
+    fields = HASHED_FIELDS_V1 if version == HASH_V1 else HASHED_FIELDS
+    values = {f: getattr(e, f) for f in fields} | {"hash_version": version}
+    AuditEntry.objects.filter(pk=e.pk).update(hash_version=version, hash=entry_digest(values))
     result = audit_verify()
-    assert not result.ok and result.first_bad == e.pk and result.code == "format_downgrade"
+    assert not result.ok and result.first_bad == e.pk, result
+    assert result.code == "format_downgrade", result
 
 
 def _other_sector(n):
@@ -479,9 +492,10 @@ def test_the_upgrade_migration_keeps_old_entries_and_their_hashes():
     from django.db.migrations.executor import MigrationExecutor
     from django.utils import timezone
 
-    before, latest = [("audit", "0002_initial")], [("audit", "0004_auditcheckpoint")]
+    before, latest = [("audit", "0002_initial")], [("audit", "0005_i12_chains_per_scope")]
     AuditEntry.objects.all().delete()
     AuditHead.objects.all().delete()
+    AuditChain.objects.all().delete()
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
@@ -521,7 +535,7 @@ def test_the_upgrade_migration_keeps_old_entries_and_their_hashes():
     with transaction.atomic():
         audit_record(actor=None, action="note", object_type="x", object_id=1, scope_path="000100010001")
     new = AuditEntry.objects.get(seq=4)
-    assert new.hash_version == 2 and new.prev_hash == hashes[-1] and new.scope_seq == 1
+    assert new.hash_version == 3 and new.prev_hash == "" and new.scope_seq == 1
     assert audit_verify().ok and audit_verify(scope_path="00010001").checked == 4
 
 
