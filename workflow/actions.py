@@ -98,9 +98,19 @@ def _on_commit(task, **kwargs):
     from .tasks import enqueue_batch
 
     conn = transaction.get_connection()
+    # the transaction: in production the outermost block itself; inside a test case's blocks, the
+    # savepoint of the first block that is not the test's (the tests' transaction never commits)
+    ours = sum(1 for a in conn.atomic_blocks if getattr(a, "_from_testcase", False))
+    key = conn.savepoint_ids[ours - 1] if ours and len(conn.savepoint_ids) >= ours else None
     batch = getattr(conn, "_notification_batch", None)
-    if batch is None or batch.done or not any(cb == batch.flush for _, cb, *_ in conn.run_on_commit):
+    if (
+        batch is None
+        or batch.done
+        or batch.key != key
+        or not any(cb == batch.flush for _, cb, *_ in conn.run_on_commit)
+    ):
         batch = conn._notification_batch = enqueue_batch()
+        batch.key = key
         transaction.on_commit(batch.flush)
     batch.add(task, kwargs)
 
