@@ -192,13 +192,14 @@ def timed(label, calls, results):
     return row
 
 
-def run(n: int) -> list[dict]:
+def run(n: int, *, migrate: bool = True) -> list[dict]:
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
     path = os.path.join(tempfile.mkdtemp(), "bench_structure.json")
     with open(path, "w") as f:
         json.dump(STRUCTURE, f, ensure_ascii=False)
@@ -288,15 +289,13 @@ def run(n: int) -> list[dict]:
     with transaction.atomic():
         budget_set(actor=u["badmin"], organisation=sector, year=datetime.date.today().year, amount_vnd=10**12)
     month = datetime.date.today().replace(day=1)
-    five = [up[k : k + 5] for k in range(0, len(up), 5)]
-    months = [month - datetime.timedelta(days=31 * k) for k in range(len(five))]
+    half = max(1, len(up) // 2)  # the first half commended in the month's selection, the rest ad hoc
     timed(
-        "commendation_select (monthly five)",
+        "commendation_select (monthly)",
         [
-            lambda ids5=ids5, m=m: commendation_select(
-                organisation=sector, month=m, initiative_ids=ids5, actor=u["bs1"]
+            lambda: commendation_select(
+                organisation=sector, month=month, initiative_ids=up[: min(half, 5)], actor=u["bs1"]
             )
-            for ids5, m in zip(five[:1], months[:1], strict=True)
         ],
         results,
     )
@@ -306,56 +305,86 @@ def run(n: int) -> list[dict]:
             lambda pk=pk: adhoc_commend(
                 organisation=sector, initiative_id=pk, reason="Đóng góp đột xuất", amount_vnd=1_000_000, actor=u["bs1"]
             )
-            for pk in up[5:]
+            for pk in up[half:]
         ],
         results,
     )
     return results
 
 
+def _scratch_db(tag: str):
+    db = f"pg_i12g_{tag}_{os.getpid()}"
+    psql = ["psql", "-qAtX", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
+    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False, capture_output=True)
+    subprocess.run([*psql, f"CREATE DATABASE {db}"], check=True)
+    return db, lambda: subprocess.run([*psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
+
+
+def _last_json(out: str) -> dict | None:
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return rows[-1] if rows else None
+
+
 def raw_close(n: int) -> dict | None:
-    """The anchors' raw-SQL close on a database of its own (same N, same run)."""
+    """The anchors' raw-SQL close (one connection) on a database of its own (same N, same run)."""
     script = ANCHORS / "raw_sql_close.py"
     if not script.exists():
         return None
-    db = f"pg_i12g_raw_{os.getpid()}"
-    base = "postgresql://postgres@127.0.0.1:5432"
-    psql = ["psql", "-qAtX", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
-    subprocess.run([*psql, f"CREATE DATABASE {db}"], check=True)
+    db, drop = _scratch_db("raw")
     try:
-        env = {**os.environ, "DATABASE_URL": f"{base}/{db}"}
+        env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{db}"}
         subprocess.run([sys.executable, str(script), "setup", "--n", str(n)], env=env, check=True, capture_output=True)
-        out = subprocess.run(
-            [sys.executable, str(script), "run", "--n", str(n), "--conns", "1"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        return rows[-1] if rows else None
+        run = [sys.executable, str(script), "run", "--n", str(n), "--conns", "1"]
+        return _last_json(subprocess.run(run, env=env, check=True, capture_output=True, text=True).stdout)
     finally:
-        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
+        drop()
+
+
+def peer_close(n: int) -> dict | None:
+    """The anchors' django-fsm-2 + simple-history peer, from the anchors' venv (``run.sh`` builds it
+    under the temp dir; ``BENCH_VENV`` overrides), when it is there."""
+    venv = Path(os.environ.get("BENCH_VENV", Path(tempfile.gettempdir()) / "bench-anchors-venv"))
+    python, manage = venv / "bin" / "python", ANCHORS / "djangofsm_peer" / "manage.py"
+    if not python.exists() or not manage.exists():
+        return None
+    db, drop = _scratch_db("peer")
+    try:
+        env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{db}"}
+        for cmd in (["migrate", "-v0"], ["bench_seed", "--n", str(n)]):
+            subprocess.run([str(python), str(manage), *cmd], env=env, check=True, capture_output=True)
+        run = [str(python), str(manage), "bench_close", "--n", str(n)]
+        return _last_json(subprocess.run(run, env=env, check=True, capture_output=True, text=True).stdout)
+    finally:
+        drop()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--raw", action="store_true", help="also the anchors' raw-SQL close, same N, same run")
+    ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--sql", action="store_true", help="print the queries of each action's first call")
     a = ap.parse_args()
     global SHOW_SQL
     SHOW_SQL = a.sql
     results = run(a.n)
     if a.raw:
-        raw = raw_close(a.n)
-        if raw:
-            print(json.dumps(raw), flush=True)
-            close = next(r for r in results if r["bench"].startswith("initiative_close"))
-            print(f"close / raw SQL = {close['per_s'] / raw['closes_per_s']:.3f}", flush=True)
+        close = next(r for r in results if r["bench"].startswith("initiative_close"))
+        for label, anchor in (("raw SQL", raw_close), ("django-fsm-2 peer", peer_close)):
+            row = anchor(a.n)
+            if row:
+                print(json.dumps(row), flush=True)
+                ratio = close["per_s"] / row["closes_per_s"]
+                results.append({"bench": f"anchor: {label}", "per_s": row["closes_per_s"], "ratio": round(ratio, 3)})
+                print(f"project close / {label} = {ratio:.3f}", flush=True)
     print(f"\n{'action':<40} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
     for r in results:
-        print(f"{r['bench']:<40} {r['per_s']!s:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8} {r['queries']!s:>8}")
+        print(
+            f"{r['bench']:<40} {r['per_s']!s:>8} {r.get('p50_ms')!s:>8} {r.get('p95_ms')!s:>8} "
+            f"{r.get('queries', r.get('ratio'))!s:>8}"
+        )
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
