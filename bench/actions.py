@@ -17,6 +17,7 @@ on a database of its own with the same N, in the same run, and prints the ratio.
 import argparse
 import datetime
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -184,7 +185,7 @@ def timed(label, calls, results):
         "n": len(lat),
         "per_s": round(len(lat) / wall, 1) if wall else None,
         "p50_ms": round(statistics.median(lat), 2) if lat else None,
-        "p95_ms": round(lat[max(0, int(0.95 * len(lat)) - 1)], 2) if lat else None,
+        "p95_ms": round(lat[min(len(lat) - 1, math.ceil(0.95 * len(lat)) - 1)], 2) if lat else None,
         "queries": queries,
     }
     results.append(row)
