@@ -351,6 +351,7 @@ def peer_close(n: int) -> dict | None:
     db, drop = _scratch_db("peer")
     try:
         env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{db}"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # the peer's own settings, not the project's
         for cmd in (["migrate", "-v0"], ["bench_seed", "--n", str(n)]):
             subprocess.run([str(python), str(manage), *cmd], env=env, check=True, capture_output=True)
         run = [str(python), str(manage), "bench_close", "--n", str(n)]

@@ -31,7 +31,11 @@ ACTION_CALLS = {"tiny": 6, "10k": 300, "200k": 300, "2M": 300}
 
 
 def sh(cmd, env, **kw):
-    return subprocess.run(cmd, env=env, cwd=ROOT, check=True, text=True, capture_output=True, **kw)
+    done = subprocess.run(cmd, env=env, cwd=ROOT, text=True, capture_output=True, **kw)
+    if done.returncode:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-5000:])
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(map(str, cmd))}")
+    return done
 
 
 def machine() -> dict:
