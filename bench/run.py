@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = {"tiny": 300, "10k": 10_000, "200k": 200_000, "2M": 2_000_000}
-ACTION_CALLS = {"tiny": 6, "10k": 300, "200k": 300, "2M": 300}
+ACTION_CALLS = {"tiny": 6, "10k": 100, "200k": 300, "2M": 300}
 
 
 def sh(cmd, env, **kw):
