@@ -50,8 +50,10 @@ migrations-check: venv
 smoke: venv
 	$(BIN)/python ../shared/contract-smoke/smoke.py
 
+# the write benchmarks at a scale (tiny, 10k, 200k, 2M): figures printed and kept in bench/results/
+SCALE ?= tiny
 bench: venv
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache var/audit-checkpoints

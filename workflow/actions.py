@@ -81,8 +81,38 @@ def _record(initiative, actor, action, source, *, comment="", version=None, deta
     )
 
 
+def _refuse_coauthors(flow, *, declined: bool = False, pending: bool = False) -> None:
+    """``refuse_if_coauthor_declined`` / ``_pending``, asked only when the flow's authors (read
+    once per action) hold a declined or a pending consent: the usual dossier costs no query."""
+    consents = set(permissions.author_consents(flow).values())
+    if declined and Consent.DECLINED in consents:
+        refuse_if_coauthor_declined(flow.initiative)
+    if pending and Consent.PENDING in consents:
+        refuse_if_coauthor_pending(flow.initiative)
+
+
 def _on_commit(task, **kwargs):
-    transaction.on_commit(lambda: task.delay(**kwargs))
+    """Schedule ``task`` after the commit, ONE enqueue per transaction: the tasks an action
+    schedules (a close that opens the next session and tells the authors) go out together as one
+    ``run_batch`` task. A rolled-back transaction drops its batch with Django's own on-commit list."""
+    from .tasks import enqueue_batch
+
+    conn = transaction.get_connection()
+    # the transaction: in production the outermost block itself; inside a test case's blocks, the
+    # savepoint of the first block that is not the test's (the tests' transaction never commits)
+    ours = sum(1 for a in conn.atomic_blocks if getattr(a, "_from_testcase", False))
+    key = conn.savepoint_ids[ours - 1] if ours and len(conn.savepoint_ids) >= ours else None
+    batch = getattr(conn, "_notification_batch", None)
+    if (
+        batch is None
+        or batch.done
+        or batch.key != key
+        or not any(cb == batch.flush for _, cb, *_ in conn.run_on_commit)
+    ):
+        batch = conn._notification_batch = enqueue_batch()
+        batch.key = key
+        transaction.on_commit(batch.flush)
+    batch.add(task, kwargs)
 
 
 def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession:
@@ -147,7 +177,7 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         _deny(_("Chỉ tác giả, tổ tư vấn hoặc cán bộ công đoàn của đơn vị được nộp hồ sơ"))
     if not flow.submit.can_proceed():
         _wrong_state(initiative, "submit")
-    refuse_if_coauthor_declined(initiative)
+    _refuse_coauthors(flow, declined=True)
     incomplete = submission_rules(initiative)
     registering_in = None
     if initiative.submitted_at is None:  # its first submission registers it in the running programme
@@ -200,8 +230,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
         _deny(_("Chỉ tổ tư vấn của đơn vị được chuyển hồ sơ"))
     if not flow.forward.can_proceed():
         _wrong_state(initiative, "forward")
-    refuse_if_coauthor_declined(initiative)
-    refuse_if_coauthor_pending(initiative)
+    _refuse_coauthors(flow, declined=True, pending=True)
     route = first_stage(organisation=initiative.organisation)
     if route is None:
         raise ApplicationError(
@@ -309,7 +338,7 @@ def vote_cast(
     council = initiative.council
     flow = InitiativeFlow(initiative)
     authors = permissions.author_ids(flow)
-    member = permissions.is_member(user=actor, initiative=initiative)
+    member = permissions.is_member(user=actor, initiative=initiative, flow=flow)
     substitute = not member and council.pk in seating.substitute_councils(actor, fresh=True)
     if not (member or substitute):
         _deny(_("Bạn không phải thành viên hội đồng %(council_code)s") % {"council_code": council.code})
@@ -344,8 +373,7 @@ def vote_cast(
             )
             % {"council": council.code}
         )
-    if BallotCast.objects.filter(session=session, voter=actor).exists():
-        raise ApplicationError(_("Bạn đã biểu quyết rồi"), code="already_voted")
+    # a second ballot meets the unique (session, voter) constraint below: 409 already_voted, nothing written
     now = timezone.now()
     secret = session.is_secret  # the ballot the session opened with, not the council's today
     if secret:
@@ -695,7 +723,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "", assessed_b
     else:
         target = State.DRAFT
     if next_council is not None:  # before another council: its seats' co-authors must have answered
-        refuse_if_coauthor_pending(initiative)
+        _refuse_coauthors(flow, pending=True)
     reasons = comment.strip()
     if outcome in (Decision.RETURN, Decision.REJECT) and not reasons:
         # joined in text order, never in cast order (which the trail's vote entries give)

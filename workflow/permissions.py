@@ -4,7 +4,7 @@ The flow's transitions name these predicates, and the actions call them before c
 anything: viewflow does not check permissions when a transition is called."""
 
 from initiatives.models import Consent, Initiative
-from initiatives.selectors import is_adviser, is_author
+from initiatives.selectors import is_author
 
 
 def _asked(flow, user, question, answer):
@@ -16,6 +16,35 @@ def _asked(flow, user, question, answer):
     if key not in memo:
         memo[key] = answer()
     return memo[key]
+
+
+def council_perms(user, council) -> frozenset:
+    """The codenames ``user`` holds on ``council`` — what guardian's ``has_perm`` answers, its user
+    and group object permissions alike (an inactive user none, a superuser every one) — in ONE
+    query where guardian's checker asks two per ``has_perm``. Callers keep the answer for the
+    duration of one action or request (``_council_perm``), never across them."""
+    if council is None or not user.is_active or not user.is_authenticated:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(("vote", "close_session", "advise"))
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission
+
+    from councils.models import CouncilPermission
+
+    own = CouncilPermission.objects.filter(user=user, content_object_id=council.pk).values_list("permission__codename")
+    groups = GroupObjectPermission.objects.filter(
+        group__user=user,
+        content_type=ContentType.objects.get_for_model(council),  # cached by Django after the first
+        object_pk=str(council.pk),
+    ).values_list("permission__codename")
+    return frozenset(c for (c,) in own.union(groups))
+
+
+def _council_perm(flow, user, codename: str, council) -> bool:
+    """``codename`` on ``council``, its holder's codenames read once per flow object and person."""
+    held = _asked(flow, user, ("council", council.pk), lambda: council_perms(user, council))
+    return codename in held
 
 
 def author_consents(flow) -> dict:
@@ -49,7 +78,13 @@ def recused(flow, user) -> bool:
 
 
 def _is_adviser(flow, user) -> bool:
-    return _asked(flow, user, "adviser", lambda: is_adviser(user=user, organisation=flow.initiative.organisation))
+    def ask():
+        from councils.selectors import advisory_team_for
+
+        team = advisory_team_for(organisation=flow.initiative.organisation)
+        return team is not None and _council_perm(flow, user, "advise", team)
+
+    return _asked(flow, user, "adviser", ask)
 
 
 def can_submit(flow, user) -> bool:
@@ -81,11 +116,17 @@ def is_recused_closer(flow, user) -> bool:
 def may_close_council(flow, user) -> bool:
     """The chair or the secretary of the council the dossier is before, recused or not."""
     council = flow.initiative.council
-    return council is not None and user.has_perm("councils.close_session", council)
+    return council is not None and _council_perm(flow, user, "close_session", council)
 
 
-def is_member(*, user, initiative: Initiative) -> bool:
-    return initiative.council is not None and user.has_perm("councils.vote", initiative.council)
+def is_member(*, user, initiative: Initiative, flow=None) -> bool:
+    """A member of the council the dossier is before (with ``flow``, asked once per flow object)."""
+    council = initiative.council
+    if council is None:
+        return False
+    if flow is not None:
+        return _council_perm(flow, user, "vote", council)
+    return "vote" in council_perms(user, council)
 
 
 def is_recused(*, user, initiative: Initiative) -> bool:

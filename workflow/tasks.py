@@ -1,6 +1,7 @@
 """Notifications and reminders. Tasks take ids and call actions or selectors; they are scheduled
 on commit by the actions, so a rolled-back change never sends mail."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -15,7 +16,45 @@ from initiatives.models import Initiative
 
 from .models import BallotCast, CouncilSession
 
+logger = logging.getLogger(__name__)
 SUBJECT_PREFIX = "[Sáng kiến] "
+
+
+class enqueue_batch:  # noqa: N801 (used like a function: ``workflow.actions._on_commit``)
+    """The tasks one transaction schedules, enqueued together after its commit: one task alone as
+    itself, several as one ``run_batch`` (one round trip to the broker per action)."""
+
+    def __init__(self):
+        self.items, self.done = [], False
+
+    def add(self, task, kwargs: dict) -> None:
+        self.items.append((task, kwargs))
+
+    def flush(self) -> None:
+        items, self.items, self.done = self.items, [], True
+        if len(items) == 1:
+            task, kwargs = items[0]
+            task.delay(**kwargs)
+        elif items:
+            run_batch.delay(calls=[[task.name, kwargs] for task, kwargs in items])
+
+
+@shared_task
+def run_batch(calls: list) -> int:
+    """Run the tasks of one transaction in order (each on its own: one failing does not stop the
+    others; the failure is logged and raised after the rest ran)."""
+    from celery import current_app
+
+    failed = None
+    for name, kwargs in calls:
+        try:
+            current_app.tasks[name](**kwargs)
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("task %s failed in a batch", name)
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return len(calls)
 
 
 def _link(initiative):

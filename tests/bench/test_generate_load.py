@@ -1,0 +1,83 @@
+"""``manage.py generate_load`` at a tiny N (SQLite in CI, PostgreSQL's COPY with DATABASE_URL): the
+trail verifies, the states hold their proportions, every persona logs in and finds its work."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+from rest_framework.test import APIClient
+
+from bench.loadgen import FORCED, STATE_MIX
+from councils.models import User
+from initiatives.duplicates import dup_key
+from initiatives.models import Initiative
+from workflow.models import CouncilSession, Vote
+
+N = 400
+
+
+def generate(*extra):
+    out = io.StringIO()
+    call_command("generate_load", "--initiatives", str(N), "--quiet", "--batch", "250", *extra, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.django_db
+def test_generated_programme(client):
+    made = generate()
+    assert made["initiatives"] == N and Initiative.objects.count() == N
+
+    # the trail: verify_audit walks the whole chain, links, hashes and scope links
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert made["audit_entries"] >= 3.5 * N
+    assert str(made["audit_entries"]) in out.getvalue()
+
+    # realistic proportions (the forced first dossiers and the sampling noise aside)
+    total = sum(share for _, share in STATE_MIX)
+    counts = dict(Initiative.objects.values_list("state").annotate(n=Count("id")))
+    for state, share in STATE_MIX:
+        if share >= 50:
+            assert abs(counts.get(state, 0) / N - share / total) < 0.06, (state, counts)
+
+    # the duplicate screen's key as the actions write it
+    for title, summary, key in Initiative.objects.values_list("title", "summary", "dup_key")[:50]:
+        assert key == dup_key(title, summary)
+
+    # closed secret ballots are left as the close leaves them: anonymous decisions, no time
+    secret = CouncilSession.objects.filter(ballot="secret", closed_at__isnull=False)
+    assert secret.exists()
+    assert not Vote.objects.filter(session__in=secret, voter__isnull=False).exists()
+    assert not Vote.objects.filter(session__in=secret, cast_at__isnull=False).exists()
+    # every dossier before a council has its open session
+    before = Initiative.objects.filter(state__in=FORCED[2:])
+    assert before.count() == CouncilSession.objects.filter(closed_at=None, initiative__in=before).count()
+
+    # every persona logs in through the login page and finds its work
+    for persona, username in made["personas"].items():
+        r = client.post("/accounts/login/", {"username": username, "password": made["password"]})
+        assert r.status_code == 302, persona
+        api = APIClient()
+        api.force_login(User.objects.get(username=username))
+        inbox = api.get("/api/v1/tasks/")
+        assert inbox.status_code == 200, persona
+        if persona.endswith("chair") or persona in ("adviser", "unit_member"):
+            assert inbox.json()["count"] >= 1, persona
+        listed = api.get("/api/v1/initiatives/")
+        assert listed.status_code == 200
+        if persona in ("author", "officer", "unit_chair"):
+            assert listed.json()["count"] >= 1, persona
+        client.logout()
+    assert client.get("/").status_code in (200, 302)
+
+    # a second run refuses the full database; --append adds another tree beside it
+    with pytest.raises(CommandError):
+        generate()
+    more = generate("--append", "--affiliates", "1")
+    assert Initiative.objects.count() == 2 * N and more["personas"]["author"].startswith("lg2-")
+    assert more["audit_entries"] > made["audit_entries"]  # the chain goes on from the head
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert str(more["audit_entries"]) in out.getvalue()

@@ -1,0 +1,103 @@
+"""Queries per write action, counted and held (issue 12): each action's statements are its own
+database work — lock, permission asked once, state, change, trail — and one enqueue after the
+commit. A change that adds a query to an action fails here; lower the figure when you cut one."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from awards.actions import certificate_issue
+from councils.models import Council
+from initiatives.models import Initiative
+from workflow.actions import initiative_close, initiative_forward, initiative_submit, vote_cast
+
+# statements per call on each database (savepoints of the test's own transaction included);
+# PostgreSQL adds the counters' advisory lock and the duplicate screen's statistics lookups
+# (before issue 12 on PostgreSQL: submit 25, forward 14, vote 15, close 21: guardian's two queries
+# per has_perm, asked twice by a close; the co-author refusals re-reading the authors; an exists()
+# before the ballot's unique insert; the serial counter's three statements)
+EXPECTED = {
+    "submit": {"sqlite": 21, "postgresql": 22},
+    "forward": {"sqlite": 12, "postgresql": 12},
+    "vote": {"sqlite": 13, "postgresql": 13},
+    "close_carried": {"sqlite": 16, "postgresql": 17},
+    "close_certify": {"sqlite": 30, "postgresql": 30},
+}
+
+
+def counted(fn, callbacks):
+    with callbacks(execute=True) as enqueued:  # the tasks run after the count, as after a commit
+        with CaptureQueriesContext(connection) as ctx:
+            result = fn()
+    return result, len(ctx.captured_queries), len(enqueued)
+
+
+def expect(name):
+    return EXPECTED[name][connection.vendor]
+
+
+@pytest.mark.django_db
+def test_every_write_action_costs_its_counted_queries_and_enqueues_once(
+    users, make_draft, django_capture_on_commit_callbacks
+):
+    u = users
+    iid = make_draft()["id"]
+    _, n, enq = counted(
+        lambda: initiative_submit(initiative_id=iid, actor=u["author1"]), django_capture_on_commit_callbacks
+    )
+    assert (n, enq) == (expect("submit"), 1)
+    _, n, enq = counted(
+        lambda: initiative_forward(initiative_id=iid, actor=u["u1_adv"]), django_capture_on_commit_callbacks
+    )
+    assert (n, enq) == (expect("forward"), 1)  # the new session and the authors' notice: one enqueue
+    for name in ("u1_chair", "u1_sec", "u1_m1"):
+        _, n, enq = counted(
+            lambda name=name: vote_cast(initiative_id=iid, actor=u[name], decision="approve"),
+            django_capture_on_commit_callbacks,
+        )
+        assert (n, enq) == (expect("vote"), 0)
+    ini, n, enq = counted(
+        lambda: initiative_close(initiative_id=iid, actor=u["u1_chair"]), django_capture_on_commit_callbacks
+    )
+    assert ini.state == "corporation_council"
+    assert (n, enq) == (expect("close_carried"), 1)  # the next session's members and the authors: one
+    for name in ("c_chair", "c_m1", "c_m2"):
+        vote_cast(initiative_id=iid, actor=u[name], decision="approve")
+    initiative_close(initiative_id=iid, actor=u["c_chair"])
+    for name in ("s_chair", "s_sec", "s_m1"):
+        vote_cast(initiative_id=iid, actor=u[name], decision="certify")
+    ini, n, enq = counted(
+        lambda: initiative_close(initiative_id=iid, actor=u["s_chair"]), django_capture_on_commit_callbacks
+    )
+    assert ini.state == "sector_certified" and ini.certificates.count() == 1
+    assert (n, enq) == (expect("close_certify"), 1)
+
+
+@pytest.mark.django_db
+def test_permission_is_still_asked_of_the_council_itself(users, make_draft):
+    """The one-query permission answers exactly what guardian did: a member of another council, or
+    a member made inactive, is refused."""
+    from django.core.exceptions import PermissionDenied
+
+    iid = make_draft()["id"]
+    initiative_submit(initiative_id=iid, actor=users["author1"])
+    initiative_forward(initiative_id=iid, actor=users["u1_adv"])
+    with pytest.raises(PermissionDenied):
+        vote_cast(initiative_id=iid, actor=users["u2_chair"], decision="approve")  # another unit's council
+    sec = users["u1_sec"]
+    sec.is_active = False
+    sec.save(update_fields=["is_active"])
+    with pytest.raises(PermissionDenied):
+        vote_cast(initiative_id=iid, actor=sec, decision="approve")
+    with pytest.raises(PermissionDenied):
+        initiative_close(initiative_id=iid, actor=users["u2_chair"])
+    assert Initiative.objects.get(pk=iid).state == "unit_council"
+    assert Council.objects.get(code="XN1-HD").pk == Initiative.objects.get(pk=iid).council_id
+    # certificate_issue outside a close asks the same question of its council
+    with pytest.raises(PermissionDenied):
+        certificate_issue(
+            initiative=Initiative.objects.get(pk=iid),
+            award="sector_certificate",
+            actor=users["u1_chair"],
+            council=Council.objects.get(code="NGANH-HD"),
+        )
