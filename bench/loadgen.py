@@ -16,8 +16,8 @@ Rows go through PostgreSQL ``COPY`` (psycopg 3 ``cursor.copy``), a batch of init
 transaction, so the database is consistent (and its chain valid) at every commit; on SQLite (CI's
 smoke test, tiny N) the same rows go through ``executemany``.
 
-The chain is built by ONE function, ``chain_entries``: to move to another chain layout (one chain per
-affiliate) only it and ``save_head`` change.
+The chain is built by ONE function, ``chain_entries`` (format 3: one chain per affiliate, linked by
+``audit.chain.entry_link``), and its heads saved by ``save_head``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import CURRENT_HASH_VERSION, entry_digest, scope_key_of
+from audit.chain import entry_link, scope_key_of
 from initiatives.duplicates import dup_key
 
 PASSWORD = "sangkien2026"
@@ -180,44 +180,47 @@ def progress(done: int, total: int, started: float, label: str = "initiatives") 
 
 @dataclass
 class Head:
+    """Where the bulk writer stands: the last global entry number it used, and every affiliate's
+    chain head {scope_key: [n, hash, seq]} (format 3: one chain per affiliate, see audit/chain.py)."""
+
     seq: int = 0
-    hash: str = ""
     scopes: dict = field(default_factory=dict)
 
 
 def load_head() -> Head:
-    from audit.models import AuditHead
+    from django.db.models import Max
 
-    row = AuditHead.objects.filter(pk=1).first()
-    if row is None:
-        return Head()
-    return Head(row.seq, row.hash, {k: list(v) for k, v in (row.scopes or {}).items()})
+    from audit.models import AuditChain, AuditEntry, AuditHead
+
+    seq = max(
+        AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0,
+        AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0,
+    )
+    scopes = {k: [n, h, s] for k, n, h, s in AuditChain.objects.values_list("key", "n", "hash", "seq")}
+    return Head(seq, scopes)
 
 
 def save_head(head: Head) -> None:
-    from audit.models import AuditHead
+    """Move the chains' head rows to the entries just written and the entry-number sequence past
+    them, in the batch's transaction (the closed global chain of formats 1–2 is left alone)."""
+    from audit.actions import chain_heads_set, entry_seq_sync
 
-    AuditHead.objects.update_or_create(pk=1, defaults={"seq": head.seq, "hash": head.hash, "scopes": head.scopes})
+    chain_heads_set({k: tuple(v) for k, v in head.scopes.items()})
+    entry_seq_sync()
 
 
 def chain_entries(entries: list[dict], head: Head) -> None:
     """Link ``entries`` (in trail order; each with the hashed fields except the links) after
-    ``head``, exactly as ``audit.actions.audit_record`` does one at a time: seq, the scope link,
-    the previous hash, the digest. Moves ``head`` along."""
+    ``head``, exactly as ``audit.actions.audit_record`` does one at a time: a global entry number,
+    then ``audit.chain.entry_link`` on the entry's affiliate chain. Moves ``head`` along."""
     scopes = head.scopes
     for e in entries:
         key = scope_key_of(e["scope_path"])
-        scope_seq, scope_prev = scopes.get(key, (0, ""))
+        n, h, _seq = scopes.get(key, (0, "", 0))
         head.seq += 1
-        e["hash_version"] = CURRENT_HASH_VERSION
         e["seq"] = head.seq
-        e["scope_key"] = key
-        e["scope_seq"] = scope_seq + 1
-        e["scope_prev"] = scope_prev
-        e["prev_hash"] = head.hash
-        e["hash"] = entry_digest(e)
-        head.hash = e["hash"]
-        scopes[key] = [e["scope_seq"], e["hash"]]
+        entry_link(e, prev_n=n, prev_hash=h)
+        scopes[key] = [e["scope_seq"], e["hash"], e["seq"]]
 
 
 AUDIT_COLUMNS = (
