@@ -4,10 +4,13 @@ Call ``audit_record`` inside the action's transaction, after the change. It cost
 statements: lock the head row (which also holds every scope's last entry), insert, update."""
 
 import json
+from collections import Counter
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from config.metrics import count_action
 
 from .chain import (  # noqa: F401  (HASHED_FIELDS and entry_digest are imported from here)
     CURRENT_HASH_VERSION,
@@ -93,6 +96,7 @@ def audit_record(
     scopes[key] = [entry.scope_seq, entry.hash]
     head.seq, head.hash, head.scopes = entry.seq, entry.hash, scopes
     head.save(update_fields=["seq", "hash", "scopes"])
+    count_action(action)  # /metrics: actions by kind, counted once committed
     return entry
 
 
@@ -148,6 +152,8 @@ def audit_record_many(records: list[dict]) -> int:
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     head.seq, head.hash, head.scopes = seq, prev, scopes
     head.save(update_fields=["seq", "hash", "scopes"])
+    for action, n in Counter(e.action for e in entries).items():
+        count_action(action, n)
     return len(entries)
 
 
