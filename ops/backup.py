@@ -117,6 +117,9 @@ class BackupResult:
 
 def backup_create(*, output: Path | None = None, output_dir: Path | None = None, media: bool = True, keep: int = 0):
     engine = _engine()
+    if connections["default"].in_atomic_block:
+        # pg_dump would miss what this transaction wrote; SQLite's backup would wait for it for ever
+        raise BackupError(_("Không sao lưu từ bên trong một giao dịch đang mở"))
     now = timezone.now().astimezone(datetime.UTC)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     if output is None:
