@@ -125,3 +125,51 @@ def test_static_files_are_served_by_a_pinned_whitenoise():
         assert re.search(rf"^{package}==\d", pins, re.M), package
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
     assert settings.STORAGES["staticfiles"]["BACKEND"].startswith("whitenoise.storage.")
+
+
+def test_s3_media_is_configured_from_the_environment(monkeypatch):
+    """Only the settings: no S3 service is reached in these tests (none is available here)."""
+    path = str(ROOT / "config" / "settings.py")
+    monkeypatch.setenv("FILE_STORAGE_BACKEND", "storages.backends.s3.S3Storage")
+    monkeypatch.setenv("S3_BUCKET", "sangkien-media")
+    monkeypatch.setenv("S3_ENDPOINT_URL", "https://minio.example.org")
+    options = runpy.run_path(path)["STORAGES"]["default"]["OPTIONS"]
+    assert options["bucket_name"] == "sangkien-media" and options["endpoint_url"] == "https://minio.example.org"
+    assert options["default_acl"] is None and options["querystring_auth"] is True
+
+
+def test_redis_holds_sessions_and_a_replica_is_added_only_when_configured(monkeypatch):
+    path = str(ROOT / "config" / "settings.py")
+    for var in ("REDIS_URL", "DATABASE_REPLICA_URL"):
+        monkeypatch.delenv(var, raising=False)
+    plain = runpy.run_path(path)
+    assert "SESSION_ENGINE" not in plain and "replica" not in plain["DATABASES"]
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://ro@10.0.0.7:5432/sangkien")
+    scaled = runpy.run_path(path)
+    assert scaled["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    assert scaled["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
+    assert scaled["DATABASES"]["replica"]["HOST"] == "10.0.0.7"
+    assert scaled["DATABASES"]["replica"]["TEST"] == {"MIRROR": "default"}
+
+
+def test_the_router_sends_only_the_reports_reads_to_the_replica(settings, rf):
+    from councils.models import Organisation
+    from ops.routers import ReportsReplicaRouter, use_replica, wants_replica
+
+    settings.DATABASES = {**settings.DATABASES, "replica": dict(settings.DATABASES["default"])}
+    assert wants_replica(rf.get("/api/v1/reports/progress/")) and wants_replica(rf.get("/reports/dashboard/"))
+    assert not wants_replica(rf.post("/api/v1/reports/progress/"))
+    assert not wants_replica(rf.get("/api/v1/initiatives/"))
+    from django.contrib.sessions.models import Session
+
+    router = ReportsReplicaRouter()
+    assert router.db_for_read(Organisation) is None
+    token = use_replica.set(True)
+    try:
+        assert router.db_for_read(Organisation) == "replica"
+        assert router.db_for_read(Session) is None  # sign-in state always from the primary
+        assert router.db_for_write(Organisation) == "default"
+    finally:
+        use_replica.reset(token)
+    assert router.allow_migrate("replica", "councils") is False and router.allow_migrate("default", "councils")
