@@ -153,11 +153,11 @@ def test_redis_holds_sessions_and_a_replica_is_added_only_when_configured(monkey
     assert scaled["DATABASES"]["replica"]["TEST"] == {"MIRROR": "default"}
 
 
-def test_the_router_sends_only_the_reports_reads_to_the_replica(settings, rf):
+def test_the_router_sends_only_the_reports_reads_to_the_replica(monkeypatch, rf):
     from councils.models import Organisation
     from ops.routers import ReportsReplicaRouter, use_replica, wants_replica
 
-    settings.DATABASES = {**settings.DATABASES, "replica": dict(settings.DATABASES["default"])}
+    monkeypatch.setitem(settings.DATABASES, "replica", dict(settings.DATABASES["default"]))
     assert wants_replica(rf.get("/api/v1/reports/progress/")) and wants_replica(rf.get("/reports/dashboard/"))
     assert not wants_replica(rf.post("/api/v1/reports/progress/"))
     assert not wants_replica(rf.get("/api/v1/initiatives/"))
