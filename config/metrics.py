@@ -6,7 +6,14 @@ gunicorn workers, deploy/gunicorn.conf.py) prometheus_client keeps them in files
 process, and ops.views sums them at each scrape.
 """
 
+import os
+
 from prometheus_client import Counter, Histogram
+
+# a process started with the variable but without the directory (a command run by hand with the
+# web's environment) must not fail at its first count
+if _multiproc_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(_multiproc_dir, exist_ok=True)
 
 REQUEST_LATENCY = Histogram(
     "sangkien_http_request_duration_seconds",

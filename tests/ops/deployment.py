@@ -111,16 +111,20 @@ class Instance:
             "GUNICORN_BIND": f"127.0.0.1:{self.web_port}",
             "GUNICORN_WORKERS": str(web_workers),
             "GUNICORN_THREADS": str(threads),
-            "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
             "PYTHONUNBUFFERED": "1",
         }
 
     # --- the pieces ------------------------------------------------------------------------------
-    def _spawn(self, name, args):
+    def _spawn(self, name, args, **extra_env):
         log = self.workdir / f"{name}.log"
         self.logs[name] = log
         self.procs[name] = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            cwd=ROOT,
+            env={**self.env, **extra_env},
+            stdout=open(log, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self.procs[name]
 
@@ -158,7 +162,11 @@ class Instance:
     def start_services(self):
         """Web, worker and beat, with the commands deploy/systemd and deploy/compose.yaml run."""
         self.mail.start()
-        self._spawn("web", [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "config.wsgi"])
+        self._spawn(
+            "web",
+            [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
+            PROMETHEUS_MULTIPROC_DIR=str(self.workdir / "metrics"),
+        )
         self._spawn(
             "worker",
             [str(BIN / "celery"), "-A", "config", "worker", "-l", "info", "-n", f"deploytest{os.getpid()}@%h"]
