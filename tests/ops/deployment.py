@@ -92,7 +92,6 @@ class Instance:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("CI_", "PYTEST_", "DJANGO_", "GUNICORN_"))},
             "DATABASE_URL": self.database_url,
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "DJANGO_SECRET_KEY": "deploy-test-only-" + "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SITE_URL": self.web,
@@ -113,6 +112,9 @@ class Instance:
             "GUNICORN_THREADS": str(threads),
             "PYTHONUNBUFFERED": "1",
         }
+        # the services use the Redis started here; commands run by manage() (migrate, the demo, the
+        # pool of the benchmark) run their tasks eagerly, so nothing they schedule waits in the queue
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
 
     # --- the pieces ------------------------------------------------------------------------------
     def _spawn(self, name, args, **extra_env):
@@ -121,7 +123,7 @@ class Instance:
         self.procs[name] = subprocess.Popen(
             args,
             cwd=ROOT,
-            env={**self.env, **extra_env},
+            env={**self.env, "REDIS_URL": self.redis_url, **extra_env},
             stdout=open(log, "wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
