@@ -90,7 +90,13 @@ class Instance:
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("CI_", "PYTEST_", "DJANGO_", "GUNICORN_"))},
+            # nothing of the caller's services (its Redis, its broker, its mail) leaks in
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("CI_", "PYTEST_", "DJANGO_", "GUNICORN_", "EMAIL_", "CELERY_", "AUDIT_"))
+                and k not in ("REDIS_URL", "DATABASE_REPLICA_URL", "PROMETHEUS_MULTIPROC_DIR", "MEDIA_ROOT")
+            },
             "DATABASE_URL": self.database_url,
             "DJANGO_SECRET_KEY": "deploy-test-only-" + "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
