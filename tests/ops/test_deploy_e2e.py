@@ -36,27 +36,30 @@ def instance(tmp_path_factory):
 
 
 def test_migrations_go_back_a_step_and_forward_on_a_database_holding_the_demo(instance):
-    """The last migration of each app undone and applied again over the demo's data; the trail intact."""
+    """Each newest migration (one nothing else depends on) undone over the demo's data and applied
+    again; then the trail is intact. (Undoing an app's last migration when other apps' migrations
+    depend on it would undo those too, far beyond "a step".)"""
     script = f"""
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 graph = MigrationLoader(connection).graph
 done = []
-for app in reversed({APPS!r}):
-    (leaf,) = [n for a, n in graph.leaf_nodes() if a == app]
-    parents = [p for p in graph.node_map[(app, leaf)].parents if p[0] == app]
-    target = parents[0][1] if parents else "zero"
-    if target == "zero":
+for (app, name), node in sorted(graph.node_map.items()):
+    if app not in {APPS!r} or node.children:
         continue
-    call_command("migrate", app, target, verbosity=0)
-    done.append(f"{{app}}:{{leaf}}->{{target}}")
+    parents = [p for p in node.parents if p[0] == app]
+    if not parents:
+        continue
+    call_command("migrate", app, parents[0][1], verbosity=0)
+    call_command("migrate", app, name, verbosity=0)
+    done.append(f"{{app}}:{{name}}")
 call_command("migrate", verbosity=0)
 print("ROUNDTRIP", ";".join(done))
 """
     out = instance.manage("shell", "-c", script)
     line = next(line for line in out.splitlines() if line.startswith("ROUNDTRIP"))
-    assert "workflow:" in line and "initiatives:" in line, line
+    assert line.count(":") >= 3 and "workflow:" in line, line
     assert "nguyên vẹn" in instance.manage("verify_audit")
 
 
