@@ -2,7 +2,8 @@
 worker and beat, a Redis of its own, a fresh PostgreSQL database holding the demo plus a pool of
 dossiers before PC Bình Dương's council; then N concurrent users (asyncio + httpx) run a realistic
 mix for a fixed time and the script prints requests per second, p50/p95/p99 per kind and the errors.
-It starts and stops everything itself (by pid) and drops its database.
+It starts and stops everything itself (by pid) and drops its database. By default the database holds
+the demo's structure (its tree, people and councils) and the pool; --demo loads the whole demo first.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pg_bench .venv/bin/python bench/http_mix.py \
         --users 50 --duration 60 --pool 150
@@ -128,6 +129,9 @@ def main():
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--demo", action="store_true", help="load the whole demo (seed_demo), not only its structure, before the pool"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -140,11 +144,14 @@ def main():
         inst = Instance(Path(tmp), url, web_workers=workers, threads=args.threads)
         try:
             t = time.perf_counter()
-            inst.create_database(demo=True)
+            inst.create_database(demo=args.demo)
+            if not args.demo:  # the demo's tree, people and councils (seed_demo's first step)
+                inst.manage("load_structure", "workflow/demo/structure.json")
             out = inst.manage("shell", "-c", POOL_SCRIPT.format(pool=args.pool))
             data = json.loads(next(line for line in out.splitlines() if line.startswith("POOL "))[5:])
             tokens = inst.tokens(set(READERS + COUNCIL))
-            print(f"prepared the database in {time.perf_counter() - t:.0f} s: demo + {len(data['pool'])} dossiers")
+            what = "the demo" if args.demo else "the demo's structure"
+            print(f"prepared the database in {time.perf_counter() - t:.0f} s: {what} + {len(data['pool'])} dossiers")
             inst.start_redis()
             inst.start_services()
             for _ in range(60):  # warm: every gunicorn worker has imported the application
