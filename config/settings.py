@@ -141,6 +141,8 @@ CELERY_TASK_ACKS_LATE = True
 # the queue web processes send to and workers read (one per instance sharing a Redis)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# workers log through LOGGING below (JSON lines with the request id), not Celery's own root handler
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULE = {
     "council-deadline-reminders": {
