@@ -8,10 +8,13 @@ it appends: two transactions appending to the same two chains in opposite orders
 (PostgreSQL then aborts one); ``audit_record_many`` locks its chains in key order."""
 
 import json
+from collections import Counter
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from config.metrics import count_action
 
 from .chain import (  # noqa: F401  (HASHED_FIELDS and entry_digest are imported from here)
     CURRENT_HASH_VERSION,
@@ -168,6 +171,7 @@ def audit_record(
     entry_link(values, prev_n=n, prev_hash=prev)
     entry = AuditEntry.objects.create(**values)
     AuditChain.objects.filter(pk=head_id).update(n=entry.scope_seq, hash=entry.hash, seq=entry.seq)
+    count_action(action)  # /metrics: actions by kind, counted once committed
     return entry
 
 
@@ -213,6 +217,8 @@ def audit_record_many(records: list[dict]) -> int:
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     for key, (head_id, n, h) in heads.items():
         AuditChain.objects.filter(pk=head_id).update(n=n, hash=h, seq=last[key])
+    for action, n in Counter(e.action for e in entries).items():
+        count_action(action, n)
     return len(entries)
 
 

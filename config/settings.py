@@ -66,9 +66,12 @@ INSTALLED_APPS = [
     "reports",
     "twofactor",  # two-factor sign-in, the idle time-out and the sign-in trail
     "web",  # the pages, above every other room
+    "ops",  # health, metrics, backups: operations, above everything (deploy/, docs/operations.md)
 ]
 
 MIDDLEWARE = [
+    # first: the request id (X-Request-ID or a new one) for the logs and the tasks, latency by view
+    "ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -121,6 +124,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 CACHES = {"default": env.cache("REDIS_URL", default="locmemcache://")}
+# Scale-out (docs/operations.md): with Redis, sessions are read from the cache and written through
+# to the database (several web machines share them; a Redis restart signs nobody out).
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# An optional read replica (PostgreSQL streaming replica): the reports' pages and API read from it
+# (ops.routers); everything else, and every write, uses the primary.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["ops.routers.ReportsReplicaRouter"]
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -129,7 +144,11 @@ if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://localhost/"  # eager tasks never reach a broker; this keeps kombu quiet
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# the queue web processes send to and workers read (one per instance sharing a Redis)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# workers log through LOGGING below (JSON lines with the request id), not Celery's own root handler
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULE = {
     "council-deadline-reminders": {
@@ -148,7 +167,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.tasks.audit_checkpoint",
         "schedule": crontab(minute=7),
     },
+    "worker-heartbeat": {  # beat → a worker → the cache: /healthz reads its age
+        "task": "ops.tasks.heartbeat",
+        "schedule": datetime.timedelta(seconds=env.int("HEALTH_HEARTBEAT_SECONDS", default=60)),
+    },
 }
+# /healthz fails when the last worker heartbeat is older than this, or when an audit entry has
+# waited longer than HEALTH_CHECKPOINT_MAX_AGE seconds for a signed checkpoint (hourly by default)
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
+HEALTH_CHECKPOINT_MAX_AGE = env.int("HEALTH_CHECKPOINT_MAX_AGE", default=3 * 3600)
+# /metrics (Prometheus): with METRICS_TOKEN set, only to "Authorization: Bearer <token>"; without it,
+# only to direct loopback requests (a request that came through a proxy is refused). With several
+# gunicorn workers set PROMETHEUS_MULTIPROC_DIR (deploy/gunicorn.conf.py does).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # Signed checkpoints of the audit trail (audit/signing.py). The private key: PEM, or the raw
 # 32 bytes in base64. With DEBUG on and none set, a development key is made in AUDIT_DEV_KEY_FILE;
@@ -229,8 +260,22 @@ MEDIA_URL = "media/"  # never served as such: attachments leave only through the
 # configured by its own environment variables).
 STORAGES = {
     "default": {"BACKEND": env("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # whitenoise serves collectstatic's output (compressed; hashed names with the Manifest variant:
+    # deploy/sangkien.env.example sets it)
+    "staticfiles": {"BACKEND": env("STATICFILES_BACKEND", default="whitenoise.storage.CompressedStaticFilesStorage")},
 }
+# S3-compatible media (django-storages): FILE_STORAGE_BACKEND=storages.backends.s3.S3Storage and these
+if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    STORAGES["default"]["OPTIONS"] = {
+        "bucket_name": env("S3_BUCKET"),
+        "endpoint_url": env("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env("S3_REGION", default="") or None,
+        "access_key": env("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env("S3_SECRET_ACCESS_KEY", default="") or None,
+        "default_acl": None,  # private objects: files leave only through the checked download
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
 FILE_UPLOAD_PERMISSIONS = 0o640  # confidential dossiers' files: not for every account on the host
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # one attachment at most this many megabytes; a dossier at most this many files (as it stands)
@@ -266,11 +311,26 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Logs go to standard output (systemd's journal, docker logs): one JSON object a line with the
+# request id (config/logs.py), or plain text with LOG_FORMAT=text. The "sangkien" logger writes one
+# line per request and per task at LOG_LEVEL_APP.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env("LOG_FORMAT", default="text" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    "loggers": {"sangkien": {"level": env("LOG_LEVEL_APP", default="INFO")}},
 }
 
 # --- HTTPS and browser protections (README: "Production settings") ---------------------------------
@@ -283,6 +343,7 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEB
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # asked over plain HTTP on loopback by monitors
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)

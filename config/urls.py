@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from ops.views import healthz, metrics
 from workflow.api import InitiativeViewSet
 
 admin.site.site_header = _("Quản trị chương trình sáng kiến")
@@ -24,6 +25,8 @@ router = DefaultRouter()
 router.register("initiatives", InitiativeViewSet, basename="initiative")
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # docs/operations.md, "Monitoring"
+    path("metrics", metrics, name="metrics"),
     path("", include("web.urls")),
     path(
         "accounts/login/",
