@@ -92,7 +92,7 @@ def seed(n: int):
                     FROM generate_series(1, %(size)s) g)
                 INSERT INTO initiatives_initiative (title, summary, problem, solution, category, organisation_id,
                     programme_id, benefit_value_vnd, confidential, state, version, dossier_version, council_id,
-                    due_at, created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text)
+                    due_at, created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text, dup_key)
                 SELECT 'Sáng kiến cải tiến ' || (%(titles)s::text[])[w] || ' số ' || g, '', '', '',
                        (ARRAY['technical', 'management', 'union', 'covid'])[1 + floor(random() * 4)::int],
                        (%(units)s::int[])[u], %(programme)s, floor(random() * 100000000)::bigint, random() < 0.05,
@@ -102,7 +102,8 @@ def seed(n: int):
                        CASE WHEN st IN ('unit_council', 'corporation_council') THEN at + interval '90 days' END,
                        %(creator)s, at, at, CASE WHEN st <> 'draft' THEN at END,
                        CASE WHEN st IN ('corporation_council', 'sector_certified') THEN at + interval '30 days' END,
-                       'sang kien cai tien ' || (%(words)s::text[])[w] || ' so ' || g
+                       'sang kien cai tien ' || (%(words)s::text[])[w] || ' so ' || g,
+                       'cai tien ' || (%(words)s::text[])[w]
                 FROM s
                 RETURNING id
                 """,

@@ -202,9 +202,60 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
 
 
 def inbox(*, user) -> QuerySet:
-    """Initiatives that wait for this user: drafts they author (to complete and submit), dossiers
-    their advisory team must forward or return, and council sessions they must vote in or, as
-    chair or secretary, close. Recused members never see a dossier here."""
+    """Initiatives that wait for this user: drafts they author (to complete and submit), namings to
+    confirm, dossiers their advisory team must forward or return, and council sessions they must
+    vote in or, as chair or secretary, close. Recused members never see a dossier here.
+
+    Read from the open-work table (``initiatives.opentasks``): the person's own rows and the rows
+    of the councils they sit on, each an index range, less what they voted on already and what
+    they are recused from; a substitute's seats (computed, few) are added. ``inbox_searched`` is
+    the same question asked of the dossiers themselves (``manage.py open_tasks --check``)."""
+    from initiatives.models import OpenTask, TaskKind
+
+    from .models import BallotCast
+
+    if not user.is_authenticated:
+        return Initiative.objects.none()
+    councils = Membership.objects.filter(user=user).order_by()
+    advising = councils.filter(council__kind=CouncilKind.ADVISORY).values("council_id")
+    deciding = councils.exclude(council__kind=CouncilKind.ADVISORY)
+    member_of = deciding.values("council_id")
+    closer_of = deciding.filter(role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]).values("council_id")
+    authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
+    voted = (
+        BallotCast.objects.filter(voter=user, session__closed_at__isnull=True)
+        .order_by()
+        .values("session__initiative_id")
+    )
+    tasks = OpenTask.objects.order_by()
+    branches = [
+        tasks.filter(user=user).values_list("initiative_id", flat=True),
+        tasks.filter(kind=TaskKind.ADVISE, council_id__in=advising).values_list("initiative_id", flat=True),
+        tasks.filter(kind=TaskKind.VOTE, council_id__in=member_of)
+        .exclude(initiative_id__in=authored)
+        .exclude(initiative_id__in=voted)
+        .values_list("initiative_id", flat=True),
+        tasks.filter(kind=TaskKind.CLOSE, council_id__in=closer_of)
+        .exclude(initiative_id__in=authored)
+        .values_list("initiative_id", flat=True),
+    ]
+    seats = sorted(substitute_seats(user))  # dossiers a substitute sits in on (none for most people)
+    if seats:
+        branches.append(
+            tasks.filter(kind=TaskKind.VOTE, initiative_id__in=seats)
+            .exclude(initiative_id__in=voted)
+            .values_list("initiative_id", flat=True)
+        )
+    return (
+        Initiative.objects.filter(pk__in=branches[0].union(*branches[1:], all=True))
+        .select_related("organisation", "council")
+        .order_by("due_at", "id")
+    )
+
+
+def inbox_searched(*, user) -> QuerySet:
+    """The inbox searched from the dossiers themselves (the rule the open-work table must keep):
+    ``manage.py open_tasks --check`` compares the two."""
     from .models import BallotCast, CouncilSession
 
     if not user.is_authenticated:
