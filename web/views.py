@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from awards.selectors import awards_for
+from config.paging import CappedCountPaginator
 from config.params import SEARCH_MAX_CHARS, parse_search
 from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
@@ -109,7 +109,10 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
 
 
 def _numbered(request, qs, context, size=50):
-    page = Paginator(qs, size).get_page(request.GET.get("page"))
+    asked = request.GET.get("page_size") or ""
+    if asked.isascii() and asked.isdigit() and 1 <= int(asked) <= 500:  # as the API's ``page_size``
+        size = int(asked)
+    page = CappedCountPaginator(qs, size).get_page(request.GET.get("page"))
     context["page"] = page
     context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return page
