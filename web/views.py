@@ -43,6 +43,7 @@ from workflow.selectors import (
     last_return,
     may_mark_duplicates,
     possible_duplicates,
+    prime_available_actions,
     return_field_choices,
     session_progress,
     with_content_visible,
@@ -123,6 +124,7 @@ def tasks_page(request):
     qs = with_content_visible(inbox(user=request.user), user=request.user)
     context, status = _queue_context(request, qs, default_order="due")
     page = _numbered(request, context.pop("rows_qs"), context)
+    prime_available_actions(user=request.user, initiatives=page)  # the page's questions at once
     context["rows"] = [
         (i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page
     ]

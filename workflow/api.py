@@ -567,6 +567,14 @@ class TaskListView(generics.ListAPIView):
         qs = with_content_visible(inbox(user=self.request.user), user=self.request.user)
         return _queue(self.request, qs, names=QUEUE_FILTER_NAMES, default_order="due")
 
+    def paginate_queryset(self, queryset):
+        from .selectors import prime_available_actions
+
+        page = super().paginate_queryset(queryset)
+        if page is not None:  # each row's actions from a few queries for the whole page
+            prime_available_actions(user=self.request.user, initiatives=page)
+        return page
+
 
 class AuditVerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()

@@ -159,8 +159,16 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
     if not user.is_authenticated:
         return []
     flow = InitiativeFlow(initiative)
+    primed = getattr(initiative, "_primed", None)  # a page's answers (``prime_available_actions``)
+    if primed is not None:
+        flow.__dict__["_consents"] = primed["consents"]
+        flow.__dict__.setdefault("_answers", {})[(user.pk, "adviser")] = primed["adviser"]
     actions = []
-    if initiative.state == State.DRAFT and can_edit(user=user, initiative=initiative):
+    if initiative.state == State.DRAFT and (
+        can_edit(user=user, initiative=initiative)
+        if primed is None
+        else permissions.can_withdraw(flow, user) or permissions.can_advise(flow, user)
+    ):
         actions.append("edit")
     for name, method in (
         ("submit", flow.submit),
@@ -184,21 +192,88 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         elif mine == Consent.DECLINED:
             actions.append("confirm_authorship")
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
-        if permissions.is_member(user=user, initiative=initiative):
+        member = primed["vote"] if primed is not None else permissions.is_member(user=user, initiative=initiative)
+        if member:
             may_vote = not permissions.recused(flow, user)
         else:  # a substitute, on the dossiers they sit in on
             may_vote = initiative.pk in substitute_seats(user)
         if may_vote:
-            voted = BallotCast.objects.filter(
-                session__initiative=initiative, session__closed_at__isnull=True, voter=user
-            ).exists()
+            if primed is not None:
+                voted = primed["voted"]
+            else:
+                voted = BallotCast.objects.filter(
+                    session__initiative=initiative, session__closed_at__isnull=True, voter=user
+                ).exists()
             if not voted:
                 actions.append("vote")
-        if flow.close.has_perm(user):
+        if primed["close"] and not permissions.recused(flow, user) if primed is not None else flow.close.has_perm(user):
             actions.append("close")
-            if BallotCast.objects.filter(session__initiative=initiative, session__closed_at__isnull=True).exists():
+            if (
+                primed["ballots"]
+                if primed is not None
+                else BallotCast.objects.filter(session__initiative=initiative, session__closed_at__isnull=True).exists()
+            ):
                 actions.append("restart")
     return actions
+
+
+def prime_available_actions(*, user, initiatives) -> None:
+    """Answer for a whole page at once what ``available_actions`` asks dossier by dossier (the
+    listed authors and their answers, the person's permissions on the councils and advisory teams
+    concerned, their ballots and any ballot in the open sessions): a fixed number of queries
+    however long the page. Each answer is kept on its row (``_primed``) for this request only."""
+    from guardian.core import ObjectPermissionChecker
+
+    from .models import BallotCast
+
+    rows = [i for i in initiatives if not hasattr(i, "_primed")]
+    if not rows or not user.is_authenticated:
+        return
+    ids = [i.pk for i in rows]
+    consents = {}
+    for iid, uid, consent in (
+        InitiativeAuthor.objects.filter(initiative_id__in=ids)
+        .exclude(user=None)
+        .values_list("initiative_id", "user_id", "consent")
+    ):
+        consents.setdefault(iid, {})[uid] = consent
+    paths = {p for i in rows for p in i.organisation.ancestor_paths()}
+    teams = {
+        c.organisation.path: c
+        for c in Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__in=sorted(paths)).select_related(
+            "organisation"
+        )
+    }
+
+    def team_of(organisation):
+        for path in reversed(organisation.ancestor_paths()):
+            if path in teams:
+                return teams[path]
+        return None
+
+    councils = {i.council_id: i.council for i in rows if i.council_id}
+    objects = list({c.pk: c for c in [*councils.values(), *teams.values()]}.values())
+    checker = ObjectPermissionChecker(user)
+    if objects:
+        checker.prefetch_perms(objects)
+    ballots, voted = set(), set()
+    for iid, voter in BallotCast.objects.filter(
+        session__initiative_id__in=ids, session__closed_at__isnull=True
+    ).values_list("session__initiative_id", "voter_id"):
+        ballots.add(iid)
+        if voter == user.pk:
+            voted.add(iid)
+    for i in rows:
+        team = team_of(i.organisation)
+        council = councils.get(i.council_id)
+        i._primed = {
+            "consents": consents.get(i.pk, {}),
+            "adviser": bool(team) and checker.has_perm("advise", team),
+            "vote": council is not None and checker.has_perm("vote", council),
+            "close": council is not None and checker.has_perm("close_session", council),
+            "voted": i.pk in voted,
+            "ballots": i.pk in ballots,
+        }
 
 
 def inbox(*, user) -> QuerySet:
