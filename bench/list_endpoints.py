@@ -223,6 +223,7 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated persona names")
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-reports", action="store_true")
+    parser.add_argument("--skip-search", action="store_true", help="leave out q= (track i11p measures it)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL=postgres://… (this benchmark is for PostgreSQL)")
@@ -274,6 +275,8 @@ def main():
             ("q=bom", "q=b%C6%A1m"),
         ]
         for label, query in lists:
+            if args.skip_search and query.startswith("q="):
+                continue
             timed(name, f"list {label}".strip(), api, f"/api/v1/initiatives/?page_size=20&{query}")
         timed(name, "inbox", api, "/api/v1/tasks/?page_size=20")
         if detail_id:

@@ -64,6 +64,7 @@ class CappedCountPaginator(Paginator):
         return max(estimate, n)
 
     def validate_number(self, number):
+        self.count  # noqa: B018  (counting decides whether the count is exact)
         if self.count_exact:
             return super().validate_number(number)
         try:

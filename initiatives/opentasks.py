@@ -119,13 +119,13 @@ def tasks_rebuild(connection=None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {t}")
         cursor.execute(
-            f"""{cols} SELECT DISTINCT a.initiative_id, %s, a.user_id, NULL, i.organisation_id, i.due_at
+            f"""{cols} SELECT DISTINCT a.initiative_id, %s, a.user_id, CAST(NULL AS bigint), i.organisation_id, i.due_at
                 FROM {a} a JOIN {i} i ON i.id = a.initiative_id
                 WHERE i.state = %s AND a.user_id IS NOT NULL AND a.consent <> %s""",
             [TaskKind.SUBMIT, State.DRAFT, Consent.DECLINED],
         )
         cursor.execute(
-            f"""{cols} SELECT DISTINCT a.initiative_id, %s, a.user_id, NULL, i.organisation_id, i.due_at
+            f"""{cols} SELECT DISTINCT a.initiative_id, %s, a.user_id, CAST(NULL AS bigint), i.organisation_id, i.due_at
                 FROM {a} a JOIN {i} i ON i.id = a.initiative_id
                 WHERE i.state IN ({", ".join(["%s"] * len(open_states))}) AND a.user_id IS NOT NULL
                   AND a.consent = %s""",
@@ -133,7 +133,7 @@ def tasks_rebuild(connection=None) -> int:
         )
         for kind in (TaskKind.VOTE, TaskKind.CLOSE):
             cursor.execute(
-                f"""{cols} SELECT id, %s, NULL, council_id, organisation_id, due_at FROM {i}
+                f"""{cols} SELECT id, %s, CAST(NULL AS bigint), council_id, organisation_id, due_at FROM {i}
                     WHERE state IN ({marks}) AND council_id IS NOT NULL""",
                 [kind, *council_states],
             )
@@ -144,7 +144,7 @@ def tasks_rebuild(connection=None) -> int:
             for start in range(0, len(orgs), 500):
                 part = orgs[start : start + 500]
                 cursor.execute(
-                    f"""{cols} SELECT id, %s, NULL, %s, organisation_id, due_at FROM {i}
+                    f"""{cols} SELECT id, %s, CAST(NULL AS bigint), %s, organisation_id, due_at FROM {i}
                         WHERE state = %s AND organisation_id IN ({", ".join(["%s"] * len(part))})""",
                     [TaskKind.ADVISE, team, State.ADVISORY_REVIEW, *part],
                 )
