@@ -153,7 +153,7 @@ def tasks_next(request):
 
 @login_required
 def initiative_list_page(request):
-    qs = with_content_visible(initiative_list(user=request.user), user=request.user)
+    qs = with_content_visible(initiative_list(user=request.user, for_list=True), user=request.user)
     q = request.GET.get("q", "").strip()
     search_status = 200
     try:

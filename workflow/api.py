@@ -682,7 +682,8 @@ class InitiativeViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        qs = with_content_visible(initiative_list(user=self.request.user), user=self.request.user)
+        listing = self.action == "list" and not getattr(self, "swagger_fake_view", False)
+        qs = with_content_visible(initiative_list(user=self.request.user, for_list=listing), user=self.request.user)
         if getattr(self, "swagger_fake_view", False) or self.action != "list":
             return qs.order_by("-id")
         # state and organisation are the filter set's; due, waiting days and order the work queue's
