@@ -54,7 +54,7 @@ class CappedCountPaginator(Paginator):
         if not hasattr(qs, "query"):  # a list
             return len(qs)
         cap = exact_count_cap()
-        n = qs[: cap + 1].count()
+        n = qs.order_by().values("pk")[: cap + 1].count()  # no annotation, no ordering: ids only
         if n <= cap:
             return n
         estimate = planner_estimate(qs)
