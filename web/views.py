@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from awards.selectors import awards_for
-from config.paging import CappedCountPaginator
+from config.paging import CappedCountPaginator, exact_count_cap
 from config.params import SEARCH_MAX_CHARS, parse_search
 from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
@@ -89,7 +89,10 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
     if filters is None:
         rows = qs.none()
     else:
-        counts = queue_counts(qs, filters)
+        # the counts per choice are two grouped counts over every row: only for a queue of at most
+        # LIST_EXACT_COUNT_CAP rows (a sector's two million would take seconds)
+        if qs.order_by().values("pk")[: exact_count_cap() + 1].count() <= exact_count_cap():
+            counts = queue_counts(qs, filters)
         rows = queue_apply(qs, filters)
     keep = {k: v for k, v in values.items() if v}
     if request.GET.get("q"):
