@@ -176,6 +176,9 @@ def seed(n: int):
         AuditHead.objects.update_or_create(
             pk=1, defaults={"seq": AuditEntry.objects.order_by("-seq").values_list("seq", flat=True)[0]}
         )
+        from initiatives.opentasks import tasks_rebuild
+
+        print(f"  open tasks: {tasks_rebuild()}", flush=True)  # the SQL-seeded dossiers' open work
         cursor.execute("ANALYZE")
 
 
