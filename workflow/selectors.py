@@ -66,7 +66,12 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
         # what is before their council now, and what their council has judged
         from .models import CouncilSession
 
-        branches.append(Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True))
+        if materialise:  # a list: a direct test the planner can answer from the council index
+            wide |= Q(council_id__in=sorted(set(council_ids)))
+        else:
+            branches.append(
+                Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True)
+            )
         branches.append(
             CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
         )
