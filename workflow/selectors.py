@@ -55,10 +55,11 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
     if orgs is not None:
         org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
-        if org_ids[: SMALL_SUBTREE + 1].count() <= SMALL_SUBTREE:
-            branches.append(
-                Initiative.objects.filter(organisation_id__in=org_ids).order_by().values_list("id", flat=True)
-            )
+        few = [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]]
+        if len(few) <= SMALL_SUBTREE and materialise:  # a list: the organisation index, by value
+            wide |= Q(organisation_id__in=sorted(few))
+        elif len(few) <= SMALL_SUBTREE:
+            branches.append(Initiative.objects.filter(organisation_id__in=few).order_by().values_list("id", flat=True))
         else:
             wide = Q(organisation_id__in=org_ids)
     council_ids = _council_ids(user)
