@@ -14,9 +14,32 @@ from initiatives.exceptions import ApplicationError, RefusedInput
 
 
 class Pagination(PageNumberPagination):
+    """``{"count", "count_exact", "next", "previous", "results"}``: the count is exact up to
+    ``LIST_EXACT_COUNT_CAP`` rows, beyond it PostgreSQL's estimate (``count_exact`` false), so a
+    first page of a hundred thousand dossiers never waits for ``COUNT(*)`` (``config.paging``)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    @property
+    def django_paginator_class(self):
+        from .paging import CappedCountPaginator
+
+        return CappedCountPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_exact"] = self.page.paginator.count_exact
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": "false when count is PostgreSQL's estimate (more rows than LIST_EXACT_COUNT_CAP)",
+        }
+        return schema
 
 
 def _not_found():

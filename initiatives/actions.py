@@ -100,6 +100,9 @@ def _set_authors(initiative: Initiative, authors: list[dict], *, actor) -> list[
             )
         )
     InitiativeAuthor.objects.bulk_create(rows)
+    from .opentasks import tasks_sync
+
+    tasks_sync(initiative)  # who must submit or confirm follows the authors, in this transaction
     return asked
 
 
@@ -263,6 +266,9 @@ def authorship_decide(*, initiative_id: int, actor, decision: str, comment: str 
         return initiative
     row.consent, row.consent_at, row.consent_comment = consent, timezone.now(), comment.strip()
     row.save(update_fields=["consent", "consent_at", "consent_comment"])
+    from .opentasks import tasks_sync
+
+    tasks_sync(initiative)
     audit_record(
         actor=actor,
         action=f"authorship_{decision}",

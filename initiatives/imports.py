@@ -573,6 +573,9 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
             }
         )
     InitiativeAuthor.objects.bulk_create(authors, batch_size=2000)
+    from .opentasks import tasks_sync_many
+
+    tasks_sync_many(i.pk for _n, _c, i in made)  # the imported dossiers' open work
     for author in authors:  # the snapshot above read ``a.user`` before the authors had ids
         author.initiative_id = author.initiative.pk
     DossierVersion.objects.bulk_create(versions, batch_size=1000)

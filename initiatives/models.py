@@ -465,3 +465,6 @@ class DuplicateMark(models.Model):
 
     def __str__(self):
         return f"{self.initiative_id} {self.verdict} {self.of_id}"
+
+
+from .opentask_model import OpenTask, TaskKind  # noqa: E402, F401  (the open-work table, a module of its own)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from awards.selectors import awards_for
+from config.paging import CappedCountPaginator, exact_count_cap
 from config.params import SEARCH_MAX_CHARS, parse_search
 from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
@@ -43,6 +43,7 @@ from workflow.selectors import (
     last_return,
     may_mark_duplicates,
     possible_duplicates,
+    prime_available_actions,
     return_field_choices,
     session_progress,
     with_content_visible,
@@ -88,7 +89,10 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
     if filters is None:
         rows = qs.none()
     else:
-        counts = queue_counts(qs, filters)
+        # the counts per choice are two grouped counts over every row: only for a queue of at most
+        # LIST_EXACT_COUNT_CAP rows (a sector's two million would take seconds)
+        if qs.order_by().values("pk")[: exact_count_cap() + 1].count() <= exact_count_cap():
+            counts = queue_counts(qs, filters)
         rows = queue_apply(qs, filters)
     keep = {k: v for k, v in values.items() if v}
     if request.GET.get("q"):
@@ -109,7 +113,10 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
 
 
 def _numbered(request, qs, context, size=50):
-    page = Paginator(qs, size).get_page(request.GET.get("page"))
+    asked = request.GET.get("page_size") or ""
+    if asked.isascii() and asked.isdigit() and 1 <= int(asked) <= 500:  # as the API's ``page_size``
+        size = int(asked)
+    page = CappedCountPaginator(qs, size).get_page(request.GET.get("page"))
     context["page"] = page
     context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return page
@@ -120,6 +127,7 @@ def tasks_page(request):
     qs = with_content_visible(inbox(user=request.user), user=request.user)
     context, status = _queue_context(request, qs, default_order="due")
     page = _numbered(request, context.pop("rows_qs"), context)
+    prime_available_actions(user=request.user, initiatives=page)  # the page's questions at once
     context["rows"] = [
         (i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page
     ]
@@ -148,7 +156,7 @@ def tasks_next(request):
 
 @login_required
 def initiative_list_page(request):
-    qs = with_content_visible(initiative_list(user=request.user), user=request.user)
+    qs = with_content_visible(initiative_list(user=request.user, for_list=True), user=request.user)
     q = request.GET.get("q", "").strip()
     search_status = 200
     try:

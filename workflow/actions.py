@@ -30,6 +30,7 @@ from initiatives.counters import (
 )
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Consent, Initiative, State
+from initiatives.opentasks import tasks_sync
 from initiatives.routing import first_stage, stage_after
 from initiatives.rules import assessed_benefit, registration_rules, submission_rules
 
@@ -202,6 +203,7 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
     initiative.council = team
     initiative.due_at = None
     initiative.save()
+    tasks_sync(initiative)  # the open work follows, in this transaction
     if first:
         progress_registered(initiative)
     _record(
@@ -242,6 +244,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     flow.forward(to=stage)
     session = _open_session(initiative, council, stage)
     initiative.save()
+    tasks_sync(initiative)  # the open work follows, in this transaction
     _record(
         initiative,
         actor,
@@ -291,6 +294,7 @@ def initiative_return(*, initiative_id: int, actor, comment: str = "", fields=No
     initiative.council = None
     initiative.due_at = None
     initiative.save()
+    tasks_sync(initiative)  # the open work follows, in this transaction
     details = {"fields": [f for f in RETURN_FIELDS if f in fields]} if fields else None
     _record(initiative, actor, "return", source, comment=comment, details=details)
     _notify_authors(initiative)
@@ -313,6 +317,7 @@ def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Init
     initiative.due_at = None
     initiative.decided_at = timezone.now()
     initiative.save()
+    tasks_sync(initiative)  # the open work follows, in this transaction
     _record(initiative, actor, "withdraw", source, comment=comment)
     return initiative
 
@@ -764,6 +769,7 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "", assessed_b
     if target in (State.REJECTED, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED):
         initiative.decided_at = now
     initiative.save()
+    tasks_sync(initiative)  # the open work follows, in this transaction
     _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=details)
     _notify_authors(initiative)
     return initiative

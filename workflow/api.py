@@ -568,6 +568,14 @@ class TaskListView(generics.ListAPIView):
         qs = with_content_visible(inbox(user=self.request.user), user=self.request.user)
         return _queue(self.request, qs, names=QUEUE_FILTER_NAMES, default_order="due")
 
+    def paginate_queryset(self, queryset):
+        from .selectors import prime_available_actions
+
+        page = super().paginate_queryset(queryset)
+        if page is not None:  # each row's actions from a few queries for the whole page
+            prime_available_actions(user=self.request.user, initiatives=page)
+        return page
+
 
 class AuditVerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()
@@ -683,7 +691,8 @@ class InitiativeViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        qs = with_content_visible(initiative_list(user=self.request.user), user=self.request.user)
+        listing = self.action == "list" and not getattr(self, "swagger_fake_view", False)
+        qs = with_content_visible(initiative_list(user=self.request.user, for_list=listing), user=self.request.user)
         if getattr(self, "swagger_fake_view", False) or self.action != "list":
             return qs.order_by("-id")
         # state and organisation are the filter set's; due, waiting days and order the work queue's

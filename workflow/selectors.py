@@ -30,11 +30,13 @@ OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 
 
 # an oversight subtree of at most this many organisations joins the union of cheap branches;
-# a wider one stays a separate ``organisation_id IN (…)`` test (its initiatives are most of the table)
-SMALL_SUBTREE = 100
+# a wider one stays a separate ``organisation_id IN (…)`` test, so that a first page walks the
+# newest dossiers and stops at the twentieth it may see (a corporation of fifty units holds a
+# twentieth of the country's dossiers: gathering all their ids first took a second at 2 million)
+SMALL_SUBTREE = 10
 
 
-def visible_initiatives_q(*, user) -> Q:
+def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     """A user sees: their own (as author or creator); everything under the organisations their
     officer / auditor / admin roles cover; the dossiers of the units they advise; and what is
     or was before a council they sit on.
@@ -53,10 +55,11 @@ def visible_initiatives_q(*, user) -> Q:
     orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
     if orgs is not None:
         org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
-        if org_ids[: SMALL_SUBTREE + 1].count() <= SMALL_SUBTREE:
-            branches.append(
-                Initiative.objects.filter(organisation_id__in=org_ids).order_by().values_list("id", flat=True)
-            )
+        few = [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]]
+        if len(few) <= SMALL_SUBTREE and materialise:  # a list: the organisation index, by value
+            wide |= Q(organisation_id__in=sorted(few))
+        elif len(few) <= SMALL_SUBTREE:
+            branches.append(Initiative.objects.filter(organisation_id__in=few).order_by().values_list("id", flat=True))
         else:
             wide = Q(organisation_id__in=org_ids)
     council_ids = _council_ids(user)
@@ -64,7 +67,12 @@ def visible_initiatives_q(*, user) -> Q:
         # what is before their council now, and what their council has judged
         from .models import CouncilSession
 
-        branches.append(Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True))
+        if materialise:  # a list: a direct test the planner can answer from the council index
+            wide |= Q(council_id__in=sorted(set(council_ids)))
+        else:
+            branches.append(
+                Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True)
+            )
         branches.append(
             CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
         )
@@ -77,7 +85,15 @@ def visible_initiatives_q(*, user) -> Q:
             branches.append(Initiative.objects.filter(pk__in=sorted(seats)).order_by().values_list("id", flat=True))
         voted = BallotCast.objects.filter(voter=user).values("session_id")
         branches.append(CouncilSession.objects.filter(pk__in=voted).order_by().values_list("initiative_id", flat=True))
-    return wide | Q(pk__in=branches[0].union(*branches[1:], all=True))
+    narrow = branches[0].union(*branches[1:], all=True)
+    if materialise:
+        # a list's first page: the narrow branches' ids as values when they are few, so that the
+        # planner knows how few (it guesses 200 rows for any union, and then walks the whole
+        # table newest first looking for them)
+        ids = list(narrow[: materialise + 1])
+        if len(ids) <= materialise:
+            return wide | Q(pk__in=sorted(set(ids)))
+    return wide | Q(pk__in=narrow)
 
 
 def _council_ids(user) -> list[int]:
@@ -142,8 +158,15 @@ def advised_q(*, user) -> Q:
     return Q(organisation_id__in=Organisation.objects.filter(orgs).order_by().values("pk"))
 
 
-def initiative_list(*, user) -> QuerySet:
-    return Initiative.objects.filter(visible_initiatives_q(user=user)).select_related("organisation", "council")
+# a list page takes the ids of the narrow visibility branches as values up to this many
+LIST_MATERIALISE_IDS = 5000
+
+
+def initiative_list(*, user, for_list: bool = False) -> QuerySet:
+    """What ``user`` may see; ``for_list`` (the list endpoints and pages): the narrow branches' ids
+    are read first when there are at most ``LIST_MATERIALISE_IDS`` of them (one more query)."""
+    q = visible_initiatives_q(user=user, materialise=LIST_MATERIALISE_IDS if for_list else 0)
+    return Initiative.objects.filter(q).select_related("organisation", "council")
 
 
 def initiative_get_visible(*, user, pk) -> Initiative:
@@ -159,8 +182,16 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
     if not user.is_authenticated:
         return []
     flow = InitiativeFlow(initiative)
+    primed = getattr(initiative, "_primed", None)  # a page's answers (``prime_available_actions``)
+    if primed is not None:
+        flow.__dict__["_consents"] = primed["consents"]
+        flow.__dict__.setdefault("_answers", {})[(user.pk, "adviser")] = primed["adviser"]
     actions = []
-    if initiative.state == State.DRAFT and can_edit(user=user, initiative=initiative):
+    if initiative.state == State.DRAFT and (
+        can_edit(user=user, initiative=initiative)
+        if primed is None
+        else permissions.can_withdraw(flow, user) or permissions.can_advise(flow, user)
+    ):
         actions.append("edit")
     for name, method in (
         ("submit", flow.submit),
@@ -184,27 +215,145 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         elif mine == Consent.DECLINED:
             actions.append("confirm_authorship")
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
-        if permissions.is_member(user=user, initiative=initiative):
+        member = primed["vote"] if primed is not None else permissions.is_member(user=user, initiative=initiative)
+        if member:
             may_vote = not permissions.recused(flow, user)
         else:  # a substitute, on the dossiers they sit in on
             may_vote = initiative.pk in substitute_seats(user)
         if may_vote:
-            voted = BallotCast.objects.filter(
-                session__initiative=initiative, session__closed_at__isnull=True, voter=user
-            ).exists()
+            if primed is not None:
+                voted = primed["voted"]
+            else:
+                voted = BallotCast.objects.filter(
+                    session__initiative=initiative, session__closed_at__isnull=True, voter=user
+                ).exists()
             if not voted:
                 actions.append("vote")
-        if flow.close.has_perm(user):
+        if primed["close"] and not permissions.recused(flow, user) if primed is not None else flow.close.has_perm(user):
             actions.append("close")
-            if BallotCast.objects.filter(session__initiative=initiative, session__closed_at__isnull=True).exists():
+            if (
+                primed["ballots"]
+                if primed is not None
+                else BallotCast.objects.filter(session__initiative=initiative, session__closed_at__isnull=True).exists()
+            ):
                 actions.append("restart")
     return actions
 
 
+def prime_available_actions(*, user, initiatives) -> None:
+    """Answer for a whole page at once what ``available_actions`` asks dossier by dossier (the
+    listed authors and their answers, the person's permissions on the councils and advisory teams
+    concerned, their ballots and any ballot in the open sessions): a fixed number of queries
+    however long the page. Each answer is kept on its row (``_primed``) for this request only."""
+    from guardian.core import ObjectPermissionChecker
+
+    from .models import BallotCast
+
+    rows = [i for i in initiatives if not hasattr(i, "_primed")]
+    if not rows or not user.is_authenticated:
+        return
+    ids = [i.pk for i in rows]
+    consents = {}
+    for iid, uid, consent in (
+        InitiativeAuthor.objects.filter(initiative_id__in=ids)
+        .exclude(user=None)
+        .values_list("initiative_id", "user_id", "consent")
+    ):
+        consents.setdefault(iid, {})[uid] = consent
+    paths = {p for i in rows for p in i.organisation.ancestor_paths()}
+    teams = {
+        c.organisation.path: c
+        for c in Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__in=sorted(paths)).select_related(
+            "organisation"
+        )
+    }
+
+    def team_of(organisation):
+        for path in reversed(organisation.ancestor_paths()):
+            if path in teams:
+                return teams[path]
+        return None
+
+    councils = {i.council_id: i.council for i in rows if i.council_id}
+    objects = list({c.pk: c for c in [*councils.values(), *teams.values()]}.values())
+    checker = ObjectPermissionChecker(user)
+    if objects:
+        checker.prefetch_perms(objects)
+    ballots, voted = set(), set()
+    for iid, voter in BallotCast.objects.filter(
+        session__initiative_id__in=ids, session__closed_at__isnull=True
+    ).values_list("session__initiative_id", "voter_id"):
+        ballots.add(iid)
+        if voter == user.pk:
+            voted.add(iid)
+    for i in rows:
+        team = team_of(i.organisation)
+        council = councils.get(i.council_id)
+        i._primed = {
+            "consents": consents.get(i.pk, {}),
+            "adviser": bool(team) and checker.has_perm("advise", team),
+            "vote": council is not None and checker.has_perm("vote", council),
+            "close": council is not None and checker.has_perm("close_session", council),
+            "voted": i.pk in voted,
+            "ballots": i.pk in ballots,
+        }
+
+
 def inbox(*, user) -> QuerySet:
-    """Initiatives that wait for this user: drafts they author (to complete and submit), dossiers
-    their advisory team must forward or return, and council sessions they must vote in or, as
-    chair or secretary, close. Recused members never see a dossier here."""
+    """Initiatives that wait for this user: drafts they author (to complete and submit), namings to
+    confirm, dossiers their advisory team must forward or return, and council sessions they must
+    vote in or, as chair or secretary, close. Recused members never see a dossier here.
+
+    Read from the open-work table (``initiatives.opentasks``): the person's own rows and the rows
+    of the councils they sit on, each an index range, less what they voted on already and what
+    they are recused from; a substitute's seats (computed, few) are added. ``inbox_searched`` is
+    the same question asked of the dossiers themselves (``manage.py open_tasks --check``)."""
+    from initiatives.models import OpenTask, TaskKind
+
+    from .models import BallotCast
+
+    if not user.is_authenticated:
+        return Initiative.objects.none()
+    councils = Membership.objects.filter(user=user).order_by()
+    advising = councils.filter(council__kind=CouncilKind.ADVISORY).values("council_id")
+    deciding = councils.exclude(council__kind=CouncilKind.ADVISORY)
+    member_of = deciding.values("council_id")
+    closer_of = deciding.filter(role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]).values("council_id")
+    authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
+    voted = (
+        BallotCast.objects.filter(voter=user, session__closed_at__isnull=True)
+        .order_by()
+        .values("session__initiative_id")
+    )
+    tasks = OpenTask.objects.order_by()
+    branches = [
+        tasks.filter(user=user).values_list("initiative_id", flat=True),
+        tasks.filter(kind=TaskKind.ADVISE, council_id__in=advising).values_list("initiative_id", flat=True),
+        tasks.filter(kind=TaskKind.VOTE, council_id__in=member_of)
+        .exclude(initiative_id__in=authored)
+        .exclude(initiative_id__in=voted)
+        .values_list("initiative_id", flat=True),
+        tasks.filter(kind=TaskKind.CLOSE, council_id__in=closer_of)
+        .exclude(initiative_id__in=authored)
+        .values_list("initiative_id", flat=True),
+    ]
+    seats = sorted(substitute_seats(user))  # dossiers a substitute sits in on (none for most people)
+    if seats:
+        branches.append(
+            tasks.filter(kind=TaskKind.VOTE, initiative_id__in=seats)
+            .exclude(initiative_id__in=voted)
+            .values_list("initiative_id", flat=True)
+        )
+    return (
+        Initiative.objects.filter(pk__in=branches[0].union(*branches[1:], all=True))
+        .select_related("organisation", "council")
+        .order_by("due_at", "id")
+    )
+
+
+def inbox_searched(*, user) -> QuerySet:
+    """The inbox searched from the dossiers themselves (the rule the open-work table must keep):
+    ``manage.py open_tasks --check`` compares the two."""
     from .models import BallotCast, CouncilSession
 
     if not user.is_authenticated:

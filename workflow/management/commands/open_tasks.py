@@ -1,0 +1,33 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from initiatives.opentasks import tasks_rebuild
+from workflow.opentask_check import inbox_differences, people_with_work
+
+
+class Command(BaseCommand):
+    help = (
+        "The open-work table behind the inbox: --check compares, person by person, the inbox read from it "
+        "with the inbox searched from the dossiers (exit 1 on any difference); --rebuild fills it again "
+        "from every dossier."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="compare the two inboxes (the default)")
+        parser.add_argument("--rebuild", action="store_true", help="empty the table and fill it from the dossiers")
+        parser.add_argument("--limit", type=int, default=None, help="check only the first N people")
+
+    def handle(self, *args, **options):
+        if options["rebuild"]:
+            with transaction.atomic():
+                rows = tasks_rebuild()
+            self.stdout.write(f"open tasks: {rows}")
+            if not options["check"]:
+                return
+        people = people_with_work(options["limit"])
+        differences = inbox_differences(people)
+        for d in differences[:50]:
+            self.stdout.write(f"{d['user']}: missing {d['missing'][:20]} extra {d['extra'][:20]}")
+        if differences:
+            raise CommandError(f"{len(differences)} inboxes differ")
+        self.stdout.write(f"ok: {people.count()} inboxes agree")
