@@ -1089,6 +1089,9 @@ def generate(
 
     t = time.monotonic()
     progress_counters_rebuild()
+    from initiatives.opentasks import tasks_rebuild
+
+    tasks_rebuild()  # the inbox's open-task table, from the dossiers written in bulk
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -15,13 +15,14 @@ from workflow.actions import initiative_close, initiative_forward, initiative_su
 # PostgreSQL adds the counters' advisory lock and the duplicate screen's statistics lookups
 # (before issue 12 on PostgreSQL: submit 25, forward 14, vote 15, close 21: guardian's two queries
 # per has_perm, asked twice by a close; the co-author refusals re-reading the authors; an exists()
-# before the ballot's unique insert; the serial counter's three statements)
+# before the ballot's unique insert; the serial counter's three statements). A state change also
+# rewrites the dossier's open tasks (initiatives/opentasks.py: delete, authors, insert): +1 to +3
 EXPECTED = {
-    "submit": {"sqlite": 21, "postgresql": 22},
-    "forward": {"sqlite": 12, "postgresql": 12},
+    "submit": {"sqlite": 24, "postgresql": 25},
+    "forward": {"sqlite": 14, "postgresql": 14},
     "vote": {"sqlite": 13, "postgresql": 13},
-    "close_carried": {"sqlite": 16, "postgresql": 17},
-    "close_certify": {"sqlite": 30, "postgresql": 30},
+    "close_carried": {"sqlite": 18, "postgresql": 19},
+    "close_certify": {"sqlite": 31, "postgresql": 31},
 }
 
 
@@ -29,7 +30,9 @@ def counted(fn, callbacks):
     with callbacks(execute=True) as enqueued:  # the tasks run after the count, as after a commit
         with CaptureQueriesContext(connection) as ctx:
             result = fn()
-    return result, len(ctx.captured_queries), len(enqueued)
+    # /metrics counts each audited action after the commit too (config.metrics.count_action): not an enqueue
+    tasks = [c for c in enqueued if not c.__qualname__.startswith("count_action")]
+    return result, len(ctx.captured_queries), len(tasks)
 
 
 def expect(name):
