@@ -100,10 +100,14 @@ def _migrations() -> dict:
 
 
 def _audit_head() -> dict:
-    from audit.models import AuditHead
+    """Where the trail stood: the highest entry number and the Merkle root over every chain's head
+    (the closed global chain's end first, then one chain per affiliate), as a checkpoint signs it."""
+    from audit.actions import chain_heads
+    from audit.chain import merkle_leaves, merkle_root
 
-    head = AuditHead.objects.filter(pk=1).values("seq", "hash").first()
-    return head or {"seq": 0, "hash": ""}
+    head, heads = chain_heads()
+    seq = max([head.seq, *(s for _n, _h, s in heads.values())])
+    return {"seq": seq, "hash": merkle_root(merkle_leaves((head.seq, head.hash), heads)), "chains": len(heads)}
 
 
 @dataclass

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from audit.models import AuditHead
+from audit.models import AuditEntry
 from audit.signing import parse_private_key, public_text
 from tests.conftest import TEST_AUDIT_SIGNING_KEY
 
@@ -67,7 +67,7 @@ def test_a_backup_restores_into_a_fresh_database_whose_trail_verifies_against_th
     attachment.write_bytes(b"%PDF-1.4 dossier bytes \xe1\xba\xa1")
     call_command("audit_checkpoint")
     checkpoints = Path(settings.AUDIT_CHECKPOINT_DIR) / "checkpoints.jsonl"
-    head = AuditHead.objects.get(pk=1)
+    head = AuditEntry.objects.order_by("-seq").first()  # the newest entry, on its affiliate's chain
 
     call_command("backup", "--output-dir", str(tmp_path / "backups"))
     out = capsys.readouterr().out

@@ -12,8 +12,10 @@ import time
 
 import httpx
 import pytest
+from django_otp.oath import totp
 
 from tests.ops.deployment import METRICS_TOKEN, Instance
+from web.management.commands.seed_demo import DEMO_TOTP_KEY
 
 pytestmark = [pytest.mark.deploy]
 
@@ -64,19 +66,32 @@ print("ROUNDTRIP", ";".join(done))
 
 
 def sign_in_chair(web: str, username: str) -> httpx.Client:
-    """The chair signs in through the sign-in page and acts with that session (and its CSRF token).
-    THE LEAD EXTENDS THIS: with two-factor sign-in (track i13a) the chair's TOTP step goes here."""
+    """The chair signs in through the sign-in page — the password, then the two-factor step with
+    the code the demo's authenticator shows now (a chair must pass it: twofactor/policy.py) — and
+    acts with that session (and its CSRF token). Before the code step the API refuses the session
+    (403 ``second_factor_required``)."""
     client = httpx.Client(base_url=web, timeout=30, follow_redirects=False)
     page = client.get("/accounts/login/")
     csrf = client.cookies.get("csrftoken") or re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    headers = {"Referer": f"{web}/accounts/login/"}
     r = client.post(
         "/accounts/login/",
         data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf, "next": "/"},
-        headers={"Referer": f"{web}/accounts/login/"},
+        headers=headers,
     )
-    assert r.status_code == 302, (r.status_code, r.text[:500])
+    assert r.status_code == 302 and "/accounts/2fa/" in r.headers["Location"], (r.status_code, r.text[:500])
+    blocked = client.get("/api/v1/tasks/")
+    assert blocked.status_code == 403 and blocked.json()["code"] == "second_factor_required", blocked.text
+    csrf = client.cookies.get("csrftoken")
+    r = client.post(
+        "/accounts/2fa/verify/",
+        data={"code": str(totp(bytes.fromhex(DEMO_TOTP_KEY))).zfill(6), "csrfmiddlewaretoken": csrf},
+        headers=headers,
+    )
+    assert r.status_code == 302 and "/accounts/2fa/" not in r.headers["Location"], (r.status_code, r.text[:500])
     client.headers["X-CSRFToken"] = client.cookies.get("csrftoken")
     client.headers["Referer"] = f"{web}/"
+    assert client.get("/api/v1/tasks/").status_code == 200
     return client
 
 
