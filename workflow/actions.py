@@ -82,7 +82,10 @@ def _record(initiative, actor, action, source, *, comment="", version=None, deta
 
 
 def _on_commit(task, **kwargs):
-    transaction.on_commit(lambda: task.delay(**kwargs))
+    """The notification ``task(**kwargs)`` as an outbox row of this transaction (delivered after it)."""
+    from notifications.outbox import outbox_enqueue
+
+    outbox_enqueue(task, **kwargs)
 
 
 def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession:
