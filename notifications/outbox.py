@@ -310,8 +310,9 @@ def outbox_redrive(*, limit: int = 500) -> dict:
         .order_by("pk")[:limit]
         .values_list("pk", flat=True)
     ):
-        if outbox_build(outbox_id=pk):
-            done["built"] += 1
+        outbox_deliver(outbox_id=pk)  # built, then its mails sent at once
+        done["built"] += 1
+    now = timezone.now()
     due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
         state=DeliveryState.SENDING, next_attempt_at__lt=now - lease
     )
