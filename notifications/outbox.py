@@ -304,14 +304,14 @@ def outbox_redrive(*, limit: int = 500) -> dict:
     waiting for a retry, and mails claimed by a worker that died (older than the lease)."""
     now = timezone.now()
     lease = timedelta(seconds=getattr(settings, "OUTBOX_LEASE_SECONDS", 300))
-    done = {"built": 0, "mails": 0}
+    done = {"rows": 0, "mails": 0}
     for pk in (
         OutboxMessage.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
         .order_by("pk")[:limit]
         .values_list("pk", flat=True)
     ):
         outbox_deliver(outbox_id=pk)  # built, then its mails sent at once
-        done["built"] += 1
+        done["rows"] += 1
     now = timezone.now()
     due = Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
         state=DeliveryState.SENDING, next_attempt_at__lt=now - lease
@@ -319,6 +319,11 @@ def outbox_redrive(*, limit: int = 500) -> dict:
     for pk in OutgoingMail.objects.filter(due).order_by("pk")[:limit].values_list("pk", flat=True):
         if mail_send(mail_id=pk, stale_before=now - lease):
             done["mails"] += 1
+    # delivered rows are kept OUTBOX_KEEP_DAYS (the notifications themselves stay); failed ones stay
+    keep = timedelta(days=getattr(settings, "OUTBOX_KEEP_DAYS", 30))
+    old = OutboxMessage.objects.filter(state=DeliveryState.SENT, sent_at__lt=now - keep).order_by("pk")[:limit]
+    _total, deleted = OutboxMessage.objects.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
+    done["purged"] = deleted.get(OutboxMessage._meta.label, 0)
     return done
 
 

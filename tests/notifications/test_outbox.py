@@ -143,3 +143,19 @@ def test_a_build_that_keeps_failing_ends_failed_and_is_shown(flow, users, settin
     assert row.attempts == 3  # not retried forever
     assert 'id="deliveries-failed"' in _page(users["author1"])
     assert User.objects.filter(pk=users["author1"].pk).exists()
+
+
+def test_delivered_rows_are_purged_after_the_keep_days_the_notifications_stay(flow):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    flow.to_unit_council()
+    rows = OutboxMessage.objects.all()
+    assert rows.count() >= 2 and not rows.exclude(state=DeliveryState.SENT).exists()
+    old, recent = rows.order_by("pk")[0], rows.order_by("pk")[1]
+    OutboxMessage.objects.filter(pk=old.pk).update(sent_at=timezone.now() - timedelta(days=31))
+    notes = Notification.objects.count()
+    assert redrive_outbox.delay().get()["purged"] == 1
+    assert not OutboxMessage.objects.filter(pk=old.pk).exists() and OutboxMessage.objects.filter(pk=recent.pk).exists()
+    assert Notification.objects.count() == notes
