@@ -20,6 +20,7 @@ from councils.selectors import administers_above
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative
 from initiatives.selectors import standing_duplicate_of
+from notifications.outbox import outbox_enqueue
 
 from .models import Award, Budget, Certificate, EligibilityRule, Nomination, Quota, SerialCounter
 from .selectors import (
@@ -431,7 +432,7 @@ def commendation_select(
         )
         created.append(certificate)
     certificate_ids = [c.pk for c in created]
-    transaction.on_commit(lambda: _announce_task().delay(certificate_ids=certificate_ids))
+    outbox_enqueue(_announce_task(), certificate_ids=certificate_ids)
     return created
 
 
@@ -759,7 +760,7 @@ def adhoc_commend(
         },
     )
     # the authors and their unit's officers are told, as for the monthly five
-    transaction.on_commit(lambda: _announce_task().delay(certificate_ids=[certificate.pk]))
+    outbox_enqueue(_announce_task(), certificate_ids=[certificate.pk])
     return certificate
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -54,6 +55,15 @@ def exception_handler(exc, context):
     """One error format, in the request's language (``Accept-Language``, Vietnamese by default):
     our messages are gettext with Vietnamese sources; Django REST framework's own (English sources)
     are given Vietnamese in ``locale/vi``. A 409 carries a stable ``code``."""
+    if isinstance(exc, OperationalError | InterfaceError):  # the database went away mid-request: nothing was saved
+        return Response(
+            {
+                "detail": _("Mất kết nối tới cơ sở dữ liệu: thao tác chưa được lưu. Vui lòng thử lại."),
+                "code": "database_unavailable",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

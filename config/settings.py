@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "twofactor.middleware.IdleTimeoutMiddleware",  # SESSION_IDLE_MINUTES without a request: signed out
     "twofactor.middleware.SecondFactorMiddleware",  # those who decide reach nothing before the code
+    "notifications.outbox.OutboxActorMiddleware",  # who set a notification going (shown it until delivered)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -168,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
     "nomination-reminders": {  # 3 days before each month closes (the task checks the day)
         "task": "awards.tasks.remind_nominations",
         "schedule": crontab(minute=0, hour=8),
+    },
+    "notification-outbox": {  # deliver what the broker never got, retries due, mails left by a dead worker
+        "task": "notifications.tasks.redrive_outbox",
+        "schedule": env.float("OUTBOX_REDRIVE_SECONDS", default=60),
     },
     "audit-checkpoint": {  # sign the trail's head (skipped when nothing was appended since the last one)
         "task": "workflow.tasks.audit_checkpoint",
@@ -297,6 +302,23 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))  #
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="sangkien@localhost")
+# Real mail (docs/mail.md): EMAIL_URL=smtp+tls://user:password@host:587 (or smtp://, smtps://)
+# sets the SMTP backend, host, port, user, password and TLS at once; EMAIL_HOST… one by one otherwise.
+_email_url = env.email_url("EMAIL_URL", default="") if env("EMAIL_URL", default="") else {}
+_email_url.pop("EMAIL_FILE_PATH", None)
+globals().update(_email_url)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default=_email_url.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default=_email_url.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=_email_url.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=_email_url.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)  # seconds; below OUTBOX_LEASE_SECONDS
+# The notification outbox (notifications/outbox.py): attempts before a row or a mail is "failed",
+# the first retry's wait (doubled each time, at most an hour), and how long a mail claimed by a
+# worker may stay "sending" before the re-drive takes it as left by a dead worker.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=30)  # delivered rows then deleted (failed ones kept)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -17,6 +17,7 @@ from unidecode import unidecode
 from audit.actions import audit_record
 from councils.models import Organisation
 from councils.selectors import administers_above
+from notifications.outbox import outbox_enqueue
 
 from .counters import progress_counters_apply, progress_share
 from .duplicates import dup_key
@@ -110,7 +111,7 @@ def _ask_coauthors(initiative: Initiative, user_ids: list[int]) -> None:
     if user_ids:
         from .tasks import notify_coauthors
 
-        transaction.on_commit(lambda: notify_coauthors.delay(initiative_id=initiative.pk, user_ids=user_ids))
+        outbox_enqueue(notify_coauthors, initiative_id=initiative.pk, user_ids=user_ids)
 
 
 def _authors_snapshot(authors: list[dict]) -> list[dict]:
@@ -282,7 +283,7 @@ def authorship_decide(*, initiative_id: int, actor, decision: str, comment: str 
     if consent == Consent.DECLINED:
         from .tasks import notify_authorship_declined
 
-        transaction.on_commit(lambda: notify_authorship_declined.delay(initiative_id=initiative.pk, user_id=actor.pk))
+        outbox_enqueue(notify_authorship_declined, initiative_id=initiative.pk, user_id=actor.pk)
     return initiative
 
 

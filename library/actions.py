@@ -10,17 +10,12 @@ from councils.models import Organisation, User
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Initiative
 from initiatives.selectors import is_author
+from notifications.outbox import outbox_enqueue
 
 from .models import Adoption
 from .selectors import in_library_q, may_record_for
 
 NOTE_MAX = 2000
-
-
-def _notify_adoption_task(adoption_id: int) -> None:
-    from .tasks import notify_adoption
-
-    notify_adoption.delay(adoption_id)
 
 
 def adoption_record(*, initiative_id: int, organisation: Organisation, actor: User, note: str = "") -> Adoption:
@@ -84,7 +79,7 @@ def adoption_record(*, initiative_id: int, organisation: Organisation, actor: Us
                 code="already_adopted",
             ) from None
         # the authors hear of it after the commit (a rolled-back record tells nobody)
-        transaction.on_commit(lambda: _notify_adoption_task(adoption.pk))
+        outbox_enqueue("library.tasks.notify_adoption", adoption_id=adoption.pk)
         audit_record(
             actor=actor,
             action="adopt",

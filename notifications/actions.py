@@ -2,7 +2,7 @@
 e-mail per person who has an address (no recipient learns another's address)."""
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ def notify(*, users, subject: str, body: str, url: str = "") -> int:
     now = timezone.now()
     shown = subject.removeprefix(MAIL_PREFIX)[:300]
     with transaction.atomic():
-        Notification.objects.bulk_create(
+        created = Notification.objects.bulk_create(
             [
                 Notification(recipient_id=pk, subject=shown, body=body, url=url[:300], created_at=now)
                 for pk in sorted(people)
@@ -30,8 +30,14 @@ def notify(*, users, subject: str, body: str, url: str = "") -> int:
     emails = sorted({u.email for u in people.values() if u.email})
     if not emails:
         return 0
-    return send_mass_mail(
-        [(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in emails], fail_silently=False
+    from .outbox import send_messages  # while an outbox row is built: written as mails to send after it
+
+    shown_to = {}
+    for n in created:
+        shown_to.setdefault(people[n.recipient_id].email, n.pk)
+    return send_messages(
+        [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]) for address in emails],
+        notifications=shown_to,
     )
 
 

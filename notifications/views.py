@@ -13,12 +13,16 @@ from django.views.decorators.http import require_POST
 
 from .actions import notification_open, notifications_read_all
 from .models import Notification
+from .outbox import notification_mail_states, pending_deliveries
 from .selectors import notifications_of
 
 
 @login_required
 def notification_list(request):
     page = Paginator(notifications_of(user=request.user), 50).get_page(request.GET.get("page"))
+    mails = notification_mail_states(n.pk for n in page)
+    for n in page:
+        n.mail = mails.get(n.pk)
     return render(
         request,
         "notifications/list.html",
@@ -26,6 +30,7 @@ def notification_list(request):
             "page": page,
             "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             "query": "",
+            "deliveries": pending_deliveries(user=request.user),
         },
     )
 

@@ -69,4 +69,6 @@ def monthly_report_send(*, organisation: Organisation, year: int, month: int) ->
         cc=cc if to else [],
     )
     message.attach(workbook_filename(organisation=organisation, year=year, month=month), content, XLSX)
-    return message.send()
+    from notifications.outbox import send_messages  # while an outbox row is built: a mail row
+
+    return send_messages([message])

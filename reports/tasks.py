@@ -17,9 +17,11 @@ def send_monthly_reports(month: str | None = None) -> int:
         month = f"{year:04d}-{mon:02d}"
     else:
         datetime.date.fromisoformat(f"{month}-01")  # refuse anything but YYYY-MM
+    from notifications.outbox import outbox_enqueue, outbox_kick
+
     ids = list(reporting_unions().values_list("pk", flat=True))
-    for pk in ids:
-        send_monthly_report.delay(organisation_id=pk, month=month)
+    for pk in ids:  # one outbox row each (committed at once: beat runs outside any transaction), then queued
+        outbox_kick(outbox_enqueue(send_monthly_report, on_commit=False, organisation_id=pk, month=month).pk)
     return len(ids)
 
 

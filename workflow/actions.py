@@ -93,27 +93,11 @@ def _refuse_coauthors(flow, *, declined: bool = False, pending: bool = False) ->
 
 
 def _on_commit(task, **kwargs):
-    """Schedule ``task`` after the commit, ONE enqueue per transaction: the tasks an action
-    schedules (a close that opens the next session and tells the authors) go out together as one
-    ``run_batch`` task. A rolled-back transaction drops its batch with Django's own on-commit list."""
-    from .tasks import enqueue_batch
+    """The notification ``task(**kwargs)`` as an outbox row of this transaction, delivered after
+    it; the rows one transaction writes are queued together, with ONE enqueue after the commit."""
+    from notifications.outbox import outbox_enqueue
 
-    conn = transaction.get_connection()
-    # the transaction: in production the outermost block itself; inside a test case's blocks, the
-    # savepoint of the first block that is not the test's (the tests' transaction never commits)
-    ours = sum(1 for a in conn.atomic_blocks if getattr(a, "_from_testcase", False))
-    key = conn.savepoint_ids[ours - 1] if ours and len(conn.savepoint_ids) >= ours else None
-    batch = getattr(conn, "_notification_batch", None)
-    if (
-        batch is None
-        or batch.done
-        or batch.key != key
-        or not any(cb == batch.flush for _, cb, *_ in conn.run_on_commit)
-    ):
-        batch = conn._notification_batch = enqueue_batch()
-        batch.key = key
-        transaction.on_commit(batch.flush)
-    batch.add(task, kwargs)
+    outbox_enqueue(task, **kwargs)
 
 
 def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession:

@@ -202,9 +202,11 @@ def meeting_schedule(*, council_id: int, actor, held_on, place, initiatives) -> 
             "initiatives": [i.pk for i in dossiers],
         },
     )
+    from notifications.outbox import outbox_enqueue
+
     from .tasks import notify_meeting_scheduled
 
-    transaction.on_commit(lambda: notify_meeting_scheduled.delay(meeting_id=meeting.pk))
+    outbox_enqueue(notify_meeting_scheduled, meeting_id=meeting.pk)
     return meeting
 
 

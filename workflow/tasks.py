@@ -20,43 +20,6 @@ logger = logging.getLogger(__name__)
 SUBJECT_PREFIX = "[Sáng kiến] "
 
 
-class enqueue_batch:  # noqa: N801 (used like a function: ``workflow.actions._on_commit``)
-    """The tasks one transaction schedules, enqueued together after its commit: one task alone as
-    itself, several as one ``run_batch`` (one round trip to the broker per action)."""
-
-    def __init__(self):
-        self.items, self.done = [], False
-
-    def add(self, task, kwargs: dict) -> None:
-        self.items.append((task, kwargs))
-
-    def flush(self) -> None:
-        items, self.items, self.done = self.items, [], True
-        if len(items) == 1:
-            task, kwargs = items[0]
-            task.delay(**kwargs)
-        elif items:
-            run_batch.delay(calls=[[task.name, kwargs] for task, kwargs in items])
-
-
-@shared_task
-def run_batch(calls: list) -> int:
-    """Run the tasks of one transaction in order (each on its own: one failing does not stop the
-    others; the failure is logged and raised after the rest ran)."""
-    from celery import current_app
-
-    failed = None
-    for name, kwargs in calls:
-        try:
-            current_app.tasks[name](**kwargs)
-        except Exception as exc:  # noqa: BLE001
-            logger.exception("task %s failed in a batch", name)
-            failed = failed or exc
-    if failed is not None:
-        raise failed
-    return len(calls)
-
-
 def _link(initiative):
     return f"{settings.SITE_URL}/initiatives/{initiative.pk}/"
 
@@ -237,7 +200,7 @@ def audit_checkpoint() -> dict:
 def mail_audit_checkpoint(checkpoint_id: int) -> int:
     """Mail a new checkpoint to the topmost auditors, its JSON line attached: a copy of what the
     trail was that nobody with access to the database or the server can take back."""
-    from django.core.mail import EmailMessage, get_connection
+    from django.core.mail import EmailMessage
     from django.utils import translation
     from django.utils.translation import gettext
 
@@ -270,13 +233,14 @@ def mail_audit_checkpoint(checkpoint_id: int) -> int:
             "public_key": public_text(key) if key else "?",
             "signature": cp.signature,
         }
-    connection = get_connection()
+    from notifications.outbox import send_messages  # while an outbox row is built: mail rows
+
     messages = []
     for email in emails:
-        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email], connection=connection)
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
         message.attach(f"audit-checkpoint-{cp.seq}.jsonl", cp.line(), "application/json")
         messages.append(message)
-    return connection.send_messages(messages)
+    return send_messages(messages)
 
 
 @shared_task
