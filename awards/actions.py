@@ -835,17 +835,8 @@ def nominations_propose(
     return created
 
 
-def nominations_remind(*, today: datetime.date | None = None, days_before: int = 3) -> int:
-    """``days_before`` days before the month closes, remind the officers of every union that has a
-    union above it to propose their month's best recognised initiatives. Run daily by beat; on
-    other days it does nothing. Returns the number of mails sent."""
-    from notifications.actions import notify
-
-    today = today or timezone.localdate()
-    end = month_end(today)
-    if (end - today).days != days_before:
-        return 0
-    sent = 0
+def _reminded_officers() -> dict[int, set]:
+    """{organisation id: ids of its active officers} for every union with a union above it."""
     officers: dict[int, set] = {}
     for user_id, org_id in (
         User.objects.filter(
@@ -855,25 +846,64 @@ def nominations_remind(*, today: datetime.date | None = None, days_before: int =
         .distinct()
     ):
         officers.setdefault(org_id, set()).add(user_id)
-    users = {u.pk: u for u in User.objects.filter(pk__in={pk for ids in officers.values() for pk in ids})}
-    for org in Organisation.objects.filter(pk__in=officers).order_by("path"):
-        parent = Organisation.objects.get_parent(org)
-        if parent is None:
-            continue
-        with translation.override(settings.LANGUAGE_CODE):
-            values = {"month": f"{today:%m/%Y}", "end": f"{end:%d/%m/%Y}", "org": org.name, "parent": parent.name}
-            subject = _("Nhắc đề cử sáng kiến tiêu biểu tháng %(month)s") % values
-            body = (
-                _(
-                    "Tháng %(month)s kết thúc ngày %(end)s. Mời %(org)s xem lại các sáng kiến đã được công nhận "
-                    "trong tháng và đề cử sáng kiến tiêu biểu lên %(parent)s (kèm nhận xét).\n"
-                )
-                % values
+    return officers
+
+
+def nominations_remind(*, today: datetime.date | None = None, days_before: int = 3) -> int:
+    """``days_before`` days before the month closes, remind the officers of every union that has a
+    union above it to propose their month's best recognised initiatives. Run daily by beat; on
+    other days it does nothing. Each union's reminder is an outbox row (delivered, retried and
+    re-driven like every notification; a second run on the same day queues nothing twice).
+    Returns the number of mails queued (officers with an address)."""
+    from notifications.models import OutboxMessage
+    from notifications.outbox import outbox_enqueue
+
+    from .tasks import remind_union
+
+    today = today or timezone.localdate()
+    end = month_end(today)
+    if (end - today).days != days_before:
+        return 0
+    officers = _reminded_officers()
+    with_mail = set(
+        User.objects.filter(pk__in={pk for ids in officers.values() for pk in ids})
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
+    queued = 0
+    with transaction.atomic():
+        for org in Organisation.objects.filter(pk__in=officers, depth__gt=1).order_by("path"):
+            kwargs = {"organisation_id": org.pk, "day": today.isoformat()}
+            if OutboxMessage.objects.filter(task=remind_union.name, kwargs=kwargs).exists():
+                continue
+            outbox_enqueue(remind_union, **kwargs)
+            queued += len(officers[org.pk] & with_mail)
+    return queued
+
+
+def nomination_reminder_send(*, organisation_id: int, day: datetime.date) -> int:
+    """One union's reminder (delivered from the outbox): its officers told in-app and by mail."""
+    from notifications.actions import notify
+
+    org = Organisation.objects.get(pk=organisation_id)
+    parent = Organisation.objects.get_parent(org)
+    ids = _reminded_officers().get(org.pk, set())
+    if parent is None or not ids:
+        return 0
+    end = month_end(day)
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {"month": f"{day:%m/%Y}", "end": f"{end:%d/%m/%Y}", "org": org.name, "parent": parent.name}
+        subject = _("Nhắc đề cử sáng kiến tiêu biểu tháng %(month)s") % values
+        body = (
+            _(
+                "Tháng %(month)s kết thúc ngày %(end)s. Mời %(org)s xem lại các sáng kiến đã được công nhận "
+                "trong tháng và đề cử sáng kiến tiêu biểu lên %(parent)s (kèm nhận xét).\n"
             )
-        sent += notify(
-            users=[users[pk] for pk in officers[org.pk]],
-            subject=subject,
-            body=body,
-            url=f"/awards/nominations/?organisation={org.code}&month={today:%Y-%m}",
+            % values
         )
-    return sent
+    return notify(
+        users=list(User.objects.filter(pk__in=ids)),
+        subject=subject,
+        body=body,
+        url=f"/awards/nominations/?organisation={org.code}&month={day:%Y-%m}",
+    )

@@ -17,3 +17,13 @@ def remind_nominations(days_before: int = 3) -> int:
     from .actions import nominations_remind
 
     return nominations_remind(days_before=days_before)
+
+
+@shared_task
+def remind_union(organisation_id: int, day: str) -> int:
+    """One union's nomination reminder, from the outbox (``nominations_remind`` queues them)."""
+    import datetime
+
+    from .actions import nomination_reminder_send
+
+    return nomination_reminder_send(organisation_id=organisation_id, day=datetime.date.fromisoformat(day))

@@ -108,3 +108,26 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not content_type.startswith(self.RENDERED):
             return response
         return super().process_response(request, response)
+
+
+class DatabaseUnavailableMiddleware:
+    """The database went away in the middle of a page's request (a dropped connection, a restart):
+    the page answers 503 saying that nothing was saved and to try again — never a bare 500. The
+    action's transaction was rolled back with the connection, so nothing is half-written. (The API
+    answers the same as JSON, ``database_unavailable``: config/api.py.) The page touches no database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+        from django.template.response import SimpleTemplateResponse
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        response = SimpleTemplateResponse("database_unavailable.html", status=503)
+        response["Retry-After"] = "5"
+        return response.render()

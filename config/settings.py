@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "twofactor.middleware.IdleTimeoutMiddleware",  # SESSION_IDLE_MINUTES without a request: signed out
     "twofactor.middleware.SecondFactorMiddleware",  # those who decide reach nothing before the code
     "notifications.outbox.OutboxActorMiddleware",  # who set a notification going (shown it until delivered)
+    "config.middleware.DatabaseUnavailableMiddleware",  # a lost database connection: 503 "nothing saved", not 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
