@@ -49,7 +49,8 @@ def test_a_new_chair_enrols_then_signs_in_with_a_code_or_a_recovery_code(chair, 
     page.fill("#id_code", "000000")
     page.click("main button.primary")
     assert "Mã không đúng hoặc đã hết hạn" in page.locator("#otp-error").inner_text()
-    page.fill("#id_code", str(totp(base64.b32decode(secret.replace(" ", "")))).zfill(6))
+    enrolled_with = str(totp(base64.b32decode(secret.replace(" ", "")))).zfill(6)
+    page.fill("#id_code", enrolled_with)
     page.click("main button.primary")
     page.wait_for_load_state()
     codes = page.locator("ul.recovery-codes code").all_inner_texts()
@@ -60,11 +61,12 @@ def test_a_new_chair_enrols_then_signs_in_with_a_code_or_a_recovery_code(chair, 
     assert page.url.endswith("/initiatives/")  # where they were going when sent to enrol
     page.close()
 
-    # the next sign-in asks for the code; the one just used is refused (a code works once)
+    # the next sign-in asks for the code; the one just used is refused (a code works once — the
+    # same code, not a recomputed one: the 30-second step may have moved on meanwhile)
     page = password_step(browser, live_server)
     assert "/accounts/2fa/verify/" in page.url
     look(page, "otp-verify")
-    page.fill("#id_code", str(totp(base64.b32decode(secret.replace(" ", "")))).zfill(6))
+    page.fill("#id_code", enrolled_with)
     page.click("main button.primary")
     page.wait_for_load_state()
     assert "/accounts/2fa/verify/" in page.url and page.locator("#otp-error").is_visible()
