@@ -11,14 +11,15 @@ SEQUENCE = "audit_auditentry_seq_gen"
 
 
 def heads_from_the_global_head(apps, schema_editor):
-    AuditHead = apps.get_model("audit", "AuditHead")
+    """Every scope's head row from its newest entry on the scope chain (formats 2 and 3 both carry
+    scope_key/scope_seq). On a first upgrade these are exactly AuditHead.scopes; read from the
+    entries, the heads are also right when this migration is undone and applied again on a trail
+    that already holds format-3 entries (which AuditHead.scopes never saw)."""
     AuditChain = apps.get_model("audit", "AuditChain")
     AuditEntry = apps.get_model("audit", "AuditEntry")
-    head = AuditHead.objects.filter(pk=1).first()
-    for key, (n, h) in ((head.scopes or {}).items() if head else ()):
-        seq = (
-            AuditEntry.objects.filter(scope_key=key, scope_seq=n).values_list("seq", flat=True).first() or 0
-        )
+    chained = AuditEntry.objects.exclude(scope_seq=None)
+    for key in chained.order_by().values_list("scope_key", flat=True).distinct():
+        n, h, seq = chained.filter(scope_key=key).order_by("-scope_seq").values_list("scope_seq", "hash", "seq")[0]
         AuditChain.objects.update_or_create(key=key, defaults={"n": n, "hash": h, "seq": seq})
 
 

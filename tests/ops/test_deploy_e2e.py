@@ -79,7 +79,9 @@ def sign_in_chair(web: str, username: str) -> httpx.Client:
         data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": csrf, "next": "/"},
         headers=headers,
     )
-    assert r.status_code == 302 and "/accounts/2fa/" in r.headers["Location"], (r.status_code, r.text[:500])
+    assert r.status_code == 302, (r.status_code, r.text[:500])
+    # the password alone leads nowhere but the code step
+    assert "/accounts/2fa/verify/" in client.get("/tasks/").headers["Location"]
     blocked = client.get("/api/v1/tasks/")
     assert blocked.status_code == 403 and blocked.json()["code"] == "second_factor_required", blocked.text
     csrf = client.cookies.get("csrftoken")
@@ -136,7 +138,7 @@ def test_one_journey_through_the_shipped_processes(instance):
             "applied_since": "2026-04-01",
         },
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 201, (r.text[:300], instance.log("web")[-6000:])
     iid = r.json()["id"]
     assert api["lan"].post(f"/api/v1/initiatives/{iid}/actions/submit/", json={}).status_code == 200
     r = api["tuvan1"].post(
