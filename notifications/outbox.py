@@ -88,8 +88,10 @@ def outbox_enqueue(task, *, actor=None, on_commit: bool = True, **kwargs) -> Out
     now = timezone.now()
     actor_id = getattr(actor, "pk", None) or _request_user_id()
     row = OutboxMessage.objects.create(task=name, kwargs=kwargs, actor_id=actor_id, next_attempt_at=now, created_at=now)
-    if on_commit:
+    if on_commit and transaction.get_connection().in_atomic_block:
         _Kicks.current().add(row.pk)
+    elif on_commit:  # no transaction around (autocommit): the row is committed already
+        outbox_kick(row.pk)
     return row
 
 

@@ -159,3 +159,18 @@ def test_delivered_rows_are_purged_after_the_keep_days_the_notifications_stay(fl
     assert redrive_outbox.delay().get()["purged"] == 1
     assert not OutboxMessage.objects.filter(pk=old.pk).exists() and OutboxMessage.objects.filter(pk=recent.pk).exists()
     assert Notification.objects.count() == notes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_written_outside_any_transaction_is_queued_at_once(flow, mailoutbox):
+    """Autocommit (a beat task, a shell): the row is committed as it is written, so its delivery is
+    queued then — not left to the re-drive."""
+    from notifications.outbox import outbox_enqueue
+
+    flow.to_unit_council()
+    session_id = OutboxMessage.objects.filter(task="workflow.tasks.notify_session_opened").first().kwargs["session_id"]
+    mailoutbox.clear()
+    row = outbox_enqueue("workflow.tasks.notify_session_opened", session_id=session_id)
+    row.refresh_from_db()
+    assert row.state == DeliveryState.SENT and row.attempts == 1
+    assert mailoutbox and all("cần xét" in m.subject for m in mailoutbox)
