@@ -395,8 +395,9 @@ def authorship_declined_notify(*, initiative_id: int, user_id: int) -> int:
     return notify(users=to, subject=subject, body=body, url=f"/initiatives/{initiative.pk}/")
 
 
-def dossier_snapshot(initiative: Initiative) -> dict:
-    """The dossier as it stands: what a council will judge."""
+def dossier_snapshot(initiative: Initiative, *, authors=None, attachments=None) -> dict:
+    """The dossier as it stands: what a council will judge. ``authors`` and ``attachments``: rows not
+    read back from the database (the register import builds them in bulk)."""
     return {
         "reference": initiative.reference,
         "title": initiative.title,
@@ -414,9 +415,11 @@ def dossier_snapshot(initiative: Initiative) -> dict:
                 "full_name": a.full_name,
                 "share_percent": str(a.share_percent),
             }
-            for a in initiative.authors.select_related("user")
+            for a in (initiative.authors.select_related("user") if authors is None else authors)
         ],
-        "attachments": [attachment_summary(a) for a in current_attachments(initiative)],
+        "attachments": [
+            attachment_summary(a) for a in (current_attachments(initiative) if attachments is None else attachments)
+        ],
     }
 
 

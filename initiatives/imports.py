@@ -40,7 +40,7 @@ from unidecode import unidecode
 from audit.actions import audit_record
 from councils.models import Organisation, User
 
-from .actions import search_text_for
+from .actions import dossier_snapshot, search_text_for
 from .duplicates import IMPORT_SCREEN, dup_key, register_words, screen, screen_many
 from .exceptions import ApplicationError, RefusedInput
 from .files import XLSX, clean_name, sniff
@@ -511,25 +511,7 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
         ]
         authors += rows_authors
         content = {
-            "reference": initiative.reference,
-            "title": initiative.title,
-            "summary": initiative.summary,
-            "problem": initiative.problem,
-            "solution": initiative.solution,
-            "category": initiative.category,
-            "organisation": initiative.organisation.code,
-            "benefit_value_vnd": initiative.benefit_value_vnd,
-            "applied_since": initiative.applied_since.isoformat() if initiative.applied_since else None,
-            "confidential": initiative.confidential,
-            "authors": [
-                {
-                    "username": a.user.username if a.user else None,
-                    "full_name": a.full_name,
-                    "share_percent": str(a.share_percent),
-                }
-                for a in rows_authors
-            ],
-            "attachments": [],
+            **dossier_snapshot(initiative, authors=rows_authors, attachments=[]),
             "imported_from": source,
             "row": number,
         }
