@@ -241,6 +241,23 @@ def personas():
     return made
 
 
+def prepare(n: int) -> None:
+    """PostgreSQL only: migrate, and seed ``n`` bench initiatives once (a database seeded at another
+    size is refused: use a fresh one)."""
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL=postgres://… (this benchmark is for PostgreSQL)")
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    have = Initiative.objects.filter(organisation__code__startswith="B-").count()
+    if have != n:
+        if have:
+            sys.exit(f"The database holds {have} bench initiatives; use a fresh database for another size.")
+        print(f"seeding {n} initiatives …", flush=True)
+        t = time.perf_counter()
+        seed(n)
+        print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("initiatives", type=int, nargs="?", default=500_000)
@@ -250,18 +267,7 @@ def main():
     parser.add_argument("--skip-reports", action="store_true")
     parser.add_argument("--skip-search", action="store_true", help="leave out q= (track i11p measures it)")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL=postgres://… (this benchmark is for PostgreSQL)")
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    have = Initiative.objects.filter(organisation__code__startswith="B-").count()
-    if have != args.initiatives:
-        if have:
-            sys.exit(f"The database holds {have} bench initiatives; use a fresh database for another size.")
-        print(f"seeding {args.initiatives} initiatives …", flush=True)
-        t = time.perf_counter()
-        seed(args.initiatives)
-        print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+    prepare(args.initiatives)
     people = personas()
     from django.test import Client
 

@@ -36,7 +36,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import entry_link, scope_key_of
+from audit.chain import HASHED_FIELDS, entry_link, scope_key_of
 from initiatives.duplicates import dup_key
 
 PASSWORD = "sangkien2026"
@@ -223,29 +223,7 @@ def chain_entries(entries: list[dict], head: Head) -> None:
         scopes[key] = [e["scope_seq"], e["hash"], e["seq"]]
 
 
-AUDIT_COLUMNS = (
-    "id",
-    "seq",
-    "hash_version",
-    "at",
-    "actor_id",
-    "actor_name",
-    "actor_display_name",
-    "action",
-    "object_type",
-    "object_id",
-    "scope_path",
-    "scope_key",
-    "scope_seq",
-    "scope_prev",
-    "from_state",
-    "to_state",
-    "version",
-    "comment",
-    "details",
-    "prev_hash",
-    "hash",
-)
+AUDIT_COLUMNS = ("id", *HASHED_FIELDS, "hash")  # what the trail hashes, its id and its hash
 
 
 # --- the structure ---------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ page highlighted — for a few personas and queries, and prints p50/p95 in milli
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,14 +23,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from bench.common import percentiles  # noqa: E402
-from bench.list_endpoints import personas, seed  # noqa: E402
-from initiatives.models import Initiative  # noqa: E402
+from bench.list_endpoints import personas, prepare  # noqa: E402
 
 QUERIES = [
     "máy biến áp",  # three words, accented: a common subject of the register
@@ -49,18 +44,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated persona names")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL=postgres://… (this benchmark is for PostgreSQL)")
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    have = Initiative.objects.filter(organisation__code__startswith="B-").count()
-    if have != args.initiatives:
-        if have:
-            sys.exit(f"The database holds {have} bench initiatives; use a fresh database for another size.")
-        print(f"seeding {args.initiatives} initiatives …", flush=True)
-        t = time.perf_counter()
-        seed(args.initiatives)
-        print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+    prepare(args.initiatives)
     people = personas()
     client = APIClient()
     print(f"N = {args.initiatives}, {args.runs} runs each, p50 / p95 in ms (GET /api/v1/initiatives/?q=…)")
