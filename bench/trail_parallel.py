@@ -256,9 +256,15 @@ def worker(args) -> None:
         sys.exit(f"affiliate {args.affiliate}: only {len(ids)} sessions to close")
     initiative_close(initiative_id=ids[0], actor=chair)  # warm-up (not timed): caches, prepared plans
     ids = ids[1:]
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     while time.time() < args.start:
         time.sleep(0.001)
     lat = []
+    b0 = _proc_cpu(backend)
     c0 = time.process_time()
     t0 = time.time()
     for pk in ids:
@@ -267,6 +273,7 @@ def worker(args) -> None:
         lat.append((time.perf_counter() - t) * 1000)
     t1 = time.time()
     cpu = time.process_time() - c0
+    backend_cpu = _proc_cpu(backend) - b0
     lat.sort()
     print(
         json.dumps(
@@ -274,6 +281,7 @@ def worker(args) -> None:
                 "affiliate": args.affiliate,
                 "n": len(ids),
                 "python_cpu_ms_per_close": round(cpu * 1000 / len(ids), 1),
+                "backend_cpu_ms_per_close": round(backend_cpu * 1000 / len(ids), 1),
                 "t0": t0,
                 "t1": t1,
                 "p50_ms": round(statistics.median(lat), 2),
@@ -282,6 +290,21 @@ def worker(args) -> None:
         ),
         flush=True,
     )
+
+
+def _proc_cpu(pid) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far, from /proc (this machine's
+    PostgreSQL backend serving the worker: the database's share of a close)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat's first line)."""
+    ticks = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = ticks[3] + ticks[4]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
 
 
 def _append_worker(args, u) -> None:
@@ -352,12 +375,16 @@ def _one_run(args, workers: int) -> dict:
         )
         for k in range(1, workers + 1)
     ]
+    while time.time() < start:
+        time.sleep(0.001)
+    busy0, _ = _busy()
     results = []
     for p in procs:
         out, _ = p.communicate()
         if p.returncode:
             sys.exit(f"a worker failed ({p.returncode})")
         results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    busy1, _ = _busy()
     first = min(r["t0"] for r in results)
     last = max(r["t1"] for r in results)
     total = sum(r["n"] for r in results)
@@ -371,7 +398,27 @@ def _one_run(args, workers: int) -> dict:
         "p50_ms": [r["p50_ms"] for r in results],
         "p95_ms": [r["p95_ms"] for r in results],
         "python_cpu_ms": [r.get("python_cpu_ms_per_close") for r in results],
+        "backend_cpu_ms": [r.get("backend_cpu_ms_per_close") for r in results],
+        # the whole machine's CPU in use while the workers ran (cores; 2.0 = both busy), and its
+        # CPU per close: cores / (CPU seconds per close) is the ceiling no number of workers passes
+        "cores_busy": round((busy1 - busy0) / max(1e-9, time.time() - start), 2),
+        "machine_cpu_ms_per_close": round((busy1 - busy0) * 1000 / total, 1),
+        "ceiling_per_s": round(os.cpu_count() * total / max(1e-9, busy1 - busy0), 1),
+        # the same from the workers' own CPU (their Python and their PostgreSQL backends): valid
+        # on a loaded machine too, but blind to PostgreSQL's background writers
+        "own_ceiling_per_s": _own_ceiling(results),
     }
+
+
+def _own_ceiling(results) -> float | None:
+    per_close = [
+        (r["python_cpu_ms_per_close"] + r["backend_cpu_ms_per_close"])
+        for r in results
+        if r.get("backend_cpu_ms_per_close") is not None
+    ]
+    if not per_close:
+        return None
+    return round(os.cpu_count() * 1000 / statistics.mean(per_close), 1)
 
 
 def _check() -> dict:
@@ -384,6 +431,8 @@ def _check() -> dict:
 
 def run(args) -> None:
     figures = {w: [] for w in args.workers}
+    ceilings = {w: [] for w in args.workers}
+    own = {w: [] for w in args.workers}
     for rep in range(args.reps):
         for w in args.workers:  # interleaved: drift on the machine hits every figure alike
             result = _one_run(args, w)
@@ -391,15 +440,25 @@ def run(args) -> None:
                 result.update(_check())
             print(json.dumps({"rep": rep + 1, **result}, ensure_ascii=False), flush=True)
             figures[w].append(result["closes_per_s"])
+            ceilings[w].append(result["ceiling_per_s"])
+            own[w].append(result["own_ceiling_per_s"])
     med = {w: statistics.median(v) for w, v in figures.items()}
     base = med[min(args.workers)]
+    # the CPU bound: the closes/s the machine's cores allow at the CPU one close costs (whole machine,
+    # measured in the runs with the most workers), against the one-worker rate
+    cpu_ceiling = statistics.median(ceilings[max(args.workers)])
+    own_ceiling = statistics.median([x for x in own[min(args.workers)] if x] or [0])
     print(
         json.dumps(
             {
                 "summary": {
                     str(w): {"runs": figures[w], "median": med[w], "speedup": round(med[w] / base, 2)}
                     for w in args.workers
-                }
+                },
+                "cpu_ceiling_per_s": cpu_ceiling,
+                "cpu_ceiling_speedup": round(cpu_ceiling / base, 2),
+                "own_cpu_ceiling_per_s": own_ceiling,
+                "own_cpu_ceiling_speedup": round(own_ceiling / base, 2),
             }
         ),
         flush=True,
