@@ -41,7 +41,9 @@ def test_before_the_unit_council_with_its_name_and_due_date(flow, client, users)
     iid = flow.to_unit_council()
     html = _page(client, users["author1"], iid)
     assert [s for s, _ in _steps(html)] == ["done", "done", "current", "todo", "todo", "todo"]
-    due = Initiative.objects.get(pk=iid).due_at
+    from django.utils import timezone
+
+    due = timezone.localtime(Initiative.objects.get(pk=iid).due_at)  # the page shows Vietnam's date
     assert re.search(rf'<span class="where">XN1-HD · hạn {due:%d/%m/%Y}</span>', html), html.split("stepper")[1][:800]
 
 
