@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Subquery, Sum
+from django.db.models import Count, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -429,11 +429,13 @@ def _headcounts(tree: TreeAsOf) -> dict:
 
 
 def progress_report(
-    *, root: Organisation, period: Period, by_category: bool = False, counters: bool = True
+    *, root: Organisation, period: Period, by_category: bool = False, counters: bool = True, authors: bool = True
 ) -> list[dict]:
     """One row per organisation of ``root``'s subtree (as it stood ``period.on``), root first, in
     tree order; every figure rolled up through all descendants. ``counters=False`` computes
-    everything live from the initiatives (the counters' tests compare both)."""
+    everything live from the initiatives (the counters' tests compare both). ``authors=False``: a
+    caller that reads neither ``authors`` nor ``participation_percent`` skips counting them (they
+    are then 0 and None)."""
     tree = TreeAsOf(root=root, on=period.on)
     start, end = period.bounds()
     counts_fast, authors_period = _counters_usable(tree, period)
@@ -446,7 +448,10 @@ def progress_report(
         per_org = _merge_counts(parts)
     else:
         per_org = _per_org_counts(tree, start, end)
-    if authors_period is not None:
+    counted_authors = authors
+    if not counted_authors:
+        authors = {}
+    elif authors_period is not None:
         authors = _authors_from_counters(tree, authors_period)
     else:
         authors = _authors_per_ancestor(tree, start, end)
@@ -474,7 +479,7 @@ def progress_report(
             "percent_of_target": percent(t["registered"], targets[n.pk]),
             "authors": authors.get(n.pk, 0),
             "headcount": headcounts[n.pk],
-            "participation_percent": percent(authors.get(n.pk, 0), headcounts[n.pk]),
+            "participation_percent": percent(authors.get(n.pk, 0), headcounts[n.pk]) if counted_authors else None,
             "benefit_value_vnd": t["benefit"],
         }
         if by_category:
@@ -544,10 +549,27 @@ def month_initiatives(*, root: Organisation, year: int, month: int):
         Initiative.objects.filter(tree.candidates_q(), submitted_at__gte=start, submitted_at__lt=end)
         .exclude(state=State.WITHDRAWN)
         .select_related("organisation")
-        .prefetch_related("authors")
+        .only(*MONTH_LIST_FIELDS, "organisation__name")
+        .prefetch_related(
+            Prefetch("authors", InitiativeAuthor.objects.only("initiative_id", "full_name", "share_percent"))
+        )
         .order_by("submitted_at", "id")
     )
     return [i for i in qs if i.organisation_id in tree.by_pk]
+
+
+# what the monthly workbook's list reads of each initiative (not its long texts)
+MONTH_LIST_FIELDS = (
+    "reference",
+    "title",
+    "organisation",
+    "category",
+    "confidential",
+    "benefit_value_vnd",
+    "assessed_benefit_vnd",
+    "state",
+    "submitted_at",
+)
 
 
 # --- who may see what ----------------------------------------------------------------------------

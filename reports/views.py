@@ -94,7 +94,7 @@ def dashboard(request):
         bloc_roots = [org] + ([parent] if parent and can_view_reports(user=request.user, organisation=parent) else [])
         blocs = [
             b
-            for b in bloc_rankings(roots=bloc_roots, period=period)
+            for b in bloc_rankings(roots=bloc_roots, period=period, reports={org.code: rows})
             if b["organisation"] == org.code or any(m["organisation"] == org.code for m in b["members"])
         ]
         context.update(

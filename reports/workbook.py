@@ -93,7 +93,7 @@ def monthly_figures(*, organisation: Organisation, year: int, month: int) -> lis
     )
     in_month = {
         r["organisation"]: r["registered"]
-        for r in progress_report(root=organisation, period=Period(starts=first, ends=last, on=last))
+        for r in progress_report(root=organisation, period=Period(starts=first, ends=last, on=last), authors=False)
     }
     root_code = organisation.code
     rows = []
