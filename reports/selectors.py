@@ -284,11 +284,19 @@ def _per_org_counts(tree: TreeAsOf, start, end) -> dict:
 
 def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
     """Distinct authors of the period's registered initiatives, per organisation of the report
-    (itself and all its descendants): one grouped query. The ancestor closure is built first on the
-    organisations alone (N × N path-prefix comparisons, materialised), then joined to the
-    (organisation, person) pairs by equality, so the prefix test never runs per initiative."""
+    (itself and all its descendants): one grouped query. The ancestor closure (the tree's own
+    ``ancestors`` as two arrays on PostgreSQL; N × N path-prefix comparisons on SQLite) is
+    materialised, then joined to the (organisation, person) pairs by equality, so the prefix test
+    never runs per initiative."""
     orgmap, params = tree.orgmap_sql()
     ini, auth = Initiative._meta.db_table, InitiativeAuthor._meta.db_table
+    closure = "SELECT d.id AS org_id, anc.id AS anc_id FROM orgmap d JOIN orgmap anc ON d.path LIKE anc.path || '%%'"
+    closure_params = []
+    if connection.vendor == "postgresql":
+        # the closure is already known (``tree.ancestors``): two arrays instead of N × N prefix tests
+        closure = "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS c (org_id, anc_id)"
+        pairs = [(d, a) for d, ancestors in tree.ancestors.items() for a in ancestors]
+        closure_params = [[d for d, _ in pairs], [a for _, a in pairs]]
     sql = f"""
         WITH orgmap AS ({orgmap}),
         pairs AS (
@@ -298,15 +306,12 @@ def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
             WHERE i.organisation_id IN (SELECT id FROM orgmap)
               AND i.submitted_at >= %s AND i.submitted_at < %s AND i.state <> %s
         ),
-        closure AS MATERIALIZED (
-            SELECT d.id AS org_id, anc.id AS anc_id
-            FROM orgmap d JOIN orgmap anc ON d.path LIKE anc.path || '%%'
-        )
+        closure AS MATERIALIZED ({closure})
         SELECT closure.anc_id, COUNT(DISTINCT pairs.person)
         FROM pairs JOIN closure ON closure.org_id = pairs.org_id
         GROUP BY closure.anc_id
     """
-    params += [_dt(start), _dt(end), State.WITHDRAWN]
+    params += [_dt(start), _dt(end), State.WITHDRAWN, *closure_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
