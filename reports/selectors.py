@@ -90,6 +90,9 @@ def percent(part, whole) -> float | None:
     """part / whole × 100 with one decimal, rounded half up (222 / 2,400 → 9.3); None when whole is 0."""
     if not whole:
         return None
+    if type(part) is int and type(whole) is int and part >= 0 and whole > 0:
+        # the same rounding in integers (a thousand rows per report): floor(part × 1000 / whole + ½) / 10
+        return (2000 * part + whole) // (2 * whole) / 10
     value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return float(value)
 
@@ -433,15 +436,29 @@ def _headcounts(tree: TreeAsOf) -> dict:
     return out
 
 
+def tree_for(root: Organisation, period: Period, tree: "TreeAsOf | None" = None) -> "TreeAsOf":
+    """``tree`` when it is ``root``'s as it stood ``period.on`` (a page asking two reports of one
+    tree builds it once), else a new one."""
+    if tree is not None and tree.root.pk == root.pk and tree.on == period.on:
+        return tree
+    return TreeAsOf(root=root, on=period.on)
+
+
 def progress_report(
-    *, root: Organisation, period: Period, by_category: bool = False, counters: bool = True, authors: bool = True
+    *,
+    root: Organisation,
+    period: Period,
+    by_category: bool = False,
+    counters: bool = True,
+    authors: bool = True,
+    tree: TreeAsOf | None = None,
 ) -> list[dict]:
     """One row per organisation of ``root``'s subtree (as it stood ``period.on``), root first, in
     tree order; every figure rolled up through all descendants. ``counters=False`` computes
     everything live from the initiatives (the counters' tests compare both). ``authors=False``: a
     caller that reads neither ``authors`` nor ``participation_percent`` skips counting them (they
     are then 0 and None)."""
-    tree = TreeAsOf(root=root, on=period.on)
+    tree = tree_for(root, period, tree)
     start, end = period.bounds()
     counts_fast, authors_period = _counters_usable(tree, period)
     if not counters:
@@ -493,13 +510,13 @@ def progress_report(
     return rows
 
 
-def monthly_trend(*, root: Organisation, period: Period, counters: bool = True) -> list[dict]:
+def monthly_trend(*, root: Organisation, period: Period, counters: bool = True, tree=None) -> list[dict]:
     """Registered and recognised per month of the period under ``root`` (as it stood ``period.on``):
     ``[{"month": date, "registered": n, "recognised": n}]``, every month listed. The whole months
     come from the counters when they can be exact (``_counters_usable``: one grouped query over a
     few thousand rows), the days outside them and every other case from the initiatives (two
-    grouped queries)."""
-    tree = TreeAsOf(root=root, on=period.on)
+    grouped queries). ``tree``: ``root``'s tree as it stood ``period.on``, when the caller has it."""
+    tree = tree_for(root, period, tree)
     counts = {}
     ranges = [(period.starts, period.ends)]
     if counters and _counters_usable(tree, period)[0]:

@@ -167,3 +167,22 @@ def test_report_query_counts_do_not_grow_with_the_units_shown(random_initiatives
         for url, (a, b) in seen.items():
             print(url, "\n".join(difflib.unified_diff(a, b, lineterm="")))
     assert after == before, list(zip([u for _, u in urls], before, after, strict=True))
+
+
+def test_percent_in_integers_rounds_as_the_decimal_rule():
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from reports.selectors import percent
+
+    def rule(part, whole):
+        return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+    rng = random.Random(12)
+    cases = [(222, 2400), (1, 8), (1, 16), (0, 5), (7, 7), (3, 2), (1, 2000), (1, 1999)]
+    for _ in range(20000):
+        whole = rng.randint(1, 10 ** rng.randint(1, 7))
+        cases.append((rng.randint(0, 3 * whole), whole))
+    for part, whole in cases:
+        assert percent(part, whole) == rule(part, whole), (part, whole)
+    assert percent(5, 0) is None and percent(Decimal("1.5"), 3) == 50.0
