@@ -16,7 +16,7 @@ from councils.models import CouncilKind, Level, MemberRole, Membership, Organisa
 from councils.selectors import subtree_q, user_role_paths
 from initiatives.models import Initiative, Programme, State
 from initiatives.rules import counted_benefit
-from initiatives.selectors import can_see_confidential
+from initiatives.selectors import can_see_confidential, confidential_hidden_ids
 
 from .eligibility import author_category, category_label
 from .models import Award, Budget, Certificate, EligibilityRule, Nomination, Quota
@@ -308,11 +308,13 @@ def rank_candidates(
     score is not shown either (the minutes are hidden from such a reader); it still ranks by it, so
     a confidential dossier is not pushed below every scored one."""
     scores = scores or {}
+    candidates = list(candidates)
+    hidden_ids = confidential_hidden_ids(user=user, initiatives=candidates) if user is not None else set()
     rows = []
     for i in candidates:
         score = scores.get(i.pk)
         recognised = i.recognised_at.timestamp() if i.recognised_at else 0
-        hidden = user is not None and not can_see_confidential(user=user, initiative=i)
+        hidden = i.pk in hidden_ids
         rows.append(
             {
                 "initiative": i,

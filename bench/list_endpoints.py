@@ -211,6 +211,7 @@ def personas():
     made = {}
     with transaction.atomic():
         for name, kind, target, code in [
+            ("federation officer", "role", o(code="B-VGCL"), "B-SECTOR"),
             ("sector officer", "role", o(code="B-SECTOR"), "B-C3"),
             ("corporation officer", "role", o(code="B-C3"), "B-C3-U7"),
             ("unit officer", "role", o(code="B-C3-U7"), "B-C3-U7"),
@@ -256,6 +257,74 @@ def prepare(n: int) -> None:
         t = time.perf_counter()
         seed(n)
         print(f"seeded in {time.perf_counter() - t:.0f} s", flush=True)
+    report_fixtures()
+    counters_ready()
+
+
+def report_fixtures() -> None:
+    """What the reports read beside the dossiers, added once (idempotent): two phases, targets for
+    every corporation and unit, headcounts, an emulation bloc of the corporations and one of a
+    corporation's units, and a quota of each award."""
+    from awards.models import Award, Quota
+    from councils.models import Bloc, BlocMember
+    from initiatives.models import OrganisationTarget, Phase
+
+    programme = Programme.objects.get(code="B-PROG")
+    if Phase.objects.filter(programme=programme).exists():
+        return
+    with transaction.atomic():
+        p1 = Phase.objects.create(
+            programme=programme,
+            code="P1",
+            starts=datetime.date(2021, 9, 1),
+            ends=datetime.date(2022, 5, 31),
+            target=3000,
+        )
+        p2 = Phase.objects.create(
+            programme=programme,
+            code="P2",
+            starts=datetime.date(2022, 6, 1),
+            ends=datetime.date(2023, 9, 30),
+            target=7000,
+        )
+        sector = Organisation.objects.get(code="B-SECTOR")
+        Organisation.objects.filter(path__startswith=sector.path, level="unit").update(headcount=400)
+        corps = list(Organisation.objects.filter(path__startswith=sector.path, level="corporation").order_by("path"))
+        targets = []
+        for corp in corps:
+            targets.append(OrganisationTarget(organisation=corp, phase=p2, initiatives=2000))
+        for unit in Organisation.objects.filter(path__startswith=sector.path, level="unit"):
+            targets.append(OrganisationTarget(organisation=unit, phase=p1, initiatives=20))
+        OrganisationTarget.objects.bulk_create(targets)
+        bloc = Bloc.objects.create(code="B-KHOI-TCT", name="Khối các tổng công ty", organisation=sector)
+        BlocMember.objects.bulk_create(BlocMember(bloc=bloc, organisation=c) for c in corps)
+        c3 = Organisation.objects.get(code="B-C3")
+        bloc = Bloc.objects.create(code="B-KHOI-C3", name="Khối đơn vị B-C3", organisation=c3)
+        BlocMember.objects.bulk_create(
+            BlocMember(bloc=bloc, organisation=u)
+            for u in Organisation.objects.filter(path__startswith=c3.path, level="unit")
+        )
+        for award, per, cap in (
+            (Award.SECTOR_CERTIFICATE, Quota.Per.PROGRAMME, 500),
+            (Award.FEDERATION_CERTIFICATE, Quota.Per.PROGRAMME, 100),
+            (Award.MONTHLY_COMMENDATION, Quota.Per.MONTH, 5),
+        ):
+            Quota.objects.create(programme=programme, award=award, organisation=sector, cap=cap, per=per)
+    print("report fixtures: 2 phases, targets, headcounts, 2 blocs, 3 quotas", flush=True)
+
+
+def counters_ready() -> None:
+    """The SQL seed writes initiatives without the actions, so the summary rows the actions keep
+    (``initiatives.counters``) are rebuilt once here, timed, as after any bulk load."""
+    from initiatives.counters import progress_counters_current, progress_counters_rebuild
+
+    if progress_counters_current():
+        return
+    t = time.perf_counter()
+    sizes = progress_counters_rebuild()
+    print(f"rebuild_progress_counters: {time.perf_counter() - t:.1f} s {sizes}", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def main():
@@ -265,17 +334,29 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated persona names")
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-reports", action="store_true")
+    parser.add_argument("--reports-only", action="store_true", help="only the reports part (track i12p)")
+    parser.add_argument(
+        "--slow-runs",
+        type=int,
+        default=0,
+        help="runs of the reports counted live (until=, as_of=, workbooks); 0: --runs",
+    )
     parser.add_argument("--skip-search", action="store_true", help="leave out q= (track i11p measures it)")
     args = parser.parse_args()
     prepare(args.initiatives)
     people = personas()
+    import logging
+
     from django.test import Client
 
+    from tests.otp import verified_session
+
+    logging.getLogger("sangkien.request").setLevel(logging.WARNING)  # not a line per request
     api, web = APIClient(), Client()
     print(f"N = {args.initiatives}, {args.runs} runs each, p50 / p95 in ms (a shared 2-core machine: noisy)")
     print(f"{'persona':<22} {'endpoint':<44} {'count':>9} {'p50':>8} {'p95':>8}")
 
-    def timed(name, label, client, url):
+    def timed(name, label, client, url, runs=None):
         r = client.get(url)
         assert r.status_code == 200, (url, r.status_code, r.content[:300])
         count = ""
@@ -283,11 +364,11 @@ def main():
             body = r.json()
             if isinstance(body, dict) and "count" in body:
                 count = f"{body['count']}{'' if body.get('count_exact', True) else '~'}"
-        p50, p95 = percentiles(lambda u=url: client.get(u), args.runs)
+        p50, p95 = percentiles(lambda u=url: client.get(u), runs or args.runs)
         print(f"{name:<22} {label:<44} {count:>9} {p50:8.1f} {p95:8.1f}", flush=True)
 
     for name, (user, code) in people.items():
-        if args.only and name not in args.only.split(","):
+        if (args.only and name not in args.only.split(",")) or args.reports_only:
             continue
         api.force_authenticate(user)
         web.force_login(user)
@@ -322,23 +403,68 @@ def main():
             timed(name, "PAGE detail", web, f"/initiatives/{detail_id}/")
     if args.skip_reports:
         return
-    user, code = people["sector officer"]
-    api.force_authenticate(user)
-    web.force_login(user)
-    for label, client, url in [
-        ("dashboard (page)", web, "/reports/"),
-        ("home (page)", web, "/"),
-        ("progress report", api, f"/api/v1/reports/progress/?organisation={code}"),
-        ("progress report sector", api, "/api/v1/reports/progress/?organisation=B-SECTOR"),
-        ("monthly report xlsx", api, f"/api/v1/reports/monthly/2022-03.xlsx?organisation={code}"),
-        ("library", api, "/api/v1/library/?page_size=20"),
-        ("library q=bom", api, "/api/v1/library/?page_size=20&q=b%C6%A1m"),
-        ("library (page)", web, "/library/"),
-    ]:
-        try:
-            timed("sector officer", label, client, url)
-        except AssertionError as e:
-            print(f"{'sector officer':<22} {label:<44} refused: {str(e)[:120]}", flush=True)
+    report_personas = ["federation officer", "sector officer", "corporation officer", "unit officer"]
+    if args.only:
+        report_personas = [p for p in report_personas if p in args.only.split(",")]
+    month = "2022-03"
+    for name in report_personas:
+        user, _code = people[name]
+        root = {"federation officer": "B-VGCL", "sector officer": "B-SECTOR"}.get(name) or (
+            "B-C3" if name == "corporation officer" else "B-C3-U7"
+        )
+        api.force_authenticate(user)
+        web.force_login(user)
+        verified_session(web, user)  # officers sign in with a second factor
+        for label, client, url in [
+            ("PAGE dashboard", web, "/reports/"),
+            ("PAGE dashboard organisation=B-C3", web, "/reports/?organisation=B-C3"),
+            ("progress report (own roots)", api, "/api/v1/reports/progress/"),
+            ("progress report organisation=B-C3", api, "/api/v1/reports/progress/?organisation=B-C3"),
+            (
+                "progress report until=2022-03-15",
+                api,
+                f"/api/v1/reports/progress/?organisation={root}&until=2022-03-15",
+            ),
+            (
+                "progress report as_of=2022-06-30",
+                api,
+                f"/api/v1/reports/progress/?organisation={root}&as_of=2022-06-30",
+            ),
+            ("bloc rankings", api, "/api/v1/reports/blocs/"),
+            (f"monthly workbook {month} (API)", api, f"/api/v1/reports/monthly/{month}.xlsx?organisation={root}"),
+            ("quota board (API)", api, "/api/v1/quotas/"),
+            ("PAGE award committee", web, "/awards/"),
+            ("library", api, "/api/v1/library/?page_size=20"),
+            ("library organisation=B-C3", api, "/api/v1/library/?page_size=20&organisation=B-C3"),
+            ("PAGE library", web, "/library/"),
+        ]:
+            if "B-C3" in url and name == "unit officer":
+                continue
+            if args.skip_search and "q=" in url:
+                continue
+            if "workbook" in label and name in ("federation officer", "sector officer"):
+                continue  # the sector's workbook: timed once below, as the task builds it
+            slow = any(w in label for w in ("until=", "as_of=", "workbook"))
+            try:
+                timed(name, label, client, url, runs=(args.slow_runs or None) if slow else None)
+            except AssertionError as e:
+                print(f"{name:<22} {label:<44} refused: {str(e)[:120]}", flush=True)
+    # the workbook as the monthly Celery task builds it (reports.workbook, no HTTP)
+    from reports.workbook import monthly_workbook
+
+    for code in ("B-SECTOR", "B-C3", "B-C3-U7"):
+        org = Organisation.objects.get(code=code)
+        runs = 1 if code == "B-SECTOR" else (args.slow_runs or max(3, args.runs // 3))
+        t = time.perf_counter()
+        content = monthly_workbook(organisation=org, year=2022, month=3)
+        first = (time.perf_counter() - t) * 1000
+        p50, p95 = (
+            (first, first)
+            if runs == 1
+            else percentiles(lambda o=org: monthly_workbook(organisation=o, year=2022, month=3), runs)
+        )
+        label = f"monthly_workbook {code} ({len(content) // 1024} KiB)"
+        print(f"{'(task)':<22} {label:<44} {'':>9} {p50:8.1f} {p95:8.1f}", flush=True)
 
 
 if __name__ == "__main__":

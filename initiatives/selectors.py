@@ -107,6 +107,93 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
     return Membership.objects.filter(user=user, council_id__in=judged).exists()
 
 
+def confidential_hidden_ids(*, user, initiatives) -> set[int]:
+    """The ids among ``initiatives`` whose content ``user`` may not see: ``can_see_confidential``
+    for many dossiers at once, in a handful of queries whatever their number (authorships, the
+    councils that judged them, the user's memberships in one query each; the advisory team's and
+    the auditor's permission once per organisation)."""
+    confidential = [i for i in initiatives if i.confidential]
+    if not confidential:
+        return set()
+    if not user.is_authenticated:
+        return {i.pk for i in confidential}
+    pending = [i for i in confidential if i.created_by_id != user.pk]
+    ids = [i.pk for i in pending]
+    authored = set(
+        InitiativeAuthor.objects.filter(initiative_id__in=ids, user_id=user.pk)
+        .exclude(consent=Consent.DECLINED)
+        .values_list("initiative_id", flat=True)
+    )
+    judged = {}
+    sessions = Initiative._meta.get_field("sessions").related_model  # the lifecycle's council sessions
+    for iid, council_id in sessions.objects.filter(initiative_id__in=ids).values_list("initiative_id", "council_id"):
+        judged.setdefault(iid, set()).add(council_id)
+    mine = set(Membership.objects.filter(user=user).values_list("council_id", flat=True))
+    left = [i for i in pending if i.pk not in authored and not ((judged.get(i.pk, set()) | {i.council_id}) & mine)]
+    if not left:
+        return set()
+    opened = advising_or_auditing(user=user, organisations={i.organisation_id: i.organisation for i in left})
+    return {i.pk for i in left if not opened[i.organisation_id]}
+
+
+def advising_or_auditing(*, user, organisations: dict) -> dict[int, bool]:
+    """``{id: is_adviser(user, org) or user.has_perm("councils.audit_in", org)}`` for many
+    organisations in four queries: the same backends' answers (roles on an ancestor, object
+    permissions of the user and their groups, a superuser), asked once for all."""
+    from guardian.shortcuts import get_objects_for_user
+
+    from councils.models import Council, CouncilKind, RolePermission
+
+    if not user.is_active:
+        return dict.fromkeys(organisations, False)
+    if user.is_superuser:
+        return dict.fromkeys(organisations, True)
+    role_paths = list(
+        RolePermission.objects.filter(user=user, permission__codename="audit_in").values_list(
+            "content_object__path", flat=True
+        )
+    )
+    direct = set(
+        get_objects_for_user(
+            user,
+            "councils.audit_in",
+            klass=Organisation.objects.filter(pk__in=list(organisations)),
+            accept_global_perms=False,
+            with_superuser=False,
+        ).values_list("pk", flat=True)
+    )
+    ancestors = {pk: org.ancestor_paths(include_self=True) for pk, org in organisations.items()}
+    teams = {}  # path -> the advisory council there (as ``nearest_council`` picks it)
+    for c in Council.objects.filter(
+        kind=CouncilKind.ADVISORY, organisation__path__in={p for paths in ancestors.values() for p in paths}
+    ).select_related("organisation"):
+        teams[c.organisation.path] = c
+    team_of = {}
+    for pk, paths in ancestors.items():
+        team_of[pk] = next((teams[p] for p in reversed(paths) if p in teams), None)
+    team_ids = [t.pk for t in team_of.values() if t is not None]
+    advising = set()
+    if team_ids:
+        advising = set(
+            get_objects_for_user(
+                user,
+                "councils.advise",
+                klass=Council.objects.filter(pk__in=team_ids),
+                accept_global_perms=False,
+                with_superuser=False,
+            ).values_list("pk", flat=True)
+        )
+    out = {}
+    for pk, org in organisations.items():
+        team = team_of[pk]
+        out[pk] = (
+            (team is not None and team.pk in advising)
+            or pk in direct
+            or any(org.path.startswith(p) for p in role_paths)
+        )
+    return out
+
+
 def may_see_remuneration(*, user, initiative: Initiative) -> bool:
     """The remuneration hint (≥ 7 % of the yearly benefit for 3 years, Decree 13/2012) is for the
     dossier's authors (who did not decline) and whoever drafted it, and the councils that judge or

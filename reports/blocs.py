@@ -16,8 +16,26 @@ def _rank(members, key):
     return ranks
 
 
-def bloc_rankings(*, roots, period: Period) -> list[dict]:
-    """Blocs whose parent lies within ``roots``' subtrees; one progress report per bloc parent."""
+def subtree_rows(rows: list[dict], code: str) -> list[dict] | None:
+    """The rows of ``code``'s subtree within a progress report (its rows are in tree order, each
+    with its depth): the same rows a report rooted at ``code`` gives for that period. None when
+    ``code`` is not in the report."""
+    for i, row in enumerate(rows):
+        if row["organisation"] == code:
+            out = [{**row, "parent": None}]  # the root of its own report
+            for other in rows[i + 1 :]:
+                if other["depth"] <= row["depth"]:
+                    break
+                out.append(other)
+            return out
+    return None
+
+
+def bloc_rankings(*, roots, period: Period, reports: dict | None = None) -> list[dict]:
+    """Blocs whose parent lies within ``roots``' subtrees. One progress report per bloc parent,
+    except where a report already made for the same period covers the parent (``reports``:
+    ``{organisation code: rows}``, e.g. the dashboard's, and the reports made here for other
+    blocs): its subtree's rows are the same figures."""
     blocs = []
     for root in roots:
         blocs += list(
@@ -26,13 +44,19 @@ def bloc_rankings(*, roots, period: Period) -> list[dict]:
             .prefetch_related("members")
             .order_by("code")
         )
-    reports = {}
+    made = dict(reports or {})
     out = []
     for bloc in blocs:
         parent = bloc.organisation
-        if parent.pk not in reports:
-            reports[parent.pk] = {r["organisation"]: r for r in progress_report(root=parent, period=period)}
-        rows = reports[parent.pk]
+        if parent.code not in made:
+            for rows in list(made.values()):
+                sub = subtree_rows(rows, parent.code)
+                if sub is not None:
+                    made[parent.code] = sub
+                    break
+            else:
+                made[parent.code] = progress_report(root=parent, period=period)
+        rows = {r["organisation"]: r for r in made[parent.code]}
         members = [
             {
                 k: rows[m.code][k]

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Subquery, Sum
+from django.db.models import Count, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -90,6 +90,9 @@ def percent(part, whole) -> float | None:
     """part / whole × 100 with one decimal, rounded half up (222 / 2,400 → 9.3); None when whole is 0."""
     if not whole:
         return None
+    if type(part) is int and type(whole) is int and part >= 0 and whole > 0:
+        # the same rounding in integers (a thousand rows per report): floor(part × 1000 / whole + ½) / 10
+        return (2000 * part + whole) // (2 * whole) / 10
     value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return float(value)
 
@@ -159,10 +162,10 @@ class Node:
     depth: int
     parent_id: int | None = None
     children: list = field(default_factory=list)
+    pk: int | None = None  # the organisation's id (set from ``org``: read tens of thousands of times)
 
-    @property
-    def pk(self):
-        return self.org.pk
+    def __post_init__(self):
+        self.pk = self.org.pk
 
 
 class TreeAsOf:
@@ -284,11 +287,19 @@ def _per_org_counts(tree: TreeAsOf, start, end) -> dict:
 
 def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
     """Distinct authors of the period's registered initiatives, per organisation of the report
-    (itself and all its descendants): one grouped query. The ancestor closure is built first on the
-    organisations alone (N × N path-prefix comparisons, materialised), then joined to the
-    (organisation, person) pairs by equality, so the prefix test never runs per initiative."""
+    (itself and all its descendants): one grouped query. The ancestor closure (the tree's own
+    ``ancestors`` as two arrays on PostgreSQL; N × N path-prefix comparisons on SQLite) is
+    materialised, then joined to the (organisation, person) pairs by equality, so the prefix test
+    never runs per initiative."""
     orgmap, params = tree.orgmap_sql()
     ini, auth = Initiative._meta.db_table, InitiativeAuthor._meta.db_table
+    closure = "SELECT d.id AS org_id, anc.id AS anc_id FROM orgmap d JOIN orgmap anc ON d.path LIKE anc.path || '%%'"
+    closure_params = []
+    if connection.vendor == "postgresql":
+        # the closure is already known (``tree.ancestors``): two arrays instead of N × N prefix tests
+        closure = "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS c (org_id, anc_id)"
+        pairs = [(d, a) for d, ancestors in tree.ancestors.items() for a in ancestors]
+        closure_params = [[d for d, _ in pairs], [a for _, a in pairs]]
     sql = f"""
         WITH orgmap AS ({orgmap}),
         pairs AS (
@@ -298,23 +309,21 @@ def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
             WHERE i.organisation_id IN (SELECT id FROM orgmap)
               AND i.submitted_at >= %s AND i.submitted_at < %s AND i.state <> %s
         ),
-        closure AS MATERIALIZED (
-            SELECT d.id AS org_id, anc.id AS anc_id
-            FROM orgmap d JOIN orgmap anc ON d.path LIKE anc.path || '%%'
-        )
+        closure AS MATERIALIZED ({closure})
         SELECT closure.anc_id, COUNT(DISTINCT pairs.person)
         FROM pairs JOIN closure ON closure.org_id = pairs.org_id
         GROUP BY closure.anc_id
     """
-    params += [_dt(start), _dt(end), State.WITHDRAWN]
+    params += [_dt(start), _dt(end), State.WITHDRAWN, *closure_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
 
 
 def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, int | None]:
-    """Whether the counters can give the counts of ``period``, and the ``CounterPeriod`` whose
-    author counters can give its distinct authors (None: count them live). One query."""
+    """Whether the counters can give the counts of ``period``'s whole months (the days outside
+    them are counted live: ``_split_months``), and the ``CounterPeriod`` whose author counters can
+    give its distinct authors (None: count them live). One query."""
     state = (
         CounterState.objects.filter(pk=1)
         .annotate(
@@ -331,27 +340,61 @@ def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, int | None]:
         or timezone.get_current_timezone_name() != timezone.get_default_timezone_name()
     ):
         return False, None
-    whole_months = period.starts.day == 1 and (period.ends + datetime.timedelta(days=1)).day == 1
     authors_period = state["period_id"] if state["moves_seen"] == (state["last_move"] or 0) else None
-    return whole_months, authors_period
+    return True, authors_period
 
 
-def _per_org_counts_from_counters(tree: TreeAsOf, period: Period) -> dict:
-    """``_per_org_counts`` summed from ``ProgressCount`` (whole months of the period)."""
-    aggregates = {
-        "sum_registered": Sum("registered"),
-        "sum_recognised": Sum("recognised"),
-        "sum_benefit": Sum("benefit_registered"),
-    }
-    for cat in CATEGORIES:
-        aggregates[f"sum_cat_{cat}"] = Sum("registered", filter=Q(category=cat))
-    rows = (
-        ProgressCount.objects.filter(tree.candidates_q(), month__gte=period.starts, month__lte=period.ends)
-        .values("organisation_id")
-        .annotate(**aggregates)
-        .order_by()
+def _split_months(starts: datetime.date, ends: datetime.date):
+    """``[starts, ends]`` as (first, last) whole calendar months inside it (None when there is
+    none) and the days outside them: at most two ranges of less than a month each."""
+    first = starts if starts.day == 1 else (starts.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    after = ends + datetime.timedelta(days=1)
+    last = (after.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # the last month ending by ``ends``
+    if first > last:
+        return None, [(starts, ends)]
+    edges = []
+    if starts < first:
+        edges.append((starts, first - datetime.timedelta(days=1)))
+    last_end = (last + datetime.timedelta(days=32)).replace(day=1)
+    if last_end <= ends:
+        edges.append((last_end, ends))
+    return (first, last), edges
+
+
+def _day_bounds(starts: datetime.date, ends: datetime.date):
+    return Period(starts=starts, ends=ends, on=ends).bounds()
+
+
+def _per_org_counts_from_counters(tree: TreeAsOf, first: datetime.date, last: datetime.date) -> dict:
+    """``_per_org_counts`` summed from ``ProgressCount`` over the months ``first`` .. ``last``:
+    one grouped query, read without the ORM's per-value converters (a thousand rows)."""
+    table, org = ProgressCount._meta.db_table, Organisation._meta.db_table
+    cats = ", ".join("SUM(CASE WHEN c.category = %s THEN c.registered ELSE 0 END)" for _ in CATEGORIES)
+    sql = (
+        f"SELECT c.organisation_id, SUM(c.registered), SUM(c.recognised), SUM(c.benefit_registered), {cats} "
+        f"FROM {table} c JOIN {org} o ON o.id = c.organisation_id "
+        f"WHERE o.path LIKE %s AND c.month >= %s AND c.month <= %s GROUP BY c.organisation_id"
     )
-    return {r["organisation_id"]: {k.removeprefix("sum_"): v for k, v in r.items()} for r in rows}
+    adapt = connection.ops.adapt_datefield_value
+    params = [*CATEGORIES, tree.root.path + "%", adapt(first), adapt(last)]
+    keys = ["registered", "recognised", "benefit"] + [f"cat_{c}" for c in CATEGORIES]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {r[0]: dict(zip(keys, (int(v or 0) for v in r[1:]), strict=True)) for r in cursor.fetchall()}
+
+
+def _merge_counts(parts) -> dict:
+    out = {}
+    for part in parts:
+        for org_id, row in part.items():
+            have = out.get(org_id)
+            if have is None:
+                out[org_id] = {k: v or 0 for k, v in row.items() if k != "organisation_id"}
+            else:
+                for k, v in row.items():
+                    if k != "organisation_id":
+                        have[k] += v or 0
+    return out
 
 
 def _authors_from_counters(tree: TreeAsOf, period_id: int) -> dict:
@@ -393,22 +436,44 @@ def _headcounts(tree: TreeAsOf) -> dict:
     return out
 
 
+def tree_for(root: Organisation, period: Period, tree: "TreeAsOf | None" = None) -> "TreeAsOf":
+    """``tree`` when it is ``root``'s as it stood ``period.on`` (a page asking two reports of one
+    tree builds it once), else a new one."""
+    if tree is not None and tree.root.pk == root.pk and tree.on == period.on:
+        return tree
+    return TreeAsOf(root=root, on=period.on)
+
+
 def progress_report(
-    *, root: Organisation, period: Period, by_category: bool = False, counters: bool = True
+    *,
+    root: Organisation,
+    period: Period,
+    by_category: bool = False,
+    counters: bool = True,
+    authors: bool = True,
+    tree: TreeAsOf | None = None,
 ) -> list[dict]:
     """One row per organisation of ``root``'s subtree (as it stood ``period.on``), root first, in
     tree order; every figure rolled up through all descendants. ``counters=False`` computes
-    everything live from the initiatives (the counters' tests compare both)."""
-    tree = TreeAsOf(root=root, on=period.on)
+    everything live from the initiatives (the counters' tests compare both). ``authors=False``: a
+    caller that reads neither ``authors`` nor ``participation_percent`` skips counting them (they
+    are then 0 and None)."""
+    tree = tree_for(root, period, tree)
     start, end = period.bounds()
     counts_fast, authors_period = _counters_usable(tree, period)
     if not counters:
         counts_fast, authors_period = False, None
     if counts_fast:
-        per_org = _per_org_counts_from_counters(tree, period)
+        months, edges = _split_months(period.starts, period.ends)
+        parts = [_per_org_counts_from_counters(tree, *months)] if months else []
+        parts += [_per_org_counts(tree, *_day_bounds(a, b)) for a, b in edges]
+        per_org = _merge_counts(parts)
     else:
         per_org = _per_org_counts(tree, start, end)
-    if authors_period is not None:
+    counted_authors = authors
+    if not counted_authors:
+        authors = {}
+    elif authors_period is not None:
         authors = _authors_from_counters(tree, authors_period)
     else:
         authors = _authors_per_ancestor(tree, start, end)
@@ -436,7 +501,7 @@ def progress_report(
             "percent_of_target": percent(t["registered"], targets[n.pk]),
             "authors": authors.get(n.pk, 0),
             "headcount": headcounts[n.pk],
-            "participation_percent": percent(authors.get(n.pk, 0), headcounts[n.pk]),
+            "participation_percent": percent(authors.get(n.pk, 0), headcounts[n.pk]) if counted_authors else None,
             "benefit_value_vnd": t["benefit"],
         }
         if by_category:
@@ -445,29 +510,48 @@ def progress_report(
     return rows
 
 
-def monthly_trend(*, root: Organisation, period: Period) -> list[dict]:
+def monthly_trend(*, root: Organisation, period: Period, counters: bool = True, tree=None) -> list[dict]:
     """Registered and recognised per month of the period under ``root`` (as it stood ``period.on``):
-    two grouped queries. ``[{"month": date, "registered": n, "recognised": n}]``, every month listed."""
-    tree = TreeAsOf(root=root, on=period.on)
-    start, end = period.bounds()
-    base = Initiative.objects.filter(tree.candidates_q())
-    ids = set(tree.by_pk)
+    ``[{"month": date, "registered": n, "recognised": n}]``, every month listed. The whole months
+    come from the counters when they can be exact (``_counters_usable``: one grouped query over a
+    few thousand rows), the days outside them and every other case from the initiatives (two
+    grouped queries). ``tree``: ``root``'s tree as it stood ``period.on``, when the caller has it."""
+    tree = tree_for(root, period, tree)
     counts = {}
-    for field_name, key, extra in (
-        ("submitted_at", "registered", ~Q(state=State.WITHDRAWN)),
-        ("recognised_at", "recognised", Q()),
-    ):
-        rows = (
-            base.filter(extra, **{f"{field_name}__gte": start, f"{field_name}__lt": end})
-            .annotate(month=TruncMonth(field_name))
-            .values("month", "organisation_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for r in rows:
-            if r["organisation_id"] in ids:
-                month = r["month"].date() if isinstance(r["month"], datetime.datetime) else r["month"]
-                counts.setdefault(month, {"registered": 0, "recognised": 0})[key] += r["n"]
+    ranges = [(period.starts, period.ends)]
+    if counters and _counters_usable(tree, period)[0]:
+        months, ranges = _split_months(period.starts, period.ends)
+        if months:
+            rows = (
+                ProgressCount.objects.filter(
+                    organisation__path__startswith=root.path, month__gte=months[0], month__lte=months[1]
+                )
+                .values("month")
+                .annotate(registered=Sum("registered"), recognised=Sum("recognised"))
+                .order_by()
+            )
+            for r in rows:
+                counts[r["month"]] = {"registered": r["registered"] or 0, "recognised": r["recognised"] or 0}
+    if ranges:
+        base = Initiative.objects.filter(tree.candidates_q())
+        ids = set(tree.by_pk)
+        for starts, ends in ranges:
+            start, end = _day_bounds(starts, ends)
+            for field_name, key, extra in (
+                ("submitted_at", "registered", ~Q(state=State.WITHDRAWN)),
+                ("recognised_at", "recognised", Q()),
+            ):
+                rows = (
+                    base.filter(extra, **{f"{field_name}__gte": start, f"{field_name}__lt": end})
+                    .annotate(month=TruncMonth(field_name))
+                    .values("month", "organisation_id")
+                    .annotate(n=Count("id"))
+                    .order_by()
+                )
+                for r in rows:
+                    if r["organisation_id"] in ids:
+                        month = r["month"].date() if isinstance(r["month"], datetime.datetime) else r["month"]
+                        counts.setdefault(month, {"registered": 0, "recognised": 0})[key] += r["n"]
     out = []
     month = period.starts.replace(day=1)
     while month <= period.ends:
@@ -487,10 +571,27 @@ def month_initiatives(*, root: Organisation, year: int, month: int):
         Initiative.objects.filter(tree.candidates_q(), submitted_at__gte=start, submitted_at__lt=end)
         .exclude(state=State.WITHDRAWN)
         .select_related("organisation")
-        .prefetch_related("authors")
+        .only(*MONTH_LIST_FIELDS, "organisation__name")
+        .prefetch_related(
+            Prefetch("authors", InitiativeAuthor.objects.only("initiative_id", "full_name", "share_percent"))
+        )
         .order_by("submitted_at", "id")
     )
     return [i for i in qs if i.organisation_id in tree.by_pk]
+
+
+# what the monthly workbook's list reads of each initiative (not its long texts)
+MONTH_LIST_FIELDS = (
+    "reference",
+    "title",
+    "organisation",
+    "category",
+    "confidential",
+    "benefit_value_vnd",
+    "assessed_benefit_vnd",
+    "state",
+    "submitted_at",
+)
 
 
 # --- who may see what ----------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from councils.models import Level, Organisation
 from councils.selectors import SMALL_ADVISORY_TEAM, small_advisory_teams
 
 from .blocs import bloc_rankings
-from .selectors import can_view_reports, current_programme, monthly_trend, period_for, progress_report, report_roots
+from .selectors import (
+    TreeAsOf,
+    can_view_reports,
+    current_programme,
+    monthly_trend,
+    period_for,
+    progress_report,
+    report_roots,
+)
 from .svg import trend_chart
 
 CHOICES_LIMIT = 300  # organisations offered in the filter (role roots first, then their subtrees)
@@ -82,19 +90,20 @@ def dashboard(request):
     }
     if programme is not None:
         period = period_for(programme=programme)
-        rows = progress_report(root=org, period=period)
+        tree = TreeAsOf(root=org, on=period.on)  # one tree for the report and the trend
+        rows = progress_report(root=org, period=period, tree=tree)
         total = rows[0]
         children = [r for r in rows if r["parent"] == org.code]
         for r in children + [total]:
             pct = r["percent_of_target"]
             r["bar"] = min(pct or 0, 100)
             r["over"] = pct is not None and pct > 100
-        trend = monthly_trend(root=org, period=period_for(programme=programme, until=period.on))
+        trend = monthly_trend(root=org, period=period_for(programme=programme, until=period.on), tree=tree)
         parent = Organisation.objects.get_parent(org)
         bloc_roots = [org] + ([parent] if parent and can_view_reports(user=request.user, organisation=parent) else [])
         blocs = [
             b
-            for b in bloc_rankings(roots=bloc_roots, period=period)
+            for b in bloc_rankings(roots=bloc_roots, period=period, reports={org.code: rows})
             if b["organisation"] == org.code or any(m["organisation"] == org.code for m in b["members"])
         ]
         context.update(

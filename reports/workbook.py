@@ -93,7 +93,7 @@ def monthly_figures(*, organisation: Organisation, year: int, month: int) -> lis
     )
     in_month = {
         r["organisation"]: r["registered"]
-        for r in progress_report(root=organisation, period=Period(starts=first, ends=last, on=last))
+        for r in progress_report(root=organisation, period=Period(starts=first, ends=last, on=last), authors=False)
     }
     root_code = organisation.code
     rows = []
@@ -135,6 +135,10 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
                 cell.font = Font(bold=True)
     ws2 = wb.create_sheet(LIST_SHEET)
     _header(ws2, LIST_HEADERS)
+    # labels and the time zone once, not per row (a sector's month is thousands of rows)
+    category_label = {c: str(Category(c).label) for c in Category.values}
+    state_label = {s: str(State(s).label) for s in State.values}
+    tz = timezone.get_current_timezone()
     for i, ini in enumerate(month_initiatives(root=organisation, year=year, month=month), start=2):
         # the workbook goes to officers (and by e-mail), who may not see a confidential dossier's
         # content: its row keeps the title, unit, state and date, never the authors, category or benefit
@@ -143,15 +147,13 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             ini.reference or str(ini.pk),
             ini.title,
             ini.organisation.name,
-            CONFIDENTIAL
-            if hidden
-            else (str(Category(ini.category).label) if ini.category in Category.values else ini.category),
+            CONFIDENTIAL if hidden else category_label.get(ini.category, ini.category),
             CONFIDENTIAL
             if hidden
             else "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
             None if hidden else ini.counted_benefit_vnd,  # the assessed value once a council gave one
-            str(State(ini.state).label) if ini.state in State.values else ini.state,
-            timezone.localtime(ini.submitted_at).date(),
+            state_label.get(ini.state, ini.state),
+            timezone.localtime(ini.submitted_at, tz).date(),
         ]
         for col, value in enumerate(values, start=1):
             cell = ws2.cell(row=i, column=col, value=value)
