@@ -4,8 +4,8 @@ A COPY into a table with a dozen indexes and deferred foreign keys pays, per row
 every index and a queued foreign-key check (a ``SELECT … FOR KEY SHARE`` on the referenced row at
 commit, which also makes concurrent writers share row locks). ``capture`` reads, from the catalogue,
 what can be built again afterwards from its own definition: foreign keys, unique constraints no
-foreign key depends on, and indexes that back no constraint (primary keys stay: other tables'
-foreign keys need them). ``drop`` removes them; ``restore`` runs the definitions again: indexes and
+foreign key depends on, and indexes that back no constraint (primary keys too, unless a foreign
+key of a table not set aside depends on them). ``drop`` removes them; ``restore`` runs the definitions again: indexes and
 unique constraints built in parallel over a few connections, then the foreign keys (each one
 validated by one scan of its table). The schema afterwards is the one before, statement for
 statement (``pg_get_indexdef`` / ``pg_get_constraintdef``; ``tests/bench`` compares the catalogue).
@@ -28,7 +28,7 @@ from django.db import connection, connections, transaction
 
 @dataclass
 class Item:
-    kind: str  # "index", "unique", "fk" or "autovacuum"
+    kind: str  # "index", "unique", "pkey", "fk" or "autovacuum"
     table: str
     name: str
     create: str  # the statement that builds it again
@@ -49,12 +49,14 @@ def capture(tables) -> list[Item]:
             """
             SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)
             FROM pg_constraint c
-            WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'u')
-              AND NOT (c.contype = 'u' AND EXISTS (
-                  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid))
+            WHERE c.conrelid = ANY(%(t)s::regclass[]) AND c.contype IN ('f', 'u', 'p')
+              -- a key another table's foreign key (one not set aside too) depends on stays
+              AND NOT (c.contype IN ('u', 'p') AND EXISTS (
+                  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid
+                    AND NOT f.conrelid = ANY(%(t)s::regclass[])))
             ORDER BY 1, 2
             """,
-            [list(tables)],
+            {"t": list(tables)},
         )
         constraints = cursor.fetchall()
         cursor.execute(
@@ -77,9 +79,39 @@ def capture(tables) -> list[Item]:
     items += [Item("autovacuum", t, "", f'ALTER TABLE "{t}" RESET (autovacuum_enabled)') for t in plain]
     for t, name, kind, definition in constraints:
         items.append(
-            Item("fk" if kind == "f" else "unique", t, name, f'ALTER TABLE "{t}" ADD CONSTRAINT "{name}" {definition}')
+            Item(
+                {"f": "fk", "u": "unique", "p": "pkey"}[kind],
+                t,
+                name,
+                f'ALTER TABLE "{t}" ADD CONSTRAINT "{name}" {definition}',
+            )
         )
     return items
+
+
+def _source_definitions() -> dict:
+    """Indexes whose ``pg_get_indexdef`` does not parse back to itself (PostgreSQL prints
+    ``x <> ALL (ARRAY[…])`` differently once re-read): built again from the statement that made
+    them in the first place, their migration's."""
+    import importlib
+
+    dup = importlib.import_module("initiatives.migrations.0007_dup_key")
+    return {
+        dup.INDEX: f"CREATE INDEX {dup.INDEX} ON initiatives_initiative "
+        f"USING gin (to_tsvector('simple', dup_key)) WHERE {dup.SUBMITTED}"
+    }
+
+
+def _definition(cursor, item: Item) -> str | None:
+    if item.kind == "index":
+        cursor.execute("SELECT pg_get_indexdef(oid) FROM pg_class WHERE relname = %s AND relkind = 'i'", [item.name])
+    else:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
+            [item.name, item.table],
+        )
+    row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def pending_file() -> Path:
@@ -92,7 +124,7 @@ def drop(items: list[Item]) -> None:
     path = pending_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(i) for i in items], indent=1))
-    order = {"fk": 0, "unique": 1, "index": 2, "autovacuum": 3}
+    order = {"fk": 0, "unique": 1, "pkey": 1, "index": 2, "autovacuum": 3}
     with transaction.atomic(), connection.cursor() as cursor:
         for item in sorted(items, key=lambda i: order[i.kind]):
             cursor.execute(item.drop)
@@ -125,15 +157,25 @@ def restore(items: list[Item], *, parallel: int = 2, maintenance_work_mem: str =
         if tables:
             cursor.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)", [tables])
             size = dict(cursor.fetchall())
-    builds = sorted((i for i in todo if i.kind in ("index", "unique")), key=lambda i: (-size.get(i.table, 0), i.name))
+    builds = sorted(
+        (i for i in todo if i.kind in ("index", "unique", "pkey")), key=lambda i: (-size.get(i.table, 0), i.name)
+    )
     fks = [i for i in todo if i.kind in ("fk", "autovacuum")]
     cpu = [0.0]
     lock = threading.Lock()
 
+    sources = _source_definitions()
+
     def run(item: Item):
         with connections["default"].cursor() as cursor:
             cursor.execute(f"SET maintenance_work_mem = '{maintenance_work_mem}'")
-            cursor.execute(item.create)
+            cursor.execute(sources.get(item.name, item.create))
+            if item.kind in ("index", "unique", "pkey", "fk"):
+                # the same definition as before, or the load stops here (the pending file stays)
+                was = item.create if item.kind == "index" else item.create.split(f'"{item.name}" ', 1)[1]
+                now = _definition(cursor, item)
+                if now != was:
+                    raise RuntimeError(f"{item.name} came back as {now!r}, not {was!r}")
         if on_item:
             on_item(item)
 

@@ -35,8 +35,8 @@ On SQLite (CI's smoke test, tiny N) the same rows go in through ``executemany``,
 
 from __future__ import annotations
 
+import bisect
 import datetime
-import hashlib
 import json
 import os
 import random
@@ -45,6 +45,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
@@ -132,6 +133,7 @@ assert HASHED_FIELDS == (
     "prev_hash",
 ), "audit.chain's hashed fields changed: update Writer.entry"
 ENTRY_FORMAT, ENTRY_HOLES = entry_text_format_v3()
+J_COMMENT = {"": '""', REASON: js(REASON)}
 assert ENTRY_HOLES == (
     "action",
     "actor_display_name",
@@ -151,7 +153,22 @@ assert ENTRY_HOLES == (
     "seq",
     "to_state",
     "version",
-), "audit.chain's canonical order changed: update Writer.entry"
+), "audit.chain's canonical order changed: update entry_text"
+
+
+def entry_text(action, actor, at, comment, details, source, ini_obj, prev, ini_scope, n, seq, target, version) -> str:
+    """The hashed text of an initiative's format-3 entry: ``ENTRY_FORMAT`` (``audit.chain``'s own
+    canonical JSON with holes) with its holes filled, written as one f-string. ``action``,
+    ``source``, ``target`` are plain names, ``at`` is ``utc_text``, ``comment`` one of
+    ``J_COMMENT``'s keys, ``details`` canonical JSON text, ``ini_obj``/``ini_scope`` the
+    initiative's parts (``Writer.initiative``). ``Writer`` compares it with ``ENTRY_FORMAT`` when it
+    starts, and every ``check_every``-th entry's hash with ``entry_digest`` as it goes."""
+    return (
+        f'{{"action":"{action}",{actor.j_actor},"at":"{at}","comment":{J_COMMENT[comment]},"details":{details},'
+        f'"from_state":"{source}","hash_version":3,{ini_obj}{prev}{ini_scope}{prev}","scope_seq":{n},"seq":{seq},'
+        f'"to_state":"{target}","version":{version}}}'
+    )
+
 
 COLUMNS = {
     "initiatives_initiative": (
@@ -418,6 +435,39 @@ def own_cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def check_entry_text() -> None:
+    """``entry_text`` is ``ENTRY_FORMAT`` filled: compared on an entry with every kind of hole."""
+    p = Person(7, 'ng"uoi', "Tên \\ người")
+    iid, key, path, prev = 123, "00010002", "000100020003", "ab" * 32
+    ini_obj = f'"object_id":"{iid}","object_type":"initiative","prev_hash":"'
+    ini_scope = f'","scope_key":"{key}","scope_path":"{path}","scope_prev":"'
+    at = "2025-01-02T03:04:05.000000Z"
+    details = '{"a":[1,"b"]}'
+    mine = entry_text("close", p, at, REASON, details, "unit_council", ini_obj, prev, ini_scope, 3, 9, "rejected", 1)
+    values = {
+        "action": js("close"),
+        "actor_display_name": js(p.name),
+        "actor_id": "7",
+        "actor_name": js(p.username),
+        "at": js(at),
+        "comment": js(REASON),
+        "details": details,
+        "from_state": js("unit_council"),
+        "object_id": js(str(iid)),
+        "object_type": js("initiative"),
+        "prev_hash": js(prev),
+        "scope_key": js(key),
+        "scope_path": js(path),
+        "scope_prev": js(prev),
+        "scope_seq": "3",
+        "seq": "9",
+        "to_state": js("rejected"),
+        "version": "1",
+    }
+    if mine != ENTRY_FORMAT.format(*(values[f] for f in ENTRY_HOLES)):
+        raise AssertionError("bench.loadgen.entry_text is not audit.chain's format 3")
+
+
 # --- the structure ---------------------------------------------------------------------------------
 
 
@@ -433,21 +483,34 @@ def _path(parent: str, n: int) -> str:
 class Person:
     """A user, with the text the rows need of it prepared once."""
 
-    __slots__ = ("id", "username", "name", "j_id", "j_user", "j_display", "copy_names", "j_author", "j_recipient")
+    __slots__ = (
+        "id",
+        "username",
+        "name",
+        "j_user",
+        "j_actor",
+        "j_voter",
+        "copy_name",
+        "copy_names",
+        "j_author",
+        "j_recipient",
+    )
 
     def __init__(self, id: int, username: str, name: str):
         self.id, self.username, self.name = id, username, name
         display = (name or username)[:300]
-        self.j_id = str(id)
         self.j_user = js(username)
-        self.j_display = js(display)
+        # the actor's three hashed fields, in canonical order (entry_text)
+        self.j_actor = f'"actor_display_name":{js(display)},"actor_id":{id},"actor_name":{self.j_user}'
+        self.j_voter = f'"voter":{self.j_user},"voter_name":{js(name)}'  # a vote row of open minutes
+        self.copy_name = esc(name)
         self.copy_names = f"{esc(username)}\t{esc(display)}"  # actor_name, actor_display_name
         self.j_author = None
         self.j_recipient = None
 
 
 class Council:
-    __slots__ = ("id", "code", "j_code", "kind", "org", "ballot", "secret", "quorum", "members", "usernames")
+    __slots__ = ("id", "code", "j_code", "kind", "org", "ballot", "secret", "quorum", "members", "people", "j_present")
 
     def __init__(self, id, code, kind, org, ballot):
         self.id, self.code, self.kind, self.org, self.ballot = id, code, kind, org, ballot
@@ -455,6 +518,8 @@ class Council:
         self.secret = ballot == "secret"
         self.quorum = 1
         self.members = []  # [(Person, role)]
+        self.people = []  # the members' Persons
+        self.j_present = "[]"  # a closed session's members_present: its first three members
 
 
 class Unit:
@@ -474,11 +539,13 @@ class Unit:
         "sector_c",
         "fed_c",
         "authors",
+        "j_code",
     )
 
     def __init__(self, org: dict, aff: int):
         self.id, self.path, self.code, self.name = org["id"], org["path"], org["code"], org["name"]
         self.key = scope_key_of(self.path)
+        self.j_code = js(self.code)
         self.aff = aff
         self.authors = []
 
@@ -557,6 +624,8 @@ def build_structure(sink: Sink, ids: dict, rng: random.Random, sizes: dict, cloc
         for k, role in enumerate(roles_[:size], 1):
             c.members.append((person(f"{code.lower()}-{k}", f"Thành viên {code} {k}", org), role))
         c.quorum = 3 if len(c.members) >= 3 else 1
+        c.people = [p for p, _ in c.members]
+        c.j_present = js(sorted(p.username for p in c.people[:3]))
         councils.append(c)
         return c
 
@@ -789,10 +858,12 @@ class Writer:
         self.dup_keys = {}
         self.heads = {}  # scope key -> [n, hash, seq]
         self.lines = {t: [] for t in WORKER_TABLES}
+        self.audit_lines = self.lines["audit_auditentry"]
         self.entries = 0
         self.rng = random.Random(0)
         self.check_every = 0  # re-hash every n-th entry the slow way (audit.chain.entry_digest)
         self.python_seconds = 0.0
+        check_entry_text()
 
     def take(self, table: str) -> int:
         n = self.next[table]
@@ -810,15 +881,21 @@ class Writer:
         but the number read once per (word, unit) (the number is a word of its own)."""
         base = self.dup_keys.get((word, unit.id))
         if base is None:
-            base = self.dup_keys[(word, unit.id)] = set(dup_key(f"Sáng kiến cải tiến {word} số", summary).split())
-        return " ".join(sorted(base | {str(iid)}))
+            words = set(dup_key(f"Sáng kiến cải tiến {word} số", summary).split())
+            base = self.dup_keys[(word, unit.id)] = (words, sorted(words))
+        number = str(iid)
+        if number in base[0]:
+            return " ".join(base[1])
+        words = base[1][:]
+        bisect.insort(words, number)
+        return " ".join(words)
 
     # -- the trail --
 
     def entry(self, t, actor: Person, action, ini, source, target, version, comment, details):
-        """One entry appended to the initiative's affiliate chain: its hashed text (canonical JSON
-        from ``audit.chain``'s format), its hash and its COPY line. ``details`` is JSON text."""
-        key, path, iid = ini
+        """One entry appended to the initiative's affiliate chain: its hashed text (``audit.chain``'s
+        canonical JSON, see ``entry_text``), its hash and its COPY line. ``details`` is JSON text."""
+        key, path, iid, ini_obj, ini_scope = ini
         head = self.heads.get(key)
         if head is None:
             head = self.heads[key] = [0, "", 0]
@@ -826,37 +903,34 @@ class Writer:
         prev = head[1]
         seq = self.seq
         self.seq = seq + self.step
-        utc = self.clock.utc(t)
-        text = ENTRY_FORMAT.format(
-            js(action),
-            actor.j_display,
-            actor.j_id,
-            actor.j_user,
-            f'"{utc}"',
-            js(comment) if comment else '""',
+        h, r = divmod(t, 3600)
+        hour = self.clock.hours.get(h) or self.clock.hour(h)
+        ms = self.clock.minsec[r]
+        text = entry_text(
+            action,
+            actor,
+            f"{hour[1]}{ms}.000000Z",
+            comment,
             details,
-            f'"{source}"',
-            f'"{iid}"',
-            '"initiative"',
-            f'"{prev}"',
-            f'"{key}"',
-            f'"{path}"',
-            f'"{prev}"',
+            source,
+            ini_obj,
+            prev,
+            ini_scope,
             n,
             seq,
-            f'"{target}"',
+            target,
             version,
         )
-        h = hashlib.sha256(ENTRY_PREFIX_V3 + text.encode()).hexdigest()
-        head[0], head[1], head[2] = n, h, seq
-        self.lines["audit_auditentry"].append(
-            f"{self.take('audit_auditentry')}\t{HASH_V3}\t{seq}\t{self.clock.pg(t)}\t{actor.id}\t{actor.copy_names}"
+        digest = sha256(b"%s%s" % (ENTRY_PREFIX_V3, text.encode())).hexdigest()
+        head[0], head[1], head[2] = n, digest, seq
+        self.audit_lines.append(
+            f"{self.take('audit_auditentry')}\t3\t{seq}\t{hour[0]}{ms}+00\t{actor.id}\t{actor.copy_names}"
             f"\t{action}\tinitiative\t{iid}\t{path}\t{key}\t{n}\t{prev}\t{source}\t{target}\t{version}"
-            f"\t{esc(comment)}\t{esc(details)}\t{prev}\t{h}\n"
+            f"\t{comment}\t{esc(details)}\t{prev}\t{digest}\n"
         )
         self.entries += 1
         if self.check_every and self.entries % self.check_every == 0:
-            self._check(t, actor, action, ini, source, target, version, comment, details, n, prev, seq, h)
+            self._check(t, actor, action, ini, source, target, version, comment, details, n, prev, seq, digest)
 
     def _check(self, t, actor, action, ini, source, target, version, comment, details, n, prev, seq, h):
         values = {
@@ -885,160 +959,147 @@ class Writer:
 
     # -- sessions --
 
-    def session(
-        self, ini, iid, council: Council, stage, opened, closed=None, outcome="", target="", closer=None, cast=3
-    ):
-        """A council session; a closed one as the close leaves it. Returns (id, minutes pairs)."""
+    def session(self, ini, council: Council, stage, opened, closed=None, outcome="", closer=None, cast=3):
+        """A council session; a closed one as the close leaves it. Returns (id, its minutes as the
+        three parts of canonical JSON text around the close's extra details, see ``close_details``)."""
         sid = self.take("workflow_councilsession")
-        rng, clock = self.rng, self.clock
-        members = [p for p, _ in council.members]
-        voters = members[: min(len(members), cast)]
+        rnd, clock = self.rng.random, self.clock
+        pg = clock.pg
+        iid = ini[2]
+        members = council.people
+        voters = members[:cast] if cast < len(members) else members
         secret = council.secret
         votes = []
+        cast_lines = self.lines["workflow_ballotcast"]
+        vote_lines = self.lines["workflow_vote"]
+        decide = max(council.quorum, len(voters) - 1)
         for k, p in enumerate(voters):
-            at = opened + DAY * (1 + k) + 3600 * rng.randrange(8)
-            decision = outcome if closed and k < max(council.quorum, len(voters) - 1) else "approve"
-            if not closed:
-                decision = rng.choice(("approve", "approve", "return"))
+            at = opened + DAY * (1 + k) + 3600 * int(rnd() * 8)
+            if closed:
+                decision = outcome if k < decide else "approve"
+            else:
+                decision = "return" if rnd() < 1 / 3 else "approve"
             comment = "" if decision == "approve" else REASON
-            score = rng.randrange(50, 100)
-            self.lines["workflow_ballotcast"].append(
-                f"{self.take('workflow_ballotcast')}\t{clock.pg(at)}\t{p.id}\t{sid}\n"
-            )
+            score = 50 + int(rnd() * 50)
+            cast_lines.append(f"{self.take('workflow_ballotcast')}\t{pg(at)}\t{p.id}\t{sid}\n")
             votes.append((p, decision, score, comment, at))
             if not closed:  # the open session's ballots are in the trail as they were cast
-                pairs = [("council", council.j_code), ("ballot", js(council.ballot)), ("session", str(sid))]
-                if not secret:
-                    pairs += [("decision", js(decision)), ("score", str(score))]
+                if secret:
+                    details = f'{{"ballot":"secret","council":{council.j_code},"session":{sid}}}'
+                    self.entry(at, p, "vote", ini, stage, stage, 1, "", details)
+                else:
+                    details = (
+                        f'{{"ballot":"{council.ballot}","council":{council.j_code},"decision":"{decision}",'
+                        f'"score":{score},"session":{sid}}}'
+                    )
                     # an open ballot is a vote row with its voter (vote_cast); a secret one would be
                     # a sealed ballot until the close (not generated: see BENCHMARKS.md §1)
-                    self.lines["workflow_vote"].append(
-                        f"{self.uuid()}\t{decision}\t{score}\t{comment}\t{clock.pg(at)}\t{sid}\t{p.id}\t{NULL}\n"
+                    vote_lines.append(
+                        f"{self.uuid()}\t{decision}\t{score}\t{comment}\t{pg(at)}\t{sid}\t{p.id}\t{NULL}\n"
                     )
-                self.entry(at, p, "vote", ini, stage, stage, 1, "" if secret else comment, obj(pairs))
-        pairs = None
+                    self.entry(at, p, "vote", ini, stage, stage, 1, comment, details)
+        parts = None
         if closed:
-            vote_lines = self.lines["workflow_vote"]
             if secret:
                 # as the close leaves a secret ballot: the decisions without voter or time, shuffled
                 shuffled = votes[:]
-                rng.shuffle(shuffled)
+                self.rng.shuffle(shuffled)
                 for _p, decision, score, comment, _at in shuffled:
                     vote_lines.append(f"{self.uuid()}\t{decision}\t{score}\t{comment}\t{NULL}\t{sid}\t{NULL}\t{NULL}\n")
-                rows = sorted((d, sc, c) for _p, d, sc, c, _at in votes)
                 vote_rows = ",".join(
-                    obj([("comment", js(c)), ("decision", js(d)), ("score", str(sc))]) for d, sc, c in rows
+                    f'{{"comment":{J_COMMENT[c]},"decision":"{d}","score":{sc}}}'
+                    for d, sc, c in sorted((d, sc, c) for _p, d, sc, c, _at in votes)
                 )
             else:
                 for p, decision, score, comment, at in votes:
                     vote_lines.append(
-                        f"{self.uuid()}\t{decision}\t{score}\t{comment}\t{clock.pg(at)}\t{sid}\t{p.id}\t{NULL}\n"
+                        f"{self.uuid()}\t{decision}\t{score}\t{comment}\t{pg(at)}\t{sid}\t{p.id}\t{NULL}\n"
                     )
                 vote_rows = ",".join(
-                    obj(
-                        [
-                            ("voter", p.j_user),
-                            ("voter_name", js(p.name)),
-                            ("decision", js(d)),
-                            ("score", str(sc)),
-                            ("comment", js(c)),
-                        ]
-                    )
+                    f'{{"comment":{J_COMMENT[c]},"decision":"{d}","score":{sc},{p.j_voter}}}'
                     for p, d, sc, c, _at in votes
                 )
             tally = {}
             for v in votes:
                 tally[v[1]] = tally.get(v[1], 0) + 1
-            scores = [v[2] for v in votes]
-            reasons = "" if outcome not in ("return", "reject") else REASON
-            pairs = [
-                ("council", council.j_code),
-                ("stage", js(stage)),
-                ("ballot", js(council.ballot)),
-                ("dossier_version", "1"),
-                ("members", str(len(members))),
-                ("recused", "[]"),
-                ("substitutes", "[]"),
-                ("eligible", str(len(members))),
-                ("quorum", str(council.quorum)),
-                ("threshold", '"1/2"'),
-                ("votes_cast", str(len(votes))),
-                ("members_present", "[" + ",".join(js(u) for u in sorted(v[0].username for v in votes)) + "]"),
-                ("tally", obj((d, str(c)) for d, c in tally.items())),
-                ("votes", f"[{vote_rows}]"),
-                ("average_score", js(round(sum(scores) / len(scores), 1))),
-                ("carried", f'["{outcome}"]' if tally.get(outcome, 0) * 2 >= len(members) else "[]"),
-                ("outcome", js(outcome)),
-                ("closed_by", closer.j_user),
-                ("closed_at", f'"{clock.local_iso(closed)}"'),
-                ("comment", js(reasons)),
-            ]
+            average = round(sum(v[2] for v in votes) / len(votes), 1)
+            carried = f'["{outcome}"]' if tally.get(outcome, 0) * 2 >= len(members) else "[]"
+            reasons = J_COMMENT[REASON] if outcome in ("return", "reject") else '""'
+            present = council.j_present if len(voters) == 3 else js(sorted(v[0].username for v in votes))
+            nm = len(members)
+            tally_text = ",".join(f'"{d}":{c}' for d, c in sorted(tally.items()))
+            # canonical JSON (keys sorted), in three parts around the close's extra keys
+            parts = (
+                f'{{"average_score":{average!r},"ballot":"{council.ballot}","carried":{carried},',
+                f'"closed_at":"{clock.local_iso(closed)}","closed_by":{closer.j_user},"comment":{reasons},'
+                f'"council":{council.j_code},"dossier_version":1,"eligible":{nm},"members":{nm},'
+                f'"members_present":{present},',
+                f'"outcome":"{outcome}","quorum":{council.quorum},"recused":[],"stage":"{stage}","substitutes":[],'
+                f'"tally":{{{tally_text}}},"threshold":"1/2",'
+                f'"votes":[{vote_rows}],"votes_cast":{len(votes)}}}',
+            )
         self.lines["workflow_councilsession"].append(
-            f"{sid}\t{stage}\t1\t{clock.pg(opened)}\t{clock.pg(opened + 60 * DAY)}"
-            f"\t{clock.pg(closed) if closed else NULL}\t{outcome}\t{esc(obj(pairs)) if pairs else '{}'}"
+            f"{sid}\t{stage}\t1\t{pg(opened)}\t{pg(opened + 60 * DAY)}"
+            f"\t{pg(closed) if closed else NULL}\t{outcome}\t{esc(''.join(parts)) if parts else '{}'}"
             f"\t{closer.id if closer else NULL}\t{council.id}\t{iid}\t{council.ballot}\t60\t{council.quorum}\t2\t1\t0\n"
         )
-        return sid, pairs
+        return sid, parts
 
     # -- one initiative --
 
     def initiative(self, k: int) -> None:
         rng, s, plan, clock = self.rng, self.s, self.plan, self.clock
+        rnd = rng.random
+        pg, local_date = clock.pg, clock.local_date
         iid = plan.first + k
         unit = s.units[plan.unit[k]]
         state = plan.state[k]
         created = plan.created[k]
         forced = k < len(FORCED)
-        word = rng.choice(WORDS)
+        word = WORDS[int(rnd() * len(WORDS))]
         title = f"Sáng kiến cải tiến {word} số {iid}"
         summary = f"Cải tiến {word} tại {unit.name}"
-        n_auth = 1 + (rng.random() < 0.4) + (rng.random() < 0.15)
+        n_auth = 1 + (rnd() < 0.4) + (rnd() < 0.15)
         pool = unit.authors if len(unit.authors) >= n_auth else s.authors
         authors = rng.sample(pool, n_auth)
         if forced and s.authors[0] not in authors:
             authors[0] = s.authors[0]
         creator = authors[0]
-        ini = (unit.key, unit.path, iid)
+        ini = (
+            unit.key,
+            unit.path,
+            iid,
+            f'"object_id":"{iid}","object_type":"initiative","prev_hash":"',
+            f'","scope_key":"{unit.key}","scope_path":"{unit.path}","scope_prev":"',
+        )
         at = created
         submitted = recognised = decided = council_id = due = None
-        benefit = rng.randrange(5, 500) * 1_000_000
+        benefit = (5 + int(rnd() * 495)) * 1_000_000
         reference = NULL
         version = 0
         self.entry(at, creator, "create", ini, "", "draft", 0, "", "{}")
         if state != "draft":
-            at += DAY * rng.randrange(1, 10)
+            at += DAY * (1 + int(rnd() * 9))
             submitted = at
             version = 1
             reference = f"{s.prefix}-{clock.local_year(created)}-{iid:08d}"
             team = unit.adv_c
-            digest = hashlib.sha256(f"{iid}:{title}".encode()).hexdigest()
-            content = obj(
-                [
-                    ("reference", js(reference)),
-                    ("title", js(title)),
-                    ("summary", js(summary)),
-                    ("problem", '"Hiện trạng trước khi áp dụng"'),
-                    ("solution", '"Nội dung giải pháp"'),
-                    ("category", '"technical"'),
-                    ("organisation", js(unit.code)),
-                    ("benefit_value_vnd", str(benefit)),
-                    ("applied_since", f'"{clock.local_date(created)}"'),
-                    ("confidential", "false"),
-                    ("authors", "[" + ",".join(a.j_author for a in authors) + "]"),
-                    ("attachments", "[]"),
-                ]
+            digest = sha256(f"{iid}:{title}".encode()).hexdigest()
+            content = (  # stored, not hashed: any key order
+                f'{{"reference":"{reference}","title":{js(title)},"summary":{js(summary)},'
+                f'"problem":"Hiện trạng trước khi áp dụng","solution":"Nội dung giải pháp","category":"technical",'
+                f'"organisation":{unit.j_code},"benefit_value_vnd":{benefit},'
+                f'"applied_since":"{local_date(created)}","confidential":false,'
+                f'"authors":[{",".join(a.j_author for a in authors)}],"attachments":[]}}'
             )
             self.lines["initiatives_dossierversion"].append(
-                f"{self.take('initiatives_dossierversion')}\t1\t{esc(content)}\t{digest}\t{clock.pg(at)}"
-                f"\t{creator.id}\t{iid}\n"
+                f"{self.take('initiatives_dossierversion')}\t1\t{esc(content)}\t{digest}\t{pg(at)}\t{creator.id}\t{iid}\n"
             )
-            details = obj(
-                [("advisory_team", team.j_code), ("dossier_digest", f'"{digest}"'), ("possible_duplicates", "[]")]
-            )
+            details = f'{{"advisory_team":{team.j_code},"dossier_digest":"{digest}","possible_duplicates":[]}}'
             self.entry(at, creator, "submit", ini, "draft", "advisory_review", 1, "", details)
             council_id = team.id
         if state == "withdrawn":
-            at += DAY * rng.randrange(1, 10)
+            at += DAY * (1 + int(rnd() * 9))
             decided = at
             council_id = None
             self.entry(at, creator, "withdraw", ini, "advisory_review", "withdrawn", 1, "", "{}")
@@ -1046,7 +1107,7 @@ class Writer:
         if state in LADDER:
             climb = LADDER[: LADDER.index(state) + 1]
         elif state == "rejected":
-            r = rng.randrange(1000)
+            r = int(rnd() * 1000)
             stop = REJECTED_AT[-1][0]
             for value, share in REJECTED_AT:
                 if r < share:
@@ -1059,70 +1120,62 @@ class Writer:
         elif state == "federation_certified":
             climb = LADDER[:4]
         else:
-            climb = []
+            climb = ()
         source = "advisory_review"
-        adviser = unit.adv_c.members[0][0] if climb else None
         councils = (unit.unit_c, unit.corp_c, unit.sector_c, unit.fed_c)
         for n, stage in enumerate(climb):
             council = councils[n]
-            at += DAY * rng.randrange(2, 20)
+            at += DAY * (2 + int(rnd() * 18))
             opened = at
             if n == 0:
-                sid_open = self.next["workflow_councilsession"]
-                details = obj(
-                    [
-                        ("council", council.j_code),
-                        ("due_at", f'"{clock.local_iso(at + 60 * DAY)}"'),
-                        ("opened_session", str(sid_open)),
-                    ]
+                details = (
+                    f'{{"council":{council.j_code},"due_at":"{clock.local_iso(at + 60 * DAY)}",'
+                    f'"opened_session":{self.next["workflow_councilsession"]}}}'
                 )
-                self.entry(at, adviser, "forward", ini, source, stage, 1, "", details)
+                self.entry(at, unit.adv_c.people[0], "forward", ini, source, stage, 1, "", details)
             last = n == len(climb) - 1
             if last and state == stage:  # before this council now: an open session, some ballots cast
-                self.session(ini, iid, council, stage, opened, cast=rng.randrange(0, 3))
+                self.session(ini, council, stage, opened, cast=int(rnd() * 3))
                 council_id, due = council.id, opened + 60 * DAY
                 break
-            at += DAY * rng.randrange(3, 30)
+            at += DAY * (3 + int(rnd() * 27))
             if last:
                 outcome = "reject" if state == "rejected" else "certify"
                 target = state
             else:
                 outcome, target = "approve", climb[n + 1]
-            closer = council.members[1][0]
-            sid, pairs = self.session(ini, iid, council, stage, opened, at, outcome, target, closer)
-            extra = []
+            closer = council.people[1]
+            _sid, (p1, p2, p3) = self.session(ini, council, stage, opened, at, outcome, closer)
             if outcome == "approve":
-                extra.append(("opened_session", str(self.next["workflow_councilsession"])))
+                details = f'{p1}{p2}"opened_session":{self.next["workflow_councilsession"]},{p3}'
                 recognised = recognised or at
-            if outcome == "certify":
+            elif outcome == "certify":
                 recognised = recognised or at
                 decided = at
                 serial = self._certificate(k, iid, title, unit, state, council, closer, authors, at)
-                extra.append(("certificate", js(serial)))
-            if outcome == "reject":
+                details = f'{p1}"certificate":"{serial}",{p2}{p3}'
+            else:
                 decided = at
-            comment = REASON if outcome in ("return", "reject") else ""
-            self.entry(at, closer, "close", ini, stage, target, 1, comment, obj(pairs + extra))
+                details = f"{p1}{p2}{p3}"
+            self.entry(at, closer, "close", ini, stage, target, 1, REASON if outcome == "reject" else "", details)
             source = target
             council_id = None
-        pg = clock.pg
         self.lines["initiatives_initiative"].append(
             f"{iid}\t{reference}\t{title}\t{summary}"
             f"\t{'Hiện trạng trước khi áp dụng' if submitted else ''}\t{'Nội dung giải pháp' if submitted else ''}"
-            f"\t{'technical' if submitted else rng.choice(CATEGORIES)}\t{benefit}"
-            f"\t{clock.local_date(created) if submitted else NULL}\tf\t{state}\t{1 + len(climb)}\t{version}"
+            f"\t{'technical' if submitted else CATEGORIES[int(rnd() * 4)]}\t{benefit}"
+            f"\t{local_date(created) if submitted else NULL}\tf\t{state}\t{1 + len(climb)}\t{version}"
             f"\t{pg(due) if due else NULL}\t{pg(created)}\t{pg(at)}\t{pg(submitted) if submitted else NULL}"
             f"\t{pg(recognised) if recognised else NULL}\t{pg(decided) if decided else NULL}"
-            f"\t{f'{title} {summary}'.lower()}\t{council_id if council_id else NULL}\t{creator.id}\t{unit.id}"
+            f"\t{title.lower()} {summary.lower()}\t{council_id if council_id else NULL}\t{creator.id}\t{unit.id}"
             f"\t{s.programme if submitted else NULL}\t{self.dup_key(word, unit, summary, iid)}\n"
         )
         share = round(100 / n_auth, 2)
-        consent = "not_required" if n_auth == 1 else "confirmed"
-        consent_at = pg(created) if n_auth > 1 else NULL
+        consent, consent_at = ("not_required", NULL) if n_auth == 1 else ("confirmed", pg(created))
         lines = self.lines["initiatives_initiativeauthor"]
         for pos, a in enumerate(authors):
             lines.append(
-                f"{self.take('initiatives_initiativeauthor')}\t{esc(a.name)}\t{share}\t{pos}\t{iid}\t{a.id}"
+                f"{self.take('initiatives_initiativeauthor')}\t{a.copy_name}\t{share}\t{pos}\t{iid}\t{a.id}"
                 f"\t{consent}\t{consent_at}\t\n"
             )
 
@@ -1146,7 +1199,7 @@ class Writer:
     def flush(self, sink: Sink) -> None:
         for table in WORKER_TABLES:
             sink.write(table, self.lines[table])
-            self.lines[table] = []
+            self.lines[table].clear()
 
     def run(self, affiliates: list, sink: Sink, seed: int, batch: int, on_batch=None) -> None:
         """Write the initiatives of ``affiliates`` (indexes), a transaction per ``batch``."""
@@ -1253,7 +1306,7 @@ def generate(
     if bulk is None:
         bulk = pg and outside and not append and n >= 50_000
     cpu0, t0 = own_cpu_seconds(), time.monotonic()
-    db_cpu0 = backend_cpu_seconds(connection)
+    main_db = _MainBackend()
     rng = random.Random(seed if not append else seed + Initiative.objects.count())
     sink = Sink()
     ids = next_ids([tb for tb in STRUCTURE_TABLES + WORKER_TABLES if tb != "workflow_vote"])  # a vote's id is a UUID
@@ -1269,28 +1322,26 @@ def generate(
         k += 1
         prefix = f"{PREFIX}{k}"
     phases = {}
-    with transaction.atomic():
-        if pg:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        s = build_structure(sink, ids, rng, sizes, clock, start_t, prefix)
-        reset_sequences(STRUCTURE_TABLES)
-    phases["structure"] = round(time.monotonic() - t0, 1)
-    t = time.monotonic()
-    seq_base = _seq_base()
-    plan = make_plan(n, s, rng, ids["initiatives_initiative"], start_t, days)
-    phases["plan"] = round(time.monotonic() - t, 1)
-
-    set_aside = []
+    set_aside, restored, results = [], {}, []
     if bulk:
         t = time.monotonic()
         set_aside = bulkschema.capture(BULK_TABLES)
         bulkschema.drop(set_aside)
         phases["set_aside"] = round(time.monotonic() - t, 1)
-    bases = {tb: ids[tb] for tb in WORKER_TABLES if tb != "workflow_vote"}
-    t = time.monotonic()
-    results = []
     try:
+        t = time.monotonic()
+        with transaction.atomic():
+            if pg:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            s = build_structure(sink, ids, rng, sizes, clock, start_t, prefix)
+        phases["structure"] = round(time.monotonic() - t, 1)
+        t = time.monotonic()
+        seq_base = _seq_base()
+        plan = make_plan(n, s, rng, ids["initiatives_initiative"], start_t, days)
+        phases["plan"] = round(time.monotonic() - t, 1)
+        bases = {tb: ids[tb] for tb in WORKER_TABLES if tb != "workflow_vote"}
+        t = time.monotonic()
         if workers == 1:
             writer = Writer(s, plan, clock, bases, seq_base, 0, 1)
             writer.check_every = check_every
@@ -1317,6 +1368,7 @@ def generate(
                 }
             )
         else:
+            main_db.pause()
             results = _run_workers(
                 {
                     "s": s,
@@ -1333,9 +1385,9 @@ def generate(
                 t0,
                 quiet,
             )
+            main_db.resume()
         phases["rows"] = round(time.monotonic() - t, 1)
     finally:
-        restored = {}
         if bulk:
             t = time.monotonic()
             restored = bulkschema.restore(set_aside, parallel=2)
@@ -1349,8 +1401,13 @@ def generate(
 
         chain_heads_set({key: tuple(v) for key, v in heads.items()})
         entry_seq_sync()
-        reset_sequences([tb for tb in WORKER_TABLES if tb != "workflow_vote"])  # a vote's id is a UUID
+        reset_sequences([tb for tb in STRUCTURE_TABLES + WORKER_TABLES if tb != "workflow_vote"])
     phases["heads_and_sequences"] = round(time.monotonic() - t, 1)
+    if pg:  # the planner's statistics of the tables just filled, before the rebuilds read them
+        t = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(BULK_TABLES)}")
+        phases["analyze"] = round(time.monotonic() - t, 1)
     from initiatives.counters import progress_counters_rebuild
     from initiatives.opentasks import tasks_rebuild
 
@@ -1363,8 +1420,8 @@ def generate(
     if pg:
         t = time.monotonic()
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        phases["analyze"] = round(time.monotonic() - t, 1)
+            cursor.execute("ANALYZE")  # the rest (counters, open tasks, structure)
+        phases["analyze"] += round(time.monotonic() - t, 1)
     seconds = time.monotonic() - t0
     entries = sum(r["entries"] for r in results)
     rows = sink.rows + sum(r["rows"] for r in results)
@@ -1373,8 +1430,7 @@ def generate(
         for table, sec in r["write_seconds"].items():
             write_seconds[table] = round(write_seconds.get(table, 0) + sec, 1)
     own = own_cpu_seconds() - cpu0 + sum(r["cpu_seconds"] for r in results)
-    db = backend_cpu_seconds(connection) - db_cpu0 + sum(r["db_cpu_seconds"] for r in results)
-    db += restored.get("db_cpu_seconds", 0)
+    db = main_db.total() + sum(r["db_cpu_seconds"] for r in results) + restored.get("db_cpu_seconds", 0)
     return {
         "initiatives": n,
         "units": len(s.units),
@@ -1399,6 +1455,25 @@ def generate(
         "personas": s.personas,
         "password": PASSWORD,
     }
+
+
+class _MainBackend:
+    """CPU seconds of this process's own PostgreSQL backend(s) (the connection is closed while
+    workers are forked, and a new backend serves the rest)."""
+
+    def __init__(self):
+        self.spent = 0.0
+        self.start = backend_cpu_seconds(connection)
+
+    def pause(self):
+        self.spent += backend_cpu_seconds(connection) - self.start
+
+    def resume(self):
+        connection.ensure_connection()
+        self.start = backend_cpu_seconds(connection)
+
+    def total(self) -> float:
+        return self.spent + backend_cpu_seconds(connection) - self.start
 
 
 def _seq_base() -> int:

@@ -40,15 +40,20 @@ def unesc(s: str):
     return "".join(out)
 
 
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a str with
+
+
 def js(value) -> str:
-    """A JSON value as ``canonical_json`` writes it."""
+    """A JSON value as ``canonical_json`` writes it (a string through json's own encoder)."""
+    if isinstance(value, str):
+        return _encode_str(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def obj(pairs) -> str:
     """A JSON object from (key, JSON text of the value) pairs, keys sorted as ``canonical_json`` sorts
-    them (``json.dumps(sort_keys=True)`` sorts the items by key)."""
-    return "{" + ",".join(f"{js(k)}:{v}" for k, v in sorted(pairs)) + "}"
+    them (``json.dumps(sort_keys=True)`` sorts the items by key). Keys are plain names (no escaping)."""
+    return "{" + ",".join([f'"{k}":{v}' for k, v in sorted(pairs)]) + "}"
 
 
 class Clock:
@@ -73,6 +78,15 @@ class Clock:
         h, m = divmod(abs(self.offset) // 60, 60)
         self.suffix = f"{sign}{h:02d}:{m:02d}"
         self.days = {}
+        self.hours = {}  # t // 3600 -> ("YYYY-MM-DD HH:", "YYYY-MM-DDTHH:")
+        self.minsec = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+
+    def hour(self, h: int) -> tuple[str, str]:
+        s = self.hours.get(h)
+        if s is None:
+            day = self._day(h // 24)
+            s = self.hours[h] = (f"{day} {h % 24:02d}:", f"{day}T{h % 24:02d}:")
+        return s
 
     def _day(self, d: int) -> str:
         s = self.days.get(d)
@@ -80,25 +94,19 @@ class Clock:
             s = self.days[d] = (datetime.date(1970, 1, 1) + datetime.timedelta(days=d)).isoformat()
         return s
 
-    def _parts(self, t: int):
-        d, r = divmod(t, 86400)
-        h, r = divmod(r, 3600)
-        m, s = divmod(r, 60)
-        return self._day(d), h, m, s
-
     def pg(self, t: int) -> str:
-        day, h, m, s = self._parts(t)
-        return f"{day} {h:02d}:{m:02d}:{s:02d}+00"
+        h, r = divmod(t, 3600)
+        return f"{(self.hours.get(h) or self.hour(h))[0]}{self.minsec[r]}+00"
 
     def utc(self, t: int) -> str:
-        day, h, m, s = self._parts(t)
-        return f"{day}T{h:02d}:{m:02d}:{s:02d}.000000Z"
+        h, r = divmod(t, 3600)
+        return f"{(self.hours.get(h) or self.hour(h))[1]}{self.minsec[r]}.000000Z"
 
     def local_iso(self, t: int) -> str:
         if not self.fixed:
             return datetime.datetime.fromtimestamp(t, self.tz).isoformat()
-        day, h, m, s = self._parts(t + self.offset)
-        return f"{day}T{h:02d}:{m:02d}:{s:02d}{self.suffix}"
+        h, r = divmod(t + self.offset, 3600)
+        return f"{(self.hours.get(h) or self.hour(h))[1]}{self.minsec[r]}{self.suffix}"
 
     def local_date(self, t: int) -> str:
         if not self.fixed:
