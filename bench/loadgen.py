@@ -1302,7 +1302,7 @@ def generate(
     if workers is None:
         workers = 2 if pg and outside and n >= 50_000 else 1
     if workers > 1 and not (pg and outside):
-        raise LoadRefused("parallel workers need PostgreSQL and no enclosing transaction")
+        raise LoadRefused("workers")  # parallel workers need PostgreSQL and no enclosing transaction
     if bulk is None:
         bulk = pg and outside and not append and n >= 50_000
     cpu0, t0 = own_cpu_seconds(), time.monotonic()

@@ -148,3 +148,11 @@ def test_parallel_bulk_load_on_postgresql_puts_the_schema_back():
     assert _catalogue() != before
     bulkschema.restore_pending()
     assert _catalogue() == before
+
+
+@pytest.mark.django_db
+def test_workers_refused_inside_a_transaction_or_out_of_range():
+    for extra in (["--workers", "2"], ["--workers", "0"]):
+        with pytest.raises(CommandError):
+            call_command("generate_load", "--initiatives", "10", "--quiet", *extra, stdout=io.StringIO())
+    assert not Initiative.objects.exists()
