@@ -114,6 +114,24 @@ def entry_digest(values: dict) -> str:
     raise ValueError(f"unknown audit hash format {version}")
 
 
+def entry_text_format_v3() -> tuple[str, tuple[str, ...]]:
+    """Format 3's hashed text with holes, for a bulk writer that fills them itself (``generate_load``:
+    millions of entries, no dict per entry): ``(fmt, fields)`` such that ``ENTRY_PREFIX_V3 +
+    fmt.format(*(json_of(values[f]) for f in fields)).encode()`` is exactly what ``entry_digest``
+    hashes for a format-3 entry, where ``json_of`` is ``canonical_json`` as text (``at`` as
+    ``utc_text``). Made by ``canonical_json`` itself from an entry of placeholders, so the key order
+    and separators are its own (tests/audit compare the two)."""
+    fields = tuple(f for f in HASHED_FIELDS if f != "hash_version")
+    marks = {f: f"\x01{i}\x01" for i, f in enumerate(fields)}
+    text = canonical_json({**marks, "hash_version": HASH_V3}).decode()
+    text = text.replace("{", "{{").replace("}", "}}")
+    order = []
+    for i, f in sorted(enumerate(fields), key=lambda p: text.index(f"\\u0001{p[0]}\\u0001")):
+        text = text.replace(f'"\\u0001{i}\\u0001"', "{}")
+        order.append(f)
+    return text, tuple(order)
+
+
 def entry_link(values: dict, *, prev_n: int = 0, prev_hash: str = "") -> dict:
     """Format 3: chain ``values`` after its predecessor on its scope's chain — the entry number
     ``prev_n`` with hash ``prev_hash`` (0 and "" for a chain's first entry) — and hash it.
