@@ -96,6 +96,58 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     return wide | Q(pk__in=narrow)
 
 
+# a search looks within the organisations of a person's reach one by one up to this many (a unit's
+# officers, a corporation's, an advisory team); beyond, within the whole register, then their filter
+SCOPE_ORGANISATIONS = 200
+# and within the ids of their narrow branches (authorships, sessions …) up to this many
+SCOPE_IDS = 5000
+
+
+def search_scope(*, user):
+    """Where a search for ``user`` looks (``initiatives.search.Scope``): a superset of what
+    ``visible_initiatives_q`` lets them see, as lists an index answers newest first — the
+    organisations of their oversight and advisory reach, the councils they sit on, the ids of their
+    own dossiers and of those their councils and seats judged — or the whole register when these
+    are too many. The search applies the visibility itself to what it finds there."""
+    from initiatives.search import Scope
+
+    if not user.is_authenticated:
+        return Scope()
+    everything = False
+    organisations: list[int] = []
+    orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
+    if orgs is not None:
+        organisations = list(
+            Organisation.objects.filter(orgs).order_by().values_list("pk", flat=True)[: SCOPE_ORGANISATIONS + 1]
+        )
+        everything = len(organisations) > SCOPE_ORGANISATIONS
+    council_ids = _council_ids(user)
+    branches = [
+        InitiativeAuthor.objects.filter(user=user).order_by().values_list("initiative_id", flat=True),
+        Initiative.objects.filter(created_by=user).order_by().values_list("id", flat=True),
+    ]
+    from .models import BallotCast, CouncilSession
+
+    if council_ids:
+        branches.append(
+            CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
+        )
+    if substitute_councils(user):
+        seats = substitute_seats(user)
+        if seats:
+            branches.append(Initiative.objects.filter(pk__in=sorted(seats)).order_by().values_list("id", flat=True))
+        voted = BallotCast.objects.filter(voter=user).values("session_id")
+        branches.append(CouncilSession.objects.filter(pk__in=voted).order_by().values_list("initiative_id", flat=True))
+    ids = [] if everything else list(branches[0].union(*branches[1:], all=True)[: SCOPE_IDS + 1])
+    if len(ids) > SCOPE_IDS or everything:
+        return Scope(everything=True)
+    return Scope(
+        organisations=tuple(sorted(set(organisations))),
+        councils=tuple(sorted(set(council_ids))),
+        ids=tuple(sorted(set(ids))),
+    )
+
+
 def _council_ids(user) -> list[int]:
     """The (non-advisory) councils ``user`` sits on; in the same query, the councils they are a
     substitute of (kept on the user object for ``workflow.seating.substitute_councils``)."""
