@@ -185,29 +185,53 @@ def _scope_sql(scope: Scope) -> tuple[str, list]:
     return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
 
 
-def _plan(cursor, toks: list[str], scope: Scope | None, n: int) -> dict:
+def _explained_rows(cursor, sql: str, params) -> float:
+    """PostgreSQL's estimate of the rows ``sql`` returns (its plan, not the rows)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _costs(plan: dict, share: float, n: int) -> tuple[float, float, float]:
+    """(needed, walk, index): the scope's rows a walk goes through until ``n`` match at ``share``,
+    the rows it reads for them, and the index's cost in the same unit — every entry of the rarest word's list, and each match fetched (at most the
+    ranges' ``SEARCH_INDEX_ROWS``·n)."""
+    needed = min(plan["size"], n / share)  # the scope's rows
+    index = INDEX_ENTRY_COST * plan["rarest"] * plan["rows"] + INDEX_ROW_COST * min(
+        share * plan["size"], SEARCH_INDEX_ROWS * n
+    )
+    return needed, needed * plan["spread"], index
+
+
+def _plan(cursor, toks: list[str], scope: Scope | None, n: int, qs: QuerySet | None = None) -> dict:
     """Which way is cheaper for these words in this scope: walking the scope's rows newest first,
     testing each row's vector, until ``n`` match (``walk``); or asking the prefix index for the
     matches and sorting the newest (``index``). From the statistics: each word's share of the rows,
     the matches estimated between the rarest word's share (words that go together) and the product
-    of the shares (independent words), and the scope's size."""
+    of the shares (independent words), and the scope's size (the planner's estimate of the scope,
+    or of ``qs`` when there is none)."""
     stats = _token_stats(cursor)
     rows = stats["rows"]
     freqs = [stats["freqs"].get(">" + t[:PREFIX_MAX], stats["floor"]) for t in toks]
     rarest = min(freqs)
     share = max(math.sqrt(rarest * math.prod(freqs)), 1.0 / rows)  # of the rows, matching
-    if scope is None or scope.everything:
-        size = rows
-    else:
+    if scope is not None and not scope.everything:
         where, params = _scope_sql(scope)
-        cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM initiatives_initiative WHERE {where}", params)
-        plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        size = max(min(float(plan[0]["Plan"]["Plan Rows"]), rows), 1.0)
-    walk = min(size, n / share)  # rows read newest first until n match
-    index = INDEX_ENTRY_COST * rarest * rows + INDEX_ROW_COST * min(share * size, SEARCH_INDEX_ROWS * n)
-    way = _setting("SEARCH_PLAN", None) or ("walk" if walk <= index else "index")
-    return {"way": way, "size": size, "rows": rows, "share": share, "walk": walk}
+        size = _explained_rows(cursor, f"SELECT 1 FROM initiatives_initiative WHERE {where}", params)
+    elif scope is None and qs is not None:
+        sql, params = qs.order_by().values("pk").query.sql_with_params()
+        size = _explained_rows(cursor, sql, params)
+    else:
+        size = rows
+    size = max(min(size, rows), 1.0)
+    # rows read per row of the scope: a scope's lists are walked row by row, a queryset's filter
+    # (the library's) is tested on every row of the walked range
+    spread = rows / size if scope is None else 1.0
+    plan = {"size": size, "rows": rows, "rarest": rarest, "share": share, "spread": spread}
+    needed, walk, index = _costs(plan, share, n)
+    plan.update(way=_setting("SEARCH_PLAN", None) or ("walk" if walk <= index else "index"), walk=needed)
+    return plan
 
 
 def _walk_sql(scope: Scope, full: str, lo: int, hi: int, n: int) -> tuple[str, list]:
@@ -243,7 +267,7 @@ def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[l
     with connections[qs.db].cursor() as cursor:
         cursor.execute(f"SELECT max(id) FROM {qs.model._meta.db_table}")
         top = (cursor.fetchone()[0] or 0) + 1
-        plan = _plan(cursor, toks, scope, n)
+        plan = _plan(cursor, toks, scope, n, qs)
         per_id = max(plan["size"] / top, 1e-9)  # the scope's rows per id
         found: list[int] = []
         hi = top
@@ -254,9 +278,18 @@ def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[l
                 kept, hi = _candidates(cursor, qs, scope, way, (full, pq, long_word), lo, hi, n)
                 found.extend(kept)
 
+        share = plan["share"]
         if plan["way"] == "walk":
-            scan("walk", max(top - int(_setting("SEARCH_WALK_SLACK", WALK_SLACK) * plan["walk"] / per_id) - 1, 0))
-        span = int(_setting("SEARCH_INDEX_ROWS", SEARCH_INDEX_ROWS) * n / max(plan["share"] * per_id, 1e-9)) + 1
+            slack = _setting("SEARCH_WALK_SLACK", WALK_SLACK)
+            scan("walk", max(top - int(slack * plan["walk"] / per_id) - 1, 0))
+            if len(found) < n and hi > 1:
+                # fewer matches than expected: the share seen so far decides between walking on
+                # (for as far again as the rest should need) and the index
+                share = max(len(found), 0.5) / max((top - hi) * per_id, 1.0)
+                needed, walk, index = _costs(plan, share, n - len(found))
+                if walk <= index and not _setting("SEARCH_PLAN", None):
+                    scan("walk", max(hi - int(slack * needed / per_id) - 1, 0))
+        span = int(_setting("SEARCH_INDEX_ROWS", SEARCH_INDEX_ROWS) * n / max(share * per_id, 1e-9)) + 1
         for _ in range(SEARCH_ROUNDS):
             scan("index", max(hi - span, 0))
             span *= 4
