@@ -184,3 +184,34 @@ def test_the_api_answers_alike_whichever_plan(api, users, register, settings):
     for key, (walked, indexed) in answers.items():
         assert walked == indexed, key
     assert answers[("author1", "sieudongco")][0][0] >= 1  # a word longer than the index keeps
+
+
+@pytest.mark.postgres
+def test_the_trail_words_through_the_trigram_index_find_the_same(flow, users, monkeypatch):
+    """The trail's q= adds the trigram index's test (audit 0006) for words of three characters or
+    more: the same entries as the exact test alone, accents, case and LIKE's own characters
+    included; and the index is what the plan uses for a rare word."""
+    iid = flow.draft(title="Hồ sơ để thử nhật ký tìm kiếm")
+    flow.act("author1", iid, "submit")
+    flow.act("u1_adv", iid, "return", comment="Bổ sung BẢN VẼ sơ đồ 100% nguyên_lý")
+    flow.act("author1", iid, "submit")
+    auditor = users["auditor_n"]
+    words_list = [["ban", "ve"], ["nguyen_ly"], ["100%"], ["u1_adv"], ["submit"], ["retu"], ["khong", "co"], ["_"]]
+    indexed = {
+        tuple(w): list(selectors.trail_entries(user=auditor, words=w).values_list("seq", flat=True)) for w in words_list
+    }
+    monkeypatch.setattr(selectors, "TRAIL_INDEXED_WORD", 1000)  # the exact test alone
+    for words in words_list:
+        assert (
+            list(selectors.trail_entries(user=auditor, words=words).values_list("seq", flat=True))
+            == indexed[tuple(words)]
+        ), words
+    assert indexed[("ban", "ve")] and indexed[("nguyen_ly",)] and indexed[("100%",)] and not indexed[("khong", "co")]
+    with connection.cursor() as cursor:  # the test the selector adds is the index's expression
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT seq FROM audit_auditentry WHERE audit_search_text(comment, actor_name, action) LIKE %s",
+            ["%nguyen%"],
+        )
+        assert "audit_entry_search_trgm" in " ".join(r[0] for r in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
