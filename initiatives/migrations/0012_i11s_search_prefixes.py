@@ -15,6 +15,7 @@ from django.db import migrations
 PREFIX_MAX = 12
 
 FORWARD = f"""
+SET LOCAL maintenance_work_mem = '512MB';
 CREATE OR REPLACE FUNCTION initiatives_search_prefixes(v tsvector) RETURNS tsvector
   LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
   SELECT coalesce(array_to_tsvector(array_agg(DISTINCT '>' || left(l, k))), ''::tsvector)
