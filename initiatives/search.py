@@ -44,6 +44,7 @@ SEARCH_INDEX_ROWS = 2  # the index is asked for id ranges that should hold this 
 SEARCH_ROUNDS = 4  # … this many ranges, growing, before the rest of the register at once
 INDEX_ENTRY_COST = 0.2  # the plan's costs, against one row read by a walk: an entry of the index,
 INDEX_ROW_COST = 3.0  # and a matching row fetched (a random page)
+WALK_BRANCHES = 64  # a walk merges one backward walk per organisation and council up to this many
 STATS_SECONDS = 300  # the words' statistics are read again after this long
 TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
 # ts_rank's weights, in PostgreSQL's order: D, C, B, A
@@ -227,17 +228,28 @@ def _plan(cursor, toks: list[str], scope: Scope | None, n: int, qs: QuerySet | N
     size = max(min(size, rows), 1.0)
     # rows read per row of the scope: a scope's lists are walked row by row, a queryset's filter
     # (the library's) is tested on every row of the walked range
-    spread = rows / size if scope is None else 1.0
+    spread = rows / size if scope is None or _branches(scope) > WALK_BRANCHES else 1.0
     plan = {"size": size, "rows": rows, "rarest": rarest, "share": share, "spread": spread}
     needed, walk, index = _costs(plan, share, n)
     plan.update(way=_setting("SEARCH_PLAN", None) or ("walk" if walk <= index else "index"), walk=needed)
     return plan
 
 
+def _branches(scope: Scope) -> int:
+    return len(scope.organisations) + len(scope.councils)
+
+
 def _walk_sql(scope: Scope, full: str, lo: int, hi: int, n: int) -> tuple[str, list]:
     """The scope's rows in ``(lo, hi)`` newest first whose vector holds the words: one backward
     index walk per organisation and council, merged (PostgreSQL's Merge Append stops them all at
     the ``n``-th match)."""
+    if _branches(scope) > WALK_BRANCHES:  # too many to plan one walk each: the primary key, filtered
+        where, params = _scope_sql(scope)
+        return (
+            f"SELECT id FROM initiatives_initiative WHERE {where} AND ts_match_vq(search_vector, %s::tsquery) "
+            "AND id > %s AND id < %s ORDER BY id DESC LIMIT %s",
+            [*params, full, lo, hi, n],
+        )
     branches, params = [], []
     test = "ts_match_vq(search_vector, %s::tsquery) AND id > %s AND id < %s ORDER BY id DESC LIMIT %s"
     for column, values in (("organisation_id", scope.organisations), ("council_id", scope.councils)):

@@ -133,9 +133,12 @@ def test_every_plan_gives_the_rules_answers(users, register, settings, plan):
 
 
 @pytest.mark.postgres
-def test_a_walk_too_short_goes_on_with_the_index_in_ranges(users, register, settings):
+@pytest.mark.parametrize("branches", [64, 0])
+def test_a_walk_too_short_goes_on_with_the_index_in_ranges(users, register, settings, monkeypatch, branches):
     """The walk's window far too narrow and the index's ranges far too small: the rounds still
-    reach the oldest rows, and find the same."""
+    reach the oldest rows, and find the same — with one walk per organisation merged, or (more
+    organisations than ``WALK_BRANCHES``) one walk of the primary key filtered by the scope."""
+    monkeypatch.setattr(search, "WALK_BRANCHES", branches)
     settings.SEARCH_WALK_SLACK = 0.0001
     settings.SEARCH_INDEX_ROWS = 0.0001
     for plan in ("walk", "index"):
