@@ -20,10 +20,10 @@ trail ``q=`` (``/api/v1/audit/entries/?q=`` and ``/audit/?q=``, as the sector's 
 
 import argparse
 import logging
-import statistics
-import time
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
