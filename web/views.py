@@ -167,7 +167,11 @@ def initiative_list_page(request):
             messages.error(request, message)
         qs, words, search_status = qs.none(), [], 400
     # accents optional, at a word's beginning (``initiatives.search``), looked for where this person sees
-    qs = search_filter(qs, words, scope=search_scope(user=request.user) if words else None)
+    qs = search_filter(
+        qs,
+        words,
+        scope=search_scope(user=request.user, parts=getattr(qs.query, "search_scope_parts", None)) if words else None,
+    )
     context, status = _queue_context(request, qs, default_order="newest")
     rows = context.pop("rows_qs")
     if words and not request.GET.get("order"):

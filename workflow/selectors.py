@@ -37,7 +37,7 @@ OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 SMALL_SUBTREE = 10
 
 
-def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
+def visible_initiatives_q(*, user, materialise: int = 0, parts: dict | None = None) -> Q:
     """A user sees: their own (as author or creator); everything under the organisations their
     officer / auditor / admin roles cover; the dossiers of the units they advise; and what is
     or was before a council they sit on.
@@ -45,7 +45,12 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     Built from join-free subqueries, each one an index range (authors by user, initiatives by
     creator, by organisation, by council, sessions by council), so neither the list nor its
     COUNT multiplies rows across joins or needs DISTINCT: the narrow branches are one
-    ``id IN (… UNION …)``, a wide oversight subtree one ``organisation_id IN (…)``."""
+    ``id IN (… UNION …)``, a wide oversight subtree one ``organisation_id IN (…)``.
+
+    ``parts`` (a dict, with ``materialise``): filled with what was read on the way — the
+    organisations (``few``, or ``wide``: their query), the councils, the narrow ids (None: too
+    many) — so that a search in the same list needs not read them again (``search_scope``)."""
+    parts = {} if parts is None else parts
     if not user.is_authenticated:
         return Q(pk__in=[])
     branches = [
@@ -57,6 +62,7 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     if orgs is not None:
         org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
         few = [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]]
+        parts["few" if len(few) <= SMALL_SUBTREE else "wide"] = few if len(few) <= SMALL_SUBTREE else org_ids
         if len(few) <= SMALL_SUBTREE and materialise:  # a list: the organisation index, by value
             wide |= Q(organisation_id__in=sorted(few))
         elif len(few) <= SMALL_SUBTREE:
@@ -64,6 +70,7 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
         else:
             wide = Q(organisation_id__in=org_ids)
     council_ids = _council_ids(user)
+    parts["councils"] = council_ids
     if council_ids:
         # what is before their council now, and what their council has judged
         from .models import CouncilSession
@@ -92,6 +99,7 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
         # planner knows how few (it guesses 200 rows for any union, and then walks the whole
         # table newest first looking for them)
         ids = list(narrow[: materialise + 1])
+        parts["ids"] = ids if len(ids) <= materialise else None
         if len(ids) <= materialise:
             return wide | Q(pk__in=sorted(set(ids)))
     return wide | Q(pk__in=narrow)
@@ -104,7 +112,7 @@ SCOPE_ORGANISATIONS = 200
 SCOPE_IDS = 5000
 
 
-def search_scope(*, user):
+def search_scope(*, user, parts: dict | None = None):
     """Where a search for ``user`` looks (``initiatives.search.Scope``): a superset of what
     ``visible_initiatives_q`` lets them see, as lists an index answers newest first — the
     organisations of their oversight and advisory reach, the councils they sit on, the ids of their
@@ -114,6 +122,18 @@ def search_scope(*, user):
 
     if not user.is_authenticated:
         return Scope()
+    if parts and "councils" in parts and "ids" in parts and parts["ids"] is not None and len(parts["ids"]) <= SCOPE_IDS:
+        # what the list's visibility read already (``initiative_list(for_list=True)``)
+        organisations = list(parts.get("few") or [])
+        if "wide" in parts:
+            organisations = list(parts["wide"].values_list("pk", flat=True)[: SCOPE_ORGANISATIONS + 1])
+            if len(organisations) > SCOPE_ORGANISATIONS:
+                return Scope(everything=True)
+        return Scope(
+            organisations=tuple(sorted(set(organisations))),
+            councils=tuple(sorted(set(parts["councils"]))),
+            ids=tuple(sorted(set(parts["ids"]))),
+        )
     everything = False
     organisations: list[int] = []
     orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
@@ -218,8 +238,12 @@ LIST_MATERIALISE_IDS = 5000
 def initiative_list(*, user, for_list: bool = False) -> QuerySet:
     """What ``user`` may see; ``for_list`` (the list endpoints and pages): the narrow branches' ids
     are read first when there are at most ``LIST_MATERIALISE_IDS`` of them (one more query)."""
-    q = visible_initiatives_q(user=user, materialise=LIST_MATERIALISE_IDS if for_list else 0)
-    return Initiative.objects.filter(q).select_related("organisation", "council")
+    parts: dict = {}
+    q = visible_initiatives_q(user=user, materialise=LIST_MATERIALISE_IDS if for_list else 0, parts=parts)
+    qs = Initiative.objects.filter(q).select_related("organisation", "council")
+    if for_list:  # where a search of this list looks (``search_scope``), read on the way
+        qs.query.search_scope_parts = parts
+    return qs
 
 
 def initiative_get_visible(*, user, pk) -> Initiative:

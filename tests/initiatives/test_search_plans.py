@@ -82,6 +82,13 @@ def test_the_scope_holds_everything_each_person_sees(users, register, monkeypatc
         visible = set(initiative_list(user=user).values_list("pk", flat=True))
         scope = search_scope(user=user)
         assert visible <= _scope_rows(scope), name
+        # the same scope from what the list's visibility read on the way (no query again), its
+        # organisations as values (a small subtree) or as a query (a wide one)
+        for small in (10, 1):
+            monkeypatch.setattr(selectors, "SMALL_SUBTREE", small)
+            listed = initiative_list(user=user, for_list=True)
+            assert search_scope(user=user, parts=listed.query.search_scope_parts) == scope, (name, small)
+        monkeypatch.setattr(selectors, "SMALL_SUBTREE", 10)
     # a reach wider than SCOPE_ORGANISATIONS organisations: the whole register, then the visibility
     monkeypatch.setattr(selectors, "SCOPE_ORGANISATIONS", 1)
     assert search_scope(user=users["officer_a"]).everything
