@@ -134,7 +134,7 @@ class Scope:
     everything: bool = False
 
 
-_STATS = {"at": 0.0, "freqs": {}, "floor": 0.0, "rows": 0.0}
+_STATS: dict = {"at": 0.0, "freqs": {}, "floor": 0.0, "rows": 0.0}
 
 
 def _token_stats(cursor) -> dict:
@@ -158,7 +158,30 @@ def _token_stats(cursor) -> dict:
         floor=(min(freqs[: len(elems or [])]) / 2) if elems else 0.01,
         rows=max(float(rows or 0), 1.0),
     )
+    # and each organisation's and council's share of the rows (the planner's statistics too)
+    cursor.execute(
+        "SELECT attname, most_common_vals::text::bigint[], most_common_freqs, n_distinct, null_frac "
+        "FROM pg_stats WHERE tablename = 'initiatives_initiative' AND attname IN ('organisation_id', 'council_id')"
+    )
+    for column, values, shares, distinct, nulls in cursor.fetchall():
+        values, shares = list(values or []), list(shares or [])
+        distinct = -distinct * _STATS["rows"] if distinct < 0 else distinct
+        rest = max(1.0 - (nulls or 0.0) - sum(shares), 0.0) / max(distinct - len(values), 1.0)
+        _STATS[column] = (dict(zip(values, shares, strict=False)), rest)
     return _STATS
+
+
+def _scope_size(cursor, scope: "Scope") -> float | None:
+    """The rows of ``scope`` from the statistics (None when there are none: ask the planner)."""
+    stats = _token_stats(cursor)
+    size = float(len(scope.ids))
+    for column, values in (("organisation_id", scope.organisations), ("council_id", scope.councils)):
+        if values and column not in stats:
+            return None
+        if values:
+            common, rest = stats[column]
+            size += sum(common.get(v, rest) for v in values) * stats["rows"]
+    return size
 
 
 def _setting(name: str, default):
@@ -218,8 +241,10 @@ def _plan(cursor, toks: list[str], scope: Scope | None, n: int, qs: QuerySet | N
     rarest = min(freqs)
     share = max(math.sqrt(rarest * math.prod(freqs)), 1.0 / rows)  # of the rows, matching
     if scope is not None and not scope.everything:
-        where, params = _scope_sql(scope)
-        size = _explained_rows(cursor, f"SELECT 1 FROM initiatives_initiative WHERE {where}", params)
+        size = _scope_size(cursor, scope)
+        if size is None:
+            where, params = _scope_sql(scope)
+            size = _explained_rows(cursor, f"SELECT 1 FROM initiatives_initiative WHERE {where}", params)
     elif scope is None and qs is not None:
         sql, params = qs.order_by().values("pk").query.sql_with_params()
         size = _explained_rows(cursor, sql, params)
