@@ -9,7 +9,11 @@ kiến"); the rank puts the title over the summary and whole words over beginnin
   ``pg_trgm``, the trigger and a GIN index), so every door that writes a dossier — actions,
   imports, bulk loads — keeps it without knowing of it. The match is a prefix ``tsquery`` (``w:*``
   for each word, all of them); the rank ``ts_rank`` with weights A = 1, B = 0.4, whole words counted
-  twice (a second ``ts_rank`` on the words without the prefix).
+  twice (a second ``ts_rank`` on the words without the prefix). At most ``SEARCH_CANDIDATES`` + 1
+  matches are found, the newest (``_find``): by the cheaper of a walk of the rows the person may
+  see newest first (one backward index walk per organisation of their ``Scope``, merged) and the
+  prefix index of migration 0012 (every word beginning as a lexeme: ``'>bien'``), asked for ranges
+  of ids newest first; the choice from ``ANALYZE``'s statistics of that index (``_plan``).
 - SQLite (development, the test suite): the ``search_text`` column (``unidecode(title summary)``)
   narrows with ``LIKE``, then at most ``FALLBACK_CANDIDATES`` rows are checked and ranked in Python
   by the same rule — the same answers on the demo.
@@ -18,7 +22,12 @@ Only title and summary are searched: the two fields every reader of a listed dos
 confidential ones included (API.md §2), so a search never tells what a hidden field holds.
 """
 
+import functools
+import json
+import math
 import re
+import time
+from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import BooleanField, Case, F, FloatField, QuerySet, Value, When
@@ -29,7 +38,14 @@ from unidecode import unidecode
 TOKEN_RE = re.compile(r"[a-z0-9]+")
 FALLBACK_CANDIDATES = 2000  # SQLite: rows read per round
 SEARCH_CANDIDATES = 1000  # the newest matches a search ranks and counts, at most
-SEARCH_WINDOW = 50_000  # PostgreSQL: the newest ids walked first for them (then the index)
+PREFIX_MAX = 12  # PostgreSQL: the longest word beginning the prefix index keeps (migration 0012)
+WALK_SLACK = 3  # a walk reads at most this many times the rows it should need, then the index
+SEARCH_INDEX_ROWS = 2  # the index is asked for id ranges that should hold this many times n matches
+SEARCH_ROUNDS = 4  # … this many ranges, growing, before the rest of the register at once
+INDEX_ENTRY_COST = 0.2  # the plan's costs, against one row read by a walk: an entry of the index,
+INDEX_ROW_COST = 3.0  # and a matching row fetched (a random page)
+WALK_BRANCHES = 64  # a walk merges one backward walk per organisation and council up to this many
+STATS_SECONDS = 300  # the words' statistics are read again after this long
 TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
 # ts_rank's weights, in PostgreSQL's order: D, C, B, A
 RANK_WEIGHTS = [0.05, 0.1, SUMMARY_WEIGHT, TITLE_WEIGHT]
@@ -104,31 +120,267 @@ def search_capped(qs) -> bool:
     return bool(marker is not None and getattr(marker, "value", False))
 
 
-def _newest_matches(qs: QuerySet, toks: list[str], prefix, n: int) -> list[int]:
-    """The ids of the ``n`` newest dossiers of ``qs`` that match. First the newest
-    ``SEARCH_WINDOW`` ids are walked newest first, each row's vector tested (no index: a common
-    word, whose index entries run to hundreds of thousands, is answered from the newest rows);
-    when they hold fewer than ``n`` matches, the GIN index answers for the whole table (then the
-    words are rarer, or the visible rows few)."""
-    from django.conf import settings
-    from django.db.models import Max
+@dataclass(frozen=True)
+class Scope:
+    """Where a search looks (PostgreSQL): a superset of the rows its queryset lets through, as lists
+    an index walks newest first — ``organisations`` (each by ``(organisation_id, id)``),
+    ``councils`` (``(council_id, id)``), ``ids`` — or ``everything``. Made by
+    ``workflow.selectors.search_scope`` for a person's lists; the queryset's own filters (the
+    visibility, ``state=`` …) are then applied to what is found there."""
 
-    window = int(getattr(settings, "SEARCH_WINDOW", SEARCH_WINDOW))
-    top = qs.model.objects.aggregate(m=Max("pk"))["m"] or 0
-    if top > window:
-        table = qs.model._meta.db_table
-        walked = list(
-            qs.filter(pk__gt=top - window)
-            .extra(
-                where=[f"({table}.search_vector || ''::tsvector) @@ to_tsquery('simple', %s)"],
-                params=[" & ".join(f"{t}:*" for t in toks)],
-            )
-            .order_by("-pk")
-            .values_list("pk", flat=True)[:n]
+    organisations: tuple = ()
+    councils: tuple = ()
+    ids: tuple = ()
+    everything: bool = False
+
+
+_STATS: dict = {"at": 0.0, "freqs": {}, "floor": 0.0, "rows": 0.0}
+
+
+def _token_stats(cursor) -> dict:
+    """How common each word beginning is (``ANALYZE``'s statistics of the prefix index:
+    PostgreSQL's own estimates, read once a few minutes) and how many rows the register holds."""
+    now = time.monotonic()
+    if now - _STATS["at"] < STATS_SECONDS and _STATS["rows"]:
+        return _STATS
+    cursor.execute(
+        "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+        "FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = 'initiative_search_prefix_gin' "
+        "WHERE c.relname = 'initiatives_initiative'"
+    )
+    row = cursor.fetchone() or (None, None, 0)
+    elems, freqs, rows = row
+    freqs = list(freqs or [])
+    _STATS.update(
+        at=now,
+        freqs=dict(zip(elems or [], freqs, strict=False)),
+        # a beginning not among the most common: at most the rarest of them (PostgreSQL's rule)
+        floor=(min(freqs[: len(elems or [])]) / 2) if elems else 0.01,
+        rows=max(float(rows or 0), 1.0),
+    )
+    # and each organisation's and council's share of the rows (the planner's statistics too)
+    cursor.execute(
+        "SELECT attname, most_common_vals::text::bigint[], most_common_freqs, n_distinct, null_frac "
+        "FROM pg_stats WHERE tablename = 'initiatives_initiative' AND attname IN ('organisation_id', 'council_id')"
+    )
+    for column, values, shares, distinct, nulls in cursor.fetchall():
+        values, shares = list(values or []), list(shares or [])
+        distinct = -distinct * _STATS["rows"] if distinct < 0 else distinct
+        rest = max(1.0 - (nulls or 0.0) - sum(shares), 0.0) / max(distinct - len(values), 1.0)
+        _STATS[column] = (dict(zip(values, shares, strict=False)), rest)
+    return _STATS
+
+
+def _scope_size(cursor, scope: "Scope") -> float | None:
+    """The rows of ``scope`` from the statistics (None when there are none: ask the planner)."""
+    stats = _token_stats(cursor)
+    size = float(len(scope.ids))
+    for column, values in (("organisation_id", scope.organisations), ("council_id", scope.councils)):
+        if values and column not in stats:
+            return None
+        if values:
+            common, rest = stats[column]
+            size += sum(common.get(v, rest) for v in values) * stats["rows"]
+    return size
+
+
+def _setting(name: str, default):
+    """A knob of the plans (``settings.SEARCH_PLAN`` = "walk" or "index" forces one: tests, diagnosis)."""
+    from django.conf import settings
+
+    return getattr(settings, name, default)
+
+
+def _prefix_query(toks: list[str]) -> tuple[str, bool]:
+    """The words as lexemes of the prefix index (``'>bien'``) and whether a word is longer than
+    the index keeps (then the row's own vector is tested too)."""
+    return " & ".join(f"'>{t[:PREFIX_MAX]}'" for t in toks), any(len(t) > PREFIX_MAX for t in toks)
+
+
+def _scope_sql(scope: Scope) -> tuple[str, list]:
+    """``scope`` as a condition on initiatives_initiative."""
+    if scope.everything:
+        return "TRUE", []
+    parts, params = [], []
+    for column, values in (("organisation_id", scope.organisations), ("council_id", scope.councils), ("id", scope.ids)):
+        if values:
+            parts.append(f"{column} = ANY(%s)")
+            params.append(list(values))
+    return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
+
+
+def _explained_rows(cursor, sql: str, params) -> float:
+    """PostgreSQL's estimate of the rows ``sql`` returns (its plan, not the rows)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _costs(plan: dict, share: float, n: int) -> tuple[float, float, float]:
+    """(needed, walk, index): the scope's rows a walk goes through until ``n`` match at ``share``,
+    the rows it reads for them, and the index's cost in the same unit — every entry of the rarest word's list, and each match fetched (at most the
+    ranges' ``SEARCH_INDEX_ROWS``·n)."""
+    needed = min(plan["size"], n / share)  # the scope's rows
+    index = INDEX_ENTRY_COST * plan["rarest"] * plan["rows"] + INDEX_ROW_COST * min(
+        share * plan["size"], SEARCH_INDEX_ROWS * n
+    )
+    return needed, needed * plan["spread"], index
+
+
+def _plan(cursor, toks: list[str], scope: Scope | None, n: int, qs: QuerySet | None = None) -> dict:
+    """Which way is cheaper for these words in this scope: walking the scope's rows newest first,
+    testing each row's vector, until ``n`` match (``walk``); or asking the prefix index for the
+    matches and sorting the newest (``index``). From the statistics: each word's share of the rows,
+    the matches estimated between the rarest word's share (words that go together) and the product
+    of the shares (independent words), and the scope's size (the planner's estimate of the scope,
+    or of ``qs`` when there is none)."""
+    stats = _token_stats(cursor)
+    rows = stats["rows"]
+    freqs = [stats["freqs"].get(">" + t[:PREFIX_MAX], stats["floor"]) for t in toks]
+    rarest = min(freqs)
+    share = max(math.sqrt(rarest * math.prod(freqs)), 1.0 / rows)  # of the rows, matching
+    if scope is not None and not scope.everything:
+        size = _scope_size(cursor, scope)
+        if size is None:
+            where, params = _scope_sql(scope)
+            size = _explained_rows(cursor, f"SELECT 1 FROM initiatives_initiative WHERE {where}", params)
+    elif scope is None and qs is not None:
+        sql, params = qs.order_by().values("pk").query.sql_with_params()
+        size = _explained_rows(cursor, sql, params)
+    else:
+        size = rows
+    size = max(min(size, rows), 1.0)
+    # rows read per row of the scope: a scope's lists are walked row by row, a queryset's filter
+    # (the library's) is tested on every row of the walked range
+    spread = rows / size if scope is None or _branches(scope) > WALK_BRANCHES else 1.0
+    plan = {"size": size, "rows": rows, "rarest": rarest, "share": share, "spread": spread}
+    needed, walk, index = _costs(plan, share, n)
+    plan.update(way=_setting("SEARCH_PLAN", None) or ("walk" if walk <= index else "index"), walk=needed)
+    return plan
+
+
+def _branches(scope: Scope) -> int:
+    return len(scope.organisations) + len(scope.councils)
+
+
+def _walk_sql(scope: Scope, full: str, lo: int, hi: int, n: int) -> tuple[str, list]:
+    """The scope's rows in ``(lo, hi)`` newest first whose vector holds the words: one backward
+    index walk per organisation and council, merged (PostgreSQL's Merge Append stops them all at
+    the ``n``-th match)."""
+    if _branches(scope) > WALK_BRANCHES:  # too many to plan one walk each: the primary key, filtered
+        where, params = _scope_sql(scope)
+        return (
+            f"SELECT id FROM initiatives_initiative WHERE {where} AND ts_match_vq(search_vector, %s::tsquery) "
+            "AND id > %s AND id < %s ORDER BY id DESC LIMIT %s",
+            [*params, full, lo, hi, n],
         )
-        if len(walked) >= n:
-            return walked
-    return list(qs.filter(search_vector=prefix).order_by("-pk").values_list("pk", flat=True)[:n])
+    branches, params = [], []
+    test = "ts_match_vq(search_vector, %s::tsquery) AND id > %s AND id < %s ORDER BY id DESC LIMIT %s"
+    for column, values in (("organisation_id", scope.organisations), ("council_id", scope.councils)):
+        for value in values:
+            branches.append(f"(SELECT id FROM initiatives_initiative WHERE {column} = %s AND {test})")
+            params += [value, full, lo, hi, n]
+    if scope.ids:
+        branches.append(f"(SELECT id FROM initiatives_initiative WHERE id = ANY(%s) AND {test})")
+        params += [list(scope.ids), full, lo, hi, n]
+    return "SELECT id FROM (" + " UNION ALL ".join(branches) + ") AS s ORDER BY id DESC LIMIT %s", [*params, n]
+
+
+def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[list[int], str]:
+    """The ids of the ``n`` newest dossiers of ``qs`` whose title and summary hold the words (newest
+    first), and the plan that found them (``walk`` or ``index``, for the tests). PostgreSQL.
+
+    ``scope`` None: the queryset itself is walked or asked (the library: plain filters). Otherwise
+    the rows are looked for in the scope and those the queryset lets through are kept. Either way
+    newest first, in id ranges, by the cheaper of two plans (``_plan``): a walk, bounded by an id
+    window ``WALK_SLACK`` times as wide as it should need, then the index for what is older; or the
+    prefix index at once, on ranges of ids that should hold about ``SEARCH_INDEX_ROWS``·n matches
+    (growing fourfold), so that it never fetches every match of a common word."""
+    full = " & ".join(f"{t}:*" for t in toks)
+    pq, long_word = _prefix_query(toks)
+    if scope is not None and not (scope.everything or scope.organisations or scope.councils or scope.ids):
+        return [], "none"
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(f"SELECT max(id) FROM {qs.model._meta.db_table}")
+        top = (cursor.fetchone()[0] or 0) + 1
+        plan = _plan(cursor, toks, scope, n, qs)
+        per_id = max(plan["size"] / top, 1e-9)  # the scope's rows per id
+        found: list[int] = []
+        hi = top
+
+        def scan(way, lo):
+            nonlocal hi
+            while len(found) < n and hi > lo + 1:
+                kept, hi = _candidates(cursor, qs, scope, way, (full, pq, long_word), lo, hi, n)
+                found.extend(kept)
+
+        share = plan["share"]
+        if plan["way"] == "walk":
+            slack = _setting("SEARCH_WALK_SLACK", WALK_SLACK)
+            scan("walk", max(top - int(slack * plan["walk"] / per_id) - 1, 0))
+            if len(found) < n and hi > 1:
+                # fewer matches than expected: the share seen so far decides between walking on
+                # (for as far again as the rest should need) and the index
+                share = max(len(found), 0.5) / max((top - hi) * per_id, 1.0)
+                needed, walk, index = _costs(plan, share, n - len(found))
+                if walk <= index and not _setting("SEARCH_PLAN", None):
+                    scan("walk", max(hi - int(slack * needed / per_id) - 1, 0))
+        span = int(_setting("SEARCH_INDEX_ROWS", SEARCH_INDEX_ROWS) * n / max(share * per_id, 1e-9)) + 1
+        for _ in range(SEARCH_ROUNDS):
+            scan("index", max(hi - span, 0))
+            span *= 4
+        scan("index", 0)
+    return found[:n], plan["way"]
+
+
+def _candidates(cursor, qs, scope, way, query, lo, hi, n) -> tuple[list[int], int]:
+    """One round: of the ids in ``(lo, hi)`` that match, the ``n`` newest, kept when ``qs`` lets
+    them through; and the ``hi`` of the next round (``lo + 1`` once the range is exhausted)."""
+    full, pq, long_word = query
+    if scope is None:
+        rows = qs.filter(pk__gt=lo, pk__lt=hi)
+        if way == "walk":
+            rows = rows.extra(where=["ts_match_vq(search_vector, %s::tsquery)"], params=[full])
+        else:
+            where = ["initiatives_search_prefixes(search_vector) @@ %s::tsquery"]
+            params = [pq]
+            if long_word:
+                where.append("ts_match_vq(search_vector, %s::tsquery)")
+                params.append(full)
+            rows = rows.extra(where=where, params=params)
+        ids = list(rows.order_by("-pk").values_list("pk", flat=True)[:n])
+        return ids, (ids[-1] if len(ids) == n else lo + 1)
+    if way == "walk" and scope.everything:
+        cursor.execute(
+            "SELECT id FROM initiatives_initiative WHERE ts_match_vq(search_vector, %s::tsquery) "
+            "AND id > %s AND id < %s ORDER BY id DESC LIMIT %s",
+            [full, lo, hi, n],
+        )
+    elif way == "walk":
+        cursor.execute(*_walk_sql(scope, full, lo, hi, n))
+    else:
+        where, params = _scope_sql(scope)
+        extra = " AND ts_match_vq(search_vector, %s::tsquery)" if long_word else ""
+        cursor.execute(
+            "SELECT id FROM initiatives_initiative WHERE initiatives_search_prefixes(search_vector) @@ %s::tsquery"
+            f"{extra} AND {where} AND id > %s AND id < %s ORDER BY id DESC LIMIT %s",
+            [pq, *([full] if long_word else []), *params, lo, hi, n],
+        )
+    ids = [r[0] for r in cursor.fetchall()]
+    if not ids:
+        return [], lo + 1
+    kept = set(_with_ids(qs, ids).values_list("pk", flat=True))
+    return [i for i in ids if i in kept], (ids[-1] if len(ids) == n else lo + 1)
+
+
+def _with_ids(qs: QuerySet, ids: list[int]) -> QuerySet:
+    """``qs.filter(pk__in=ids)``; on PostgreSQL as one array parameter (``id = ANY(%s)``): a list of
+    a thousand ids costs Django and the driver tens of milliseconds for each query it is in."""
+    if not _postgres(qs):
+        return qs.filter(pk__in=ids)
+    table = qs.model._meta.db_table
+    return qs.extra(where=[f'"{table}"."id" = ANY(%s)'], params=[list(ids)])
 
 
 def _bounded(qs: QuerySet, ids: list[int], capped: bool, rank) -> QuerySet:
@@ -136,7 +388,7 @@ def _bounded(qs: QuerySet, ids: list[int], capped: bool, rank) -> QuerySet:
     for them): its filters are not evaluated again — the visibility subqueries of a corporation's
     officer cost seconds at 1.5 million rows, for the count and the page each — but its
     annotations, related rows and order stay."""
-    found = qs.model._default_manager.filter(pk__in=ids)
+    found = _with_ids(qs.model._default_manager.all(), ids)
     found.query.select_related = qs.query.select_related
     if qs.query.annotations:
         found = found.annotate(**dict(qs.query.annotations))
@@ -145,13 +397,13 @@ def _bounded(qs: QuerySet, ids: list[int], capped: bool, rank) -> QuerySet:
     return found.annotate(search_rank=rank, search_capped=Value(capped, output_field=BooleanField()))
 
 
-def search_filter(qs: QuerySet, words: list[str]) -> QuerySet:
+def search_filter(qs: QuerySet, words: list[str], scope: Scope | None = None) -> QuerySet:
     """``qs`` narrowed to the dossiers whose title and summary hold every word (at a word's
     beginning), with ``search_rank`` annotated; the order is left to the caller (``ranked``).
 
     Bounded whatever the register's size: the database finds the matches ``qs`` lets through (the
-    GIN index, or the primary key walked newest first when most rows match) but hands over only the
-    ``candidates_max()`` newest; those are ranked and counted. When there were more,
+    prefix index, or the rows walked newest first when many match; ``scope``: where to look, see
+    ``Scope``) but hands over only the ``candidates_max()`` newest; those are ranked and counted. When there were more,
     ``search_capped`` says so and the count is the cap ("more than N"), never a COUNT(*) of an
     unbounded set. Apply the other filters before this one: they narrow what is searched."""
     if not words:
@@ -164,7 +416,7 @@ def search_filter(qs: QuerySet, words: list[str]) -> QuerySet:
         from django.contrib.postgres.search import SearchRank
 
         prefix, exact = _queries(toks)
-        found = _newest_matches(qs, toks, prefix, cap + 1)
+        found, _way = _find(qs, toks, cap + 1, scope)
         if not found:
             return _nothing(qs)
         rank = SearchRank(F("search_vector"), exact, weights=RANK_WEIGHTS) * 2 + SearchRank(
@@ -201,6 +453,12 @@ def ranked(qs: QuerySet) -> QuerySet:
     return qs.order_by(F("search_rank").desc(), "-id")
 
 
+@functools.lru_cache(maxsize=20_000)
+def _plain(word: str) -> str:
+    """A word without accents, lower case (the register's words repeat: asked once each)."""
+    return unidecode(word).lower()
+
+
 def highlight(text: str, words: list[str]) -> SafeString:
     """``text`` escaped, each word that begins with a search word (accents optional) in
     ``<mark>``. The page needs no script for it (CSP)."""
@@ -210,8 +468,7 @@ def highlight(text: str, words: list[str]) -> SafeString:
         return escape(text)
     out, last = [], 0
     for m in re.finditer(r"\w+", text):
-        plain = unidecode(m.group()).lower()
-        if any(plain.startswith(t) for t in toks):
+        if _plain(m.group()).startswith(tuple(toks)):
             out.append(escape(text[last : m.start()]))
             out.append(f"<mark>{escape(m.group())}</mark>")
             last = m.end()

@@ -45,6 +45,7 @@ from workflow.selectors import (
     possible_duplicates,
     prime_available_actions,
     return_field_choices,
+    search_scope,
     session_progress,
     with_content_visible,
 )
@@ -165,7 +166,12 @@ def initiative_list_page(request):
         for message in _field_errors(e).get("q", []):
             messages.error(request, message)
         qs, words, search_status = qs.none(), [], 400
-    qs = search_filter(qs, words)  # accents optional, at a word's beginning (``initiatives.search``)
+    # accents optional, at a word's beginning (``initiatives.search``), looked for where this person sees
+    qs = search_filter(
+        qs,
+        words,
+        scope=search_scope(user=request.user, parts=getattr(qs.query, "search_scope_parts", None)) if words else None,
+    )
     context, status = _queue_context(request, qs, default_order="newest")
     rows = context.pop("rows_qs")
     if words and not request.GET.get("order"):

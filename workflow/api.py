@@ -37,6 +37,7 @@ from .selectors import (
     initiative_get_visible,
     initiative_list,
     possible_duplicates,
+    search_scope,
     with_content_visible,
 )
 
@@ -330,7 +331,13 @@ class InitiativeFilter(filters.FilterSet):
         # every word begins a word of the title or summary, accents optional; best first unless
         # an ``order`` is asked (``initiatives.search``)
         words = parse_search(value, "q")
-        qs = search_filter(qs, words)
+        qs = search_filter(
+            qs,
+            words,
+            scope=search_scope(user=self.request.user, parts=getattr(qs.query, "search_scope_parts", None))
+            if words
+            else None,
+        )
         if words and not self.request.GET.get("order"):
             qs = ranked(qs)
         return qs

@@ -2,6 +2,7 @@
 
 import difflib
 
+from django.db import connections
 from django.db.models import Case, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -36,7 +37,7 @@ OVERSIGHT_ROLES = (Role.OFFICER, Role.AUDITOR, Role.ADMIN)
 SMALL_SUBTREE = 10
 
 
-def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
+def visible_initiatives_q(*, user, materialise: int = 0, parts: dict | None = None) -> Q:
     """A user sees: their own (as author or creator); everything under the organisations their
     officer / auditor / admin roles cover; the dossiers of the units they advise; and what is
     or was before a council they sit on.
@@ -44,7 +45,12 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     Built from join-free subqueries, each one an index range (authors by user, initiatives by
     creator, by organisation, by council, sessions by council), so neither the list nor its
     COUNT multiplies rows across joins or needs DISTINCT: the narrow branches are one
-    ``id IN (… UNION …)``, a wide oversight subtree one ``organisation_id IN (…)``."""
+    ``id IN (… UNION …)``, a wide oversight subtree one ``organisation_id IN (…)``.
+
+    ``parts`` (a dict, with ``materialise``): filled with what was read on the way — the
+    organisations (``few``, or ``wide``: their query), the councils, the narrow ids (None: too
+    many) — so that a search in the same list needs not read them again (``search_scope``)."""
+    parts = {} if parts is None else parts
     if not user.is_authenticated:
         return Q(pk__in=[])
     branches = [
@@ -56,6 +62,7 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
     if orgs is not None:
         org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
         few = [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]]
+        parts["few" if len(few) <= SMALL_SUBTREE else "wide"] = few if len(few) <= SMALL_SUBTREE else org_ids
         if len(few) <= SMALL_SUBTREE and materialise:  # a list: the organisation index, by value
             wide |= Q(organisation_id__in=sorted(few))
         elif len(few) <= SMALL_SUBTREE:
@@ -63,6 +70,7 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
         else:
             wide = Q(organisation_id__in=org_ids)
     council_ids = _council_ids(user)
+    parts["councils"] = council_ids
     if council_ids:
         # what is before their council now, and what their council has judged
         from .models import CouncilSession
@@ -91,9 +99,74 @@ def visible_initiatives_q(*, user, materialise: int = 0) -> Q:
         # planner knows how few (it guesses 200 rows for any union, and then walks the whole
         # table newest first looking for them)
         ids = list(narrow[: materialise + 1])
+        parts["ids"] = ids if len(ids) <= materialise else None
         if len(ids) <= materialise:
             return wide | Q(pk__in=sorted(set(ids)))
     return wide | Q(pk__in=narrow)
+
+
+# a search looks within the organisations of a person's reach one by one up to this many (a unit's
+# officers, a corporation's, an advisory team); beyond, within the whole register, then their filter
+SCOPE_ORGANISATIONS = 200
+# and within the ids of their narrow branches (authorships, sessions …) up to this many
+SCOPE_IDS = 5000
+
+
+def search_scope(*, user, parts: dict | None = None):
+    """Where a search for ``user`` looks (``initiatives.search.Scope``): a superset of what
+    ``visible_initiatives_q`` lets them see, as lists an index answers newest first — the
+    organisations of their oversight and advisory reach, the councils they sit on, the ids of their
+    own dossiers and of those their councils and seats judged — or the whole register when these
+    are too many. The search applies the visibility itself to what it finds there."""
+    from initiatives.search import Scope
+
+    if not user.is_authenticated:
+        return Scope()
+    if parts and "councils" in parts and "ids" in parts and parts["ids"] is not None and len(parts["ids"]) <= SCOPE_IDS:
+        # what the list's visibility read already (``initiative_list(for_list=True)``)
+        organisations = list(parts.get("few") or [])
+        if "wide" in parts:
+            organisations = list(parts["wide"].values_list("pk", flat=True)[: SCOPE_ORGANISATIONS + 1])
+            if len(organisations) > SCOPE_ORGANISATIONS:
+                return Scope(everything=True)
+        return Scope(
+            organisations=tuple(sorted(set(organisations))),
+            councils=tuple(sorted(set(parts["councils"]))),
+            ids=tuple(sorted(set(parts["ids"]))),
+        )
+    everything = False
+    organisations: list[int] = []
+    orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
+    if orgs is not None:
+        organisations = list(
+            Organisation.objects.filter(orgs).order_by().values_list("pk", flat=True)[: SCOPE_ORGANISATIONS + 1]
+        )
+        everything = len(organisations) > SCOPE_ORGANISATIONS
+    council_ids = _council_ids(user)
+    branches = [
+        InitiativeAuthor.objects.filter(user=user).order_by().values_list("initiative_id", flat=True),
+        Initiative.objects.filter(created_by=user).order_by().values_list("id", flat=True),
+    ]
+    from .models import BallotCast, CouncilSession
+
+    if council_ids:
+        branches.append(
+            CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
+        )
+    if substitute_councils(user):
+        seats = substitute_seats(user)
+        if seats:
+            branches.append(Initiative.objects.filter(pk__in=sorted(seats)).order_by().values_list("id", flat=True))
+        voted = BallotCast.objects.filter(voter=user).values("session_id")
+        branches.append(CouncilSession.objects.filter(pk__in=voted).order_by().values_list("initiative_id", flat=True))
+    ids = [] if everything else list(branches[0].union(*branches[1:], all=True)[: SCOPE_IDS + 1])
+    if len(ids) > SCOPE_IDS or everything:
+        return Scope(everything=True)
+    return Scope(
+        organisations=tuple(sorted(set(organisations))),
+        councils=tuple(sorted(set(council_ids))),
+        ids=tuple(sorted(set(ids))),
+    )
 
 
 def _council_ids(user) -> list[int]:
@@ -165,8 +238,12 @@ LIST_MATERIALISE_IDS = 5000
 def initiative_list(*, user, for_list: bool = False) -> QuerySet:
     """What ``user`` may see; ``for_list`` (the list endpoints and pages): the narrow branches' ids
     are read first when there are at most ``LIST_MATERIALISE_IDS`` of them (one more query)."""
-    q = visible_initiatives_q(user=user, materialise=LIST_MATERIALISE_IDS if for_list else 0)
-    return Initiative.objects.filter(q).select_related("organisation", "council")
+    parts: dict = {}
+    q = visible_initiatives_q(user=user, materialise=LIST_MATERIALISE_IDS if for_list else 0, parts=parts)
+    qs = Initiative.objects.filter(q).select_related("organisation", "council")
+    if for_list:  # where a search of this list looks (``search_scope``), read on the way
+        qs.query.search_scope_parts = parts
+    return qs
 
 
 def initiative_get_visible(*, user, pk) -> Initiative:
@@ -567,6 +644,10 @@ def trail_scope_paths(*, user) -> list[str] | None:
     return user_role_paths(user=user, roles=[Role.AUDITOR, Role.ADMIN])
 
 
+# a trail word of at least this many characters is also looked for through the trigram index
+TRAIL_INDEXED_WORD = 3
+
+
 def trail_entries(
     *,
     user,
@@ -607,6 +688,11 @@ def trail_entries(
         qs = qs.alias(plain_comment=Lower(Func(F("comment"), function="UNACCENT", output_field=TextField())))
         for w in words:
             qs = qs.filter(Q(plain_comment__contains=w) | Q(actor_name__icontains=w) | Q(action__icontains=w))
+            if len(w) >= TRAIL_INDEXED_WORD and qs.db and connections[qs.db].vendor == "postgresql":
+                # the same word through the trigram index (audit 0006): a superset the index
+                # answers, so a rare word never reads the whole trail
+                like = "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                qs = qs.extra(where=["audit_search_text(comment, actor_name, action) LIKE %s"], params=[like])
     return qs.order_by("seq")
 
 
