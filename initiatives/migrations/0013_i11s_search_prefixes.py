@@ -41,6 +41,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("initiatives", "0011_i12_list_indexes")]
+    dependencies = [("initiatives", "0012_i12p_award_rank_index")]
 
     operations = [migrations.RunPython(forward, backward)]
