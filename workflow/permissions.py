@@ -23,6 +23,16 @@ def council_perms(user, council) -> frozenset:
     and group object permissions alike (an inactive user none, a superuser every one) — in ONE
     query where guardian's checker asks two per ``has_perm``. Callers keep the answer for the
     duration of one action or request (``_council_perm``), never across them."""
+    query = council_perms_query(user, council)
+    if not isinstance(query, frozenset):
+        query = frozenset(c for (c,) in query)
+    return query
+
+
+def council_perms_query(user, council):
+    """``council_perms``' answer where it needs no query (no council, an inactive user, a
+    superuser), else its query: a ``values_list`` of codenames, to run alone or with others
+    (``config.sqlbatch.fetch_together``)."""
     if council is None or not user.is_active or not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
@@ -38,7 +48,18 @@ def council_perms(user, council) -> frozenset:
         content_type=ContentType.objects.get_for_model(council),  # cached by Django after the first
         object_pk=str(council.pk),
     ).values_list("permission__codename")
-    return frozenset(c for (c,) in own.union(groups))
+    return own.union(groups)
+
+
+def council_perms_known(flow, user, council, held) -> None:
+    """Record ``held`` (what ``council_perms`` answers, read by the caller along with other rows)
+    as ``user``'s codenames on ``council`` for this flow object."""
+    flow.__dict__.setdefault("_answers", {})[(user.pk, ("council", council.pk))] = frozenset(held)
+
+
+def author_consents_known(flow, consents: dict) -> None:
+    """Record the authors' consents (``author_consents``' answer, read by the caller)."""
+    flow.__dict__["_consents"] = dict(consents)
 
 
 def _council_perm(flow, user, codename: str, council) -> bool:
