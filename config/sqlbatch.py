@@ -194,3 +194,55 @@ def saved(objs, rows, *, using=None) -> None:
     for obj, (pk, *_rest) in zip(objs, rows, strict=True):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, conn.alias
+
+
+# --- querysets compiled once ---------------------------------------------------------------------
+
+_SENTINEL = 4_611_686_018_427_380_000  # ids no row has: where a compiled query's parameters vary
+
+
+class Prepared:
+    """A ``values_list`` queryset of a fixed shape, compiled once per database alias and reused
+    with other ids: ``build(*ids)`` returns it, and ``statement(*ids)`` its SQL with the ids in
+    place, for ``run_together`` (Django's work to build and compile a queryset is most of what an
+    indexed read costs). Only integer ids vary (passed as they are or as text); every other
+    parameter must be the same for every call (a content type, a constant)."""
+
+    def __init__(self, build):
+        self.build = build
+        self.compiled = {}
+
+    def _prepare(self, alias, n):
+        sentinels = [_SENTINEL + k for k in range(n)]
+        sql, params, compiler = compiled(self.build(*sentinels))
+        slots = []
+        for k, p in enumerate(params):
+            for i, s in enumerate(sentinels):
+                if p == s:
+                    slots.append((k, i, int))
+                elif p == str(s):
+                    slots.append((k, i, str))
+        if len({i for _k, i, _t in slots}) != n or any(
+            str(s) in str(p) for k, p in enumerate(params) for s in sentinels if k not in {x[0] for x in slots}
+        ):
+            raise ValueError("Prepared: every id must be a parameter of its own")
+        self.compiled[alias] = (sql, list(params), slots, compiler)
+        return self.compiled[alias]
+
+    def statement(self, *ids, using=None):
+        conn = connection if using is None else using
+        sql, params, slots, compiler = self.compiled.get(conn.alias) or self._prepare(conn.alias, len(ids))
+        params = list(params)
+        for k, i, kind in slots:
+            params[k] = kind(ids[i])
+        return sql, params, compiler
+
+
+def fetch_prepared(calls, *, using=None) -> list[list[tuple]]:
+    """``fetch_together`` for ``Prepared`` queries: [(prepared, ids)]."""
+    parts = [prepared.statement(*ids, using=using) for prepared, ids in calls]
+    results = run_together([(sql, params) for sql, params, _c in parts], using=using)
+    return [
+        list(compiler.results_iter(results=[rows or []], tuple_expected=True))
+        for (_s, _p, compiler), rows in zip(parts, results, strict=True)
+    ]

@@ -102,3 +102,24 @@ def test_update_and_insert_statements_write_what_save_writes(structure):
     root.name = "Sau"
     sqlbatch.execute(*sqlbatch.update_statement(root, ["name"]))
     assert Organisation.objects.get(pk=root.pk).name == "Sau"
+
+
+def test_a_prepared_query_answers_what_its_queryset_answers_for_every_id(structure):
+    built = []
+
+    def build(pk, parent):
+        built.append((pk, parent))
+        return Organisation.objects.filter(pk__in=[pk, parent]).order_by("path").values_list("code", "path")
+
+    prepared = sqlbatch.Prepared(build)
+    orgs = list(Organisation.objects.order_by("path").values_list("pk", flat=True))
+    for a, b in zip(orgs, orgs[1:], strict=False):
+        (got,) = sqlbatch.fetch_prepared([(prepared, [a, b])])
+        assert got == list(build(a, b))
+    assert len(built) == 1 + len(orgs) - 1  # compiled once (the rest built here, to compare)
+
+
+def test_a_prepared_query_refuses_an_id_that_is_not_a_parameter_of_its_own(structure):
+    prepared = sqlbatch.Prepared(lambda pk: Organisation.objects.filter(code=f"x{pk}").values_list("pk"))
+    with pytest.raises(ValueError):
+        sqlbatch.fetch_prepared([(prepared, [1])])

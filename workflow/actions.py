@@ -700,6 +700,49 @@ def _assess(initiative: Initiative, session: CouncilSession, value: int, now) ->
     progress_counters_apply(before=before, after=progress_share(initiative, recognised=False))
 
 
+def _close_queries():
+    """The close's reads (``_CloseReads``), each compiled once (``config.sqlbatch.Prepared``)."""
+    from config.sqlbatch import Prepared
+    from councils.models import Membership, User
+    from initiatives.models import InitiativeAuthor
+
+    users = [f.name for f in User._meta.concrete_fields]
+    return {
+        "authors": Prepared(
+            lambda i: (
+                InitiativeAuthor.objects.filter(initiative_id=i).exclude(user=None).values_list("user_id", "consent")
+            )
+        ),
+        "session": Prepared(
+            lambda i: (
+                CouncilSession.objects.filter(initiative_id=i, closed_at__isnull=True)
+                .order_by("pk")
+                .values_list(*_attnames(CouncilSession))[:1]
+            )
+        ),
+        "members": Prepared(
+            lambda c: (
+                Membership.objects.filter(council_id=c)
+                .order_by("user__username")
+                .values_list(*_attnames(Membership), *(f"user__{f}" for f in users))
+            )
+        ),
+        "votes": Prepared(
+            lambda i: Vote.objects.filter(session__initiative_id=i, session__closed_at__isnull=True).values_list(
+                *_attnames(Vote), *(f"voter__{f}" for f in users)
+            )
+        ),
+        "perms": Prepared(permissions.council_perms_of),
+    }
+
+
+def _attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+_CLOSE_QUERIES = {}
+
+
 class _CloseReads:
     """What a close reads of the dossier before deciding, read in ONE round trip after the lock
     (``config.sqlbatch``): the closer's codenames on the council, the authors' consents (both
@@ -708,30 +751,25 @@ class _CloseReads:
     sessions' votes with their voters (what ``_cast`` reads of an open ballot)."""
 
     def __init__(self, initiative: Initiative, flow, actor):
-        from config.sqlbatch import fetch_together
+        from config.sqlbatch import fetch_prepared
         from councils.models import Membership, User
 
+        if not _CLOSE_QUERIES:
+            _CLOSE_QUERIES.update(_close_queries())
+        q = _CLOSE_QUERIES
         council = initiative.council
         held = permissions.council_perms_query(actor, council)
         user_fields = [f for f in User._meta.concrete_fields]
-        session_names = [f.attname for f in CouncilSession._meta.concrete_fields]
-        member_names = [f.attname for f in Membership._meta.concrete_fields]
-        vote_names = [f.attname for f in Vote._meta.concrete_fields]
+        session_names, member_names, vote_names = _attnames(CouncilSession), _attnames(Membership), _attnames(Vote)
         queries = [
-            initiative.authors.exclude(user=None).values_list("user_id", "consent"),
-            CouncilSession.objects.filter(initiative=initiative, closed_at__isnull=True)
-            .order_by("pk")
-            .values_list(*session_names)[:1],
-            Membership.objects.filter(council=council)
-            .order_by("user__username")
-            .values_list(*member_names, *(f"user__{f.name}" for f in user_fields)),
-            Vote.objects.filter(session__initiative=initiative, session__closed_at__isnull=True).values_list(
-                *vote_names, *(f"voter__{f.name}" for f in user_fields)
-            ),
+            (q["authors"], [initiative.pk]),
+            (q["session"], [initiative.pk]),
+            (q["members"], [council.pk]),
+            (q["votes"], [initiative.pk]),
         ]
         if not isinstance(held, frozenset):
-            queries.append(held)
-        authors, sessions, members, votes, *perms = fetch_together(queries)
+            queries.append((q["perms"], [actor.pk, council.pk, permissions.council_content_type_id()]))
+        authors, sessions, members, votes, *perms = fetch_prepared(queries)
         if perms:
             held = {c for (c,) in perms[0]}
         permissions.council_perms_known(flow, actor, council, held)

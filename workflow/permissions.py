@@ -37,16 +37,31 @@ def council_perms_query(user, council):
         return frozenset()
     if user.is_superuser:
         return frozenset(("vote", "close_session", "advise"))
+    return council_perms_of(user.pk, council.pk, council_content_type_id())
+
+
+def council_content_type_id() -> int:
     from django.contrib.contenttypes.models import ContentType
+
+    from councils.models import Council
+
+    return ContentType.objects.get_for_model(Council).pk  # cached by Django after the first
+
+
+def council_perms_of(user_id: int, council_id: int, content_type_id: int):
+    """The query of ``council_perms``: the codenames a user holds on a council, their own and
+    their groups' (by ids: ``config.sqlbatch.Prepared`` compiles it once)."""
     from guardian.models import GroupObjectPermission
 
     from councils.models import CouncilPermission
 
-    own = CouncilPermission.objects.filter(user=user, content_object_id=council.pk).values_list("permission__codename")
+    own = CouncilPermission.objects.filter(user_id=user_id, content_object_id=council_id).values_list(
+        "permission__codename"
+    )
     groups = GroupObjectPermission.objects.filter(
-        group__user=user,
-        content_type=ContentType.objects.get_for_model(council),  # cached by Django after the first
-        object_pk=str(council.pk),
+        group__user__id=user_id,
+        content_type_id=content_type_id,
+        object_pk=str(council_id),
     ).values_list("permission__codename")
     return own.union(groups)
 
