@@ -314,7 +314,9 @@ def run(n: int, *, migrate: bool = True) -> list[dict]:
 
 
 def _scratch_db(tag: str):
-    db = f"pg_i12g_{tag}_{os.getpid()}"
+    # named after the bench's own database (DATABASE_URL): a run only creates databases of its prefix
+    own = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].split("?")[0] or "bench"
+    db = f"{own}_{tag}_{os.getpid()}"
     psql = ["psql", "-qAtX", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
     subprocess.run([*psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False, capture_output=True)
     subprocess.run([*psql, f"CREATE DATABASE {db}"], check=True)

@@ -37,6 +37,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from config import sqlbatch
 from councils.models import Organisation, OrganisationMove
 
 from .models import (
@@ -156,7 +157,6 @@ def _apply(changes) -> None:
     if not changes:
         return
     assert connection.in_atomic_block, "progress counters change only inside the writer's transaction"
-    _writer_lock()
     counts = {}  # (organisation, month, category) -> [registered, recognised, benefit]
     for share, sign in changes:
         if share is None:
@@ -169,8 +169,10 @@ def _apply(changes) -> None:
             row = counts.setdefault((share.organisation_id, _month(share.recognised_on), share.category), [0, 0, 0])
             row[1] += sign
     counts = sorted((k, v) for k, v in counts.items() if any(v))
-    for i in range(0, len(counts), 5000):
-        _upsert_counts(dict(counts[i : i + 5000]))
+    if not counts:
+        _writer_lock()
+    for i in range(0, len(counts), 5000):  # the first statement takes the writers' lock (PostgreSQL)
+        _upsert_counts(dict(counts[i : i + 5000]), lock=i == 0)
     with_authors = [(s, sign) for s, sign in changes if s.registered_on and s.persons]
     if not with_authors:
         return
@@ -191,21 +193,30 @@ def _apply(changes) -> None:
         _upsert_seen(dict(seen[i : i + 5000]))
 
 
-def _upsert_counts(counts: dict) -> None:
+def _upsert_counts(counts: dict, *, lock: bool = False) -> None:
+    """Add the deltas; with ``lock``, take the writers' shared lock first (``_writer_lock``): on
+    PostgreSQL in the same statement (an init plan, evaluated before the first row is inserted)."""
     table = ProgressCount._meta.db_table
     rows, params = [], []
     for (org, month, category), (reg, rec, benefit) in sorted(counts.items()):
         rows.append("(%s, %s, %s, %s, %s, %s)")
         params += [org, connection.ops.adapt_datefield_value(month), category, reg, rec, benefit]
+    columns = "organisation_id, month, category, registered, recognised, benefit_registered"
+    values = f"VALUES {', '.join(rows)}"
+    if lock and connection.vendor == "postgresql":
+        values = (
+            f"SELECT * FROM ({values}) AS v ({columns}) "
+            "WHERE (SELECT pg_advisory_xact_lock_shared(%s)::text) IS NOT NULL"
+        )
+        params.append(ADVISORY_LOCK)
     sql = (
-        f"INSERT INTO {table} (organisation_id, month, category, registered, recognised, benefit_registered) "
-        f"VALUES {', '.join(rows)} ON CONFLICT (organisation_id, month, category) DO UPDATE SET "
+        f"INSERT INTO {table} ({columns}) "
+        f"{values} ON CONFLICT (organisation_id, month, category) DO UPDATE SET "
         f"registered = {table}.registered + excluded.registered, "
         f"recognised = {table}.recognised + excluded.recognised, "
         f"benefit_registered = {table}.benefit_registered + excluded.benefit_registered"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    sqlbatch.execute(sql, params)  # queued inside sqlbatch.deferring(): sent with the next statement
 
 
 def _upsert_seen(seen: dict) -> None:

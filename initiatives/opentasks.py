@@ -15,6 +15,9 @@ What each dossier owes, and to whom:
   Recusal (an author among the members), votes already cast and substitutes' seats are read with
   the inbox (they depend on the person, not on the dossier)."""
 
+from django.db import connection
+
+from config import sqlbatch
 from councils.models import Council, CouncilKind, Organisation
 
 from .models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
@@ -56,20 +59,37 @@ def _rows(initiative: Initiative, authors) -> list[OpenTask]:
     return rows
 
 
-def tasks_sync(initiative: Initiative) -> None:
+def tasks_sync(initiative: Initiative, *, authors=None) -> None:
     """Make the open work of ``initiative`` what its current state says (call it in the transaction
-    that changed the state, the council, the due date or the authors, after the change)."""
-    OpenTask.objects.filter(initiative_id=initiative.pk).delete()
-    authors = []
+    that changed the state, the council, the due date or the authors, after the change).
+    ``authors``: its listed authors with an account as (user_id, consent) pairs, when the caller
+    read them in this transaction after its last change to them (else read here when needed).
+    PostgreSQL: one statement (the old rows' delete a CTE of the new rows' insert)."""
     if initiative.state not in TERMINAL_STATES and initiative.state not in COUNCIL_STATES:
-        authors = list(
-            InitiativeAuthor.objects.filter(initiative_id=initiative.pk, user__isnull=False).values_list(
+        if authors is None:
+            authors = InitiativeAuthor.objects.filter(initiative_id=initiative.pk, user__isnull=False).values_list(
                 "user_id", "consent"
             )
-        )
+        authors = list(authors)
+    else:
+        authors = []
     rows = _rows(initiative, authors)
-    if rows:
-        OpenTask.objects.bulk_create(rows)
+    if connection.vendor != "postgresql" or not rows:
+        OpenTask.objects.filter(initiative_id=initiative.pk).delete()
+        if rows:
+            OpenTask.objects.bulk_create(rows)
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [initiative.pk]
+    for r in rows:
+        params += [r.initiative_id, r.kind, r.user_id, r.council_id, r.organisation_id, adapt(r.due_at)]
+    values = ", ".join(["(%s, %s, %s::bigint, %s::bigint, %s, %s::timestamptz)"] * len(rows))
+    table = OpenTask._meta.db_table
+    sqlbatch.execute(  # no unique key: the insert never meets the rows it replaces
+        f"WITH gone AS (DELETE FROM {table} WHERE initiative_id = %s) "
+        f"INSERT INTO {table} (initiative_id, kind, user_id, council_id, organisation_id, due_at) VALUES {values}",
+        params,
+    )
 
 
 def tasks_sync_many(initiative_ids) -> None:

@@ -95,6 +95,45 @@ def outbox_enqueue(task, *, actor=None, on_commit: bool = True, **kwargs) -> Out
     return row
 
 
+def outbox_enqueue_many(tasks, *, actor=None) -> list[OutboxMessage]:
+    """``outbox_enqueue`` for several notifications of one transaction ([(task, kwargs)], in
+    order): their rows in ONE insert, queued together after the commit."""
+    tasks = list(tasks)
+    in_transaction = transaction.get_connection().in_atomic_block
+    if len(tasks) == 1 and not in_transaction:
+        task, kwargs = tasks[0]
+        return [outbox_enqueue(task, actor=actor, **kwargs)]
+    now = timezone.now()
+    actor_id = getattr(actor, "pk", None) or _request_user_id()
+    rows = [
+        OutboxMessage(
+            task=task if isinstance(task, str) else task.name,
+            kwargs=kwargs,
+            actor_id=actor_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for task, kwargs in tasks
+    ]
+    if not in_transaction:
+        OutboxMessage.objects.bulk_create(rows)
+        for row in rows:
+            outbox_kick(row.pk)
+        return rows
+    from config import sqlbatch
+
+    kicks = _Kicks.current()
+
+    def inserted(returned):
+        sqlbatch.saved(rows, returned)
+        for row in rows:
+            kicks.add(row.pk)
+
+    # queued inside sqlbatch.deferring() (sent with the action's next statement, before its commit)
+    sqlbatch.execute(*sqlbatch.insert_statement(rows), on_rows=inserted)
+    return rows
+
+
 class _Kicks:
     """The outbox rows one transaction wrote, queued together after its commit: one row as
     ``deliver_outbox``, several as one ``deliver_outbox_many`` (one round trip to the broker per
@@ -396,6 +435,7 @@ def notification_mail_states(notification_ids) -> dict[int, OutgoingMail]:
 __all__ = [
     "Notification",
     "outbox_enqueue",
+    "outbox_enqueue_many",
     "outbox_kick",
     "outbox_build",
     "outbox_deliver",

@@ -2,6 +2,7 @@
 initiative row, checks permission (against this council, this organisation) and state, changes,
 records the audit entry and schedules notifications on commit."""
 
+import copy
 from collections import Counter
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
+from config import sqlbatch
 from councils.models import CouncilKind
 from councils.selectors import advisory_team_for, nearest_council
 from initiatives.actions import (
@@ -41,11 +43,42 @@ from .models import BallotCast, CouncilSession, Decision, SealedBallot, Vote
 
 
 def _lock(initiative_id: int) -> Initiative:
-    return (
+    initiative = (
         Initiative.objects.select_for_update(of=("self",))
         .select_related("organisation", "council")
         .get(pk=initiative_id)
     )
+    initiative.__dict__["_as_read"] = _row_values(initiative)
+    return initiative
+
+
+def _row_values(obj) -> dict:
+    """The columns of ``obj`` as read (copies of the mutable ones), to tell what an action changed."""
+    values = {}
+    for f in obj._meta.concrete_fields:
+        value = getattr(obj, f.attname)
+        values[f.attname] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+    return values
+
+
+def _save(initiative: Initiative) -> None:
+    """``initiative.save()`` for a dossier read by ``_lock``: the same row afterwards (the row is
+    locked: no one else changed it), written as ONE update of the columns the action changed and
+    ``updated_at``, queued inside ``sqlbatch.deferring()`` (it travels with the next statement)."""
+    before = initiative.__dict__.get("_as_read")
+    if before is None:
+        initiative.save()
+        return
+    fields = [
+        f.name
+        for f in initiative._meta.concrete_fields
+        if not f.primary_key and (getattr(f, "auto_now", False) or getattr(initiative, f.attname) != before[f.attname])
+    ]
+    sqlbatch.execute(*sqlbatch.update_statement(initiative, fields))
+    initiative.__dict__["_as_read"] = _row_values(initiative)
+
+
+_batched = sqlbatch.batched
 
 
 def _deny(message):
@@ -100,7 +133,9 @@ def _on_commit(task, **kwargs):
     outbox_enqueue(task, **kwargs)
 
 
-def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession:
+def _open_session(initiative: Initiative, council, stage: str, notices: list | None = None) -> CouncilSession:
+    """Open ``council``'s session on the dossier; its notice goes to ``notices`` when given (the
+    caller writes them all at once, ``_notify_authors``), else to the outbox now."""
     now = timezone.now()
     session = CouncilSession.objects.create(
         initiative=initiative,
@@ -115,7 +150,10 @@ def _open_session(initiative: Initiative, council, stage: str) -> CouncilSession
     initiative.due_at = session.due_at
     from .tasks import notify_session_opened
 
-    _on_commit(notify_session_opened, session_id=session.pk)
+    if notices is not None:
+        notices.append((notify_session_opened, {"session_id": session.pk}))
+    else:
+        _on_commit(notify_session_opened, session_id=session.pk)
     return session
 
 
@@ -155,6 +193,7 @@ def _screened(initiative: Initiative) -> list[dict]:
 
 
 @transaction.atomic(durable=True)
+@_batched
 def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initiative:
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
@@ -186,8 +225,8 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
         initiative.programme = registering_in  # the programme whose reports and quotas count it
     initiative.council = team
     initiative.due_at = None
-    initiative.save()
-    tasks_sync(initiative)  # the open work follows, in this transaction
+    _save(initiative)
+    tasks_sync(initiative, authors=permissions.author_consents(flow).items())  # the open work, in this transaction
     if first:
         progress_registered(initiative)
     _record(
@@ -209,6 +248,7 @@ def initiative_submit(*, initiative_id: int, actor, comment: str = "") -> Initia
 
 
 @transaction.atomic(durable=True)
+@_batched
 def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initiative:
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
@@ -226,8 +266,9 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
     stage, council = route
     source = initiative.state
     flow.forward(to=stage)
-    session = _open_session(initiative, council, stage)
-    initiative.save()
+    notices = []
+    session = _open_session(initiative, council, stage, notices)
+    _save(initiative)
     tasks_sync(initiative)  # the open work follows, in this transaction
     _record(
         initiative,
@@ -237,7 +278,7 @@ def initiative_forward(*, initiative_id: int, actor, comment: str = "") -> Initi
         comment=comment,
         details={"council": council.code, "due_at": initiative.due_at.isoformat(), "opened_session": session.pk},
     )
-    _notify_authors(initiative)
+    _notify_authors(initiative, notices)
     return initiative
 
 
@@ -247,6 +288,7 @@ RETURN_FIELDS = (*(f for f in EDITABLE_FIELDS if f != "confidential"), "authors"
 
 
 @transaction.atomic(durable=True)
+@_batched
 def initiative_return(*, initiative_id: int, actor, comment: str = "", fields=None) -> Initiative:
     """The advisory team sends the dossier back to its authors, with reasons, and may name the
     parts to fix (``RETURN_FIELDS``): recorded in the trail's details."""
@@ -277,7 +319,7 @@ def initiative_return(*, initiative_id: int, actor, comment: str = "", fields=No
     flow.send_back()
     initiative.council = None
     initiative.due_at = None
-    initiative.save()
+    _save(initiative)
     tasks_sync(initiative)  # the open work follows, in this transaction
     details = {"fields": [f for f in RETURN_FIELDS if f in fields]} if fields else None
     _record(initiative, actor, "return", source, comment=comment, details=details)
@@ -286,6 +328,7 @@ def initiative_return(*, initiative_id: int, actor, comment: str = "", fields=No
 
 
 @transaction.atomic(durable=True)
+@_batched
 def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Initiative:
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
@@ -300,13 +343,14 @@ def initiative_withdraw(*, initiative_id: int, actor, comment: str = "") -> Init
     initiative.council = None
     initiative.due_at = None
     initiative.decided_at = timezone.now()
-    initiative.save()
+    _save(initiative)
     tasks_sync(initiative)  # the open work follows, in this transaction
     _record(initiative, actor, "withdraw", source, comment=comment)
     return initiative
 
 
 @transaction.atomic(durable=True)
+@_batched
 def vote_cast(
     *,
     initiative_id: int,
@@ -510,12 +554,15 @@ def _publish_decisions(session: CouncilSession, votes: list[Vote]) -> None:
     )
 
 
-def _cast(session: CouncilSession) -> tuple[list[Vote] | None, list[str]]:
+def _cast(session: CouncilSession, votes: list | None = None) -> tuple[list[Vote] | None, list[str]]:
     """Who voted (usernames) and, on an open ballot, their votes in cast order. A secret
-    ballot's votes are opened only once the quorum is there (``_open_ballots``)."""
+    ballot's votes are opened only once the quorum is there (``_open_ballots``). ``votes``: the
+    session's vote rows with their voters, when already read."""
     if session.is_secret:
         return None, sorted(session.casts.values_list("voter__username", flat=True))
-    votes = sorted(session.votes.select_related("voter"), key=lambda v: v.cast_at)
+    if votes is None:
+        votes = session.votes.select_related("voter")
+    votes = sorted(votes, key=lambda v: v.cast_at)
     return votes, [v.voter.username for v in votes]
 
 
@@ -653,13 +700,124 @@ def _assess(initiative: Initiative, session: CouncilSession, value: int, now) ->
     progress_counters_apply(before=before, after=progress_share(initiative, recognised=False))
 
 
+def _close_queries():
+    """The close's reads (``_CloseReads``), each compiled once (``config.sqlbatch.Prepared``)."""
+    from config.sqlbatch import Prepared
+    from councils.models import Membership, User
+    from initiatives.models import InitiativeAuthor
+
+    users = [f.name for f in User._meta.concrete_fields]
+    return {
+        "authors": Prepared(
+            lambda i: (
+                InitiativeAuthor.objects.filter(initiative_id=i).exclude(user=None).values_list("user_id", "consent")
+            )
+        ),
+        "session": Prepared(
+            lambda i: (
+                CouncilSession.objects.filter(initiative_id=i, closed_at__isnull=True)
+                .order_by("pk")
+                .values_list(*_attnames(CouncilSession))[:1]
+            )
+        ),
+        "members": Prepared(
+            lambda c: (
+                Membership.objects.filter(council_id=c)
+                .order_by("user__username")
+                .values_list(*_attnames(Membership), *(f"user__{f}" for f in users))
+            )
+        ),
+        "votes": Prepared(
+            lambda i: Vote.objects.filter(session__initiative_id=i, session__closed_at__isnull=True).values_list(
+                *_attnames(Vote), *(f"voter__{f}" for f in users)
+            )
+        ),
+        "perms": Prepared(permissions.council_perms_of),
+    }
+
+
+def _attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+_CLOSE_QUERIES = {}
+
+
+class _CloseReads:
+    """What a close reads of the dossier before deciding, read in ONE round trip after the lock
+    (``config.sqlbatch``): the closer's codenames on the council, the authors' consents (both
+    recorded on the flow object, where the permission questions find them), the open session, the
+    council's members with their users (by username, as ``seating`` reads them) and the open
+    sessions' votes with their voters (what ``_cast`` reads of an open ballot)."""
+
+    def __init__(self, initiative: Initiative, flow, actor):
+        from config.sqlbatch import fetch_prepared
+        from councils.models import Membership, User
+
+        if not _CLOSE_QUERIES:
+            _CLOSE_QUERIES.update(_close_queries())
+        q = _CLOSE_QUERIES
+        council = initiative.council
+        held = permissions.council_perms_query(actor, council)
+        user_fields = [f for f in User._meta.concrete_fields]
+        session_names, member_names, vote_names = _attnames(CouncilSession), _attnames(Membership), _attnames(Vote)
+        queries = [
+            (q["authors"], [initiative.pk]),
+            (q["session"], [initiative.pk]),
+            (q["members"], [council.pk]),
+            (q["votes"], [initiative.pk]),
+        ]
+        if not isinstance(held, frozenset):
+            queries.append((q["perms"], [actor.pk, council.pk, permissions.council_content_type_id()]))
+        authors, sessions, members, votes, *perms = fetch_prepared(queries)
+        if perms:
+            held = {c for (c,) in perms[0]}
+        permissions.council_perms_known(flow, actor, council, held)
+        permissions.author_consents_known(flow, dict(authors))
+        db = Initiative.objects.db
+        user_names = [f.attname for f in user_fields]
+
+        def user(values):
+            return User.from_db(db, user_names, values) if values[0] is not None else None
+
+        self.session = CouncilSession.from_db(db, session_names, sessions[0]) if sessions else None
+        if self.session is not None and self.session.council_id == council.pk:
+            self.session.council = council  # already read with the initiative
+        self.members = []
+        for row in members:
+            m = Membership.from_db(db, member_names, row[: len(member_names)])
+            m.user = user(row[len(member_names) :])
+            self.members.append(m)
+        self.votes = []
+        for row in votes:
+            v = Vote.from_db(db, vote_names, row[: len(vote_names)])
+            voter = user(row[len(vote_names) :])
+            if voter is not None:
+                v.voter = voter
+            self.votes.append(v)
+
+        self.council_id = council.pk
+
+    def members_for(self, session):
+        """The members read, when ``session`` is the council's the dossier is before (else None)."""
+        return self.members if session.council_id == self.council_id else None
+
+    def votes_for(self, session) -> list:
+        return [v for v in self.votes if v.session_id == session.pk]
+
+
 @transaction.atomic(durable=True)
+@_batched
 def initiative_close(*, initiative_id: int, actor, comment: str = "", assessed_benefit_vnd=None) -> Initiative:
     """The chair (or secretary) closes the session: quorum, threshold, outcome, minutes — and,
-    with ``assessed_benefit_vnd`` or the members' estimates, the council's assessed benefit."""
+    with ``assessed_benefit_vnd`` or the members' estimates, the council's assessed benefit.
+    Its writes that need no answer travel together (``sqlbatch.batched``)."""
     closer_value = assessed_benefit(assessed_benefit_vnd)
     initiative = _lock(initiative_id)
     flow = InitiativeFlow(initiative)
+    read = None
+    if initiative.state in STAGE_DECISIONS and initiative.council is not None:
+        read = _CloseReads(initiative, flow, actor)  # one round trip for all the close reads
     if initiative.state in STAGE_DECISIONS and permissions.is_recused_closer(flow, actor):
         _deny_recused_closer(flow, actor, "close")
     if initiative.state not in STAGE_DECISIONS or not permissions.can_close(flow, actor):
@@ -675,11 +833,13 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "", assessed_b
         _deny(_("Chỉ chủ tịch hoặc thư ký hội đồng được kết thúc phiên xét"))
     if not flow.close.can_proceed():
         _wrong_state(initiative, "close")
-    session = current_session(initiative)
+    session = read.session if read is not None and read.session is not None else current_session(initiative)
     council = session.council
     # recusal never lowers the quorum: substitutes sit in for recused members (workflow/seating.py)
-    seat = seating.session_seating(session, author_ids=permissions.author_ids(flow))
-    votes, present = _cast(session)
+    seat = seating.session_seating(
+        session, author_ids=permissions.author_ids(flow), members=read.members_for(session) if read else None
+    )
+    votes, present = _cast(session, votes=read.votes_for(session) if read is not None else None)
     if len(present) < session.quorum:
         raise _quorum_not_reached(session, seat, len(present))
     if votes is None:
@@ -740,29 +900,35 @@ def initiative_close(*, initiative_id: int, actor, comment: str = "", assessed_b
     session.closed_by = actor
     session.outcome = outcome
     session.minutes = minutes
-    session.save(update_fields=["closed_at", "closed_by", "outcome", "minutes", "assessed_benefit_vnd"])
+    sqlbatch.execute(
+        *sqlbatch.update_statement(session, ["closed_at", "closed_by", "outcome", "minutes", "assessed_benefit_vnd"])
+    )
     if outcome in (Decision.APPROVE, Decision.NOMINATE, Decision.CERTIFY) and initiative.recognised_at is None:
         initiative.recognised_at = now  # the first council approval recognises it
         progress_recognised(initiative)
     details = minutes
+    notices = []
     if next_council is not None:
-        details = {**minutes, "opened_session": _open_session(initiative, next_council, target).pk}
+        details = {**minutes, "opened_session": _open_session(initiative, next_council, target, notices).pk}
     else:
         initiative.council = None
         initiative.due_at = None
     if target in (State.REJECTED, State.SECTOR_CERTIFIED, State.FEDERATION_CERTIFIED):
         initiative.decided_at = now
-    initiative.save()
-    tasks_sync(initiative)  # the open work follows, in this transaction
+    _save(initiative)
+    tasks_sync(initiative, authors=permissions.author_consents(flow).items())  # the open work, in this transaction
     _record(initiative, actor, "close", source, comment=reasons, version=session.dossier_version, details=details)
-    _notify_authors(initiative)
+    _notify_authors(initiative, notices)
     return initiative
 
 
-def _notify_authors(initiative: Initiative) -> None:
+def _notify_authors(initiative: Initiative, notices: list | None = None) -> None:
+    """The authors' notice, after the ``notices`` the action gathered: their outbox rows in one insert."""
+    from notifications.outbox import outbox_enqueue_many
+
     from .tasks import notify_decision
 
-    _on_commit(notify_decision, initiative_id=initiative.pk)
+    outbox_enqueue_many([*(notices or []), (notify_decision, {"initiative_id": initiative.pk})])
 
 
 @transaction.atomic(durable=True)

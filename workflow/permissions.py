@@ -23,22 +23,58 @@ def council_perms(user, council) -> frozenset:
     and group object permissions alike (an inactive user none, a superuser every one) — in ONE
     query where guardian's checker asks two per ``has_perm``. Callers keep the answer for the
     duration of one action or request (``_council_perm``), never across them."""
+    query = council_perms_query(user, council)
+    if not isinstance(query, frozenset):
+        query = frozenset(c for (c,) in query)
+    return query
+
+
+def council_perms_query(user, council):
+    """``council_perms``' answer where it needs no query (no council, an inactive user, a
+    superuser), else its query: a ``values_list`` of codenames, to run alone or with others
+    (``config.sqlbatch.fetch_together``)."""
     if council is None or not user.is_active or not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
         return frozenset(("vote", "close_session", "advise"))
+    return council_perms_of(user.pk, council.pk, council_content_type_id())
+
+
+def council_content_type_id() -> int:
     from django.contrib.contenttypes.models import ContentType
+
+    from councils.models import Council
+
+    return ContentType.objects.get_for_model(Council).pk  # cached by Django after the first
+
+
+def council_perms_of(user_id: int, council_id: int, content_type_id: int):
+    """The query of ``council_perms``: the codenames a user holds on a council, their own and
+    their groups' (by ids: ``config.sqlbatch.Prepared`` compiles it once)."""
     from guardian.models import GroupObjectPermission
 
     from councils.models import CouncilPermission
 
-    own = CouncilPermission.objects.filter(user=user, content_object_id=council.pk).values_list("permission__codename")
+    own = CouncilPermission.objects.filter(user_id=user_id, content_object_id=council_id).values_list(
+        "permission__codename"
+    )
     groups = GroupObjectPermission.objects.filter(
-        group__user=user,
-        content_type=ContentType.objects.get_for_model(council),  # cached by Django after the first
-        object_pk=str(council.pk),
+        group__user__id=user_id,
+        content_type_id=content_type_id,
+        object_pk=str(council_id),
     ).values_list("permission__codename")
-    return frozenset(c for (c,) in own.union(groups))
+    return own.union(groups)
+
+
+def council_perms_known(flow, user, council, held) -> None:
+    """Record ``held`` (what ``council_perms`` answers, read by the caller along with other rows)
+    as ``user``'s codenames on ``council`` for this flow object."""
+    flow.__dict__.setdefault("_answers", {})[(user.pk, ("council", council.pk))] = frozenset(held)
+
+
+def author_consents_known(flow, consents: dict) -> None:
+    """Record the authors' consents (``author_consents``' answer, read by the caller)."""
+    flow.__dict__["_consents"] = dict(consents)
 
 
 def _council_perm(flow, user, codename: str, council) -> bool:
