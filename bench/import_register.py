@@ -137,7 +137,8 @@ def main():
     if Initiative.objects.filter(reference__startswith="BI-").exists():
         sys.exit("The database already holds this benchmark's initiatives: use a fresh database.")
     t = time.perf_counter()
-    structure_load(data=structure())
+    if not Organisation.objects.filter(code="BI-SECTOR").exists():  # a clone of a prepared database has it
+        structure_load(data=structure())
     officer = User.objects.get(username="bi_officer")
     sector = Organisation.objects.get(code="BI-SECTOR")
     print(f"structure: {CORPORATIONS * UNITS} units in {time.perf_counter() - t:.1f} s", flush=True)

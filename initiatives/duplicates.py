@@ -414,29 +414,59 @@ def _words(d: dict) -> tuple[set, set]:
     return title, title | set(normalise(d.get("summary") or ""))
 
 
-def similarity(a: dict, b: dict) -> tuple[float, list[str]]:
-    """How alike two dossiers are (0–1) and why: the shared words, and when known the same unit
-    and the same field. ``a`` and ``b``: {"title", "summary", optional "organisation_id",
-    "category"}."""
-    ta, aa = _words(a)
-    tb, ab = _words(b)
+class _Read:
+    """A dossier's words as ``similarity`` reads them (title words, all words) with their masses:
+    read once per dossier when one is compared with many (the batch screen)."""
+
+    __slots__ = ("title", "whole", "m_title", "m_whole")
+
+    def __init__(self, d: dict):
+        self.title, self.whole = _words(d)
+        self.m_title, self.m_whole = _mass(self.title), _mass(self.whole)
+
+
+def _score(a: _Read, b: _Read) -> float:
+    """``similarity``'s score of two read dossiers."""
+    ta, aa, tb, ab = a.title, a.whole, b.title, b.whole
     if not aa or not ab:
-        return 0.0, []
-    title = _dice(ta, tb)
-    whole = _dice(aa, ab)
+        return 0.0
+    shared_title = ta & tb
+    total = a.m_title + b.m_title
+    title = 2 * _mass(shared_title) / total if total else 0.0
+    total = a.m_whole + b.m_whole
+    whole = 2 * _mass(aa & ab) / total if total else 0.0
     # a shortened dossier: its title is (nearly) all in the other's words
-    short = min(_contain(ta, ab), _contain(tb, aa)) if ta and tb else 0.0
+    short = 0.0
+    if ta and tb:
+        small = min(a.m_title, b.m_whole)
+        one = _mass(ta & ab) / small if small else 0.0
+        small = min(b.m_title, a.m_whole)
+        other = _mass(tb & aa) / small if small else 0.0
+        short = min(one, other)
     score = 0.45 * title + 0.35 * whole + 0.2 * short
-    if score > 0 and len(ta & tb) == 0 and title == 0:
+    if score > 0 and not shared_title and title == 0:
         score *= 0.8
-    score = round(min(1.0, max(0.0, score)), 3)
-    shared = sorted(aa & ab, key=lambda w: (-_weight(w), w))
+    return round(min(1.0, max(0.0, score)), 3)
+
+
+def _reasons(a: dict, b: dict, ra: _Read, rb: _Read) -> list[str]:
+    shared = sorted(ra.whole & rb.whole, key=lambda w: (-_weight(w), w))
     reasons = [w.replace("_", " ") for w in shared]
     if a.get("organisation_id") and a.get("organisation_id") == b.get("organisation_id"):
         reasons.append("same_unit")
     if a.get("category") and a.get("category") == b.get("category"):
         reasons.append("same_field")
-    return score, reasons
+    return reasons
+
+
+def similarity(a: dict, b: dict) -> tuple[float, list[str]]:
+    """How alike two dossiers are (0–1) and why: the shared words, and when known the same unit
+    and the same field. ``a`` and ``b``: {"title", "summary", optional "organisation_id",
+    "category"}."""
+    ra, rb = _Read(a), _Read(b)
+    if not ra.whole or not rb.whole:
+        return 0.0, []
+    return _score(ra, rb), _reasons(a, b, ra, rb)
 
 
 # ---- retrieval ------------------------------------------------------------------------------------
@@ -580,14 +610,14 @@ def _best_keys(words: list[str], keys: list[tuple[int, tuple[frozenset, int]]], 
     """Pre-rank by the keys: shared weight over both sizes (a candidate's size counted in words:
     cheap); the ids of the best ``limit``."""
     mine = frozenset(words)
+    weight = {w: _key_weight(w) for w in mine}
     mass = sum(map(_key_weight, mine))
-
-    def rank(c):
-        theirs, size = c[1]
+    ranked = []
+    for pk, (theirs, size) in keys:
         shared = mine & theirs
-        return (-2 * sum(map(_key_weight, shared)) / (mass + size), c[0]) if shared else (0.0, c[0])
-
-    return [pk for pk, _key in sorted(keys, key=rank)[:limit]]
+        ranked.append((-2 * sum(map(weight.__getitem__, shared)) / (mass + size), pk) if shared else (0.0, pk))
+    ranked.sort()
+    return [pk for _rank, pk in ranked[:limit]]
 
 
 def _candidates_many(
@@ -732,7 +762,7 @@ def screen_many(
             strict=True,
         )
     )
-    results = []
+    results, read = [], {}  # a candidate's words read once for the whole batch
     for n, it in enumerate(items):
         org = it.get("organisation")
         me = {
@@ -742,10 +772,16 @@ def screen_many(
             "category": it.get("category"),
         }
         found = []
+        mine = _Read(me)
         for c in candidates.get(n, ()):
-            score, reasons = similarity(me, c)
+            theirs = read.get(c["id"])
+            if theirs is None:
+                theirs = read[c["id"]] = _Read(c)
+            if not mine.whole or not theirs.whole:
+                continue
+            score = _score(mine, theirs)
             if score >= threshold:
-                found.append((score, c, reasons))
+                found.append((score, c, _reasons(me, c, mine, theirs)))
         found.sort(key=lambda x: (-x[0], x[1]["id"]))
         results.append(found[:limit])
     readable = None

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from unidecode import unidecode
 
 from audit.actions import audit_record
+from config.bulk import bulk_insert
 from councils.models import Organisation, User
 
 from .actions import dossier_snapshot, search_text_for
@@ -489,13 +490,16 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
             dup_key=dup_key(clean["title"], ""),
         )
         made.append((number, clean, initiative))
-    Initiative.objects.bulk_create([i for _n, _c, i in made], batch_size=1000)
-    numbered = [i for _n, c, i in made if not i.reference]
-    for _number, clean, initiative in made:
-        if not initiative.reference:
-            initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"
-    if numbered:
-        Initiative.objects.bulk_update(numbered, ["reference"], batch_size=1000)
+
+    def number(_objs):  # a row without a reference number gets one from its id
+        numbered = []
+        for _number, clean, initiative in made:
+            if not initiative.reference:
+                initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"
+                numbered.append(initiative)
+        return numbered
+
+    bulk_insert(Initiative, [i for _n, _c, i in made], prepare=number, update_fields=["reference"])
     authors, versions, shares, audits = [], [], [], []
     for number, clean, initiative in made:
         rows_authors = [
@@ -554,13 +558,13 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
                 },
             }
         )
-    InitiativeAuthor.objects.bulk_create(authors, batch_size=2000)
+    bulk_insert(InitiativeAuthor, authors, batch_size=2000)
     from .opentasks import tasks_sync_many
 
     tasks_sync_many(i.pk for _n, _c, i in made)  # the imported dossiers' open work
     for author in authors:  # the snapshot above read ``a.user`` before the authors had ids
         author.initiative_id = author.initiative.pk
-    DossierVersion.objects.bulk_create(versions, batch_size=1000)
+    bulk_insert(DossierVersion, versions)
 
     def count_and_audit():  # the shared locks (counters, the audit chain's head): last, briefly
         progress_counters_add(shares)
