@@ -7,8 +7,16 @@ sequence in one statement and the rows are streamed with COPY (row triggers fire
 elsewhere (SQLite) it is ``bulk_create``. Each object gets its primary key (``obj.pk``), its
 ``auto_now``/``auto_now_add`` values and a saved state, as after ``bulk_create``."""
 
+import datetime
+from decimal import Decimal
+
 from django.db import connection
+from django.db.models import JSONField
 from django.db.models.expressions import DatabaseDefault, Value
+
+# values psycopg writes as they are, as Django's own preparation would leave them (a naive datetime
+# is not among them: Django warns and makes it aware)
+_PLAIN = {str, int, bool, float, Decimal, datetime.date}
 
 
 def bulk_insert(model, objs: list, *, batch_size: int = 1000, prepare=None, update_fields=()) -> list:
@@ -40,16 +48,22 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000, prepare=None, upda
             prepare(objs)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            plain = [not isinstance(f, JSONField) for f in fields]
             for obj in objs:
-                copy.write_row([_value(f, obj) for f in fields])
+                copy.write_row([_value(f, obj, p) for f, p in zip(fields, plain, strict=True)])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
 
 
-def _value(field, obj):
+def _value(field, obj, plain: bool):
     value = field.pre_save(obj, True)
+    if value is None:
+        return None
+    kind = type(value)
+    if plain and (kind in _PLAIN or (kind is datetime.datetime and value.tzinfo is not None)):
+        return value  # what get_db_prep_save returns for these, without its calls (a batch has 70,000)
     if isinstance(value, DatabaseDefault):  # left to the column's default: the same literal
         default = field.db_default
         if not isinstance(default, Value):
