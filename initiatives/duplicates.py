@@ -599,31 +599,28 @@ def _fetch_ids(
     return out
 
 
-def _keys_of(ids) -> dict[int, tuple[frozenset, int]]:
-    """{id: (its key's words, how many)} in one statement, each key read once for a whole batch."""
+def _keys_of(ids) -> dict[int, str]:
+    """{id: its key} in one statement, each key read once for a whole batch."""
     from django.db import connection
 
     if not ids:
         return {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, dup_key FROM initiatives_initiative WHERE id = ANY(%s)", [sorted(ids)])
-        out = {}
-        for pk, key in cursor.fetchall():
-            words = key.split()
-            out[pk] = (frozenset(words), len(words))
-        return out
+        return dict(cursor.fetchall())
 
 
-def _best_keys(words: list[str], keys: list[tuple[int, tuple[frozenset, int]]], limit: int) -> list[int]:
-    """Pre-rank by the keys: shared weight over both sizes (a candidate's size counted in words:
-    cheap); the ids of the best ``limit``."""
+def _best_keys(words: list[str], keys: list[tuple[int, str]], limit: int) -> list[int]:
+    """Pre-rank by the keys (``(id, key)``: a key's words are distinct): shared weight over both
+    sizes (a candidate's size counted in words: cheap); the ids of the best ``limit``."""
     mine = frozenset(words)
     weight = {w: _key_weight(w) for w in mine}
     mass = sum(map(_key_weight, mine))
     ranked = []
-    for pk, (theirs, size) in keys:
-        shared = mine & theirs
-        ranked.append((-2 * sum(map(weight.__getitem__, shared)) / (mass + size), pk) if shared else (0.0, pk))
+    for pk, key in keys:
+        theirs = key.split()
+        shared = mine.intersection(theirs)
+        ranked.append((-2 * sum(map(weight.__getitem__, shared)) / (mass + len(theirs)), pk) if shared else (0.0, pk))
     ranked.sort()
     return [pk for _rank, pk in ranked[:limit]]
 
@@ -648,7 +645,7 @@ def _candidates_many(
     budget, fetch = budget or BUDGET, fetch or FETCH
     fields = ("id", "title", "summary", "confidential", "category", "organisation_id", "organisation__code")
     words = [sorted(set(key.split())) for key, _x in asks]
-    found: list[list[int]] = [[] for _a in asks]
+    found: list[list] = [[] for _a in asks]
     if connection.vendor == "postgresql":
         # the GIN full-text index over the submitted dossiers' keys (migration 0007)
         with connection.cursor() as cursor:
@@ -666,10 +663,7 @@ def _candidates_many(
                 n: pending[n] + 1 for n, ids in got.items() if len(ids) > fetch and pending[n] + 1 < len(levels[n])
             }
         found = [ids[:fetch] for ids in found]
-        if read is None:
-            keys = _keys_of({pk for ids in found for pk in ids})
-        else:
-            keys = {pk: (frozenset(key.split()), len(key.split())) for pk, key in read.items()}
+        keys = _keys_of({pk for ids in found for pk in ids}) if read is None else read
         found = [[(pk, keys[pk]) for pk in ids if pk in keys] for ids in found]
     else:
         # portable: the dossiers holding any of the strongest words (a small base: the same answers)
@@ -683,10 +677,7 @@ def _candidates_many(
             for w in sorted(words[n], key=lambda w: (-_key_weight(w), -len(w), w))[:12]:
                 match |= Q(dup_key__startswith=f"{w} ") | Q(dup_key__contains=f" {w} ") | Q(dup_key__endswith=f" {w}")
                 match |= Q(dup_key=w)
-            found[n] = [
-                (pk, (frozenset(key.split()), len(key.split())))
-                for pk, key in qs.filter(match).values_list("id", "dup_key")[:fetch]
-            ]
+            found[n] = list(qs.filter(match).values_list("id", "dup_key")[:fetch])
     best = [_best_keys(words[n], found[n], limit) for n in range(len(asks))]
     wanted = sorted({pk for ids in best for pk in ids})
     rows = {r["id"]: r for r in Initiative.objects.filter(pk__in=wanted).values(*fields)} if wanted else {}
