@@ -35,6 +35,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unidecode import unidecode
 
 from audit.actions import audit_record
@@ -100,6 +101,7 @@ HEADINGS = {
 RULE_COLUMNS = {"organisation": "unit", "benefit_value_vnd": "benefit"}
 REQUIRED = ("title", "unit", "category", "authors", "registered")
 CATEGORY_NAMES = {unidecode(str(label)).lower(): value for value, label in Category.choices}
+CATEGORIES = frozenset(Category.values)
 
 
 def refusal_line(refusal: dict) -> str:
@@ -308,9 +310,9 @@ def _check_row(number, row, ctx: _Context):
 
     dates = {}
     for column, label in (
-        ("applied_since", _("ngày áp dụng")),
-        ("registered", _("ngày đăng ký")),
-        ("recognised", _("ngày công nhận")),
+        ("applied_since", gettext_lazy("ngày áp dụng")),  # lazy: translated only for a refusal
+        ("registered", gettext_lazy("ngày đăng ký")),
+        ("recognised", gettext_lazy("ngày công nhận")),
     ):
         try:
             dates[column] = _date(row.get(column))
@@ -325,7 +327,7 @@ def _check_row(number, row, ctx: _Context):
     programme = ctx.programme(registered)
     code = str(row.get("unit") or "").strip()
     category = str(row.get("category") or "").strip()
-    category = category if category in Category.values else CATEGORY_NAMES.get(_norm(category), category)
+    category = category if category in CATEGORIES else CATEGORY_NAMES.get(_norm(category), category)
     data = {
         "title": str(row.get("title") or ""),
         "organisation": ctx.orgs.get(code) or code,
@@ -361,7 +363,7 @@ def _check_row(number, row, ctx: _Context):
     today = timezone.localdate()
     if registered is None:
         bad("registered", _("cần ngày đăng ký"))
-    for column, label in (("registered", _("ngày đăng ký")), ("recognised", _("ngày công nhận"))):
+    for column, label in (("registered", gettext_lazy("ngày đăng ký")), ("recognised", gettext_lazy("ngày công nhận"))):
         if clean.get(column) and clean[column] > today:
             bad(column, _("%(what)s %(day)s ở tương lai") % {"what": label, "day": f"{clean[column]:%d/%m/%Y}"})
     if clean.get("recognised") and clean.get("registered") and clean["recognised"] < clean["registered"]:
