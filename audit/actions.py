@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.bulk import bulk_insert
 from config.metrics import count_action
 
 from .chain import (  # noqa: F401  (HASHED_FIELDS and entry_digest are imported from here)
@@ -234,7 +235,7 @@ def audit_record_many(records: list[dict]) -> int:
         heads[key][1], heads[key][2] = values["scope_seq"], values["hash"]
         last[key] = seq
         entries.append(AuditEntry(**values))
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    bulk_insert(AuditEntry, entries)  # COPY on PostgreSQL
     for key, (head_id, n, h) in heads.items():
         AuditChain.objects.filter(pk=head_id).update(n=n, hash=h, seq=last[key])
     for action, n in Counter(e.action for e in entries).items():

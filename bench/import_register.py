@@ -12,8 +12,9 @@ the upload (stored, sha256), the whole-register check (nothing written) and the 
 counters and every row screened for duplicates. Without REDIS_URL Celery is eager and the batches
 run one after another in this process; with REDIS_URL a real worker (``celery -A config worker``)
 checks and imports while this script polls the progress as the page does. Then the same file is
-uploaded again: nothing is created twice.
-Use a fresh database each time (the references are the same).
+uploaded again: nothing is created twice; the imported rows' trail is verified (``verify_audit --scope``
+of the bench's root). Use a fresh database each time (the references are the same); a database
+that already holds the bench's structure (a clone of a prepared one) keeps it.
 """
 
 import argparse
@@ -137,7 +138,8 @@ def main():
     if Initiative.objects.filter(reference__startswith="BI-").exists():
         sys.exit("The database already holds this benchmark's initiatives: use a fresh database.")
     t = time.perf_counter()
-    structure_load(data=structure())
+    if not Organisation.objects.filter(code="BI-SECTOR").exists():  # a clone of a prepared database has it
+        structure_load(data=structure())
     officer = User.objects.get(username="bi_officer")
     sector = Organisation.objects.get(code="BI-SECTOR")
     print(f"structure: {CORPORATIONS * UNITS} units in {time.perf_counter() - t:.1f} s", flush=True)
@@ -174,6 +176,12 @@ def main():
         f"imported ({imp.imported / (t3 - t2):.0f} rows/s), {imp.duplicates_count:,} rows with possible duplicates"
     )
     print(f"total, upload to done: {t3 - t0:.1f} s ({(t3 - t0) / 60:.1f} min)")
+    # the imported rows' trail (the bench's own root: the seeded rows' entries are not chained)
+    from audit.selectors import audit_verify
+
+    t = time.perf_counter()
+    result = audit_verify(scope_path=Organisation.objects.get(code="BI-ROOT").path)
+    print(f"verify_audit --scope BI-ROOT: ok {result.ok} ({time.perf_counter() - t:.1f} s)")
     before = Initiative.objects.filter(reference__startswith="BI-").count()
     with path_again.open("rb") as f:
         again, created = register_import_create(

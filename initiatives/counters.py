@@ -224,11 +224,16 @@ def _upsert_seen(seen: dict) -> None:
     their number goes 0 → 1 and stops when it goes 1 → 0 (the row is then deleted)."""
     table = AuthorSeen._meta.db_table
     rows, params = [], []
-    for (anc, period, person), delta in seen.items():
-        rows.append("(%s, %s, %s, %s)")
-        params += [anc, period, person, delta]
+    if connection.vendor == "postgresql":  # four arrays, not four parameters a row (quoted one by one)
+        values = "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::int[])"
+        params = [list(column) for column in zip(*((*key, delta) for key, delta in seen.items()), strict=True)]
+    else:
+        for (anc, period, person), delta in seen.items():
+            rows.append("(%s, %s, %s, %s)")
+            params += [anc, period, person, delta]
+        values = f"VALUES {', '.join(rows)}"
     sql = (
-        f"INSERT INTO {table} (ancestor_id, period_id, person, initiatives) VALUES {', '.join(rows)} "
+        f"INSERT INTO {table} (ancestor_id, period_id, person, initiatives) {values} "
         f"ON CONFLICT (ancestor_id, period_id, person) DO UPDATE SET "
         f"initiatives = {table}.initiatives + excluded.initiatives "
         f"RETURNING ancestor_id, period_id, person, initiatives"

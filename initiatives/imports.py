@@ -35,9 +35,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unidecode import unidecode
 
 from audit.actions import audit_record
+from config.bulk import bulk_insert
 from councils.models import Organisation, User
 
 from .actions import dossier_snapshot, search_text_for
@@ -99,6 +101,7 @@ HEADINGS = {
 RULE_COLUMNS = {"organisation": "unit", "benefit_value_vnd": "benefit"}
 REQUIRED = ("title", "unit", "category", "authors", "registered")
 CATEGORY_NAMES = {unidecode(str(label)).lower(): value for value, label in Category.choices}
+CATEGORIES = frozenset(Category.values)
 
 
 def refusal_line(refusal: dict) -> str:
@@ -307,9 +310,9 @@ def _check_row(number, row, ctx: _Context):
 
     dates = {}
     for column, label in (
-        ("applied_since", _("ngày áp dụng")),
-        ("registered", _("ngày đăng ký")),
-        ("recognised", _("ngày công nhận")),
+        ("applied_since", gettext_lazy("ngày áp dụng")),  # lazy: translated only for a refusal
+        ("registered", gettext_lazy("ngày đăng ký")),
+        ("recognised", gettext_lazy("ngày công nhận")),
     ):
         try:
             dates[column] = _date(row.get(column))
@@ -324,7 +327,7 @@ def _check_row(number, row, ctx: _Context):
     programme = ctx.programme(registered)
     code = str(row.get("unit") or "").strip()
     category = str(row.get("category") or "").strip()
-    category = category if category in Category.values else CATEGORY_NAMES.get(_norm(category), category)
+    category = category if category in CATEGORIES else CATEGORY_NAMES.get(_norm(category), category)
     data = {
         "title": str(row.get("title") or ""),
         "organisation": ctx.orgs.get(code) or code,
@@ -360,7 +363,7 @@ def _check_row(number, row, ctx: _Context):
     today = timezone.localdate()
     if registered is None:
         bad("registered", _("cần ngày đăng ký"))
-    for column, label in (("registered", _("ngày đăng ký")), ("recognised", _("ngày công nhận"))):
+    for column, label in (("registered", gettext_lazy("ngày đăng ký")), ("recognised", gettext_lazy("ngày công nhận"))):
         if clean.get(column) and clean[column] > today:
             bad(column, _("%(what)s %(day)s ở tương lai") % {"what": label, "day": f"{clean[column]:%d/%m/%Y}"})
     if clean.get("recognised") and clean.get("registered") and clean["recognised"] < clean["registered"]:
@@ -489,13 +492,16 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
             dup_key=dup_key(clean["title"], ""),
         )
         made.append((number, clean, initiative))
-    Initiative.objects.bulk_create([i for _n, _c, i in made], batch_size=1000)
-    numbered = [i for _n, c, i in made if not i.reference]
-    for _number, clean, initiative in made:
-        if not initiative.reference:
-            initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"
-    if numbered:
-        Initiative.objects.bulk_update(numbered, ["reference"], batch_size=1000)
+
+    def number(_objs):  # a row without a reference number gets one from its id
+        numbered = []
+        for _number, clean, initiative in made:
+            if not initiative.reference:
+                initiative.reference = f"SK-{clean['registered']:%Y}-{initiative.pk:07d}"
+                numbered.append(initiative)
+        return numbered
+
+    bulk_insert(Initiative, [i for _n, _c, i in made], prepare=number, update_fields=["reference"])
     authors, versions, shares, audits = [], [], [], []
     for number, clean, initiative in made:
         rows_authors = [
@@ -554,13 +560,13 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
                 },
             }
         )
-    InitiativeAuthor.objects.bulk_create(authors, batch_size=2000)
+    bulk_insert(InitiativeAuthor, authors, batch_size=2000)
     from .opentasks import tasks_sync_many
 
     tasks_sync_many(i.pk for _n, _c, i in made)  # the imported dossiers' open work
     for author in authors:  # the snapshot above read ``a.user`` before the authors had ids
         author.initiative_id = author.initiative.pk
-    DossierVersion.objects.bulk_create(versions, batch_size=1000)
+    bulk_insert(DossierVersion, versions)
 
     def count_and_audit():  # the shared locks (counters, the audit chain's head): last, briefly
         progress_counters_add(shares)

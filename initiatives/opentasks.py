@@ -18,23 +18,30 @@ What each dossier owes, and to whom:
 from django.db import connection
 
 from config import sqlbatch
+from config.bulk import bulk_insert
 from councils.models import Council, CouncilKind, Organisation
 
 from .models import COUNCIL_STATES, TERMINAL_STATES, Consent, Initiative, InitiativeAuthor, State
 from .opentask_model import OpenTask, TaskKind
 
 
-def _advisory_team_id(initiative: Initiative) -> int | None:
+def _advisory_team_id(initiative: Initiative, teams: dict | None = None) -> int | None:
+    """The advisory team that owes the advice; ``teams`` ({organisation id: team id}) remembers each
+    unit's across many dossiers (the register import's batch)."""
     council = initiative.council if initiative.council_id else None
     if council is not None and council.kind == CouncilKind.ADVISORY:
         return council.pk  # the submit put the team that serves the unit there
+    if teams is not None and initiative.organisation_id in teams:
+        return teams[initiative.organisation_id]
     from councils.selectors import advisory_team_for
 
     team = advisory_team_for(organisation=initiative.organisation)
+    if teams is not None:
+        teams[initiative.organisation_id] = team.pk if team else None
     return team.pk if team else None
 
 
-def _rows(initiative: Initiative, authors) -> list[OpenTask]:
+def _rows(initiative: Initiative, authors, teams: dict | None = None) -> list[OpenTask]:
     """The open work of one dossier, from its current state and ``authors`` ((user_id, consent))."""
     state = initiative.state
     common = {
@@ -50,7 +57,7 @@ def _rows(initiative: Initiative, authors) -> list[OpenTask]:
         for user_id in sorted({u for u, c in authors if c == Consent.PENDING}):
             rows.append(OpenTask(kind=TaskKind.CONFIRM, user_id=user_id, **common))
     if state == State.ADVISORY_REVIEW:
-        team = _advisory_team_id(initiative)
+        team = _advisory_team_id(initiative, teams)
         if team:
             rows.append(OpenTask(kind=TaskKind.ADVISE, council_id=team, **common))
     if state in COUNCIL_STATES and initiative.council_id:
@@ -103,10 +110,31 @@ def tasks_sync_many(initiative_ids) -> None:
         initiative_id__in=ids, user__isnull=False
     ).values_list("initiative_id", "user_id", "consent"):
         authors.setdefault(initiative_id, []).append((user_id, consent))
+    initiatives = list(Initiative.objects.filter(pk__in=ids).select_related("organisation", "council"))
+    teams = _advisory_teams_of(
+        {i.organisation_id: i.organisation for i in initiatives if i.state == State.ADVISORY_REVIEW}
+    )
     rows = []
-    for initiative in Initiative.objects.filter(pk__in=ids).select_related("organisation", "council"):
-        rows += _rows(initiative, authors.get(initiative.pk, []))
-    OpenTask.objects.bulk_create(rows, batch_size=2000)
+    for initiative in initiatives:
+        rows += _rows(initiative, authors.get(initiative.pk, []), teams)
+    bulk_insert(OpenTask, rows, batch_size=2000)
+
+
+def _advisory_teams_of(organisations: dict) -> dict[int, int | None]:
+    """{organisation id: the advisory team that serves it} for ``organisations`` ({id: Organisation}),
+    as ``councils.selectors.advisory_team_for`` answers each, in one query."""
+    if not organisations:
+        return {}
+    paths = {p for org in organisations.values() for p in org.ancestor_paths(include_self=True)}
+    team_at = {}
+    for path, pk in Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__in=paths).values_list(
+        "organisation__path", "pk"
+    ):
+        team_at[path] = pk  # as ``nearest_council``: the last one read for a path stands
+    out = {}
+    for pk, org in organisations.items():
+        out[pk] = next((team_at[p] for p in reversed(org.ancestor_paths(include_self=True)) if p in team_at), None)
+    return out
 
 
 def _advisory_teams() -> dict[int, int]:
