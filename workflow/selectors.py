@@ -299,20 +299,27 @@ def prime_available_actions(*, user, initiatives) -> None:
         }
 
 
-def _inbox_branches(*, user, fields=("initiative_id",)) -> list[QuerySet]:
-    """The open-work rows (``fields`` of them) that wait for ``user``, one queryset per branch, each
-    an index range: their own rows; their advisory teams'; the votes of the councils they sit on,
-    less what they voted on already and what they author (recused); the closes of the councils they
-    chair or are secretary of, less what they author; a substitute's seats (computed, few)."""
+def _inbox_branches(*, user, fields=("initiative_id",), due=None) -> list[QuerySet]:
+    """The open-work rows (``fields`` of them) that wait for ``user``, one queryset per branch and
+    council, each one index range (``open_task_user_due``, ``open_task_council_due``: in due order
+    within it): their own rows; their advisory teams'; the votes of each council they sit on, less
+    what they voted on already and what they author (recused); the closes of each council they
+    chair or are secretary of, less what they author; a substitute's seats (computed, few).
+    ``due``: a ``Q`` on ``due_at`` every branch keeps (the queue's due filter)."""
     from initiatives.models import OpenTask, TaskKind
 
     from .models import BallotCast
 
-    councils = Membership.objects.filter(user=user).order_by()
-    advising = councils.filter(council__kind=CouncilKind.ADVISORY).values("council_id")
-    deciding = councils.exclude(council__kind=CouncilKind.ADVISORY)
-    member_of = deciding.values("council_id")
-    closer_of = deciding.filter(role__in=[MemberRole.CHAIR, MemberRole.SECRETARY]).values("council_id")
+    advising, member_of, closer_of = [], [], []
+    for council_id, kind, role in (
+        Membership.objects.filter(user=user).order_by("council_id").values_list("council_id", "council__kind", "role")
+    ):
+        if kind == CouncilKind.ADVISORY:
+            advising.append(council_id)
+            continue
+        member_of.append(council_id)
+        if role in (MemberRole.CHAIR, MemberRole.SECRETARY):
+            closer_of.append(council_id)
     authored = InitiativeAuthor.objects.filter(user=user).order_by().values("initiative_id")
     voted = (
         BallotCast.objects.filter(voter=user, session__closed_at__isnull=True)
@@ -320,18 +327,25 @@ def _inbox_branches(*, user, fields=("initiative_id",)) -> list[QuerySet]:
         .values("session__initiative_id")
     )
     tasks = OpenTask.objects.order_by()
+    if due is not None:
+        tasks = tasks.filter(due)
     flat = {"flat": True} if len(fields) == 1 else {}
-    branches = [
-        tasks.filter(user=user).values_list(*fields, **flat),
-        tasks.filter(kind=TaskKind.ADVISE, council_id__in=advising).values_list(*fields, **flat),
-        tasks.filter(kind=TaskKind.VOTE, council_id__in=member_of)
-        .exclude(initiative_id__in=authored)
-        .exclude(initiative_id__in=voted)
-        .values_list(*fields, **flat),
-        tasks.filter(kind=TaskKind.CLOSE, council_id__in=closer_of)
-        .exclude(initiative_id__in=authored)
-        .values_list(*fields, **flat),
-    ]
+    branches = [tasks.filter(user=user).values_list(*fields, **flat)]
+    for council_id in sorted(set(advising)):
+        branches.append(tasks.filter(council_id=council_id, kind=TaskKind.ADVISE).values_list(*fields, **flat))
+    for council_id in sorted(set(member_of)):
+        branches.append(
+            tasks.filter(council_id=council_id, kind=TaskKind.VOTE)
+            .exclude(initiative_id__in=authored)
+            .exclude(initiative_id__in=voted)
+            .values_list(*fields, **flat)
+        )
+    for council_id in sorted(set(closer_of)):
+        branches.append(
+            tasks.filter(council_id=council_id, kind=TaskKind.CLOSE)
+            .exclude(initiative_id__in=authored)
+            .values_list(*fields, **flat)
+        )
     seats = sorted(substitute_seats(user))  # dossiers a substitute sits in on (none for most people)
     if seats:
         branches.append(
@@ -388,7 +402,7 @@ class InboxRows:
         self.due = filters.get("due")
         self.now = now or timezone.now()
         self._count = None
-        self._sql = None
+        self._sql = None  # the branches' SQL, built once
 
     @staticmethod
     def serves(filters: dict | None) -> bool:
@@ -396,30 +410,30 @@ class InboxRows:
             return False
         return not any(filters.get(k) not in (None, "") for k in ("organisation", "state", "waiting_days"))
 
-    def _grouped(self) -> tuple[str, list]:
-        """SQL of (id, d): each waiting dossier once, with its due date (built once)."""
-        from django.db import connections
-
-        if self._sql is not None:
+    def _union(self, first: int | None = None) -> tuple[str, list]:
+        """SQL of the open-task rows (initiative_id, due_at) that wait for the person, its
+        branches side by side; ``first``: only each branch's first rows in due order (an index
+        range read in order that stops there)."""
+        if first is None and self._sql is not None:
             return self._sql
-
         from .queue import SOON
 
-        branches = _inbox_branches(user=self.user, fields=("initiative_id", "due_at"))
-        union = branches[0].union(*branches[1:], all=True)
-        sql, params = union.query.get_compiler(using=union.db).as_sql()
-        where, extra = "", []
-        if self.due == "overdue":
-            where, extra = "WHERE t.due_at < %s", [self.now]
-        elif self.due == "soon":
-            where, extra = "WHERE t.due_at >= %s AND t.due_at < %s", [self.now, self.now + SOON]
-        elif self.due == "none":
-            where = "WHERE t.due_at IS NULL"
-        connection = connections[union.db]
-        extra = [connection.ops.adapt_datetimefield_value(v) for v in extra]
-        grouped = f"SELECT t.initiative_id AS id, MIN(t.due_at) AS d FROM ({sql}) t {where} GROUP BY t.initiative_id"
-        self._sql = grouped, [*params, *extra]
-        return self._sql
+        due = {
+            "overdue": Q(due_at__lt=self.now),
+            "soon": Q(due_at__gte=self.now, due_at__lt=self.now + SOON),
+            "none": Q(due_at__isnull=True),
+        }.get(self.due)
+        parts, params = [], []
+        for branch in _inbox_branches(user=self.user, fields=("initiative_id", "due_at"), due=due):
+            if first is not None:
+                branch = branch.order_by(F("due_at").asc(nulls_last=True), "initiative_id")[:first]
+            sql, p = branch.query.get_compiler(using=branch.db).as_sql()
+            parts.append(f"SELECT * FROM ({sql}) b{len(parts)}")
+            params += p
+        union = " UNION ALL ".join(parts), params
+        if first is None:
+            self._sql = union
+        return union
 
     def _run(self, sql, params):
         from django.db import connections
@@ -434,26 +448,39 @@ class InboxRows:
         if not self.user.is_authenticated:
             return 0
         if self._count is None:
-            grouped, params = self._grouped()
-            self._count = self._run(f"SELECT COUNT(*) FROM ({grouped}) g", params)[0][0]
+            union, params = self._union()
+            self._count = self._run(f"SELECT COUNT(DISTINCT t.initiative_id) FROM ({union}) t", params)[0][0]
         return self._count
 
     __len__ = count
 
     def ids(self, start: int, stop: int) -> list[int]:
-        """The ids of rows ``start`` to ``stop`` in the order asked."""
+        """The ids of rows ``start`` to ``stop`` in the order asked. Soonest due first: each branch's
+        first rows in (due_at, initiative_id) order (its index range, read in order, stops there),
+        a dossier's rows (same dossier, same due date) kept once — only as far as the page, never
+        every open task."""
+        from django.db import connections
+
+        from initiatives.models import OpenTask
+
         if not self.user.is_authenticated or stop <= start:
             return []
-        grouped, params = self._grouped()
-        order = {
-            "due": "CASE WHEN g.d IS NULL THEN 1 ELSE 0 END, g.d, g.id",
-            "oldest": "g.id",
-            "newest": "g.id DESC",
-        }[self.order]
-        rows = self._run(
-            f"SELECT g.id FROM ({grouped}) g ORDER BY {order} LIMIT %s OFFSET %s", [*params, stop - start, start]
+        if self.order == "due":
+            # a dossier has at most two rows in a branch (an author's submit and confirm): the first
+            # 2 × stop rows of each branch hold the first ``stop`` dossiers of them all
+            union, params = self._union(first=2 * stop)
+            nulls = "" if connections[OpenTask.objects.db].vendor == "postgresql" else "t.due_at IS NULL, "
+            sql = (
+                f"SELECT DISTINCT t.due_at, t.initiative_id FROM ({union}) t "
+                f"ORDER BY {nulls}t.due_at, t.initiative_id LIMIT %s OFFSET %s"
+            )
+            return [r[1] for r in self._run(sql, [*params, stop - start, start])]
+        union, params = self._union()
+        direction = "DESC" if self.order == "newest" else ""
+        sql = (
+            f"SELECT DISTINCT t.initiative_id FROM ({union}) t ORDER BY t.initiative_id {direction} LIMIT %s OFFSET %s"
         )
-        return [r[0] for r in rows]
+        return [r[0] for r in self._run(sql, [*params, stop - start, start])]
 
     def __getitem__(self, k):
         if not isinstance(k, slice) or k.step not in (None, 1):
@@ -542,7 +569,6 @@ def content_visible_q(*, user) -> Q:
     if user.is_superuser:
         return Q()
     branches = [
-        Initiative.objects.filter(created_by=user).order_by().values_list("id", flat=True),
         InitiativeAuthor.objects.filter(user=user)
         .exclude(consent=Consent.DECLINED)
         .order_by()
@@ -551,9 +577,12 @@ def content_visible_q(*, user) -> Q:
     from .models import CouncilSession
 
     council_ids = Membership.objects.filter(user=user).values("council_id")  # a subquery, not a query
-    branches.append(Initiative.objects.filter(council_id__in=council_ids).order_by().values_list("id", flat=True))
-    branches.append(
-        CouncilSession.objects.filter(council_id__in=council_ids).order_by().values_list("initiative_id", flat=True)
+    # the row's own creator and council, and its own sessions (an index probe per row), tested on the
+    # row: never every dossier a big council holds gathered first (12,500 at 2 million, for a page of 20)
+    own = (
+        Q(created_by=user)
+        | Q(council_id__in=council_ids)
+        | Exists(CouncilSession.objects.filter(initiative_id=OuterRef("pk"), council_id__in=council_ids))
     )
     if substitute_councils(user):  # a substitute who sits or sat in on a dossier
         from .models import BallotCast
@@ -564,7 +593,7 @@ def content_visible_q(*, user) -> Q:
         branches.append(
             Initiative.objects.filter(pk__in=list(substitute_seats(user))).order_by().values_list("id", flat=True)
         )
-    q = Q(confidential=False) | Q(pk__in=branches[0].union(*branches[1:], all=True)) | advised_q(user=user)
+    q = Q(confidential=False) | own | Q(pk__in=branches[0].union(*branches[1:], all=True)) | advised_q(user=user)
     audit_paths = user_role_paths(user=user, roles=(Role.AUDITOR, Role.ADMIN))
     if audit_paths:
         q |= Q(organisation_id__in=Organisation.objects.filter(subtree_q(audit_paths, field="path")).values("pk"))
