@@ -71,7 +71,8 @@ def home(request):
 def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=None) -> tuple[dict, int]:
     """The work queue of a page (``workflow.queue``: the API's filters): filtered, ordered, counted
     per choice, a page of it with numbered links that keep the filters. Bad filters come back
-    beside their fields with 400 and an empty page. ``rows_for(filters)``: the filtered, ordered
+    beside their fields with 400 and an empty page. ``qs()``: the queue's dossiers (built when
+    needed: not the inbox's, when its page is read from the open-work rows). ``rows_for(filters)``: the filtered, ordered
     rows when the page reads them its own way (the inbox: ``workflow.selectors.inbox_rows``);
     ``capped()``: ``capped_count(qs)`` when the page knows it cheaper. The context's ``capped`` is
     that count (None for bad filters)."""
@@ -92,14 +93,14 @@ def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=Non
     except ValidationError as e:
         errors, status, filters = _field_errors(e), 400, None
     if filters is None:
-        rows = rows_for(None) if rows_for else qs.none()
+        rows = rows_for(None) if rows_for else qs().none()
     else:
         # the counts per choice are two grouped counts over every row: only for a queue of at most
         # LIST_EXACT_COUNT_CAP rows (a sector's two million would take seconds)
-        n = capped() if capped else capped_count(qs)
+        n = capped() if capped else capped_count(qs())
         if n <= exact_count_cap():
-            counts = queue_counts(qs, filters)
-        rows = rows_for(filters) if rows_for else queue_apply(qs, filters)
+            counts = queue_counts(qs(), filters)
+        rows = rows_for(filters) if rows_for else queue_apply(qs(), filters)
     keep = {k: v for k, v in values.items() if v}
     if request.GET.get("q"):
         keep["q"] = request.GET["q"][:SEARCH_MAX_CHARS]
@@ -131,7 +132,6 @@ def _numbered(request, qs, context, size=50, *, capped=None):
 def _inbox_queue(request) -> tuple[dict, int]:
     """The inbox page's queue: its rows from the open-work table where they can be
     (``inbox_rows``), and the whole inbox's size from it too (exact, one grouped count)."""
-    qs = with_content_visible(inbox(user=request.user), user=request.user)
     everything = InboxRows(user=request.user, filters={"order": "due"})
 
     def rows_for(filters):
@@ -141,7 +141,7 @@ def _inbox_queue(request) -> tuple[dict, int]:
 
     context, status = _queue_context(
         request,
-        qs,
+        lambda: with_content_visible(inbox(user=request.user), user=request.user),
         default_order="due",
         rows_for=rows_for,
         capped=lambda: min(everything.count(), exact_count_cap() + 1),
@@ -196,7 +196,7 @@ def initiative_list_page(request):
             messages.error(request, message)
         qs, words, search_status = qs.none(), [], 400
     qs = search_filter(qs, words)  # accents optional, at a word's beginning (``initiatives.search``)
-    context, status = _queue_context(request, qs, default_order="newest")
+    context, status = _queue_context(request, lambda: qs, default_order="newest")
     rows = context.pop("rows_qs")
     if words and not request.GET.get("order"):
         rows = ranked(rows)  # best first unless an order is asked

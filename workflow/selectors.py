@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
-from councils.selectors import subtree_q, user_advised_paths, user_role_paths
+from councils.selectors import subtree_q, user_advised_paths, user_memberships, user_role_paths
 from initiatives.models import (
     COUNCIL_STATES,
     TERMINAL_STATES,
@@ -311,9 +311,7 @@ def _inbox_branches(*, user, fields=("initiative_id",), due=None) -> list[QueryS
     from .models import BallotCast
 
     advising, member_of, closer_of = [], [], []
-    for council_id, kind, role in (
-        Membership.objects.filter(user=user).order_by("council_id").values_list("council_id", "council__kind", "role")
-    ):
+    for council_id, kind, role, _path in user_memberships(user=user):
         if kind == CouncilKind.ADVISORY:
             advising.append(council_id)
             continue
