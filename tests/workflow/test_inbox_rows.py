@@ -123,3 +123,15 @@ def test_roles_and_seats_are_read_once_per_request_and_again_in_the_next(client,
     assert 'href="/audit/"' not in client.get("/tasks/").content.decode()
     role_grant(user=user, organisation=Organisation.objects.get(code="TCTA"), role=Role.AUDITOR)
     assert 'href="/audit/"' in client.get("/tasks/").content.decode()
+
+
+def test_the_check_finds_open_work_with_another_due_date(flow):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    iid = flow.to_unit_council()
+    call_command("open_tasks", "--check")
+    Initiative.objects.filter(pk=iid).update(due_at=timezone.now() + timedelta(days=3))  # behind the actions' back
+    with pytest.raises(CommandError, match="1 dossiers' open work is out of date"):
+        call_command("open_tasks", "--check")
+    call_command("open_tasks", "--rebuild", "--check")
