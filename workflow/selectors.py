@@ -1085,6 +1085,8 @@ def duplicate_marks_for(*, user, initiative: Initiative) -> list[dict]:
         .select_related("initiative__organisation", "of__organisation", "by")
         .order_by("-at", "-id")
     )
+    if not marks:  # most dossiers: no visibility question to ask
+        return []
     others = {m.of_id if m.initiative_id == initiative.pk else m.initiative_id for m in marks}
     visible = set(initiative_list(user=user).filter(pk__in=others).values_list("pk", flat=True)) | {initiative.pk}
     standing = {m.pk for m in standing_marks(initiative=initiative)}
