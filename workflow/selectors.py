@@ -447,7 +447,9 @@ class InboxRows:
             return 0
         if self._count is None:
             union, params = self._union()
-            self._count = self._run(f"SELECT COUNT(DISTINCT t.initiative_id) FROM ({union}) t", params)[0][0]
+            self._count = self._run(
+                f"SELECT COUNT(*) FROM (SELECT DISTINCT t.initiative_id FROM ({union}) t) d", params
+            )[0][0]
         return self._count
 
     __len__ = count
