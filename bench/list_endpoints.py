@@ -33,6 +33,8 @@ from bench.common import percentiles, seed_authors  # noqa: E402
 
 django.setup()
 
+import logging  # noqa: E402
+
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -242,6 +244,15 @@ def personas():
     return made
 
 
+def signed_in(client, user) -> None:
+    """``client`` signed in as ``user``, past the second factor (the pages ask officers and council
+    members for it: tests.otp.verified_session, as the test suite's ``force_login``)."""
+    from tests.otp import verified_session
+
+    client.force_login(user)
+    verified_session(client, user)
+
+
 def prepare(n: int) -> None:
     """PostgreSQL only: migrate, and seed ``n`` bench initiatives once (a database seeded at another
     size is refused: use a fresh one)."""
@@ -344,6 +355,7 @@ def main():
     parser.add_argument("--skip-search", action="store_true", help="leave out q= (track i11p measures it)")
     args = parser.parse_args()
     prepare(args.initiatives)
+    logging.getLogger("sangkien.request").setLevel(logging.WARNING)  # one line per request: not here
     people = personas()
     import logging
 
@@ -371,7 +383,7 @@ def main():
         if (args.only and name not in args.only.split(",")) or args.reports_only:
             continue
         api.force_authenticate(user)
-        web.force_login(user)
+        signed_in(web, user)
         first = api.get("/api/v1/initiatives/?page_size=20").json()
         detail_id = first["results"][0]["id"] if first["results"] else None
         lists = [
@@ -396,9 +408,16 @@ def main():
             timed(name, "history", api, f"/api/v1/initiatives/{detail_id}/history/")
         if args.skip_pages:
             continue
-        for label, query in lists[:4]:
+        # the pages' own filters (organisation, state, due, order; category and submitted_month are
+        # the API's only)
+        for label, query in [
+            *lists[:4],
+            *lists[6:8],
+            ("organisation+state", f"organisation={code}&state=unit_council"),
+        ]:
             timed(name, f"PAGE list {label}".strip(), web, f"/initiatives/?{query}")
         timed(name, "PAGE inbox", web, "/tasks/")
+        timed(name, "PAGE inbox due=overdue", web, "/tasks/?due=overdue")
         if detail_id:
             timed(name, "PAGE detail", web, f"/initiatives/{detail_id}/")
     if args.skip_reports:

@@ -45,16 +45,27 @@ class _Page(Page):
         return self._more
 
 
+def capped_count(qs) -> int:
+    """How many rows ``qs`` has, counted up to ``exact_count_cap() + 1`` (an index range that stops
+    early): ids only, no annotation, no ordering."""
+    return qs.order_by().values("pk")[: exact_count_cap() + 1].count()
+
+
 class CappedCountPaginator(Paginator):
     count_exact = True
+
+    def __init__(self, object_list, per_page, *args, capped: int | None = None, **kwargs):
+        """``capped``: ``capped_count(object_list)`` when the caller has it already (one query less)."""
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self._capped = capped
 
     @cached_property
     def count(self):
         qs = self.object_list
-        if not hasattr(qs, "query"):  # a list
+        if not hasattr(qs, "query"):  # a list, or a sequence that counts itself (workflow.selectors.InboxRows)
             return len(qs)
         cap = exact_count_cap()
-        n = qs.order_by().values("pk")[: cap + 1].count()  # no annotation, no ordering: ids only
+        n = self._capped if self._capped is not None else capped_count(qs)
         if n <= cap:
             return n
         estimate = planner_estimate(qs)

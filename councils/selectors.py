@@ -43,24 +43,61 @@ def _minimal_paths(paths):
     return out
 
 
-def user_role_paths(*, user: User, roles) -> list[str]:
-    """Paths of the organisations on which ``user`` holds any of ``roles``."""
+def _per_request(user, key: str, compute):
+    """``compute()``, asked once per request and person: kept on the user object with the request's
+    id (``config.logs.request_id``, set for a request's duration by ``ops.middleware``), so a new
+    request — or the same user object in the next one — asks again. Outside a request (actions,
+    commands, tasks): asked every time."""
+    from config.logs import request_id
+
+    rid = request_id.get()
+    if not rid:
+        return compute()
+    store = user.__dict__.get("_per_request")
+    if store is None or store[0] != rid:
+        store = (rid, {})
+        user.__dict__["_per_request"] = store
+    if key not in store[1]:
+        store[1][key] = compute()
+    return store[1][key]
+
+
+def user_roles(*, user: User) -> list[tuple[str, str]]:
+    """(role, organisation path) of every role ``user`` holds: one query per request."""
     if not user.is_authenticated:
         return []
-    return list(
-        RoleAssignment.objects.filter(user=user, role__in=list(roles)).values_list("organisation__path", flat=True)
+    return _per_request(
+        user,
+        "roles",
+        lambda: list(RoleAssignment.objects.filter(user=user).values_list("role", "organisation__path")),
     )
+
+
+def user_memberships(*, user: User) -> list[tuple[int, str, str, str]]:
+    """(council id, council kind, role, council's organisation path) of every council ``user`` sits
+    on: one query per request."""
+    if not user.is_authenticated:
+        return []
+    return _per_request(
+        user,
+        "memberships",
+        lambda: list(
+            Membership.objects.filter(user=user)
+            .order_by("council_id")
+            .values_list("council_id", "council__kind", "role", "council__organisation__path")
+        ),
+    )
+
+
+def user_role_paths(*, user: User, roles) -> list[str]:
+    """Paths of the organisations on which ``user`` holds any of ``roles``."""
+    roles = set(roles)
+    return [path for role, path in user_roles(user=user) if role in roles]
 
 
 def user_advised_paths(*, user: User) -> list[str]:
     """Organisations whose dossiers ``user`` helps as a member of an advisory team."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.filter(user=user, council__kind=CouncilKind.ADVISORY).values_list(
-            "council__organisation__path", flat=True
-        )
-    )
+    return [path for _c, kind, _r, path in user_memberships(user=user) if kind == CouncilKind.ADVISORY]
 
 
 def nearest_council(*, organisation: Organisation, kind: str, include_self: bool = True) -> Council | None:

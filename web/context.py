@@ -1,6 +1,6 @@
 """Template context for the base layout's navigation."""
 
-from councils.models import Role, RoleAssignment
+from councils.models import Role
 
 
 def navigation(request):
@@ -8,11 +8,9 @@ def navigation(request):
     if not user or not user.is_authenticated:
         return {}
     if "_nav_reports" not in request.__dict__:
-        roles = set(
-            RoleAssignment.objects.filter(user=user, role__in=[Role.OFFICER, Role.AUDITOR, Role.ADMIN])
-            .values_list("role", flat=True)
-            .distinct()
-        )
+        from councils.selectors import user_roles
+
+        roles = {role for role, _path in user_roles(user=user)} & {Role.OFFICER, Role.AUDITOR, Role.ADMIN}
         request._nav_reports = bool(roles)
         request._nav_campaigns = bool(roles & {Role.OFFICER, Role.ADMIN})
     if "_nav_audit" not in request.__dict__:

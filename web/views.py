@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from awards.selectors import awards_for
-from config.paging import CappedCountPaginator, exact_count_cap
+from config.paging import CappedCountPaginator, capped_count, exact_count_cap
 from config.params import SEARCH_MAX_CHARS, parse_search
 from councils.models import Membership, RoleAssignment
 from initiatives.actions import initiative_create, initiative_update
@@ -31,6 +31,7 @@ from workflow.flows import STAGE_DECISIONS
 from workflow.labels import ACTION_LABELS
 from workflow.meeting_selectors import dossier_meetings, meeting_councils, upcoming_meetings
 from workflow.selectors import (
+    InboxRows,
     available_actions,
     can_see_confidential,
     changes_since_last_submission,
@@ -38,6 +39,7 @@ from workflow.selectors import (
     duplicate_marks_for,
     forward_target,
     inbox,
+    inbox_rows,
     initiative_get_visible,
     initiative_list,
     last_return,
@@ -57,7 +59,7 @@ def home(request):
     context = {
         "roles": RoleAssignment.objects.filter(user=user).select_related("organisation"),
         "memberships": Membership.objects.filter(user=user).select_related("council", "council__organisation"),
-        "tasks": with_content_visible(inbox(user=user), user=user)[:10],
+        "tasks": InboxRows(user=user, filters={"order": "due"})[:10],  # soonest due first
         "now": timezone.now(),
         "initiatives": with_content_visible(initiative_list(user=user), user=user).order_by("-id")[:10],
         "can_create": may_create_somewhere(user=user),
@@ -67,10 +69,14 @@ def home(request):
     return render(request, "workflow/home.html", context)
 
 
-def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
+def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=None) -> tuple[dict, int]:
     """The work queue of a page (``workflow.queue``: the API's filters): filtered, ordered, counted
     per choice, a page of it with numbered links that keep the filters. Bad filters come back
-    beside their fields with 400 and an empty page."""
+    beside their fields with 400 and an empty page. ``qs()``: the queue's dossiers (built when
+    needed: not the inbox's, when its page is read from the open-work rows). ``rows_for(filters)``: the filtered, ordered
+    rows when the page reads them its own way (the inbox: ``workflow.selectors.inbox_rows``);
+    ``capped()``: ``capped_count(qs)`` when the page knows it cheaper. The context's ``capped`` is
+    that count (None for bad filters)."""
     from workflow.queue import (
         DUE_CHOICES,
         ORDER_CHOICES,
@@ -82,19 +88,20 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
     )
 
     values = {name: (request.GET.get(name) or "")[:100] for name in QUEUE_FILTER_NAMES}
-    errors, status, counts = {}, 200, None
+    errors, status, counts, n = {}, 200, None, None
     try:
         filters = queue_filters(request.GET, default_order=default_order)
     except ValidationError as e:
         errors, status, filters = _field_errors(e), 400, None
     if filters is None:
-        rows = qs.none()
+        rows = rows_for(None) if rows_for else qs().none()
     else:
         # the counts per choice are two grouped counts over every row: only for a queue of at most
         # LIST_EXACT_COUNT_CAP rows (a sector's two million would take seconds)
-        if qs.order_by().values("pk")[: exact_count_cap() + 1].count() <= exact_count_cap():
-            counts = queue_counts(qs, filters)
-        rows = queue_apply(qs, filters)
+        n = capped() if capped else capped_count(qs())
+        if n <= exact_count_cap():
+            counts = queue_counts(qs(), filters)
+        rows = rows_for(filters) if rows_for else queue_apply(qs(), filters)
     keep = {k: v for k, v in values.items() if v}
     if request.GET.get("q"):
         keep["q"] = request.GET["q"][:SEARCH_MAX_CHARS]
@@ -110,29 +117,49 @@ def _queue_context(request, qs, *, default_order: str) -> tuple[dict, int]:
         "query": urlencode(keep),
         "now": timezone.now(),
     }
-    return context | {"rows_qs": rows}, status
+    return context | {"rows_qs": rows, "capped": n}, status
 
 
-def _numbered(request, qs, context, size=50):
+def _numbered(request, qs, context, size=50, *, capped=None):
     asked = request.GET.get("page_size") or ""
     if asked.isascii() and asked.isdigit() and 1 <= int(asked) <= 500:  # as the API's ``page_size``
         size = int(asked)
-    page = CappedCountPaginator(qs, size).get_page(request.GET.get("page"))
+    page = CappedCountPaginator(qs, size, capped=capped).get_page(request.GET.get("page"))
     context["page"] = page
     context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     return page
 
 
+def _inbox_queue(request) -> tuple[dict, int]:
+    """The inbox page's queue: its rows from the open-work table where they can be
+    (``inbox_rows``), and the whole inbox's size from it too (exact, one grouped count)."""
+    everything = InboxRows(user=request.user, filters={"order": "due"})
+
+    def rows_for(filters):
+        if filters == {"order": "due"}:
+            return everything  # the whole inbox: its count is the one already taken
+        return inbox_rows(user=request.user, filters=filters)
+
+    context, status = _queue_context(
+        request,
+        lambda: with_content_visible(inbox(user=request.user), user=request.user),
+        default_order="due",
+        rows_for=rows_for,
+        capped=lambda: min(everything.count(), exact_count_cap() + 1),
+    )
+    context["everything"] = everything
+    return context, status
+
+
 @login_required
 def tasks_page(request):
-    qs = with_content_visible(inbox(user=request.user), user=request.user)
-    context, status = _queue_context(request, qs, default_order="due")
+    context, status = _inbox_queue(request)
     page = _numbered(request, context.pop("rows_qs"), context)
     prime_available_actions(user=request.user, initiatives=page)  # the page's questions at once
     context["rows"] = [
         (i, [a for a in available_actions(user=request.user, initiative=i) if a != "edit"]) for i in page
     ]
-    context["total"] = qs.count() if context["query"] else None
+    context["total"] = context.pop("everything").count() if context["query"] else None
     context["upcoming_meetings"] = upcoming_meetings(user=request.user)[:10]
     if request.session.get("queue") != context["query"]:  # the detail page's "next" walks this queue
         request.session["queue"] = context["query"]
@@ -142,13 +169,16 @@ def tasks_page(request):
 @login_required
 def tasks_next(request):
     """Open the next dossier of the inbox as filtered (``skip``: the one just seen)."""
-    qs = with_content_visible(inbox(user=request.user), user=request.user)
-    context, _status = _queue_context(request, qs, default_order="due")
+    context, _status = _inbox_queue(request)
     skip = (request.GET.get("skip") or "")[:20]
     rows = context["rows_qs"]
-    if skip.isascii() and skip.isdigit():
-        rows = rows.exclude(pk=int(skip))
-    first = rows.values_list("pk", flat=True).first()
+    skip = int(skip) if skip.isascii() and skip.isdigit() else None
+    if isinstance(rows, InboxRows):
+        first = next((pk for pk in rows.ids(0, 2) if pk != skip), None)
+    else:
+        if skip is not None:
+            rows = rows.exclude(pk=skip)
+        first = rows.values_list("pk", flat=True).first()
     if first is None:
         messages.success(request, _("Không còn hồ sơ nào đang chờ bạn trong danh sách này."))
         return redirect(f"{reverse('tasks-page')}?{context['query']}" if context["query"] else reverse("tasks-page"))
@@ -172,11 +202,13 @@ def initiative_list_page(request):
         words,
         scope=search_scope(user=request.user, parts=getattr(qs.query, "search_scope_parts", None)) if words else None,
     )
-    context, status = _queue_context(request, qs, default_order="newest")
+    context, status = _queue_context(request, lambda: qs, default_order="newest")
     rows = context.pop("rows_qs")
     if words and not request.GET.get("order"):
         rows = ranked(rows)  # best first unless an order is asked
-    page = _numbered(request, rows, context)
+    # without filters the rows are the queue's own: the count just taken is theirs too
+    unfiltered = not any(context["values"][k] for k in ("organisation", "state", "due", "waiting_days"))
+    page = _numbered(request, rows, context, capped=context.pop("capped") if unfiltered else None)
     context["q"] = q[:SEARCH_MAX_CHARS]
     context["search_words"] = words
     context["relevance"] = bool(words)

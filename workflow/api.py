@@ -33,7 +33,6 @@ from .selectors import (
     available_actions,
     can_see_confidential,
     content_visible_q,
-    inbox,
     initiative_get_visible,
     initiative_list,
     possible_duplicates,
@@ -572,8 +571,16 @@ class TaskListView(generics.ListAPIView):
 
         if getattr(self, "swagger_fake_view", False):
             return Initiative.objects.none()
-        qs = with_content_visible(inbox(user=self.request.user), user=self.request.user)
-        return _queue(self.request, qs, names=QUEUE_FILTER_NAMES, default_order="due")
+        from .queue import queue_filters
+        from .selectors import inbox_rows
+
+        params = {name: self.request.query_params.get(name) for name in QUEUE_FILTER_NAMES}
+        try:
+            filters = queue_filters(params, default_order="due")
+        except DjangoValidationError as e:
+            raise serializers.ValidationError(e.message_dict) from None
+        # a page of the open-work rows in due order, or the dossiers filtered (``inbox_rows``)
+        return inbox_rows(user=self.request.user, filters=filters)
 
     def paginate_queryset(self, queryset):
         from .selectors import prime_available_actions

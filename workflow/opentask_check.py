@@ -29,3 +29,24 @@ def inbox_differences(users) -> list[dict]:
         if table != searched:
             out.append({"user": user.username, "missing": sorted(searched - table), "extra": sorted(table - searched)})
     return out
+
+
+def stale_due_dates(limit: int = 50) -> list[int]:
+    """Dossiers whose open-work rows carry another due date than the dossier's own (the inbox's
+    pages are ordered and filtered by the rows' ``due_at``: ``selectors.InboxRows``); at most
+    ``limit`` of them."""
+    from django.db.models import F
+
+    from initiatives.models import OpenTask
+
+    differ = (
+        Q(due_at__isnull=True, initiative__due_at__isnull=False)
+        | Q(due_at__isnull=False, initiative__due_at__isnull=True)
+        | (Q(due_at__isnull=False, initiative__due_at__isnull=False) & ~Q(due_at=F("initiative__due_at")))
+    )
+    return list(
+        OpenTask.objects.filter(differ)
+        .order_by("initiative_id")
+        .values_list("initiative_id", flat=True)
+        .distinct()[:limit]
+    )

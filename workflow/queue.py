@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
-from councils.models import Membership, Organisation, RoleAssignment
+from councils.models import Organisation
 from initiatives.models import InitiativeAuthor, State
 
 # the filters of both doors, and the orders a person may pick
@@ -125,8 +125,10 @@ def queue_counts(qs: QuerySet, filters: dict, *, now=None) -> dict:
 def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[Organisation]:
     """The organisations a person may filter their queue by: where they hold a role, sit on a
     council or author, and ``depth`` levels below, in tree order, at most ``limit``."""
-    paths = set(RoleAssignment.objects.filter(user=user).values_list("organisation__path", flat=True))
-    paths |= set(Membership.objects.filter(user=user).values_list("council__organisation__path", flat=True))
+    from councils.selectors import user_memberships, user_roles
+
+    paths = {path for _role, path in user_roles(user=user)}
+    paths |= {path for *_rest, path in user_memberships(user=user)}
     paths |= set(
         InitiativeAuthor.objects.filter(user=user).values_list("initiative__organisation__path", flat=True)[:50]
     )

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from initiatives.models import Initiative
+from initiatives.opentasks import tasks_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,8 @@ def queue(flow):
         Initiative.objects.filter(pk=iid).update(
             due_at=now + timedelta(days=due), submitted_at=now - timedelta(days=waited)
         )
+        # a due date changed behind the actions' back: its open work follows, as an action's would
+        tasks_sync(Initiative.objects.get(pk=iid))
         ids[name] = iid
     ids["xn2"] = flow.to_unit_council(
         "author2", "a_adv", organisation="XN2", authors=[{"username": "author2", "share_percent": 100}]

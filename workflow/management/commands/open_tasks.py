@@ -2,13 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from initiatives.opentasks import tasks_rebuild
-from workflow.opentask_check import inbox_differences, people_with_work
+from workflow.opentask_check import inbox_differences, people_with_work, stale_due_dates
 
 
 class Command(BaseCommand):
     help = (
         "The open-work table behind the inbox: --check compares, person by person, the inbox read from it "
-        "with the inbox searched from the dossiers (exit 1 on any difference); --rebuild fills it again "
+        "with the inbox searched from the dossiers, and each row's due date with its dossier's (exit 1 on any "
+        "difference); --rebuild fills it again "
         "from every dossier."
     )
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         differences = inbox_differences(people)
         for d in differences[:50]:
             self.stdout.write(f"{d['user']}: missing {d['missing'][:20]} extra {d['extra'][:20]}")
-        if differences:
-            raise CommandError(f"{len(differences)} inboxes differ")
+        stale = stale_due_dates()
+        if stale:
+            self.stdout.write(f"open work with another due date than its dossier's: {stale[:20]}")
+        if differences or stale:
+            raise CommandError(f"{len(differences)} inboxes differ, {len(stale)} dossiers' open work is out of date")
         self.stdout.write(f"ok: {people.count()} inboxes agree")
