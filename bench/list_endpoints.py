@@ -357,13 +357,10 @@ def main():
     prepare(args.initiatives)
     logging.getLogger("sangkien.request").setLevel(logging.WARNING)  # one line per request: not here
     people = personas()
-    import logging
-
     from django.test import Client
 
     from tests.otp import verified_session
 
-    logging.getLogger("sangkien.request").setLevel(logging.WARNING)  # not a line per request
     api, web = APIClient(), Client()
     print(f"N = {args.initiatives}, {args.runs} runs each, p50 / p95 in ms (a shared 2-core machine: noisy)")
     print(f"{'persona':<22} {'endpoint':<44} {'count':>9} {'p50':>8} {'p95':>8}")
