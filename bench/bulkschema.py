@@ -96,9 +96,10 @@ def _source_definitions() -> dict:
     import importlib
 
     dup = importlib.import_module("initiatives.migrations.0007_dup_key")
+    # without a pending list since initiatives 0014 (its storage parameter kept where it was)
     return {
         dup.INDEX: f"CREATE INDEX {dup.INDEX} ON initiatives_initiative "
-        f"USING gin (to_tsvector('simple', dup_key)) WHERE {dup.SUBMITTED}"
+        f"USING gin (to_tsvector('simple', dup_key)) WITH (fastupdate = off) WHERE {dup.SUBMITTED}"
     }
 
 
