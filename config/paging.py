@@ -62,8 +62,10 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
         qs = self.object_list
-        if not hasattr(qs, "query"):  # a list, or a sequence that counts itself (workflow.selectors.InboxRows)
-            return len(qs)
+        if not hasattr(qs, "query"):  # a list, or a sequence that counts itself (workflow.selectors.InboxRows,
+            n = len(qs)  # library.selectors.LibraryRows: it says whether its count is exact)
+            self.count_exact = getattr(qs, "count_exact", True)
+            return n
         cap = exact_count_cap()
         n = self._capped if self._capped is not None else capped_count(qs)
         if n <= cap:

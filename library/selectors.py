@@ -102,7 +102,11 @@ class LibraryRows:
     — as a sequence a paginator slices (``count()``, ``[a:b]``). Two parts, each an indexed read:
     the few initiatives with an award or an adoption, counted and sorted; then all the others by
     ``recognised_at`` alone (their counts are 0), so a page of a register of millions never sorts
-    the whole register by computed counts."""
+    the whole register by computed counts. The second part is counted exactly up to
+    ``LIST_EXACT_COUNT_CAP`` and estimated beyond it (``count_exact`` then false: ``config.paging``),
+    so that a first page does not wait for a ``COUNT`` of half a million recognised dossiers."""
+
+    count_exact = True
 
     def __init__(self, base: QuerySet):
         self.featured = _counted(base.filter(pk__in=_featured_ids())).order_by(
@@ -117,7 +121,16 @@ class LibraryRows:
 
     def _parts(self) -> tuple[int, int]:
         if self._counts is None:
-            self._counts = (self.featured.count(), self.rest.count())
+            from config.paging import capped_count, exact_count_cap, planner_estimate
+
+            rest = capped_count(self.rest)
+            if rest > exact_count_cap():
+                estimate = planner_estimate(self.rest)
+                if estimate is None:  # SQLite: counted
+                    rest = self.rest.count()
+                else:
+                    rest, self.count_exact = max(estimate, rest), False
+            self._counts = (self.featured.count(), rest)
         return self._counts
 
     def count(self) -> int:

@@ -5,13 +5,13 @@ programme for reuse, and a unit's record that it applies one. They read through
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.paging import CappedCountPaginator
 from councils.models import Organisation
 from initiatives.exceptions import ApplicationError
 from initiatives.models import Category, Initiative
@@ -43,7 +43,7 @@ def library_page(request):
         qs = library_list(user=request.user, **filters)
     except ValidationError as e:
         errors, status, qs = e.message_dict, 400, []
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = CappedCountPaginator(qs, 20).get_page(request.GET.get("page"))  # ≈ beyond LIST_EXACT_COUNT_CAP
     awards = awards_by_initiative([i.pk for i in page])
     words = [] if errors else filters["words"]
     for i in page:

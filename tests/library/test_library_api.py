@@ -168,3 +168,35 @@ def test_refusals_own_initiative_outside_reach_twice_unknown(api, users, recogni
     r = adopt(api, users["officer_a"], b.pk, "XN2", note="x" * 2001)
     assert r.status_code == 400 and "note" in r.json()
     assert Adoption.objects.count() == 1
+
+
+def test_a_long_library_is_counted_up_to_the_cap_then_estimated_and_every_page_still_reads(
+    api, users, recognised, client, settings
+):
+    """Half a million recognised dossiers must not be counted row by row for a first page: beyond
+    ``LIST_EXACT_COUNT_CAP`` the count is PostgreSQL's estimate (``count_exact`` false, "≈" on the
+    page); SQLite counts exactly. Either way the pages walk every row, in order."""
+    from django.db import connection
+
+    from tests.otp import verified_session
+
+    settings.LIST_EXACT_COUNT_CAP = 2
+    made = [
+        recognised(
+            title=f"Sáng kiến thư viện {k}", recognised_at=datetime.datetime(2025, 1, 1 + k, tzinfo=datetime.UTC)
+        )
+        for k in range(4)
+    ]
+    reader = api(users["outsider"])
+    body = reader.get(LIST, {"page_size": 1}).json()
+    estimated = connection.vendor == "postgresql"
+    assert body["count_exact"] is (not estimated)
+    assert body["count"] == 4 if not estimated else body["count"] >= 3
+    ids = [reader.get(LIST, {"page_size": 1, "page": p}).json()["results"][0]["id"] for p in range(1, 5)]
+    assert ids == [i.pk for i in reversed(made)]
+    assert reader.get(LIST, {"page_size": 1, "page": 9}).status_code == 404
+    client.force_login(users["outsider"])
+    verified_session(client, users["outsider"])
+    html = client.get("/library/").content.decode()
+    count = html.split('id="library-count">', 1)[1].split("</p>", 1)[0]
+    assert count.startswith("≈ ") is estimated, count
