@@ -1,5 +1,6 @@
-"""What the benchmarks share: timing with percentiles, and seeding authors in SQL."""
+"""What the benchmarks share: timing with percentiles, seeding authors in SQL, the programme's phases."""
 
+import datetime
 import statistics
 import time
 
@@ -30,3 +31,17 @@ def percentiles(fn, runs: int) -> tuple[float, float]:
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
+def bench_phases(programme):
+    """The bench programme's two phases (P1 to May 2022, target 3,000; P2 after, 7,000): what the
+    progress reports measure against."""
+    from initiatives.models import Phase
+
+    p1 = Phase.objects.create(
+        programme=programme, code="P1", starts=datetime.date(2021, 9, 1), ends=datetime.date(2022, 5, 31), target=3000
+    )
+    p2 = Phase.objects.create(
+        programme=programme, code="P2", starts=datetime.date(2022, 6, 1), ends=datetime.date(2023, 9, 30), target=7000
+    )
+    return p1, p2

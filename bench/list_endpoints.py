@@ -29,7 +29,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
-from bench.common import percentiles, seed_authors  # noqa: E402
+from bench.common import bench_phases, percentiles, seed_authors  # noqa: E402
 
 django.setup()
 
@@ -284,20 +284,7 @@ def report_fixtures() -> None:
     if Phase.objects.filter(programme=programme).exists():
         return
     with transaction.atomic():
-        p1 = Phase.objects.create(
-            programme=programme,
-            code="P1",
-            starts=datetime.date(2021, 9, 1),
-            ends=datetime.date(2022, 5, 31),
-            target=3000,
-        )
-        p2 = Phase.objects.create(
-            programme=programme,
-            code="P2",
-            starts=datetime.date(2022, 6, 1),
-            ends=datetime.date(2023, 9, 30),
-            target=7000,
-        )
+        p1, p2 = bench_phases(programme)
         sector = Organisation.objects.get(code="B-SECTOR")
         Organisation.objects.filter(path__startswith=sector.path, level="unit").update(headcount=400)
         corps = list(Organisation.objects.filter(path__startswith=sector.path, level="corporation").order_by("path"))
