@@ -23,7 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
-from bench.common import percentiles, seed_authors  # noqa: E402
+from bench.common import bench_phases, percentiles, seed_authors  # noqa: E402
 
 django.setup()
 
@@ -46,20 +46,7 @@ def seed(n: int):
         programme = Programme.objects.create(
             code="B-PROG", name="Bench", starts=datetime.date(2021, 9, 1), ends=datetime.date(2023, 9, 30)
         )
-        p1 = Phase.objects.create(
-            programme=programme,
-            code="P1",
-            starts=datetime.date(2021, 9, 1),
-            ends=datetime.date(2022, 5, 31),
-            target=3000,
-        )
-        p2 = Phase.objects.create(
-            programme=programme,
-            code="P2",
-            starts=datetime.date(2022, 6, 1),
-            ends=datetime.date(2023, 9, 30),
-            target=7000,
-        )
+        p1, p2 = bench_phases(programme)
         units = []
         for c in range(20):
             corp = Organisation.objects.add_child(
@@ -89,7 +76,7 @@ def seed(n: int):
                 """
                 INSERT INTO initiatives_initiative (title, summary, problem, solution, category, organisation_id,
                     programme_id, benefit_value_vnd, confidential, state, version, dossier_version,
-                    created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text)
+                    created_by_id, created_at, updated_at, submitted_at, recognised_at, search_text, dup_key)
                 SELECT 'Sáng kiến thử tải', '', '', '',
                        (ARRAY['technical', 'management', 'union', 'covid'])[1 + floor(random() * 4)::int],
                        (%(units)s::int[])[1 + floor(random() * %(nunits)s)::int], %(programme)s,
@@ -97,7 +84,7 @@ def seed(n: int):
                        (ARRAY['advisory_review', 'unit_council', 'corporation_council', 'withdrawn'])
                            [1 + floor(random() * 4)::int],
                        1, 0, %(creator)s, now(), now(), s.at,
-                       CASE WHEN random() < 0.5 THEN s.at + interval '30 days' END, ''
+                       CASE WHEN random() < 0.5 THEN s.at + interval '30 days' END, '', ''
                 FROM (SELECT g, %(start)s::timestamptz + floor(random() * 750 * 86400) * interval '1 second' AS at
                       FROM generate_series(1, %(size)s) g) s
                 RETURNING id
