@@ -10,10 +10,13 @@ Merkle root recomputed from the heads it carries, the entry at each chain head i
 entries hashed before issue 8 (format 1, a fixed set), and looks up the one entry at the old
 global head and at each checkpoint's old-chain end."""
 
+import multiprocessing
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import connection, connections
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -164,7 +167,7 @@ def _head_mismatch(seq, entry_id, head_seq, last):
     )
 
 
-def _verify_all(head, cps, chunk):
+def _verify_all(head, cps, chunk, workers=1):
     # the closed global chain of formats 1 and 2
     walk = ChainWalk(expected=cps.by_seq)
     failure = None
@@ -188,15 +191,29 @@ def _verify_all(head, cps, chunk):
             failure = _head_mismatch(head["seq"] + 1, after, head["seq"], walk.seq)
         elif head["hash"] != walk.hash or head["scopes"] != walk.scopes:
             failure = _head_mismatch(walk.seq, walk.last_id, head["seq"], walk.seq)
-    legacy_failure, failures = failure, []
+    legacy_failure = failure
     # every scope's chain (its format-2 entries again, as the start of that chain), to its head row
-    chains = AuditEntry.objects.filter(hash_version__gte=HASH_V2).order_by("scope_key", "scope_seq")
-    checked, current, broken, seen = walk.checked, None, None, set()
-    for e in chains.values(*ENTRY_FIELDS).iterator(chunk_size=chunk):
+    failures, scoped, seen = _scope_walks_parallel(head["chains"], cps.by_scope, chunk, workers)
+    checked = walk.checked + scoped
+    for key in sorted((set(head["chains"]) | set(cps.by_scope)) - seen):
+        failures.append(ScopeWalk(key, expected=cps.by_scope.get(key)).end(head["chains"].get(key)))
+    return _earliest([legacy_failure, *failures, _legacy_actor_problem()]), checked
+
+
+def _scope_walks(chains_head, by_scope, chunk, lo=None, hi=None):
+    """Walk the scope chains whose key lies in [lo, hi) (None: unbounded), in (scope_key, scope_seq)
+    order, each to its head row. Returns (failures, entries of format 3 checked, keys seen)."""
+    chains = AuditEntry.objects.filter(hash_version__gte=HASH_V2)
+    if lo is not None:
+        chains = chains.filter(scope_key__gte=lo)
+    if hi is not None:
+        chains = chains.filter(scope_key__lt=hi)
+    failures, checked, current, broken, seen = [], 0, None, None, set()
+    for e in chains.order_by("scope_key", "scope_seq").values(*ENTRY_FIELDS).iterator(chunk_size=chunk):
         if current is None or e["scope_key"] != current.key:
             if current is not None and broken is None:
-                failures.append(current.end(head["chains"].get(current.key)))
-            current, broken = ScopeWalk(e["scope_key"], expected=cps.by_scope.get(e["scope_key"])), None
+                failures.append(current.end(chains_head.get(current.key)))
+            current, broken = ScopeWalk(e["scope_key"], expected=by_scope.get(e["scope_key"])), None
             seen.add(current.key)
         if e["hash_version"] >= HASH_V3:
             checked += 1
@@ -204,10 +221,54 @@ def _verify_all(head, cps, chunk):
             broken = current.feed(e)
             failures.append(broken)
     if current is not None and broken is None:
-        failures.append(current.end(head["chains"].get(current.key)))
-    for key in sorted((set(head["chains"]) | set(cps.by_scope)) - seen):
-        failures.append(ScopeWalk(key, expected=cps.by_scope.get(key)).end(head["chains"].get(key)))
-    return _earliest([legacy_failure, *failures, _legacy_actor_problem()]), checked
+        failures.append(current.end(chains_head.get(current.key)))
+    return failures, checked, seen
+
+
+def _key_ranges(chains_head, parts):
+    """[lo, hi) ranges of scope keys holding about the same number of entries (the heads' counts):
+    the first starts unbounded below and the last unbounded above, so a chain without a head row
+    still falls in one of them."""
+    keys = sorted(chains_head)
+    total = sum(chains_head[k][0] for k in keys)
+    if parts < 2 or len(keys) < 2 or not total:
+        return [(None, None)]
+    bounds, running, step = [], 0, total / parts
+    for k in keys:
+        if running >= step * (len(bounds) + 1) and len(bounds) < parts - 1:
+            bounds.append(k)
+        running += chains_head[k][0]
+    edges = [None, *bounds, None]
+    return list(zip(edges[:-1], edges[1:], strict=False))
+
+
+_FORKED = {}  # what a forked walker reads: set just before the pool forks (nothing is pickled in)
+
+
+def _scope_walk_child(lo, hi):
+    s = _FORKED
+    return _scope_walks(s["chains"], s["by_scope"], s["chunk"], lo, hi)
+
+
+def _scope_walks_parallel(chains_head, by_scope, chunk, workers):
+    """The scope chains walked by ``workers`` forked processes, each over a range of keys (PostgreSQL,
+    outside a transaction: each child opens its own connection); otherwise in this process."""
+    ranges = _key_ranges(chains_head, workers)
+    if len(ranges) < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _scope_walks(chains_head, by_scope, chunk)
+    connections.close_all()  # a child must not share this process's socket
+    _FORKED.update(chains=chains_head, by_scope=by_scope, chunk=chunk)
+    try:
+        with ProcessPoolExecutor(max_workers=len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_scope_walk_child, *zip(*ranges, strict=True)))
+    finally:
+        _FORKED.clear()
+    failures, checked, seen = [], 0, set()
+    for part_failures, part_checked, part_seen in parts:
+        failures += part_failures
+        checked += part_checked
+        seen |= part_seen
+    return failures, checked, seen
 
 
 def _in_scope(key: str, path: str) -> bool:
@@ -302,12 +363,15 @@ def audit_verify(
     use_database_checkpoints: bool = True,
     use_checkpoint_dir: bool = True,
     chunk: int = 2000,
+    workers: int = 1,
 ) -> VerifyResult:
     """Verify the trail (or the subtree at ``scope_path``) against its head and every checkpoint.
 
     By default the checkpoints are those in the database and in the external directory, trusted
     under AUDIT_VERIFY_KEYS and the current key. From outside the application, pass only
-    ``checkpoint_files`` and ``public_keys`` (and turn the two other sources off)."""
+    ``checkpoint_files`` and ``public_keys`` (and turn the two other sources off). ``workers`` > 1
+    walks the scope chains in that many forked processes, each over a range of chain keys
+    (PostgreSQL outside a transaction; the same answer as one process)."""
     keys = trusted_keys() if public_keys is None else {key_id(k): k for k in public_keys}
     if scope_path:
         want = lambda k, version: _in_scope(k, scope_path)  # noqa: E731
@@ -322,7 +386,7 @@ def audit_verify(
     if scope_path:
         failure, checked = _verify_scope(scope_path, head, cps, chunk)
     else:
-        failure, checked = _verify_all(head, cps, chunk)
+        failure, checked = _verify_all(head, cps, chunk, workers)
     if failure is None and cps.problems:
         code, reason = cps.problems[0]
         failure = Failure(None, None, code, reason)

@@ -279,3 +279,49 @@ def test_concurrent_appends_on_the_same_and_different_affiliates_never_fork(user
         assert audit_verify(scope_path=path[:8]).ok, path
     _legacy, heads = chain_heads()
     assert {p[:8] for p in paths} <= set(heads)
+
+
+def test_chain_keys_are_cut_into_ranges_of_about_the_same_number_of_entries():
+    from audit.selectors import _key_ranges
+
+    heads = {"a": (10, "h", 1), "b": (10, "h", 2), "c": (10, "h", 3), "d": (10, "h", 4)}
+    assert _key_ranges(heads, 2) == [(None, "c"), ("c", None)]
+    assert _key_ranges(heads, 4) == [(None, "b"), ("b", "c"), ("c", "d"), ("d", None)]
+    assert _key_ranges({"a": (40, "h", 1), "b": (1, "h", 2), "c": (1, "h", 3)}, 2) == [(None, "b"), ("b", None)]
+    assert _key_ranges(heads, 1) == [(None, None)]
+    assert _key_ranges({"a": (5, "h", 1)}, 4) == [(None, None)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_chains_walked_by_several_processes_give_the_same_answer_as_one(users, capsys):
+    """verify_audit --workers N forks N walkers over ranges of chain keys: intact, the same count;
+    an entry edited in one chain and a chain's newest entry deleted in another are found exactly as
+    one process finds them (the earliest of the two), and the command says so."""
+    paths = [Organisation.objects.get(code="XN1").path, "000100020001", "000100030001", "000100040001"]
+    for i in range(6):
+        for path in paths:
+            _note(users["author1"], path, f"{i}")
+    from audit.selectors import _head, _key_ranges
+
+    assert len(_key_ranges(_head()["chains"], 4)) == 4  # four walkers really run
+    one, four = audit_verify(workers=1), audit_verify(workers=4)
+    assert one.ok and four.ok and one.checked == four.checked == AuditEntry.objects.count()
+    call_command("verify_audit", "--workers", "3")  # exit 0: intact
+    capsys.readouterr()
+
+    edited = AuditEntry.objects.filter(scope_key=paths[3][:8]).order_by("scope_seq")[2]
+    AuditEntry.objects.filter(pk=edited.pk).update(comment="sửa lén")
+    last = AuditEntry.objects.filter(scope_key=paths[1][:8]).order_by("-scope_seq").first()
+    AuditEntry.objects.filter(pk=last.pk).delete()
+    one, four = audit_verify(workers=1), audit_verify(workers=4)
+    assert not one.ok and (one.code, one.first_bad, one.first_bad_seq) == (
+        four.code,
+        four.first_bad,
+        four.first_bad_seq,
+    )
+    assert one.checked == four.checked
+    assert one.first_bad_seq == min(edited.seq, last.seq)
+    with pytest.raises(SystemExit) as exc:
+        call_command("verify_audit", "--workers", "2")
+    assert exc.value.code == 1 and f"#{one.first_bad_seq}" in capsys.readouterr().err

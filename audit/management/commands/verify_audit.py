@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,12 @@ class Command(BaseCommand):
             "then AUDIT_SIGNING_KEY and AUDIT_VERIFY_KEYS are not used",
         )
         parser.add_argument("--scope", default="", help="verify only the subtree at this organisation path")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            help="processes walking the chains side by side (PostgreSQL; default: the cores, at most 4)",
+        )
 
     def handle(self, *args, **options):
         files = options["checkpoints"]
@@ -56,6 +63,7 @@ class Command(BaseCommand):
             public_keys=keys,
             use_database_checkpoints=not files,
             use_checkpoint_dir=not files,
+            workers=max(1, options["workers"]),
         )
         if result.ok:
             self.stdout.write(
