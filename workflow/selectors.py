@@ -211,13 +211,25 @@ def _organisations_q(oversight_paths, advised) -> Q | None:
 def advised_paths(*, user) -> Q | None:
     """The organisations an advisory team serves (as a filter on Organisation): its
     organisation's subtree, less the parts that keep an advisory team of their own."""
+    from councils.selectors import _per_request
+
+    def teams_below():  # each advised path and the paths below it that keep a team of their own
+        return [
+            (
+                path,
+                list(
+                    Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=path)
+                    .exclude(organisation__path=path)
+                    .values_list("organisation__path", flat=True)
+                ),
+            )
+            for path in user_advised_paths(user=user)
+        ]
+
     q = None
-    for path in user_advised_paths(user=user):
-        own_teams = Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=path).exclude(
-            organisation__path=path
-        )
+    for path, others in _per_request(user, "advised_paths", teams_below):  # once per request
         part = Q(path__startswith=path)
-        for other in own_teams.values_list("organisation__path", flat=True):
+        for other in others:
             part &= ~Q(path__startswith=other)
         q = part if q is None else q | part
     return q
