@@ -212,7 +212,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # roles granted on an organisation hold on its whole subtree
     "councils.backends.SubtreeRoleBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # guardian's object permissions, its checker kept for the request (one query per object)
+    "councils.backends.RequestObjectPermissionBackend",
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous people get nothing

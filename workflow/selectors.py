@@ -173,7 +173,14 @@ def _council_ids(user) -> list[int]:
     """The (non-advisory) councils ``user`` sits on; in the same query, the councils they are a
     substitute of (kept on the user object for ``workflow.seating.substitute_councils``)."""
     from councils.models import CouncilSubstitute
+    from councils.selectors import _per_request
 
+    member, substitute = _per_request(user, "council_ids", lambda: _read_council_ids(user, CouncilSubstitute))
+    user.__dict__["_substitute_councils"] = substitute
+    return list(member)
+
+
+def _read_council_ids(user, CouncilSubstitute) -> tuple[list[int], frozenset]:
     rows = (
         Membership.objects.filter(user=user)
         .exclude(council__kind=CouncilKind.ADVISORY)
@@ -194,8 +201,7 @@ def _council_ids(user) -> list[int]:
             substitute.add(council_id)
         else:
             member.append(council_id)
-    user.__dict__["_substitute_councils"] = frozenset(substitute)
-    return member
+    return member, frozenset(substitute)
 
 
 def _organisations_q(oversight_paths, advised) -> Q | None:
@@ -304,7 +310,9 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         elif mine == Consent.DECLINED:
             actions.append("confirm_authorship")
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
-        member = primed["vote"] if primed is not None else permissions.is_member(user=user, initiative=initiative)
+        member = (
+            primed["vote"] if primed is not None else permissions.is_member(user=user, initiative=initiative, flow=flow)
+        )
         if member:
             may_vote = not permissions.recused(flow, user)
         else:  # a substitute, on the dossiers they sit in on
@@ -753,9 +761,9 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    judged = set(initiative.sessions.values_list("council_id", flat=True))
-    if initiative.council_id:
-        judged.add(initiative.council_id)
+    from initiatives.selectors import judged_by
+
+    judged = judged_by(initiative)
     if substitute_councils(user) & judged:
         from .models import BallotCast
 
@@ -1145,18 +1153,13 @@ def changes_since_last_submission(*, initiative: Initiative) -> dict | None:
 def may_mark_duplicates(*, user, initiative: Initiative) -> bool:
     """The advisory team of the dossier's unit (or the nearest ancestor's), and the members of a
     council the dossier is or was before."""
-    from initiatives.selectors import is_adviser
-
-    from .models import CouncilSession
+    from initiatives.selectors import is_adviser, judged_by, sits_on_judging_council
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if is_adviser(user=user, organisation=initiative.organisation):
         return True
-    councils = set(CouncilSession.objects.filter(initiative=initiative).values_list("council_id", flat=True))
-    if initiative.council_id:
-        councils.add(initiative.council_id)
-    return bool(councils) and Membership.objects.filter(user=user, council_id__in=councils).exists()
+    return bool(judged_by(initiative)) and sits_on_judging_council(user=user, initiative=initiative)
 
 
 def dossier_label(*, initiative: Initiative, visible: bool) -> dict:
