@@ -6,8 +6,9 @@ between SQL and the rest (Python: views, serializers, templates).
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<a bench database> DJANGO_SECRET_KEY=x \
         .venv/bin/python bench/explain_request.py "corp. council member" api "/api/v1/initiatives/?category=technical"
 
-The personas are ``bench/list_endpoints.py``'s (run it once on the database first). ``--plans``
-prints each query's plan; ``--sql`` each query's text.
+The personas are ``bench/list_endpoints.py``'s (run it once on the database first); ``{first}`` in
+the address: the newest dossier of the persona's list (``bench/explain_cases.sh`` runs the slow
+cases of the 2 M run). ``--plans`` prints each query's plan; ``--sql`` each query's text.
 """
 
 import argparse
@@ -57,6 +58,11 @@ def main():
     else:
         client = Client()
         signed_in(client, user)
+    if "{first}" in args.url:  # the newest dossier of the persona's list (as list_endpoints' detail)
+        lister = APIClient()
+        lister.force_authenticate(user)
+        first = lister.get("/api/v1/initiatives/?page_size=1").json()["results"][0]["id"]
+        args.url = args.url.replace("{first}", str(first))
     r = client.get(args.url)
     assert r.status_code == 200, (r.status_code, r.content[:300])
     from django.db import reset_queries
