@@ -60,8 +60,11 @@ def visible_initiatives_q(*, user, materialise: int = 0, parts: dict | None = No
     wide = Q(pk__in=[])
     orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
     if orgs is not None:
+        from councils.selectors import _per_request
+
         org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
-        few = [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]]
+        # whether the reach is a few organisations: asked once per request (the detail asks it twice)
+        few = _per_request(user, "reach_few", lambda: [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]])
         parts["few" if len(few) <= SMALL_SUBTREE else "wide"] = few if len(few) <= SMALL_SUBTREE else org_ids
         if len(few) <= SMALL_SUBTREE and materialise:  # a list: the organisation index, by value
             wide |= Q(organisation_id__in=sorted(few))

@@ -60,7 +60,7 @@ def _sql(client, url):
     return [q["sql"] for q in ctx.captured_queries]
 
 
-@pytest.mark.parametrize("who", ["u1_chair", "u1_adv", "officer_a", "author1"])
+@pytest.mark.parametrize("who", ["u1_chair", "u1_adv", "officer_a", "author1", "auditor_n"])
 def test_the_detail_asks_no_question_twice(flow, api, client, users, who):
     """The detail (API and page) reads each thing once: the person's councils, the councils that
     judged the dossier and whether the person sits on one, their object permissions, the authors
