@@ -475,14 +475,16 @@ REMUNERATION_PERCENT = Decimal(7)
 REMUNERATION_YEARS = 3
 
 
-def remuneration_hint(*, initiative: Initiative) -> dict:
+def remuneration_hint(*, initiative: Initiative, authors=None) -> dict:
     """The minimum owed to the authors under Decree 13/2012 (art. 10) where no agreement says
     otherwise: 7 % of the annual benefit for each of the first 3 years, split by share, rounded
     up to whole VND so nobody is owed less than the minimum. The benefit is the council's assessed
-    value once there is one, else the declared value (``basis`` says which)."""
+    value once there is one, else the declared value (``basis`` says which). ``authors``: the
+    dossier's authors (with their users) when the caller has read them already."""
     value = Decimal(initiative.counted_benefit_vnd)
+    listed = initiative.authors.select_related("user") if authors is None else authors  # the page's, read already
     authors = []
-    for a in initiative.authors.select_related("user"):
+    for a in listed:
         per_year = math.ceil(value * REMUNERATION_PERCENT * a.share_percent / Decimal(10000))
         authors.append(
             {

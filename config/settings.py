@@ -212,7 +212,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # roles granted on an organisation hold on its whole subtree
     "councils.backends.SubtreeRoleBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # guardian's object permissions, its checker kept for the request (one query per object)
+    "councils.backends.RequestObjectPermissionBackend",
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no anonymous guardian user: anonymous people get nothing
@@ -239,7 +240,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 # axes.W006 asks for 'ip_address' in the parameters; here that would lock every colleague behind an
 # office's one address out together. Rotating user agents or cookies does not help against a
 # per-username count, which is what W006 guards against.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# guardian.W001 looks for its own backend's dotted name; ours is that backend, subclassed
+# (councils.backends.RequestObjectPermissionBackend: one checker per person and request).
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "guardian.W001"]
 AXES_RESET_ON_SUCCESS = True
 # attempts made while locked neither count nor extend the lock (nobody can keep an account locked for ever)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -15,10 +15,44 @@ def is_author(*, user, initiative: Initiative) -> bool:
     return initiative.authors.filter(user_id=user.pk).exists()
 
 
+def _asked_once(initiative: Initiative, key, compute):
+    """``compute()`` once per dossier object (a page asks the same questions of it several times:
+    the content, the remuneration, the actions); the object lives for one request."""
+    answers = initiative.__dict__.setdefault("_asked", {})
+    if key not in answers:
+        answers[key] = compute()
+    return answers[key]
+
+
 def is_acting_author(*, user, initiative: Initiative) -> bool:
     """Listed and not declined: the author's powers (edit, submit, withdraw, the confidential
     content) belong to those who did not say they are no author."""
-    return initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists()
+    return _asked_once(
+        initiative,
+        ("acting_author", user.pk),
+        lambda: initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists(),
+    )
+
+
+def judged_by(initiative: Initiative) -> set[int]:
+    """The councils that judge or judged ``initiative``: its sessions' and the one before which it is."""
+
+    def read():
+        judged = set(initiative.sessions.values_list("council_id", flat=True))
+        if initiative.council_id:
+            judged.add(initiative.council_id)
+        return judged
+
+    return _asked_once(initiative, ("judged_by", initiative.council_id), read)
+
+
+def sits_on_judging_council(*, user, initiative: Initiative) -> bool:
+    """Whether ``user`` is a member of a council that judges or judged ``initiative``."""
+    return _asked_once(
+        initiative,
+        ("sits", user.pk, initiative.council_id),
+        lambda: Membership.objects.filter(user=user, council_id__in=judged_by(initiative)).exists(),
+    )
 
 
 def pending_route_coauthors(initiative: Initiative) -> list[InitiativeAuthor]:
@@ -101,10 +135,7 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
         return True
     if user.has_perm("councils.audit_in", initiative.organisation):
         return True
-    judged = set(initiative.sessions.values_list("council_id", flat=True))
-    if initiative.council_id:
-        judged.add(initiative.council_id)
-    return Membership.objects.filter(user=user, council_id__in=judged).exists()
+    return sits_on_judging_council(user=user, initiative=initiative)
 
 
 def confidential_hidden_ids(*, user, initiatives) -> set[int]:
@@ -202,12 +233,9 @@ def may_see_remuneration(*, user, initiative: Initiative) -> bool:
         return False
     if initiative.created_by_id == user.pk:
         return True
-    if initiative.authors.filter(user_id=user.pk).exclude(consent=Consent.DECLINED).exists():
+    if is_acting_author(user=user, initiative=initiative):
         return True
-    judged = set(initiative.sessions.values_list("council_id", flat=True))
-    if initiative.council_id:
-        judged.add(initiative.council_id)
-    return Membership.objects.filter(user=user, council_id__in=judged).exists()
+    return sits_on_judging_council(user=user, initiative=initiative)
 
 
 def dossier_diff(*, before: dict, after: dict) -> dict:

@@ -377,8 +377,8 @@ def _detail_context(request, initiative, **extra) -> dict:
         "session": session_progress(initiative=initiative) if full else None,
         "forward_to": (forward_to := forward_target(initiative=initiative) if "forward" in actions else None),
         "forward_due": timezone.localtime() + timedelta(days=forward_to.decision_days) if forward_to else None,
-        "authors": initiative.authors.select_related("user"),
-        "my_authorship": initiative.authors.filter(user_id=request.user.pk).first(),
+        "authors": (authors := list(initiative.authors.select_related("user"))),  # read once for the page
+        "my_authorship": next((a for a in authors if a.user_id == request.user.pk), None),
         "actions": actions,
         "decisions": STAGE_DECISIONS.get(initiative.state, []),
         "history": history if full else [],
@@ -403,20 +403,20 @@ def _detail_context(request, initiative, **extra) -> dict:
         # where else it is applied (the library's records; public, as the library is)
         "adoptions": adoptions_of(initiative=initiative),
         "in_library": initiative.recognised_at is not None and initiative.state not in LIBRARY_DEAD_STATES,
-        "remuneration": _remuneration(request.user, initiative) if full else None,
+        "remuneration": _remuneration(request.user, initiative, authors) if full else None,
     }
     context.update(extra)
     return context
 
 
-def _remuneration(user, initiative):
+def _remuneration(user, initiative, authors=None):
     """The authors' minimum remuneration (Decree 13/2012), for its authors and councils only."""
     from awards.selectors import remuneration_hint
     from initiatives.selectors import may_see_remuneration
 
     if not may_see_remuneration(user=user, initiative=initiative):
         return None
-    return remuneration_hint(initiative=initiative)
+    return remuneration_hint(initiative=initiative, authors=authors)
 
 
 def _vnd_input(text: str) -> str:

@@ -733,13 +733,21 @@ class InitiativeViewSet(
         except (ValueError, Initiative.DoesNotExist):
             raise NotFound(_("Không tìm thấy sáng kiến.")) from None
 
-    def _detail(self, initiative, status_code=status.HTTP_200_OK):
-        initiative = Initiative.objects.select_related("organisation", "council", "assessed_by").get(pk=initiative.pk)
+    def _detail(self, initiative, status_code=status.HTTP_200_OK, *, fresh: bool = True):
+        if fresh:  # after a write: the row as it is now
+            initiative = Initiative.objects.select_related("organisation", "council", "assessed_by").get(
+                pk=initiative.pk
+            )
         data = InitiativeSerializer(initiative, context={"request": self.request, "detail": True}).data
         return Response(data, status=status_code)
 
     def retrieve(self, request, *args, **kwargs):
-        return self._detail(self.get_object())
+        try:  # the visible row with all the detail shows, read once
+            pk = int(self.kwargs["pk"])
+            initiative = initiative_list(user=request.user).select_related("assessed_by").get(pk=pk)
+        except (ValueError, Initiative.DoesNotExist):
+            raise NotFound(_("Không tìm thấy sáng kiến.")) from None
+        return self._detail(initiative, fresh=False)
 
     @extend_schema(request=InitiativeWriteSerializer, responses={201: InitiativeSerializer})
     def create(self, request, *args, **kwargs):

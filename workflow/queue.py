@@ -138,4 +138,9 @@ def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[Organ
     q = Q(pk__in=[])
     for p in paths:
         q |= Q(path__startswith=p)
-    return list(Organisation.objects.filter(q, depth__lte=shallowest + depth).order_by("path")[:limit])
+    # the filter's options show code and name only: up to 300 rows, not every column of each
+    return list(
+        Organisation.objects.filter(q, depth__lte=shallowest + depth)
+        .only("code", "name", "path")
+        .order_by("path")[:limit]
+    )

@@ -60,8 +60,11 @@ def visible_initiatives_q(*, user, materialise: int = 0, parts: dict | None = No
     wide = Q(pk__in=[])
     orgs = _organisations_q(user_role_paths(user=user, roles=OVERSIGHT_ROLES), advised_paths(user=user))
     if orgs is not None:
+        from councils.selectors import _per_request
+
         org_ids = Organisation.objects.filter(orgs).order_by().values("pk")
-        few = [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]]
+        # whether the reach is a few organisations: asked once per request (the detail asks it twice)
+        few = _per_request(user, "reach_few", lambda: [row["pk"] for row in org_ids[: SMALL_SUBTREE + 1]])
         parts["few" if len(few) <= SMALL_SUBTREE else "wide"] = few if len(few) <= SMALL_SUBTREE else org_ids
         if len(few) <= SMALL_SUBTREE and materialise:  # a list: the organisation index, by value
             wide |= Q(organisation_id__in=sorted(few))
@@ -173,7 +176,14 @@ def _council_ids(user) -> list[int]:
     """The (non-advisory) councils ``user`` sits on; in the same query, the councils they are a
     substitute of (kept on the user object for ``workflow.seating.substitute_councils``)."""
     from councils.models import CouncilSubstitute
+    from councils.selectors import _per_request
 
+    member, substitute = _per_request(user, "council_ids", lambda: _read_council_ids(user, CouncilSubstitute))
+    user.__dict__["_substitute_councils"] = substitute
+    return list(member)
+
+
+def _read_council_ids(user, CouncilSubstitute) -> tuple[list[int], frozenset]:
     rows = (
         Membership.objects.filter(user=user)
         .exclude(council__kind=CouncilKind.ADVISORY)
@@ -194,8 +204,7 @@ def _council_ids(user) -> list[int]:
             substitute.add(council_id)
         else:
             member.append(council_id)
-    user.__dict__["_substitute_councils"] = frozenset(substitute)
-    return member
+    return member, frozenset(substitute)
 
 
 def _organisations_q(oversight_paths, advised) -> Q | None:
@@ -211,13 +220,25 @@ def _organisations_q(oversight_paths, advised) -> Q | None:
 def advised_paths(*, user) -> Q | None:
     """The organisations an advisory team serves (as a filter on Organisation): its
     organisation's subtree, less the parts that keep an advisory team of their own."""
+    from councils.selectors import _per_request
+
+    def teams_below():  # each advised path and the paths below it that keep a team of their own
+        return [
+            (
+                path,
+                list(
+                    Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=path)
+                    .exclude(organisation__path=path)
+                    .values_list("organisation__path", flat=True)
+                ),
+            )
+            for path in user_advised_paths(user=user)
+        ]
+
     q = None
-    for path in user_advised_paths(user=user):
-        own_teams = Council.objects.filter(kind=CouncilKind.ADVISORY, organisation__path__startswith=path).exclude(
-            organisation__path=path
-        )
+    for path, others in _per_request(user, "advised_paths", teams_below):  # once per request
         part = Q(path__startswith=path)
-        for other in own_teams.values_list("organisation__path", flat=True):
+        for other in others:
             part &= ~Q(path__startswith=other)
         q = part if q is None else q | part
     return q
@@ -292,7 +313,9 @@ def available_actions(*, user, initiative: Initiative) -> list[str]:
         elif mine == Consent.DECLINED:
             actions.append("confirm_authorship")
     if initiative.state in STAGE_DECISIONS and initiative.council_id:
-        member = primed["vote"] if primed is not None else permissions.is_member(user=user, initiative=initiative)
+        member = (
+            primed["vote"] if primed is not None else permissions.is_member(user=user, initiative=initiative, flow=flow)
+        )
         if member:
             may_vote = not permissions.recused(flow, user)
         else:  # a substitute, on the dossiers they sit in on
@@ -741,9 +764,9 @@ def can_see_confidential(*, user, initiative: Initiative) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    judged = set(initiative.sessions.values_list("council_id", flat=True))
-    if initiative.council_id:
-        judged.add(initiative.council_id)
+    from initiatives.selectors import judged_by
+
+    judged = judged_by(initiative)
     if substitute_councils(user) & judged:
         from .models import BallotCast
 
@@ -1133,18 +1156,13 @@ def changes_since_last_submission(*, initiative: Initiative) -> dict | None:
 def may_mark_duplicates(*, user, initiative: Initiative) -> bool:
     """The advisory team of the dossier's unit (or the nearest ancestor's), and the members of a
     council the dossier is or was before."""
-    from initiatives.selectors import is_adviser
-
-    from .models import CouncilSession
+    from initiatives.selectors import is_adviser, judged_by, sits_on_judging_council
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if is_adviser(user=user, organisation=initiative.organisation):
         return True
-    councils = set(CouncilSession.objects.filter(initiative=initiative).values_list("council_id", flat=True))
-    if initiative.council_id:
-        councils.add(initiative.council_id)
-    return bool(councils) and Membership.objects.filter(user=user, council_id__in=councils).exists()
+    return bool(judged_by(initiative)) and sits_on_judging_council(user=user, initiative=initiative)
 
 
 def dossier_label(*, initiative: Initiative, visible: bool) -> dict:

@@ -114,3 +114,35 @@ def test_permissions_are_stored_in_guardians_direct_tables(users):
     from guardian.models import UserObjectPermission
 
     assert UserObjectPermission.objects.count() == 0
+
+
+def test_object_permissions_are_read_once_per_request_and_afresh_outside_one(users):
+    """``RequestObjectPermissionBackend``: within a request, "may vote?" and "may close?" of one
+    council read the person's permissions on it once; outside a request (actions, commands) every
+    question is asked afresh, so a permission withdrawn is seen at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from guardian.shortcuts import remove_perm
+
+    from config.logs import request_id
+    from councils.models import User
+
+    council = Council.objects.get(code="XN1-HD")
+
+    def ask(user):
+        with CaptureQueriesContext(connection) as ctx:
+            answers = (user.has_perm("councils.vote", council), user.has_perm("councils.close_session", council))
+        return answers, len(ctx.captured_queries)
+
+    outside, asked_outside = ask(User.objects.get(username="u1_chair"))
+    token = request_id.set("a-request")
+    try:
+        inside, asked_inside = ask(User.objects.get(username="u1_chair"))
+    finally:
+        request_id.reset(token)
+    assert outside == inside == (True, True)
+    assert asked_inside < asked_outside
+    user = User.objects.get(username="u1_chair")
+    assert user.has_perm("councils.vote", council)
+    remove_perm("councils.vote", user, council)
+    assert not user.has_perm("councils.vote", council)  # outside a request: afresh

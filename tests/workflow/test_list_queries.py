@@ -51,3 +51,31 @@ def test_available_actions_asks_each_question_once(flow, users, django_assert_ma
     # adviser: forward and return both ask "is an adviser?" — once (advisory team lookup + permission)
     with django_assert_max_num_queries(4):
         assert available_actions(user=users["u1_adv"], initiative=initiative) == ["forward", "return"]
+
+
+def _sql(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(url)
+    assert r.status_code == 200, r.content[:300]
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("who", ["u1_chair", "u1_adv", "officer_a", "author1", "auditor_n"])
+def test_the_detail_asks_no_question_twice(flow, api, client, users, who):
+    """The detail (API and page) reads each thing once: the person's councils, the councils that
+    judged the dossier and whether the person sits on one, their object permissions, the authors
+    (track i12l: the page asked 5 of them twice, ~40 queries)."""
+    iid = flow.to_unit_council()
+    client.force_login(users[who])
+    for get, url in ((api(users[who]), f"/api/v1/initiatives/{iid}/"), (client, f"/initiatives/{iid}/")):
+        get.get(url)  # a first visit may write the session
+        sql = _sql(get, url)
+        repeated = {s for s in sql if sql.count(s) > 1}
+        assert not repeated, (url, repeated)
+
+
+def test_the_detail_page_costs_a_bounded_number_of_queries(flow, client, users):
+    iid = flow.to_unit_council()
+    client.force_login(users["u1_chair"])
+    client.get(f"/initiatives/{iid}/")
+    assert len(_sql(client, f"/initiatives/{iid}/")) <= 36  # 40 before track i12l, with 5 repeats

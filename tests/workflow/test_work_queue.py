@@ -120,3 +120,20 @@ def test_pages_are_numbered_and_keep_the_filters(queue, client, users, monkeypat
     assert _rows(html) == [queue["later"]]
     assert 'aria-current="page">1<' in html and 'href="?order=newest&amp;page=3"' in html
     assert _rows(_get(client, users["u1_chair"], "/tasks/", {"order": "newest", "page": "3"})) == [queue["late"]]
+
+
+def test_the_organisation_filter_lists_the_reach_escaped_with_the_choice_selected(queue, client, users):
+    """The organisation options are built in one pass (track i12l): names escaped, the chosen one
+    selected, the rows filtered by it."""
+    from councils.models import Organisation
+
+    Organisation.objects.filter(code="XN2").update(name='Xí nghiệp <b>"2"</b>')
+    html = _get(client, users["officer_a"], "/initiatives/", {"organisation": "XN1"})
+    assert '<option value="XN1" selected>' in html
+    assert '<option value="XN2">Xí nghiệp &lt;b&gt;&quot;2&quot;&lt;/b&gt; (XN2)</option>' in html
+    assert set(_rows(html)) == {queue["late"], queue["soon"], queue["later"]}
+    html = _get(client, users["officer_a"], "/initiatives/")
+    assert (
+        '<option value="XN1">' in html
+        and " selected>" not in html.split('id="f-organisation"')[1].split("</select>")[0]
+    )

@@ -94,3 +94,18 @@ def marked(value, words):
     from initiatives.search import highlight
 
     return highlight(str(value or ""), list(words or []))
+
+
+@register.simple_tag
+def organisation_options(organisations, selected):
+    """The ``<option>``s of a queue's organisation filter (up to 300 of them), built in one pass
+    rather than a template loop of a dozen nodes each: the list pages' largest part."""
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    selected, on = selected or "", mark_safe(" selected")
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{} ({})</option>',
+        ((o.code, on if o.code == selected else "", o.name, o.code) for o in organisations),
+    )
