@@ -57,7 +57,7 @@ from .models import (
     RegisterImportBatch,
     State,
 )
-from .routing import council_for_stage, stage_after
+from .routing import recognised_stages
 from .rules import initiative_rules
 
 logger = logging.getLogger(__name__)
@@ -439,17 +439,6 @@ def initiatives_import(*, path, actor=None) -> int:
     return len(cleaned)
 
 
-def _recognised_stage(org, cache):
-    """(state, council) of a row recognised by its unit council: the stage after it, or the unit
-    council itself when no council sits above (one look-up per unit)."""
-    if org.pk not in cache:
-        nxt = stage_after(organisation=org, state=State.UNIT_COUNCIL)
-        if nxt is None:
-            nxt = (State.UNIT_COUNCIL, council_for_stage(organisation=org, state=State.UNIT_COUNCIL))
-        cache[org.pk] = nxt
-    return cache[org.pk]
-
-
 def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) -> list[Initiative]:
     """Create the initiatives of checked rows ``[(row number, cleaned row)]`` inside the caller's
     transaction, in a few statements whatever their number: the initiatives, their authors, their
@@ -463,6 +452,8 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
     if not rows:
         return []
     stages = {} if stages is None else stages
+    unknown = {c["organisation"].pk: c["organisation"] for _n, c in rows if c.get("recognised")}
+    stages.update(recognised_stages(organisations=[o for pk, o in unknown.items() if pk not in stages]))
     made = []
     for number, clean in rows:
         org = clean["organisation"]
@@ -470,7 +461,7 @@ def _create_many(*, rows, actor, source, extra=None, stages=None, later=None) ->
         state, council, due_at, recognised_at = State.ADVISORY_REVIEW, None, None, None
         if clean.get("recognised"):
             recognised_at = _local_noon(clean["recognised"])
-            state, council = _recognised_stage(org, stages)
+            state, council = stages[org.pk]
             if council is not None:
                 due_at = recognised_at + datetime.timedelta(days=council.decision_days)
         initiative = Initiative(
@@ -609,6 +600,7 @@ def _screen_rows(*, initiatives: list[Initiative], user=None, limit: int = 5, to
             "organisation": i.organisation,
             "category": i.category,
             "exclude_ids": (i.pk,),
+            "key": i.dup_key,  # computed as it was created
         }
         for i in initiatives
     ]
