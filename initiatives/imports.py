@@ -32,7 +32,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -618,7 +618,7 @@ def register_import_max_bytes() -> int:
 
 
 def register_import_batch_size() -> int:
-    return max(1, int(getattr(settings, "REGISTER_IMPORT_BATCH", 1000)))
+    return max(1, int(getattr(settings, "REGISTER_IMPORT_BATCH", 2500)))
 
 
 def may_import_into(*, user, organisation: Organisation) -> bool:
@@ -915,6 +915,16 @@ def register_import_batch(*, import_id: int, batch_id: int) -> int:
         return _import_batch(import_id=import_id, batch_id=batch_id)
 
 
+def _no_jit() -> None:
+    """PostgreSQL: no JIT compilation for the rest of this transaction. A batch's set-based
+    statements (its screen over thousands of rows, the counters' upserts) are costed high enough to
+    be compiled, and compiling took longer than running them: 570 ms of JIT for a 2,500-row screen
+    that ran in 40 ms (EXPLAIN ANALYZE at 200,000)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def _import_batch(*, import_id: int, batch_id: int) -> int:
     """Import one batch of a register in one transaction: each row checked again (a reference taken
     meanwhile is refused, never created twice), created with its audit entry, screened for
@@ -927,6 +937,7 @@ def _import_batch(*, import_id: int, batch_id: int) -> int:
         return 0
     try:
         with transaction.atomic():
+            _no_jit()
             imp = RegisterImport.objects.select_related("organisation", "by").get(pk=import_id)
             batch = RegisterImportBatch.objects.get(pk=batch_id)
             rows = [(number, row) for number, row in batch.rows]
