@@ -299,7 +299,7 @@ ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=30)
 # a register workbook uploaded for import (/imports/) at most this many megabytes (100,000 rows are
 # about 6 MB); imported by Celery in batches of this many rows, one transaction each
 REGISTER_IMPORT_MAX_MB = env.float("REGISTER_IMPORT_MAX_MB", default=50)
-REGISTER_IMPORT_BATCH = env.int("REGISTER_IMPORT_BATCH", default=1000)
+REGISTER_IMPORT_BATCH = env.int("REGISTER_IMPORT_BATCH", default=2500)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))  # for the file backend

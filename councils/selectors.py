@@ -105,7 +105,9 @@ def nearest_council(*, organisation: Organisation, kind: str, include_self: bool
     paths = organisation.ancestor_paths(include_self=include_self)
     councils = {
         c.organisation.path: c
-        for c in Council.objects.filter(kind=kind, organisation__path__in=paths).select_related("organisation")
+        for c in Council.objects.filter(kind=kind, organisation__path__in=paths)
+        .select_related("organisation")
+        .order_by("pk")  # several of a kind on one organisation: the newest (as ``recognised_stages``)
     }
     for path in reversed(paths):
         if path in councils:

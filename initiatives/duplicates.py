@@ -743,13 +743,14 @@ def screen_many(
 ) -> list[list[dict]]:
     """``screen`` for many dossiers at once (the register import's batches): ``items`` are
     ``{"title", "summary", "organisation", "category", "exclude_ids"}``; the answers, in order,
-    are those ``screen`` gives each one, in a few statements whatever their number. ``expected``
+    are those ``screen`` gives each one, in a few statements whatever their number (an item may
+    carry its ``"key"``, ``dup_key(title, summary)``, when the caller has it already). ``expected``
     ({word: rows}, see ``register_words``): words the statistics may not know are common yet.
     ``budget``, ``fetch``, ``rescore``: smaller than the defaults for a register's 100,000 rows
     (``IMPORT_SCREEN``), where each row's few best matter, not the sixtieth."""
     from django.utils.translation import gettext as _
 
-    keys = [dup_key(it["title"], it.get("summary") or "") for it in items]
+    keys = [it["key"] if "key" in it else dup_key(it["title"], it.get("summary") or "") for it in items]
     todo = [n for n, key in enumerate(keys) if key]
     candidates = dict(
         zip(

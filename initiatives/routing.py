@@ -43,6 +43,37 @@ def stage_after(*, organisation: Organisation, state: str) -> tuple[str, Council
     return first_stage(organisation=organisation, stages=later)
 
 
+def recognised_stages(*, organisations) -> dict:
+    """For a register's rows recognised by their unit council, per organisation id: ``(state,
+    council)`` — ``stage_after(state=unit_council)``, or when no council sits above, the unit
+    council itself (``council_for_stage``, possibly None) — for many organisations in one query:
+    the same answers as those functions (``nearest_council``: the nearest organisation's, the
+    newest of a kind on one organisation)."""
+    organisations = list(organisations)
+    if not organisations:
+        return {}
+    paths = {o.pk: o.ancestor_paths(include_self=True) for o in organisations}
+    kinds = {STAGE_KIND[state] for state in ORDINARY_STAGES}
+    councils = {}
+    for council in (
+        Council.objects.filter(kind__in=kinds, organisation__path__in={p for ps in paths.values() for p in ps})
+        .select_related("organisation")
+        .order_by("pk")
+    ):
+        councils[(council.kind, council.organisation.path)] = council
+
+    def nearest(org_id, state):
+        kind = STAGE_KIND[state]
+        return next((councils[(kind, p)] for p in reversed(paths[org_id]) if (kind, p) in councils), None)
+
+    out = {}
+    for org in organisations:
+        later = ORDINARY_STAGES[ORDINARY_STAGES.index(State.UNIT_COUNCIL) + 1 :]
+        found = next(((s, c) for s in later if (c := nearest(org.pk, s)) is not None), None)
+        out[org.pk] = found or (State.UNIT_COUNCIL, nearest(org.pk, State.UNIT_COUNCIL))
+    return out
+
+
 def route_councils(*, organisation: Organisation) -> QuerySet:
     """The councils a dossier of ``organisation`` may come before once its advisory team forwards
     it: every council that is not an advisory team, of the unit and of each organisation above it

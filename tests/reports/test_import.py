@@ -213,3 +213,30 @@ def test_unknown_headings_huge_benefits_and_every_problem_of_a_row_are_reported(
     err = capsys.readouterr().err
     assert "row 2: benefit_value_vnd is too large" in err and "row 2: invalid registered date" in err
     assert not Initiative.objects.exists()
+
+
+def test_dates_written_as_text_read_as_before_the_iso_fast_path(report_structure, tmp_path):
+    """Text dates (how a checked batch keeps them, and how some registers write them): YYYY-MM-DD
+    read directly, an impossible one refused with its column, and what only the slower formats
+    accept (a day padded with a space, dd/mm/yyyy) still accepted."""
+    from initiatives.imports import initiatives_import_preview
+
+    rows = [
+        ["D-1", "Sáng kiến ghi ngày dạng văn bản", "XN1", "technical", "author1", 0, "2022-01-05", "2022-02-01", None],
+        ["D-2", "Sáng kiến ghi ngày không có thật", "XN1", "technical", "author1", 0, None, "2022-02-30", None],
+        ["D-3", "Sáng kiến ghi ngày có khoảng trắng", "XN1", "technical", "author1", 0, None, "2022-02- 3", None],
+        ["D-4", "Sáng kiến ghi ngày kiểu Việt Nam", "XN1", "technical", "author1", 0, None, "03/02/2022", None],
+    ]
+    errors, read = initiatives_import_preview(path=register(tmp_path, rows), actor=report_structure["admin_n"])
+    assert read == 4
+    assert [e for e in errors if not e.startswith("dòng 3:")] == []
+    assert any("2022-02-30" in e for e in errors)
+    path = register(tmp_path, [rows[0], rows[2], rows[3]], name="good.xlsx")
+    assert initiatives_import(path=path, actor=report_structure["admin_n"]) == 3
+    got = dict(Initiative.objects.filter(reference__startswith="D-").values_list("reference", "submitted_at"))
+    assert {ref: at.date() for ref, at in got.items()} == {
+        "D-1": datetime.date(2022, 2, 1),
+        "D-3": datetime.date(2022, 2, 3),
+        "D-4": datetime.date(2022, 2, 3),
+    }
+    assert Initiative.objects.get(reference="D-1").applied_since == datetime.date(2022, 1, 5)
