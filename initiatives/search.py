@@ -13,7 +13,9 @@ kiến"); the rank puts the title over the summary and whole words over beginnin
   matches are found, the newest (``_find``): by the cheaper of a walk of the rows the person may
   see newest first (one backward index walk per organisation of their ``Scope``, merged) and the
   prefix index of migration 0012 (every word beginning as a lexeme: ``'>bien'``), asked for ranges
-  of ids newest first; the choice from ``ANALYZE``'s statistics of that index (``_plan``).
+  of ids newest first; the choice from ``ANALYZE``'s statistics of that index (``_plan``). Its
+  queries run in one transaction with ``SEARCH_WORK_MEM`` (64 MB) of ``work_mem``, so that no bitmap
+  goes lossy (a lossy page has each of its rows' prefixes computed again).
 - SQLite (development, the test suite): the ``search_text`` column (``unidecode(title summary)``)
   narrows with ``LIKE``, then at most ``FALLBACK_CANDIDATES`` rows are checked and ranked in Python
   by the same rule — the same answers on the demo.
