@@ -13,7 +13,9 @@ kiến"); the rank puts the title over the summary and whole words over beginnin
   matches are found, the newest (``_find``): by the cheaper of a walk of the rows the person may
   see newest first (one backward index walk per organisation of their ``Scope``, merged) and the
   prefix index of migration 0012 (every word beginning as a lexeme: ``'>bien'``), asked for ranges
-  of ids newest first; the choice from ``ANALYZE``'s statistics of that index (``_plan``).
+  of ids newest first; the choice from ``ANALYZE``'s statistics of that index (``_plan``). Its
+  queries run in one transaction with ``SEARCH_WORK_MEM`` (64 MB) of ``work_mem``, so that no bitmap
+  goes lossy (a lossy page has each of its rows' prefixes computed again).
 - SQLite (development, the test suite): the ``search_text`` column (``unidecode(title summary)``)
   narrows with ``LIKE``, then at most ``FALLBACK_CANDIDATES`` rows are checked and ranked in Python
   by the same rule — the same answers on the demo.
@@ -29,7 +31,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import BooleanField, Case, F, FloatField, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -46,6 +48,13 @@ INDEX_ENTRY_COST = 0.2  # the plan's costs, against one row read by a walk: an e
 INDEX_ROW_COST = 3.0  # and a matching row fetched (a random page)
 WALK_BRANCHES = 64  # a walk merges one backward walk per organisation and council up to this many
 STATS_SECONDS = 300  # the words' statistics are read again after this long
+# PostgreSQL: the memory a search's bitmaps may take (``work_mem``, for its own queries only). A
+# bitmap that outgrows it keeps whole pages instead of rows ("lossy"), and every row of such a page
+# is tested again by computing its prefixes (``initiatives_search_prefixes``, ~0.3 ms a row): at
+# 2 million the default 4 MB made a bitmap of the organisations of a corporation, or of the
+# library's recognised dossiers, lossy — seconds of CPU. 64 MB holds a bitmap of every page of
+# about 9 million dossiers.
+SEARCH_WORK_MEM = "64MB"
 TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
 # ts_rank's weights, in PostgreSQL's order: D, C, B, A
 RANK_WEIGHTS = [0.05, 0.1, SUMMARY_WEIGHT, TITLE_WEIGHT]
@@ -301,9 +310,14 @@ def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[l
     pq, long_word = _prefix_query(toks)
     if scope is not None and not (scope.everything or scope.organisations or scope.councils or scope.ids):
         return [], "none"
-    with connections[qs.db].cursor() as cursor:
-        cursor.execute(f"SELECT max(id) FROM {qs.model._meta.db_table}")
-        top = (cursor.fetchone()[0] or 0) + 1
+    # ``work_mem`` for these queries (``SET LOCAL``, in the query that reads the largest id): it
+    # lasts until this transaction ends — or the caller's, when there is one (no savepoint)
+    with transaction.atomic(using=qs.db, savepoint=False), connections[qs.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT set_config('work_mem', %s, true), max(id) FROM {qs.model._meta.db_table}",
+            [_setting("SEARCH_WORK_MEM", SEARCH_WORK_MEM)],
+        )
+        top = (cursor.fetchone()[1] or 0) + 1
         plan = _plan(cursor, toks, scope, n, qs)
         per_id = max(plan["size"] / top, 1e-9)  # the scope's rows per id
         found: list[int] = []
