@@ -23,15 +23,27 @@ from celery.utils.nodenames import anon_nodename
 from celery.utils.saferepr import saferepr
 from kombu.utils.json import dumps
 
-_client = {}  # pid -> redis client (a forked worker opens its own)
+_client = {}  # (pid, broker url) -> redis client (a forked worker opens its own)
+_settled = {}  # (task name, broker url) -> whether the rest of the configuration allows the fast path
 
 
 def _fast_path_ok(app, task) -> bool:
+    """Live: eager or not, the broker, inside a task or not (tests switch these); the rest of the
+    configuration, which does not change while a process runs, asked once per task and broker
+    (Celery's settings lookups cost more than the message)."""
     conf = app.conf
+    if conf.task_always_eager or app.current_worker_task is not None:
+        return False
+    broker = str(conf.broker_url or "")
+    key = (task.name, broker)
+    if key not in _settled:
+        _settled[key] = broker.startswith("redis://") and _static_ok(conf, task)
+    return _settled[key]
+
+
+def _static_ok(conf, task) -> bool:
     return (
-        not conf.task_always_eager
-        and str(conf.broker_url or "").startswith("redis://")
-        and not conf.task_routes
+        not conf.task_routes
         and not conf.task_queues
         and not conf.broker_transport_options
         and conf.task_serializer == "json"
@@ -43,17 +55,20 @@ def _fast_path_ok(app, task) -> bool:
         and task.time_limit is None
         and task.soft_time_limit is None
         and getattr(task, "queue", None) is None
-        and app.current_worker_task is None
     )
 
 
 def _redis(app):
-    client = _client.get(os.getpid())
+    key = (os.getpid(), str(app.conf.broker_url))
+    client = _client.get(key)
     if client is None:
         import redis
 
         _client.clear()
-        client = _client[os.getpid()] = redis.Redis.from_url(app.conf.broker_url)
+        timeout = app.conf.broker_connection_timeout or 4  # as Celery's own connection: never hang the action
+        client = _client[key] = redis.Redis.from_url(
+            app.conf.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout
+        )
     return client
 
 

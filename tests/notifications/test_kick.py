@@ -71,9 +71,11 @@ def test_the_kick_carries_the_publish_signals_headers(broker):
 def test_an_eager_or_routed_app_takes_celerys_own_path(broker):
     conf = current_app.conf
     conf.task_routes = {"notifications.tasks.*": {"queue": "elsewhere"}}
+    kick._settled.clear()
     try:
         assert not kick._fast_path_ok(current_app, deliver_outbox)
     finally:
         conf.task_routes = None
+        kick._settled.clear()
     conf.task_always_eager = True
     assert not kick._fast_path_ok(current_app, deliver_outbox)
