@@ -10,8 +10,11 @@ process, called directly as the anchors do: ``initiative_create`` (complete doss
 (unit council: a third carried, a third returned, a third rejected, as the anchors' pattern),
 ``certificate_issue`` (on dossiers the sector council recognised), ``commendation_select`` (the
 monthly five) and ``adhoc_commend``. Prints, per action, calls/s, p50/p95 and the queries of one
-call. ``--raw`` also runs the anchors' raw-SQL close (``../shared/bench-anchors/raw_sql_close.py``)
-on a database of its own with the same N, in the same run, and prints the ratio.
+call. ``--raw``: the close is timed side by side with OUR raw-SQL close (``bench/raw_close.py``: the
+same row changes, on twin dossiers seeded untimed in the same database, alternating in chunks of
+25), with each one's client CPU; then the anchors' raw-SQL close
+(``../shared/bench-anchors/raw_sql_close.py``, its own three tables) and the django-fsm-2 peer, each
+on a database of its own with the same N, in the same run. The ratios printed say which is which.
 """
 
 import argparse
