@@ -10,8 +10,11 @@ process, called directly as the anchors do: ``initiative_create`` (complete doss
 (unit council: a third carried, a third returned, a third rejected, as the anchors' pattern),
 ``certificate_issue`` (on dossiers the sector council recognised), ``commendation_select`` (the
 monthly five) and ``adhoc_commend``. Prints, per action, calls/s, p50/p95 and the queries of one
-call. ``--raw`` also runs the anchors' raw-SQL close (``../shared/bench-anchors/raw_sql_close.py``)
-on a database of its own with the same N, in the same run, and prints the ratio.
+call. ``--raw``: the close is timed side by side with OUR raw-SQL close (``bench/raw_close.py``: the
+same row changes, on twin dossiers seeded untimed in the same database, alternating in chunks of
+25), with each one's client CPU; then the anchors' raw-SQL close
+(``../shared/bench-anchors/raw_sql_close.py``, its own three tables) and the django-fsm-2 peer, each
+on a database of its own with the same N, in the same run. The ratios printed say which is which.
 """
 
 import argparse
@@ -193,7 +196,8 @@ def timed(label, calls, results):
     return row
 
 
-def run(n: int, *, migrate: bool = True) -> list[dict]:
+def setup_structure(*, migrate: bool = True) -> dict:
+    """Migrate (optionally) and load the bench's national ladder; returns its users by username."""
     import django
 
     django.setup()
@@ -205,39 +209,76 @@ def run(n: int, *, migrate: bool = True) -> list[dict]:
     with open(path, "w") as f:
         json.dump(STRUCTURE, f, ensure_ascii=False)
     call_command("load_structure", path, verbosity=0)
+    from councils.models import User
 
-    from awards.actions import adhoc_commend, budget_set, certificate_issue, commendation_select
-    from councils.models import Organisation, User
+    return {x.username: x for x in User.objects.all()}
+
+
+def create_call(author, unit, i, created):
     from initiatives.actions import initiative_create
+
+    def call():
+        created.append(
+            initiative_create(
+                actor=author,
+                organisation=unit,
+                authors=[{"user": author, "share_percent": 100}],
+                title=f"Sáng kiến cải tiến số {i:06d} cho băng tải",
+                summary="Tóm tắt giải pháp",
+                problem="Hiện trạng trước khi áp dụng",
+                solution="Nội dung giải pháp",
+                applied_since=datetime.date(2025, 3, 1),
+                category="technical",
+                benefit_value_vnd=1_000_000,
+            ).pk
+        )
+
+    return call
+
+
+def vote_calls(ids, u):
+    """Five ballots per dossier, in the anchors' pattern (by the dossier's place in ``ids``)."""
+    from workflow.actions import vote_cast
+
+    members = [u[f"bu{k}"] for k in range(1, 6)]
+    return [
+        lambda pk=pk, m=m, d=d: vote_cast(
+            initiative_id=pk, actor=m, decision=d, comment="" if d == "approve" else "Lý do"
+        )
+        for i, pk in enumerate(ids)
+        for m, d in zip(members, PATTERNS[i % 3], strict=True)
+    ]
+
+
+def seed_voted(n: int, u: dict, *, start: int = 0) -> list[int]:
+    """``n`` dossiers before the unit council with their five votes (not timed): the twins of the
+    timed ones, for the raw close."""
+    from councils.models import Organisation
+    from workflow.actions import initiative_forward, initiative_submit
+
+    unit, created = Organisation.objects.get(code="BU"), []
+    for i in range(start, start + n):
+        create_call(u["bauthor"], unit, i, created)()
+    for pk in created:
+        initiative_submit(initiative_id=pk, actor=u["bauthor"])
+        initiative_forward(initiative_id=pk, actor=u["btv"])
+    for call in vote_calls(created, u):
+        call()
+    return created
+
+
+def run(n: int, *, migrate: bool = True, raw: bool = False) -> list[dict]:
+    u = setup_structure(migrate=migrate)
+    from awards.actions import adhoc_commend, budget_set, certificate_issue, commendation_select
+    from councils.models import Organisation
     from initiatives.models import Initiative
     from workflow.actions import initiative_close, initiative_forward, initiative_submit, vote_cast
 
-    u = {x.username: x for x in User.objects.all()}
     unit, sector = Organisation.objects.get(code="BU"), Organisation.objects.get(code="BS")
     author = u["bauthor"]
     results = []
     created = []
-
-    def create(i):
-        def call():
-            created.append(
-                initiative_create(
-                    actor=author,
-                    organisation=unit,
-                    authors=[{"user": author, "share_percent": 100}],
-                    title=f"Sáng kiến cải tiến số {i:06d} cho băng tải",
-                    summary="Tóm tắt giải pháp",
-                    problem="Hiện trạng trước khi áp dụng",
-                    solution="Nội dung giải pháp",
-                    applied_since=datetime.date(2025, 3, 1),
-                    category="technical",
-                    benefit_value_vnd=1_000_000,
-                ).pk
-            )
-
-        return call
-
-    timed("initiative_create", [create(i) for i in range(n)], results)
+    timed("initiative_create", [create_call(author, unit, i, created) for i in range(n)], results)
     ids = list(created)
     timed("initiative_submit", [lambda pk=pk: initiative_submit(initiative_id=pk, actor=author) for pk in ids], results)
     timed(
@@ -245,25 +286,16 @@ def run(n: int, *, migrate: bool = True) -> list[dict]:
         [lambda pk=pk: initiative_forward(initiative_id=pk, actor=u["btv"]) for pk in ids],
         results,
     )
-    members = [u[f"bu{k}"] for k in range(1, 6)]
-    votes = [
-        (pk, m, d) for i, pk in enumerate(ids) for m, d in zip(members, PATTERNS[i % 3], strict=True)
-    ]  # 5 per dossier
-    timed(
-        "vote_cast",
-        [
-            lambda pk=pk, m=m, d=d: vote_cast(
-                initiative_id=pk, actor=m, decision=d, comment="" if d == "approve" else "Lý do"
-            )
-            for pk, m, d in votes
-        ],
-        results,
-    )
-    timed(
-        "initiative_close (unit council, 5 votes)",
-        [lambda pk=pk: initiative_close(initiative_id=pk, actor=u["bu1"]) for pk in ids],
-        results,
-    )
+    timed("vote_cast", vote_calls(ids, u), results)
+    if raw:
+        twins = seed_voted(n, u, start=n)  # the same dossiers, votes and pattern, for our own raw close
+        close_side_by_side(ids, twins, u["bu1"], results)
+    else:
+        timed(
+            "initiative_close (unit council, 5 votes)",
+            [lambda pk=pk: initiative_close(initiative_id=pk, actor=u["bu1"]) for pk in ids],
+            results,
+        )
     up = list(Initiative.objects.filter(pk__in=ids, state="corporation_council").values_list("pk", flat=True))
     for pk in up:  # the corporation council carries them to the sector council (not timed)
         for m in ("bc1", "bc2", "bc3"):
@@ -311,6 +343,65 @@ def run(n: int, *, migrate: bool = True) -> list[dict]:
         results,
     )
     return results
+
+
+OUR_RAW = "our raw-SQL close (bench/raw_close.py: the same row changes, same database)"
+CLOSE = "initiative_close (unit council, 5 votes)"
+
+
+def close_side_by_side(ids, twins, closer, results, *, chunk: int = 25):
+    """The project's close on ``ids`` and our raw-SQL close on their twins, alternating in chunks
+    of ``chunk`` (the machine's load falls on both alike): calls/s of each over its own calls."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.raw_close import RawCloser
+    from workflow.actions import initiative_close
+
+    db = settings.DATABASES["default"]
+    conn = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432, password=db["PASSWORD"] or None
+    )
+    conn.autocommit = True  # each close: BEGIN … COMMIT (conn.transaction())
+    raw = RawCloser(conn)
+    actor = (closer.pk, closer.username, closer.display_name)
+    ours, theirs, queries = [], [], None
+    cpu = {CLOSE: 0.0, OUR_RAW: 0.0}  # this process's CPU (the client's: Python, psycopg, the Redis kick)
+    for k in range(0, len(ids), chunk):
+        c = time.process_time()
+        for pk in ids[k : k + chunk]:
+            t = time.perf_counter()
+            if queries is None:
+                with CaptureQueriesContext(connection) as ctx:
+                    initiative_close(initiative_id=pk, actor=closer)
+                queries = len(ctx.captured_queries)
+            else:
+                initiative_close(initiative_id=pk, actor=closer)
+            ours.append((time.perf_counter() - t) * 1000)
+        cpu[CLOSE] += time.process_time() - c
+        c = time.process_time()
+        for pk in twins[k : k + chunk]:
+            t = time.perf_counter()
+            raw.close(pk, actor)
+            theirs.append((time.perf_counter() - t) * 1000)
+        cpu[OUR_RAW] += time.process_time() - c
+    trips = raw.round_trips(twins[0]) if twins else None
+    conn.close()
+    for label, lat, q in ((CLOSE, ours, queries), (OUR_RAW, theirs, trips)):
+        lat.sort()
+        row = {
+            "bench": label,
+            "n": len(lat),
+            "per_s": round(len(lat) / (sum(lat) / 1000), 1) if lat else None,
+            "p50_ms": round(statistics.median(lat), 2) if lat else None,
+            "p95_ms": round(lat[min(len(lat) - 1, math.ceil(0.95 * len(lat)) - 1)], 2) if lat else None,
+            "queries": q,
+            "client_cpu_ms": round(cpu[label] * 1000 / len(lat), 2) if lat else None,
+        }
+        results.append(row)
+        print(json.dumps(row), flush=True)
 
 
 def _scratch_db(tag: str):
@@ -365,22 +456,31 @@ def peer_close(n: int) -> dict | None:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)
-    ap.add_argument("--raw", action="store_true", help="also the anchors' raw-SQL close, same N, same run")
+    ap.add_argument(
+        "--raw",
+        action="store_true",
+        help="also our raw-SQL close (bench/raw_close.py, twin dossiers, interleaved), the anchors' raw-SQL close "
+        "and the django-fsm-2 peer, same N, same run",
+    )
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--sql", action="store_true", help="print the queries of each action's first call")
     a = ap.parse_args()
     global SHOW_SQL
     SHOW_SQL = a.sql
-    results = run(a.n)
+    results = run(a.n, raw=a.raw)
     if a.raw:
-        close = next(r for r in results if r["bench"].startswith("initiative_close"))
-        for label, anchor in (("raw SQL", raw_close), ("django-fsm-2 peer", peer_close)):
+        close = next(r for r in results if r["bench"] == CLOSE)
+        ours = next(r for r in results if r["bench"] == OUR_RAW)
+        ratio = close["per_s"] / ours["per_s"]
+        print(f"project close / OUR raw-SQL close (same rows, same database, interleaved) = {ratio:.3f}", flush=True)
+        results.append({"bench": "ratio: project / our raw close", "per_s": None, "ratio": round(ratio, 3)})
+        for label, anchor in (("the anchors' raw SQL", raw_close), ("django-fsm-2 peer", peer_close)):
             row = anchor(a.n)
             if row:
                 print(json.dumps(row), flush=True)
                 ratio = close["per_s"] / row["closes_per_s"]
                 results.append({"bench": f"anchor: {label}", "per_s": row["closes_per_s"], "ratio": round(ratio, 3)})
-                print(f"project close / {label} = {ratio:.3f}", flush=True)
+                print(f"project close / {label} (its own 3 tables, other database) = {ratio:.3f}", flush=True)
     print(f"\n{'action':<40} {'calls/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
     for r in results:
         print(

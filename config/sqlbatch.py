@@ -41,10 +41,17 @@ def _run(conn, statements):
         cursor.execute("; ".join(sql for sql, _p in statements), [p for _s, params in statements for p in params])
         raw = cursor.cursor  # psycopg's own cursor: one result set per statement
         for k in range(len(statements)):
-            out.append(raw.fetchall() if raw.description is not None else None)
+            out.append(raw.fetchall() if _has_rows(raw) else None)
             if k < len(statements) - 1:
                 raw.nextset()
     return out
+
+
+def _has_rows(raw) -> bool:
+    """Whether the current result set has columns (``raw.description is not None``, without
+    building its ``Column`` objects, which cost more than the rows of a small read)."""
+    result = raw.pgresult
+    return result is not None and result.nfields > 0
 
 
 def compiled(queryset):
@@ -155,7 +162,7 @@ def _deliver(raw, items, *, last):
     """Hand each queued write its rows, leaving the cursor on the result after them."""
     for k, (_q, _p, on_rows) in enumerate(items):
         if on_rows is not None:
-            on_rows(raw.fetchall() if raw.description is not None else None)
+            on_rows(raw.fetchall() if _has_rows(raw) else None)
         if k < len(items) - 1 or not last:
             raw.nextset()
 
@@ -174,18 +181,47 @@ def update_statement(obj, fields, *, using=None) -> tuple[str, list]:
     return f"UPDATE {qn(meta.db_table)} SET {', '.join(sets)} WHERE {qn(meta.pk.column)} = %s", params
 
 
+_INSERTS = {}  # (alias, model, rows) -> (sql, compiler, unnest): the INSERT's text, written once
+
+
 def insert_statement(objs, *, using=None) -> tuple[str, list]:
-    """The INSERT of ``objs`` (one model) RETURNING their primary keys, as (sql, params)."""
+    """The INSERT of ``objs`` (one model) RETURNING their primary keys, as (sql, params). Its text
+    depends only on the model and the number of rows: written once by Django's compiler per
+    process, the values then prepared as that compiler prepares them (``prepare_value`` of
+    ``pre_save_val``). Values that are expressions take the compiler's whole path."""
+    conn = connection if using is None else using
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    key = (conn.alias, model, len(objs))
+    cached = _INSERTS.get(key)
+    if cached is not None:
+        sql, compiler, unnest = cached
+        rows = [[compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs]
+        if not any(hasattr(v, "as_sql") for row in rows for v in row):
+            return sql, ([list(map(list, zip(*rows, strict=True)))] if unnest else [v for row in rows for v in row])
+    sql, params, compiler = _compile_insert(objs, fields, conn)
+    plain = not any(
+        hasattr(f, "get_placeholder") or f.has_db_default() or hasattr(getattr(obj, f.attname, None), "as_sql")
+        for f in fields
+        for obj in objs
+    )
+    if plain:  # the text holds nothing but placeholders: it fits any values
+        unnest = len(objs) > 1 and len(params) == 1 and "UNNEST" in sql
+        if unnest or len(params) == len(objs) * len(fields):
+            _INSERTS.setdefault(key, (sql, compiler, unnest))
+    return sql, params
+
+
+def _compile_insert(objs, fields, conn):
     from django.db.models.sql import InsertQuery
 
-    conn = connection if using is None else using
     meta = objs[0]._meta
     query = InsertQuery(type(objs[0]))
-    query.insert_values([f for f in meta.concrete_fields if not f.primary_key], objs)
+    query.insert_values(fields, objs)
     compiler = query.get_compiler(connection=conn)
     compiler.returning_fields = [meta.pk]
     (sql, params), *_rest = compiler.as_sql()
-    return sql, list(params)
+    return sql, list(params), compiler
 
 
 def saved(objs, rows, *, using=None) -> None:

@@ -100,15 +100,52 @@ def user_advised_paths(*, user: User) -> list[str]:
     return [path for _c, kind, _r, path in user_memberships(user=user) if kind == CouncilKind.ADVISORY]
 
 
+_NEAREST = {}
+
+
+def _councils_on(kind: str, paths: list) -> list[Council]:
+    """``Council.objects.filter(kind=kind, organisation__path__in=paths).select_related("organisation")``
+    in id order;
+    on PostgreSQL its SQL written once per process (``= ANY(array)``: one text for any depth), as
+    building and compiling the queryset cost more than the read."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return list(
+            Council.objects.filter(kind=kind, organisation__path__in=paths)
+            .select_related("organisation")
+            .order_by("pk")
+        )
+    if not _NEAREST:
+        qn = connection.ops.quote_name
+        council = [f.attname for f in Council._meta.concrete_fields]
+        org = [f.attname for f in Organisation._meta.concrete_fields]
+        columns = [f"c.{qn(Council._meta.get_field(n).column)}" for n in council] + [
+            f"o.{qn(Organisation._meta.get_field(n).column)}" for n in org
+        ]
+        _NEAREST["sql"] = (
+            f"SELECT {', '.join(columns)} FROM {qn(Council._meta.db_table)} c "
+            f"JOIN {qn(Organisation._meta.db_table)} o ON o.id = c.organisation_id "
+            "WHERE c.kind = %s AND o.path = ANY(%s) ORDER BY c.id"
+        )
+        _NEAREST["names"] = council, org
+    council, org = _NEAREST["names"]
+    db = Council.objects.db
+    out = []
+    with connection.cursor() as cursor:
+        cursor.execute(_NEAREST["sql"], [kind, list(paths)])
+        for row in cursor.fetchall():
+            c = Council.from_db(db, council, row[: len(council)])
+            c.organisation = Organisation.from_db(db, org, row[len(council) :])
+            out.append(c)
+    return out
+
+
 def nearest_council(*, organisation: Organisation, kind: str, include_self: bool = True) -> Council | None:
     """The council of ``kind`` on the nearest organisation at or above ``organisation``."""
     paths = organisation.ancestor_paths(include_self=include_self)
-    councils = {
-        c.organisation.path: c
-        for c in Council.objects.filter(kind=kind, organisation__path__in=paths)
-        .select_related("organisation")
-        .order_by("pk")  # several of a kind on one organisation: the newest (as ``recognised_stages``)
-    }
+    # several of a kind on one organisation: the newest wins (as ``routing.recognised_stages``)
+    councils = {c.organisation.path: c for c in _councils_on(kind, paths)}
     for path in reversed(paths):
         if path in councils:
             return councils[path]

@@ -81,7 +81,11 @@ def tasks_sync(initiative: Initiative, *, authors=None) -> None:
     else:
         authors = []
     rows = _rows(initiative, authors)
-    if connection.vendor != "postgresql" or not rows:
+    table = OpenTask._meta.db_table
+    if connection.vendor == "postgresql" and not rows:  # nothing owed: the delete travels with the next statement
+        sqlbatch.execute(f"DELETE FROM {table} WHERE initiative_id = %s", [initiative.pk])
+        return
+    if connection.vendor != "postgresql":
         OpenTask.objects.filter(initiative_id=initiative.pk).delete()
         if rows:
             OpenTask.objects.bulk_create(rows)
@@ -91,7 +95,6 @@ def tasks_sync(initiative: Initiative, *, authors=None) -> None:
     for r in rows:
         params += [r.initiative_id, r.kind, r.user_id, r.council_id, r.organisation_id, adapt(r.due_at)]
     values = ", ".join(["(%s, %s, %s::bigint, %s::bigint, %s, %s::timestamptz)"] * len(rows))
-    table = OpenTask._meta.db_table
     sqlbatch.execute(  # no unique key: the insert never meets the rows it replaces
         f"WITH gone AS (DELETE FROM {table} WHERE initiative_id = %s) "
         f"INSERT INTO {table} (initiative_id, kind, user_id, council_id, organisation_id, due_at) VALUES {values}",

@@ -173,10 +173,11 @@ class _Kicks:
 
 def outbox_kick(outbox_id: int) -> bool:
     """One light enqueue of the delivery; never raises (the row waits for the re-drive)."""
+    from .kick import publish
     from .tasks import deliver_outbox
 
     try:
-        deliver_outbox.apply_async((outbox_id,), retry=False)
+        publish(deliver_outbox, (outbox_id,))
         return True
     except Exception:  # broker down, or (eager) the delivery itself failed: recorded on the row
         logger.warning("outbox %s: delivery not queued; the re-drive will deliver it", outbox_id, exc_info=True)
@@ -185,10 +186,11 @@ def outbox_kick(outbox_id: int) -> bool:
 
 def outbox_kick_many(outbox_ids: list[int]) -> bool:
     """One light enqueue of several rows' delivery, in order; never raises."""
+    from .kick import publish
     from .tasks import deliver_outbox_many
 
     try:
-        deliver_outbox_many.apply_async((outbox_ids,), retry=False)
+        publish(deliver_outbox_many, (outbox_ids,))
         return True
     except Exception:
         logger.warning("outbox %s: delivery not queued; the re-drive will deliver them", outbox_ids, exc_info=True)

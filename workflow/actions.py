@@ -41,13 +41,42 @@ from .flows import STAGE_DECISIONS, InitiativeFlow
 from .labels import ACTION_LABELS
 from .models import BallotCast, CouncilSession, Decision, SealedBallot, Vote
 
+_LOCK = {}
+
+
+def _lock_query():
+    """The dossier's row locked, with its organisation and council: compiled once per process
+    (``config.sqlbatch.Prepared``; building and compiling the queryset cost more than the read)."""
+    from config.sqlbatch import Prepared
+    from councils.models import Council, Organisation
+
+    names = (_attnames(Initiative), _attnames(Organisation), _attnames(Council))
+    query = Prepared(
+        lambda pk: (
+            Initiative.objects.select_for_update(of=("self",))
+            .filter(pk=pk)
+            .values_list(*names[0], *(f"organisation__{n}" for n in names[1]), *(f"council__{n}" for n in names[2]))
+        )
+    )
+    return query, names
+
 
 def _lock(initiative_id: int) -> Initiative:
-    initiative = (
-        Initiative.objects.select_for_update(of=("self",))
-        .select_related("organisation", "council")
-        .get(pk=initiative_id)
-    )
+    """``Initiative.objects.select_for_update(of=("self",)).select_related("organisation",
+    "council").get(pk=initiative_id)``, its SQL compiled once."""
+    from councils.models import Council, Organisation
+
+    if not _LOCK:
+        _LOCK["q"] = _lock_query()
+    query, (mine, org, council) = _LOCK["q"]
+    (rows,) = sqlbatch.fetch_prepared([(query, [initiative_id])])
+    if not rows:
+        raise Initiative.DoesNotExist("Initiative matching query does not exist.")
+    row, db = rows[0], Initiative.objects.db
+    a, b = len(mine), len(mine) + len(org)
+    initiative = Initiative.from_db(db, mine, row[:a])
+    initiative.organisation = Organisation.from_db(db, org, row[a:b])
+    initiative.council = Council.from_db(db, council, row[b:]) if row[b] is not None else None
     initiative.__dict__["_as_read"] = _row_values(initiative)
     return initiative
 
@@ -758,7 +787,7 @@ class _CloseReads:
             _CLOSE_QUERIES.update(_close_queries())
         q = _CLOSE_QUERIES
         council = initiative.council
-        held = permissions.council_perms_query(actor, council)
+        held = permissions.council_perms_without_query(actor, council)
         user_fields = [f for f in User._meta.concrete_fields]
         session_names, member_names, vote_names = _attnames(CouncilSession), _attnames(Membership), _attnames(Vote)
         queries = [
@@ -767,7 +796,7 @@ class _CloseReads:
             (q["members"], [council.pk]),
             (q["votes"], [initiative.pk]),
         ]
-        if not isinstance(held, frozenset):
+        if held is None:
             queries.append((q["perms"], [actor.pk, council.pk, permissions.council_content_type_id()]))
         authors, sessions, members, votes, *perms = fetch_prepared(queries)
         if perms:

@@ -33,11 +33,20 @@ def council_perms_query(user, council):
     """``council_perms``' answer where it needs no query (no council, an inactive user, a
     superuser), else its query: a ``values_list`` of codenames, to run alone or with others
     (``config.sqlbatch.fetch_together``)."""
+    known = council_perms_without_query(user, council)
+    if known is not None:
+        return known
+    return council_perms_of(user.pk, council.pk, council_content_type_id())
+
+
+def council_perms_without_query(user, council) -> frozenset | None:
+    """``council_perms``' answer where it needs no query, else None (the caller runs
+    ``council_perms_of``, e.g. compiled once: building the queryset is most of its cost)."""
     if council is None or not user.is_active or not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
         return frozenset(("vote", "close_session", "advise"))
-    return council_perms_of(user.pk, council.pk, council_content_type_id())
+    return None
 
 
 def council_content_type_id() -> int:
