@@ -47,8 +47,10 @@ queries without reading initiatives, field for field the same figures, when they
   after ``on`` touches it: counters follow the current tree);
 - counts (registered, recognised, benefit, categories): the period is whole local months
   (programmes and phases are; an ``until`` inside a month is not);
-- authors: the period is exactly a programme's or a phase's (a ``CounterPeriod``), and no
-  organisation moved since the counters were last rebuilt.
+- authors: the period is a programme's or a phase's (a ``CounterPeriod``), or one cut at a day
+  (``until``, ``as_of``: the people whose first registration of the period under each organisation
+  was on or before that day, ``AuthorFirstCount``), and no organisation moved since the counters
+  were last rebuilt.
 Each part that fails its condition is computed live from the initiatives, as described above.
 """
 
@@ -67,6 +69,7 @@ from councils.models import Organisation, OrganisationMove, Role, RoleAssignment
 from councils.selectors import _minimal_paths
 from initiatives.models import (
     AuthorCount,
+    AuthorFirstCount,
     Category,
     CounterPeriod,
     CounterState,
@@ -107,6 +110,7 @@ class Period:
     on: datetime.date  # the tree as it stood that day
     phases: list = field(default_factory=list)  # the phases whose targets apply
     targets_on: datetime.date | None = None  # the targets valid that day (default: ``on``)
+    uncut_ends: datetime.date | None = None  # a programme's or a phase's end, when ``until`` cut it earlier
 
     @property
     def targets_day(self) -> datetime.date:
@@ -141,11 +145,19 @@ def period_for(
         starts, ends, phases = phase.starts, phase.ends, [phase]
     else:
         starts, ends, phases = programme.starts, programme.ends, list(programme.phases.all())
+    uncut_ends = ends
     if until is not None:
         ends = min(ends, until)
     if on is None:
         on = min(ends, timezone.localdate())
-    return Period(starts=starts, ends=ends, on=on, phases=phases, targets_on=as_of)
+    return Period(
+        starts=starts,
+        ends=ends,
+        on=on,
+        phases=phases,
+        targets_on=as_of,
+        uncut_ends=uncut_ends if ends < uncut_ends else None,
+    )
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -320,17 +332,20 @@ def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
         return dict(cursor.fetchall())
 
 
-def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, int | None]:
+def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, tuple | None]:
     """Whether the counters can give the counts of ``period``'s whole months (the days outside
-    them are counted live: ``_split_months``), and the ``CounterPeriod`` whose author counters can
-    give its distinct authors (None: count them live). One query."""
+    them are counted live: ``_split_months``), and where its distinct authors can be read (None:
+    count them live): ``(period id, None)`` from ``AuthorCount`` when ``period`` is a
+    ``CounterPeriod``; ``(period id, day)`` from ``AuthorFirstCount`` up to ``day`` when it is
+    one cut at ``until``. One query."""
+    full_ends = period.uncut_ends or period.ends
     state = (
         CounterState.objects.filter(pk=1)
         .annotate(
             last_move=Subquery(OrganisationMove.objects.order_by("-id").values("id")[:1]),
-            period_id=Subquery(CounterPeriod.objects.filter(starts=period.starts, ends=period.ends).values("id")[:1]),
+            period_id=Subquery(CounterPeriod.objects.filter(starts=period.starts, ends=full_ends).values("id")[:1]),
         )
-        .values("ready", "moves_seen", "last_move", "period_id")
+        .values("ready", "first_days", "moves_seen", "last_move", "period_id")
         .first()
     )
     if (
@@ -340,8 +355,11 @@ def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, int | None]:
         or timezone.get_current_timezone_name() != timezone.get_default_timezone_name()
     ):
         return False, None
-    authors_period = state["period_id"] if state["moves_seen"] == (state["last_move"] or 0) else None
-    return True, authors_period
+    if state["period_id"] is None or state["moves_seen"] != (state["last_move"] or 0):
+        return True, None
+    if period.uncut_ends is None:
+        return True, (state["period_id"], None)
+    return True, (state["period_id"], period.ends) if state["first_days"] else None
 
 
 def _split_months(starts: datetime.date, ends: datetime.date):
@@ -397,8 +415,20 @@ def _merge_counts(parts) -> dict:
     return out
 
 
-def _authors_from_counters(tree: TreeAsOf, period_id: int) -> dict:
-    """``_authors_per_ancestor`` read from ``AuthorCount``."""
+def _authors_from_counters(tree: TreeAsOf, period_id: int, until: datetime.date | None = None) -> dict:
+    """``_authors_per_ancestor`` read from ``AuthorCount``, or with ``until`` (the period cut at
+    that day) summed from ``AuthorFirstCount``: the people whose first registration of the period
+    under each organisation was on or before that day (one grouped query over the days)."""
+    if until is not None:
+        table, org = AuthorFirstCount._meta.db_table, Organisation._meta.db_table
+        sql = (
+            f"SELECT f.ancestor_id, SUM(f.authors) FROM {table} f JOIN {org} o ON o.id = f.ancestor_id "
+            f"WHERE o.path LIKE %s AND f.period_id = %s AND f.day <= %s GROUP BY f.ancestor_id"
+        )
+        params = [tree.root.path + "%", period_id, connection.ops.adapt_datefield_value(until)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {anc: int(n) for anc, n in cursor.fetchall()}
     return dict(
         AuthorCount.objects.filter(tree.candidates_q("ancestor"), period_id=period_id).values_list(
             "ancestor_id", "authors"
@@ -474,7 +504,7 @@ def progress_report(
     if not counted_authors:
         authors = {}
     elif authors_period is not None:
-        authors = _authors_from_counters(tree, authors_period)
+        authors = _authors_from_counters(tree, *authors_period)
     else:
         authors = _authors_per_ancestor(tree, start, end)
     targets = _targets(tree, period.phases, period.targets_day)
