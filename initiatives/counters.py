@@ -15,7 +15,7 @@ every initiative.
   appears at 1 and goes at 0, and ``AuthorCount`` moves by one at those two moments only.
 - ``AuthorSeen.first_day`` / ``AuthorFirstCount``: the local day of the person's first registered
   initiative of the period under that ancestor, and per (ancestor, period, day) how many people
-  first appeared that day. A period cut at a day (``until=``, ``as_of=``: a programme or a phase
+  first appeared that day (and ``AuthorFirstMonth``, the same by month). A period cut at a day (``until=``, ``as_of=``: a programme or a phase
   from its start) has as distinct authors the sum of ``AuthorFirstCount`` up to that day. A new
   person or an earlier registration moves the first day in the writer's transaction (the
   ``AuthorSeen`` row is locked by its upsert); a withdrawal or an author removed from the first
@@ -50,6 +50,7 @@ from councils.models import Organisation, OrganisationMove
 from .models import (
     AuthorCount,
     AuthorFirstCount,
+    AuthorFirstMonth,
     AuthorSeen,
     CounterPeriod,
     CounterState,
@@ -312,14 +313,23 @@ def _upsert_seen(seen: dict, adds: dict, leaves: dict, periods: dict) -> None:
                 f"ON CONFLICT (ancestor_id, period_id) DO UPDATE SET authors = {table}.authors + excluded.authors",
                 [v for (anc, period), n in authors.items() for v in (anc, period, n)],
             )
-        by_day = {k: v for k, v in sorted(by_day.items()) if v}
-        if by_day:
-            table = AuthorFirstCount._meta.db_table
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(by_day))
+        by_month = Counter()
+        for (anc, period, day), n in by_day.items():
+            by_month[(anc, period, _month(day))] += n
+        for model, column, deltas in (
+            (AuthorFirstCount, "day", by_day),
+            (AuthorFirstMonth, "month", by_month),
+        ):
+            deltas = {k: v for k, v in sorted(deltas.items()) if v}
+            if not deltas:
+                continue
+            table = model._meta.db_table
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(deltas))
             cursor.execute(
-                f"INSERT INTO {table} (ancestor_id, period_id, day, authors) VALUES {values} "
-                f"ON CONFLICT (ancestor_id, period_id, day) DO UPDATE SET authors = {table}.authors + excluded.authors",
-                [v for (anc, period, day), n in by_day.items() for v in (anc, period, adapt(day), n)],
+                f"INSERT INTO {table} (ancestor_id, period_id, {column}, authors) VALUES {values} "
+                f"ON CONFLICT (ancestor_id, period_id, {column}) DO UPDATE SET "
+                f"authors = {table}.authors + excluded.authors",
+                [v for (anc, period, day), n in deltas.items() for v in (anc, period, adapt(day), n)],
             )
 
 
@@ -377,11 +387,13 @@ def last_move_id() -> int:
 
 
 def progress_counters_current() -> bool:
-    """Ready, built for the current tree (no move since) and for the current programmes' periods."""
+    """Ready, with first days, built for the current tree (no move since) and for the current
+    programmes' periods."""
     state = CounterState.objects.filter(pk=1).first()
     return (
         state is not None
         and state.ready
+        and state.first_days
         and state.moves_seen == last_move_id()
         and set(CounterPeriod.objects.values_list("starts", "ends")) == counter_periods_wanted()
     )
@@ -424,7 +436,8 @@ def progress_counters_rebuild() -> dict:
             # ProgressCount is small, and its foreign key may have checks pending in this transaction
             cursor.execute(f"DELETE FROM {ProgressCount._meta.db_table}")
             # no foreign key constraints
-            big = [AuthorSeen._meta.db_table, AuthorCount._meta.db_table, AuthorFirstCount._meta.db_table]
+            big = [AuthorSeen, AuthorCount, AuthorFirstCount, AuthorFirstMonth]
+            big = [model._meta.db_table for model in big]
             if postgres:
                 cursor.execute(f"TRUNCATE {', '.join(big)}")
             else:
@@ -472,6 +485,7 @@ def progress_counters_rebuild() -> dict:
             "authors_seen": AuthorSeen.objects.count(),
             "author_counts": AuthorCount.objects.count(),
             "author_first_counts": AuthorFirstCount.objects.count(),
+            "author_first_months": AuthorFirstMonth.objects.count(),
             "periods": len(periods),
         }
 
@@ -540,4 +554,12 @@ def _rebuild_authors(periods) -> None:
         cursor.execute(
             f"INSERT INTO {first} (ancestor_id, period_id, day, authors) "
             f"SELECT ancestor_id, period_id, first_day, COUNT(*) FROM {seen} GROUP BY ancestor_id, period_id, first_day"
+        )
+        if connection.vendor == "postgresql":
+            month = "date_trunc('month', day)::date"
+        else:
+            month = "date(day, 'start of month')"
+        cursor.execute(
+            f"INSERT INTO {AuthorFirstMonth._meta.db_table} (ancestor_id, period_id, month, authors) "
+            f"SELECT ancestor_id, period_id, {month}, SUM(authors) FROM {first} GROUP BY 1, 2, 3"
         )

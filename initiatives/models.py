@@ -379,10 +379,34 @@ class AuthorFirstCount(models.Model):
     authors = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["ancestor", "period", "day"], name="unique_author_first_count")]
+        constraints = [  # in the cut's order: a period's days up to a day, every organisation
+            models.UniqueConstraint(fields=["period", "day", "ancestor"], name="unique_author_first_count")
+        ]
 
     def __str__(self):
         return f"{self.ancestor_id} {self.period_id} {self.day}: {self.authors}"
+
+
+class AuthorFirstMonth(models.Model):
+    """``AuthorFirstCount`` summed by month (``month``: its 1st day): a cut reads its whole months
+    here and only the days of its last month there."""
+
+    ancestor = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    period = models.ForeignKey(
+        CounterPeriod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    month = models.DateField()
+    authors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "month", "ancestor"], name="unique_author_first_month")
+        ]
+
+    def __str__(self):
+        return f"{self.ancestor_id} {self.period_id} {self.month:%Y-%m}: {self.authors}"
 
 
 # --- register imports (sổ sáng kiến nhập từ Excel; issue 11, item 5) -------------------------------

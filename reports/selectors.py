@@ -70,6 +70,7 @@ from councils.selectors import _minimal_paths
 from initiatives.models import (
     AuthorCount,
     AuthorFirstCount,
+    AuthorFirstMonth,
     Category,
     CounterPeriod,
     CounterState,
@@ -418,14 +419,27 @@ def _merge_counts(parts) -> dict:
 def _authors_from_counters(tree: TreeAsOf, period_id: int, until: datetime.date | None = None) -> dict:
     """``_authors_per_ancestor`` read from ``AuthorCount``, or with ``until`` (the period cut at
     that day) summed from ``AuthorFirstCount``: the people whose first registration of the period
-    under each organisation was on or before that day (one grouped query over the days)."""
+    under each organisation was on or before that day (one grouped query: ``AuthorFirstMonth`` for
+    the whole months, ``AuthorFirstCount`` for the days of the last one)."""
     if until is not None:
-        table, org = AuthorFirstCount._meta.db_table, Organisation._meta.db_table
+        org, adapt = Organisation._meta.db_table, connection.ops.adapt_datefield_value
+        month = until.replace(day=1)
+        if (until + datetime.timedelta(days=1)).day == 1:  # a month's last day: whole months only
+            months_to, days_after = month, until
+        else:
+            months_to = days_after = month - datetime.timedelta(days=1)
+        # the whole months up to the cut from AuthorFirstMonth, the days of its last month from AuthorFirstCount
         sql = (
-            f"SELECT f.ancestor_id, SUM(f.authors) FROM {table} f JOIN {org} o ON o.id = f.ancestor_id "
-            f"WHERE o.path LIKE %s AND f.period_id = %s AND f.day <= %s GROUP BY f.ancestor_id"
+            f"SELECT a.ancestor_id, SUM(a.authors) FROM ("
+            f"SELECT m.ancestor_id, m.authors FROM {AuthorFirstMonth._meta.db_table} m "
+            f"JOIN {org} o ON o.id = m.ancestor_id WHERE o.path LIKE %s AND m.period_id = %s AND m.month <= %s "
+            f"UNION ALL SELECT f.ancestor_id, f.authors FROM {AuthorFirstCount._meta.db_table} f "
+            f"JOIN {org} o ON o.id = f.ancestor_id WHERE o.path LIKE %s AND f.period_id = %s "
+            f"AND f.day > %s AND f.day <= %s"
+            f") a GROUP BY a.ancestor_id"
         )
-        params = [tree.root.path + "%", period_id, connection.ops.adapt_datefield_value(until)]
+        like = tree.root.path + "%"
+        params = [like, period_id, adapt(months_to), like, period_id, adapt(days_after), adapt(until)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return {anc: int(n) for anc, n in cursor.fetchall()}

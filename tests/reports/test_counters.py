@@ -16,7 +16,16 @@ from openpyxl import Workbook
 
 from councils.models import Organisation
 from initiatives.counters import local_day
-from initiatives.models import AuthorCount, AuthorFirstCount, AuthorSeen, Initiative, Phase, Programme, ProgressCount
+from initiatives.models import (
+    AuthorCount,
+    AuthorFirstCount,
+    AuthorFirstMonth,
+    AuthorSeen,
+    Initiative,
+    Phase,
+    Programme,
+    ProgressCount,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +114,7 @@ def counters_snapshot():
         set(AuthorSeen.objects.values_list("ancestor_id", "period_id", "person", "initiatives", "first_day")),
         set(AuthorCount.objects.exclude(authors=0).values_list("ancestor_id", "period_id", "authors")),
         set(AuthorFirstCount.objects.exclude(authors=0).values_list("ancestor_id", "period_id", "day", "authors")),
+        set(AuthorFirstMonth.objects.exclude(authors=0).values_list("ancestor_id", "period_id", "month", "authors")),
     )
 
 
