@@ -355,11 +355,12 @@ def monthly_suggestions(
     )
     # rank in the database first (benefit, recency), so a sector with 100,000 recognised dossiers
     # never streams them all into Python; council scores then reorder the best thousand
-    qs = list(
-        qs.select_related("organisation")
-        .annotate(_benefit=counted_benefit())
-        .order_by("-_benefit", "-recognised_at")[:1000]
-    )
+    qs = qs.select_related("organisation").annotate(_benefit=counted_benefit()).order_by("-_benefit", "-recognised_at")
+    best = _best_recognised_ids(organisation=organisation, before=recognised_before(month), limit=1000)
+    if best is None:
+        qs = list(qs[:1000])
+    else:  # the same rows, found unit by unit, in the same order
+        qs = list(qs.filter(pk__in=best))
     nominations = nominations or {}
     missing = set(nominations) - {i.pk for i in qs}
     if missing:  # nominated ones always come, even past the thousand
@@ -376,6 +377,49 @@ def monthly_suggestions(
         r["nominated"] = bool(r["nominated_by"])
     rows.sort(key=lambda r: not r["nominated"])  # stable: the ranking holds within each group
     return rows[:limit]
+
+
+# a subtree of at most this many organisations finds its best recognised dossiers unit by unit
+BEST_BY_UNIT_MAX_ORGANISATIONS = 200
+
+
+def _best_recognised_ids(*, organisation: Organisation, before, limit: int) -> list[int] | None:
+    """The ids of ``monthly_suggestions``' first ``limit`` candidates (recognised before
+    ``before``, not rejected or withdrawn, not commended), on PostgreSQL and for a subtree of a
+    few organisations (a corporation): each organisation's best ``limit`` from its own range of the
+    index ``initiative_org_benefit_rank`` (in the committee's order), then the best of those. The
+    whole-tree index (``initiative_benefit_rank``) serves a large subtree (a sector: its dossiers
+    are most of that index) and reads every dossier of the subtree for a small one. None: use the
+    plain query."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    org_table, ini, cert = Organisation._meta.db_table, Initiative._meta.db_table, Certificate._meta.db_table
+    like = organisation.path + "%"
+    if Organisation.objects.filter(path__startswith=organisation.path).count() > BEST_BY_UNIT_MAX_ORGANISATIONS:
+        return None
+    sql = f"""
+        SELECT best.id FROM {org_table} o CROSS JOIN LATERAL (
+            SELECT i.id, COALESCE(i.assessed_benefit_vnd, i.benefit_value_vnd) AS benefit, i.recognised_at
+            FROM {ini} i
+            WHERE i.organisation_id = o.id AND i.recognised_at IS NOT NULL AND i.recognised_at < %s
+              AND i.state NOT IN ({", ".join(["%s"] * len(DEAD_STATES))})
+              AND NOT EXISTS (
+                  SELECT 1 FROM {cert} c
+                  WHERE c.initiative_id = i.id AND c.award = %s AND c.revoked_at IS NULL
+              )
+            ORDER BY COALESCE(i.assessed_benefit_vnd, i.benefit_value_vnd) DESC, i.recognised_at DESC
+            LIMIT %s
+        ) best
+        WHERE o.path LIKE %s
+        ORDER BY best.benefit DESC, best.recognised_at DESC
+        LIMIT %s
+    """
+    params = [before, *DEAD_STATES, Award.MONTHLY_COMMENDATION, limit, like, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 # The lifecycle (a room above) registers how to read council scores: awards never imports it.
