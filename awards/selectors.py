@@ -447,7 +447,36 @@ def _vnd(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def eligibility_for(*, initiative: Initiative, award: str | None = None, today: datetime.date | None = None) -> list:
+def _authors_with_users(initiative: Initiative) -> list:
+    """The initiative's authors with their accounts: the prefetched ones when a page of
+    candidates fetched them together (``prefetch_authors``), else one query."""
+    if "authors" in getattr(initiative, "_prefetched_objects_cache", {}):
+        return list(initiative.authors.all())
+    return list(initiative.authors.select_related("user"))
+
+
+def prefetch_authors(initiatives) -> None:
+    """Fetch the authors (with their accounts) of many initiatives in one query, for
+    ``eligibility_for`` and ``remuneration_hint`` on each."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from initiatives.models import InitiativeAuthor
+
+    prefetch_related_objects(
+        list(initiatives), Prefetch("authors", queryset=InitiativeAuthor.objects.select_related("user"))
+    )
+
+
+def eligibility_rules(award: str | None = None) -> list:
+    rules = EligibilityRule.objects.filter(active=True)
+    if award:
+        rules = rules.filter(award=award)
+    return list(rules)
+
+
+def eligibility_for(
+    *, initiative: Initiative, award: str | None = None, today: datetime.date | None = None, rules=None
+) -> list:
     """For each author and each active rule: is the threshold met, and if not, why (bilingual).
 
     The benefit compared is the initiative's annual benefit value as a council assessed it
@@ -455,14 +484,11 @@ def eligibility_for(*, initiative: Initiative, award: str | None = None, today: 
     (``years`` > 1) compares N × the annual value and needs the initiative applied for N full
     years (an estimate: the dossier declares only the first year's value)."""
     today = today or timezone.localdate()
-    rules = EligibilityRule.objects.filter(active=True)
-    if award:
-        rules = rules.filter(award=award)
-    rules = list(rules)
+    rules = eligibility_rules(award) if rules is None else rules  # ``rules``: the caller read them once
     value = initiative.counted_benefit_vnd
     years_applied = _years_applied(initiative, today)
     out = []
-    for author in initiative.authors.select_related("user"):
+    for author in _authors_with_users(initiative):
         user = author.user
         category = author_category(
             qualification=getattr(user, "qualification", "") or "", position=getattr(user, "position", "") or ""
@@ -526,7 +552,7 @@ def remuneration_hint(*, initiative: Initiative) -> dict:
     value once there is one, else the declared value (``basis`` says which)."""
     value = Decimal(initiative.counted_benefit_vnd)
     authors = []
-    for a in initiative.authors.select_related("user"):
+    for a in _authors_with_users(initiative):
         per_year = math.ceil(value * REMUNERATION_PERCENT * a.share_percent / Decimal(10000))
         authors.append(
             {

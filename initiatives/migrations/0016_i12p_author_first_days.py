@@ -49,3 +49,16 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+
+
+def _first_days_when_empty(apps, schema_editor):
+    """With no author rows there is no first day to fill: the new counters are exact. Otherwise a
+    cut period's authors are counted live until ``manage.py rebuild_progress_counters`` has run."""
+    AuthorSeen = apps.get_model("initiatives", "AuthorSeen")
+    CounterState = apps.get_model("initiatives", "CounterState")
+    db = schema_editor.connection.alias
+    if not AuthorSeen.objects.using(db).exists():
+        CounterState.objects.using(db).filter(pk=1).update(first_days=True)
+
+
+Migration.operations.append(migrations.RunPython(_first_days_when_empty, migrations.RunPython.noop))
