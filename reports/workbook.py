@@ -173,7 +173,7 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             CONFIDENTIAL if hidden else category_label.get(ini.category, ini.category),
             CONFIDENTIAL
             if hidden
-            else "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
+            else "; ".join(f"{name} ({share.normalize():f}%)" for name, share in ini.author_shares),
             None if hidden else ini.counted_benefit_vnd,  # the assessed value once a council gave one
             state_label.get(ini.state, ini.state),
             timezone.localtime(ini.submitted_at, tz).date(),
