@@ -355,11 +355,12 @@ def monthly_suggestions(
     )
     # rank in the database first (benefit, recency), so a sector with 100,000 recognised dossiers
     # never streams them all into Python; council scores then reorder the best thousand
-    qs = list(
-        qs.select_related("organisation")
-        .annotate(_benefit=counted_benefit())
-        .order_by("-_benefit", "-recognised_at")[:1000]
-    )
+    qs = qs.select_related("organisation").annotate(_benefit=counted_benefit()).order_by("-_benefit", "-recognised_at")
+    best = _best_recognised_ids(organisation=organisation, before=recognised_before(month), limit=1000)
+    if best is None:
+        qs = list(qs[:1000])
+    else:  # the same rows, found unit by unit, in the same order
+        qs = list(qs.filter(pk__in=best))
     nominations = nominations or {}
     missing = set(nominations) - {i.pk for i in qs}
     if missing:  # nominated ones always come, even past the thousand
@@ -376,6 +377,49 @@ def monthly_suggestions(
         r["nominated"] = bool(r["nominated_by"])
     rows.sort(key=lambda r: not r["nominated"])  # stable: the ranking holds within each group
     return rows[:limit]
+
+
+# a subtree of at most this many organisations finds its best recognised dossiers unit by unit
+BEST_BY_UNIT_MAX_ORGANISATIONS = 200
+
+
+def _best_recognised_ids(*, organisation: Organisation, before, limit: int) -> list[int] | None:
+    """The ids of ``monthly_suggestions``' first ``limit`` candidates (recognised before
+    ``before``, not rejected or withdrawn, not commended), on PostgreSQL and for a subtree of a
+    few organisations (a corporation): each organisation's best ``limit`` from its own range of the
+    index ``initiative_org_benefit_rank`` (in the committee's order), then the best of those. The
+    whole-tree index (``initiative_benefit_rank``) serves a large subtree (a sector: its dossiers
+    are most of that index) and reads every dossier of the subtree for a small one. None: use the
+    plain query."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    org_table, ini, cert = Organisation._meta.db_table, Initiative._meta.db_table, Certificate._meta.db_table
+    like = organisation.path + "%"
+    if Organisation.objects.filter(path__startswith=organisation.path).count() > BEST_BY_UNIT_MAX_ORGANISATIONS:
+        return None
+    sql = f"""
+        SELECT best.id FROM {org_table} o CROSS JOIN LATERAL (
+            SELECT i.id, COALESCE(i.assessed_benefit_vnd, i.benefit_value_vnd) AS benefit, i.recognised_at
+            FROM {ini} i
+            WHERE i.organisation_id = o.id AND i.recognised_at IS NOT NULL AND i.recognised_at < %s
+              AND i.state NOT IN ({", ".join(["%s"] * len(DEAD_STATES))})
+              AND NOT EXISTS (
+                  SELECT 1 FROM {cert} c
+                  WHERE c.initiative_id = i.id AND c.award = %s AND c.revoked_at IS NULL
+              )
+            ORDER BY COALESCE(i.assessed_benefit_vnd, i.benefit_value_vnd) DESC, i.recognised_at DESC
+            LIMIT %s
+        ) best
+        WHERE o.path LIKE %s
+        ORDER BY best.benefit DESC, best.recognised_at DESC
+        LIMIT %s
+    """
+    params = [before, *DEAD_STATES, Award.MONTHLY_COMMENDATION, limit, like, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 # The lifecycle (a room above) registers how to read council scores: awards never imports it.
@@ -403,7 +447,36 @@ def _vnd(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def eligibility_for(*, initiative: Initiative, award: str | None = None, today: datetime.date | None = None) -> list:
+def _authors_with_users(initiative: Initiative) -> list:
+    """The initiative's authors with their accounts: the prefetched ones when a page of
+    candidates fetched them together (``prefetch_authors``), else one query."""
+    if "authors" in getattr(initiative, "_prefetched_objects_cache", {}):
+        return list(initiative.authors.all())
+    return list(initiative.authors.select_related("user"))
+
+
+def prefetch_authors(initiatives) -> None:
+    """Fetch the authors (with their accounts) of many initiatives in one query, for
+    ``eligibility_for`` and ``remuneration_hint`` on each."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from initiatives.models import InitiativeAuthor
+
+    prefetch_related_objects(
+        list(initiatives), Prefetch("authors", queryset=InitiativeAuthor.objects.select_related("user"))
+    )
+
+
+def eligibility_rules(award: str | None = None) -> list:
+    rules = EligibilityRule.objects.filter(active=True)
+    if award:
+        rules = rules.filter(award=award)
+    return list(rules)
+
+
+def eligibility_for(
+    *, initiative: Initiative, award: str | None = None, today: datetime.date | None = None, rules=None
+) -> list:
     """For each author and each active rule: is the threshold met, and if not, why (bilingual).
 
     The benefit compared is the initiative's annual benefit value as a council assessed it
@@ -411,14 +484,11 @@ def eligibility_for(*, initiative: Initiative, award: str | None = None, today: 
     (``years`` > 1) compares N × the annual value and needs the initiative applied for N full
     years (an estimate: the dossier declares only the first year's value)."""
     today = today or timezone.localdate()
-    rules = EligibilityRule.objects.filter(active=True)
-    if award:
-        rules = rules.filter(award=award)
-    rules = list(rules)
+    rules = eligibility_rules(award) if rules is None else rules  # ``rules``: the caller read them once
     value = initiative.counted_benefit_vnd
     years_applied = _years_applied(initiative, today)
     out = []
-    for author in initiative.authors.select_related("user"):
+    for author in _authors_with_users(initiative):
         user = author.user
         category = author_category(
             qualification=getattr(user, "qualification", "") or "", position=getattr(user, "position", "") or ""
@@ -482,7 +552,7 @@ def remuneration_hint(*, initiative: Initiative, authors=None) -> dict:
     value once there is one, else the declared value (``basis`` says which). ``authors``: the
     dossier's authors (with their users) when the caller has read them already."""
     value = Decimal(initiative.counted_benefit_vnd)
-    listed = initiative.authors.select_related("user") if authors is None else authors  # the page's, read already
+    listed = _authors_with_users(initiative) if authors is None else authors  # the page's, read already
     authors = []
     for a in listed:
         per_year = math.ceil(value * REMUNERATION_PERCENT * a.share_percent / Decimal(10000))

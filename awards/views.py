@@ -27,10 +27,12 @@ from .selectors import (
     certificate_list,
     commendable_organisations,
     eligibility_for,
+    eligibility_rules,
     may_select_commendations,
     monthly_selection,
     monthly_suggestions,
     nominated_to,
+    prefetch_authors,
     programme_for_month,
     quota_board,
     quota_for,
@@ -102,11 +104,16 @@ def committee(request):
         candidates = monthly_suggestions(
             organisation=org, month=month, limit=30, user=user, nominations=nominated_to(organisation=org, month=month)
         )
+        # the visible candidates' authors in one query and the rules once, not ~3 queries a candidate
+        prefetch_authors(row["initiative"] for row in candidates if not row["hidden"])
+        rules = eligibility_rules(Award.FEDERATION_CERTIFICATE)
         for row in candidates:
             if row["hidden"]:  # confidential: no benefit, no authors, no remuneration
                 row["eligibility"], row["remuneration"] = [], None
                 continue
-            row["eligibility"] = eligibility_for(initiative=row["initiative"], award=Award.FEDERATION_CERTIFICATE)
+            row["eligibility"] = eligibility_for(
+                initiative=row["initiative"], award=Award.FEDERATION_CERTIFICATE, rules=rules
+            )
             for author in row["eligibility"]:
                 author["reason"] = _eligibility_reason(author)
             row["remuneration"] = remuneration_hint(initiative=row["initiative"])

@@ -13,6 +13,13 @@ every initiative.
   per ``CounterPeriod`` (each programme and each phase, by its dates). ``AuthorSeen.initiatives``
   counts the registered initiatives of that person under that ancestor in that period; the row
   appears at 1 and goes at 0, and ``AuthorCount`` moves by one at those two moments only.
+- ``AuthorSeen.first_day`` / ``AuthorFirstCount``: the local day of the person's first registered
+  initiative of the period under that ancestor, and per (ancestor, period, day) how many people
+  first appeared that day (and ``AuthorFirstMonth``, the same by month). A period cut at a day (``until=``, ``as_of=``: a programme or a phase
+  from its start) has as distinct authors the sum of ``AuthorFirstCount`` up to that day. A new
+  person or an earlier registration moves the first day in the writer's transaction (the
+  ``AuthorSeen`` row is locked by its upsert); a withdrawal or an author removed from the first
+  day's initiative asks the initiatives for the next first day (a few rows, by the person).
 
 Writers describe an initiative's contribution as a ``Share`` and call ``progress_counters_apply``
 with the share before and after their change (``None`` for nothing): the actions that register
@@ -42,6 +49,8 @@ from councils.models import Organisation, OrganisationMove
 
 from .models import (
     AuthorCount,
+    AuthorFirstCount,
+    AuthorFirstMonth,
     AuthorSeen,
     CounterPeriod,
     CounterState,
@@ -68,6 +77,7 @@ class Share:
     registered_on: datetime.date | None  # local day of its first submission, if it counts as registered
     recognised_on: datetime.date | None  # local day of its first approval
     persons: frozenset = frozenset()  # author keys, when registered
+    initiative_id: int | None = None
 
 
 def local_day(value: datetime.datetime) -> datetime.date:
@@ -97,6 +107,7 @@ def progress_share(initiative: Initiative, *, registered: bool = True, recognise
         registered_on=local_day(initiative.submitted_at) if is_registered else None,
         recognised_on=local_day(initiative.recognised_at) if recognised and initiative.recognised_at else None,
         persons=persons,
+        initiative_id=initiative.pk,
     )
 
 
@@ -181,16 +192,23 @@ def _apply(changes) -> None:
         return
     ancestors = _ancestor_ids({s.path for s, _ in with_authors})
     seen = Counter()
+    adds, leaves = {}, {}  # per key: the days it is added on; the (day, initiative) it leaves
     for share, sign in with_authors:
         day = share.registered_on
         for period_id, starts, ends in periods:
             if starts <= day <= ends:
                 for anc in ancestors[share.path]:
                     for person in share.persons:
-                        seen[(anc, period_id, person)] += sign
-    seen = [(k, v) for k, v in sorted(seen.items()) if v]
+                        key = (anc, period_id, person)
+                        seen[key] += sign
+                        if sign > 0:
+                            adds.setdefault(key, set()).add(day)
+                        else:
+                            leaves.setdefault(key, set()).add((day, share.initiative_id))
+    # a key whose number does not move may still change its first day (left on one day, added on another)
+    seen = [(k, v) for k, v in sorted(seen.items()) if v or {d for d, _ in leaves.get(k, ())} != adds.get(k, set())]
     for i in range(0, len(seen), 5000):  # a statement takes at most 65,535 parameters
-        _upsert_seen(dict(seen[i : i + 5000]))
+        _upsert_seen(dict(seen[i : i + 5000]), adds, leaves, {p: (starts, ends) for p, starts, ends in periods})
 
 
 def _upsert_counts(counts: dict, *, lock: bool = False) -> None:
@@ -219,39 +237,72 @@ def _upsert_counts(counts: dict, *, lock: bool = False) -> None:
     sqlbatch.execute(sql, params)  # queued inside sqlbatch.deferring(): sent with the next statement
 
 
-def _upsert_seen(seen: dict) -> None:
-    """Add ±1 to each (ancestor, period, person); a person counts for an (ancestor, period) when
-    their number goes 0 → 1 and stops when it goes 1 → 0 (the row is then deleted)."""
+def _upsert_seen(seen: dict, adds: dict, leaves: dict, periods: dict) -> None:
+    """Add ``seen``'s deltas to each (ancestor, period, person); a person counts for an (ancestor,
+    period) when their number goes 0 → 1 and stops when it goes 1 → 0 (the row is then deleted).
+    The row's first day moves to an earlier added day; when the initiatives that leave held the
+    first day, the next one is read from the initiatives (``_first_day_without``). Every change of
+    a first day moves ``AuthorFirstCount`` by one on the old day and the new."""
     table = AuthorSeen._meta.db_table
+    adapt = connection.ops.adapt_datefield_value
+    keys = list(seen)
+    firsts = [adapt(min(adds[k])) if k in adds else None for k in keys]
     rows, params = [], []
-    if connection.vendor == "postgresql":  # four arrays, not four parameters a row (quoted one by one)
-        values = "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::int[])"
-        params = [list(column) for column in zip(*((*key, delta) for key, delta in seen.items()), strict=True)]
+    if connection.vendor == "postgresql":  # five arrays, not five parameters a row (quoted one by one)
+        values = "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::int[], %s::date[])"
+        params = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [seen[k] for k in keys], firsts]
     else:
-        for (anc, period, person), delta in seen.items():
-            rows.append("(%s, %s, %s, %s)")
-            params += [anc, period, person, delta]
+        for key, first in zip(keys, firsts, strict=True):
+            rows.append("(%s, %s, %s, %s, %s)")
+            params += [*key, seen[key], first]
         values = f"VALUES {', '.join(rows)}"
     sql = (
-        f"INSERT INTO {table} (ancestor_id, period_id, person, initiatives) {values} "
+        f"INSERT INTO {table} (ancestor_id, period_id, person, initiatives, first_day) {values} "
         f"ON CONFLICT (ancestor_id, period_id, person) DO UPDATE SET "
         f"initiatives = {table}.initiatives + excluded.initiatives "
-        f"RETURNING ancestor_id, period_id, person, initiatives"
+        f"RETURNING ancestor_id, period_id, person, initiatives, first_day"
     )
     authors = Counter()
-    gone = []
+    by_day = Counter()
+    gone, moved = [], []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for anc, period, person, now in cursor.fetchall():
-            delta = seen[(anc, period, person)]
-            was = now - delta
+        returned = cursor.fetchall()
+        for anc, period, person, now, first in returned:
+            key = (anc, period, person)
+            was = now - seen[key]
             authors[(anc, period)] += (now > 0) - (was > 0)
+            first = _as_day(first)
+            old = first if was > 0 else None
+            added = min(adds[key]) if key in adds else None
             if now <= 0:
-                gone.append((anc, period, person))
+                new = None
+                gone.append(key)
+            elif was <= 0:
+                new = added
+            elif old is None or old in {d for d, _ in leaves.get(key, ())}:
+                # the first day's initiative (or one of them) leaves: the next one from the initiatives
+                without = {i for _, i in leaves.get(key, ())}
+                candidates = [d for d in (_first_day_without(key, periods[period], without), added) if d]
+                new = min(candidates) if candidates else None
+            else:
+                new = min(old, added) if added else old
+            if now > 0 and new is not None and new != first:
+                moved.append((new, *key))
+            if old != new:
+                if old is not None:
+                    by_day[(anc, period, old)] -= 1
+                if new is not None:
+                    by_day[(anc, period, new)] += 1
         if gone:
             where = " OR ".join(["(ancestor_id = %s AND period_id = %s AND person = %s)"] * len(gone))
             cursor.execute(
                 f"DELETE FROM {table} WHERE initiatives <= 0 AND ({where})", [v for key in gone for v in key]
+            )
+        if moved:
+            cursor.executemany(
+                f"UPDATE {table} SET first_day = %s WHERE ancestor_id = %s AND period_id = %s AND person = %s",
+                [(adapt(day), *key) for day, *key in moved],
             )
         authors = {k: v for k, v in sorted(authors.items()) if v}
         if authors:
@@ -262,6 +313,63 @@ def _upsert_seen(seen: dict) -> None:
                 f"ON CONFLICT (ancestor_id, period_id) DO UPDATE SET authors = {table}.authors + excluded.authors",
                 [v for (anc, period), n in authors.items() for v in (anc, period, n)],
             )
+        by_month = Counter()
+        for (anc, period, day), n in by_day.items():
+            by_month[(anc, period, _month(day))] += n
+        for model, column, deltas in (
+            (AuthorFirstCount, "day", by_day),
+            (AuthorFirstMonth, "month", by_month),
+        ):
+            deltas = {k: v for k, v in sorted(deltas.items()) if v}
+            if not deltas:
+                continue
+            table = model._meta.db_table
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(deltas))
+            cursor.execute(
+                f"INSERT INTO {table} (ancestor_id, period_id, {column}, authors) VALUES {values} "
+                f"ON CONFLICT (ancestor_id, period_id, {column}) DO UPDATE SET "
+                f"authors = {table}.authors + excluded.authors",
+                [v for (anc, period, day), n in deltas.items() for v in (anc, period, adapt(day), n)],
+            )
+
+
+def _as_day(value):
+    if isinstance(value, str):  # SQLite's raw rows
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+def _first_day_without(key, bounds, without) -> datetime.date | None:
+    """The local day of the first registered initiative of ``person`` in the period under
+    ``ancestor``, leaving out the initiatives ``without`` (those this change takes away): one query
+    by the person's author rows."""
+    anc, _period, person = key
+    org, ini, auth = Organisation._meta.db_table, Initiative._meta.db_table, InitiativeAuthor._meta.db_table
+    if person.startswith("u"):
+        who, params = "a.user_id = %s", [int(person[1:])]
+    else:
+        who, params = "a.user_id IS NULL AND a.full_name = %s", [person[1:]]
+    skip = [i for i in without if i is not None]
+    sql = (
+        f"SELECT MIN(i.submitted_at) FROM {auth} a JOIN {ini} i ON i.id = a.initiative_id "
+        f"JOIN {org} o ON o.id = i.organisation_id "
+        f"WHERE {who} AND o.path LIKE (SELECT path FROM {org} WHERE id = %s) || '%%' "
+        f"AND i.submitted_at >= %s AND i.submitted_at < %s AND i.state <> %s"
+    )
+    params += [anc, *_bounds(*bounds), State.WITHDRAWN]
+    if skip:
+        sql += f" AND i.id NOT IN ({', '.join(['%s'] * len(skip))})"
+        params += skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (first,) = cursor.fetchone()
+    if first is None:
+        return None
+    if isinstance(first, str):
+        first = datetime.datetime.fromisoformat(first)
+    if timezone.is_naive(first):
+        first = timezone.make_aware(first, datetime.UTC)
+    return local_day(first)
 
 
 # --- rebuilding from the initiatives -------------------------------------------------------------
@@ -279,11 +387,13 @@ def last_move_id() -> int:
 
 
 def progress_counters_current() -> bool:
-    """Ready, built for the current tree (no move since) and for the current programmes' periods."""
+    """Ready, with first days, built for the current tree (no move since) and for the current
+    programmes' periods."""
     state = CounterState.objects.filter(pk=1).first()
     return (
         state is not None
         and state.ready
+        and state.first_days
         and state.moves_seen == last_move_id()
         and set(CounterPeriod.objects.values_list("starts", "ends")) == counter_periods_wanted()
     )
@@ -325,7 +435,9 @@ def progress_counters_rebuild() -> dict:
         with connection.cursor() as cursor:
             # ProgressCount is small, and its foreign key may have checks pending in this transaction
             cursor.execute(f"DELETE FROM {ProgressCount._meta.db_table}")
-            big = [AuthorSeen._meta.db_table, AuthorCount._meta.db_table]  # no foreign key constraints
+            # no foreign key constraints
+            big = [AuthorSeen, AuthorCount, AuthorFirstCount, AuthorFirstMonth]
+            big = [model._meta.db_table for model in big]
             if postgres:
                 cursor.execute(f"TRUNCATE {', '.join(big)}")
             else:
@@ -365,12 +477,15 @@ def progress_counters_rebuild() -> dict:
         if periods:
             _rebuild_authors(periods)
         CounterState.objects.update_or_create(
-            pk=1, defaults={"ready": True, "moves_seen": last_move_id(), "rebuilt_at": timezone.now()}
+            pk=1,
+            defaults={"ready": True, "first_days": True, "moves_seen": last_move_id(), "rebuilt_at": timezone.now()},
         )
         return {
             "progress_counts": ProgressCount.objects.count(),
             "authors_seen": AuthorSeen.objects.count(),
             "author_counts": AuthorCount.objects.count(),
+            "author_first_counts": AuthorFirstCount.objects.count(),
+            "author_first_months": AuthorFirstMonth.objects.count(),
             "periods": len(periods),
         }
 
@@ -387,7 +502,7 @@ def _as_date(value) -> datetime.date:
 
 def _rebuild_authors(periods) -> None:
     org, ini, auth = Organisation._meta.db_table, Initiative._meta.db_table, InitiativeAuthor._meta.db_table
-    seen, count = AuthorSeen._meta.db_table, AuthorCount._meta.db_table
+    seen, count, first = AuthorSeen._meta.db_table, AuthorCount._meta.db_table, AuthorFirstCount._meta.db_table
     values = ", ".join(["(%s, %s, %s)"] * len(periods))
     params = []
     for period_id, starts, ends in periods:
@@ -403,11 +518,17 @@ def _rebuild_authors(periods) -> None:
         )
     else:
         ancestor = f"{org} d JOIN {org} anc ON d.path LIKE anc.path || '%%'"
+    # the local day (``TIME_ZONE``) of the earliest registration, as the actions' ``local_day``
+    first_day, first_day_params = connection.ops.datetime_cast_date_sql(
+        "MIN(pairs.first_at)", (), timezone.get_default_timezone_name()
+    )
+    first_day_params = list(first_day_params)
     sql = f"""
         WITH periods (id, s, e) AS (VALUES {values}),
         pairs AS (
             SELECT i.organisation_id AS org_id, p.id AS period_id,
-                   COALESCE('u' || a.user_id, 'n' || a.full_name) AS person, COUNT(DISTINCT i.id) AS n
+                   COALESCE('u' || a.user_id, 'n' || a.full_name) AS person, COUNT(DISTINCT i.id) AS n,
+                   MIN(i.submitted_at) AS first_at
             FROM {auth} a JOIN {ini} i ON i.id = a.initiative_id
             JOIN periods p ON i.submitted_at >= p.s AND i.submitted_at < p.e
             WHERE i.state <> %s
@@ -418,14 +539,27 @@ def _rebuild_authors(periods) -> None:
             FROM {ancestor}
             WHERE d.id IN (SELECT DISTINCT org_id FROM pairs)
         )
-        INSERT INTO {seen} (ancestor_id, period_id, person, initiatives)
-        SELECT closure.anc_id, pairs.period_id, pairs.person, SUM(pairs.n)
+        INSERT INTO {seen} (ancestor_id, period_id, person, initiatives, first_day)
+        SELECT closure.anc_id, pairs.period_id, pairs.person, SUM(pairs.n), {first_day}
         FROM pairs JOIN closure ON closure.org_id = pairs.org_id
         GROUP BY 1, 2, 3
     """
+    params += first_day_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         cursor.execute(
             f"INSERT INTO {count} (ancestor_id, period_id, authors) "
             f"SELECT ancestor_id, period_id, COUNT(*) FROM {seen} GROUP BY ancestor_id, period_id"
+        )
+        cursor.execute(
+            f"INSERT INTO {first} (ancestor_id, period_id, day, authors) "
+            f"SELECT ancestor_id, period_id, first_day, COUNT(*) FROM {seen} GROUP BY ancestor_id, period_id, first_day"
+        )
+        if connection.vendor == "postgresql":
+            month = "date_trunc('month', day)::date"
+        else:
+            month = "date(day, 'start of month')"
+        cursor.execute(
+            f"INSERT INTO {AuthorFirstMonth._meta.db_table} (ancestor_id, period_id, month, authors) "
+            f"SELECT ancestor_id, period_id, {month}, SUM(authors) FROM {first} GROUP BY 1, 2, 3"
         )

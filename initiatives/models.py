@@ -283,6 +283,9 @@ class CounterState(models.Model):
     ready = models.BooleanField(default=False)
     moves_seen = models.PositiveIntegerField(default=0)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # ``AuthorSeen.first_day`` and ``AuthorFirstCount`` were built by a rebuild and kept since (a
+    # database whose author rows predate them counts a cut period's authors live until a rebuild)
+    first_days = models.BooleanField(default=False)
 
     def __str__(self):
         return f"counters ready={self.ready} moves_seen={self.moves_seen}"
@@ -333,6 +336,8 @@ class AuthorSeen(models.Model):
     )
     person = models.CharField(max_length=210)
     initiatives = models.IntegerField(default=0)
+    # the local day of the person's first registered initiative of the period under ``ancestor``
+    first_day = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ancestor", "period", "person"], name="unique_author_seen")]
@@ -357,6 +362,51 @@ class AuthorCount(models.Model):
 
     def __str__(self):
         return f"{self.ancestor_id} {self.period_id}: {self.authors}"
+
+
+class AuthorFirstCount(models.Model):
+    """The people whose first registered initiative of ``period`` under ``ancestor``'s subtree was
+    on ``day`` (``AuthorSeen.first_day``): the distinct authors of the period cut at any day are the
+    sum over the days up to it (additive, unlike the distinct authors themselves)."""
+
+    ancestor = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    period = models.ForeignKey(
+        CounterPeriod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    day = models.DateField()
+    authors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [  # in the cut's order: a period's days up to a day, every organisation
+            models.UniqueConstraint(fields=["period", "day", "ancestor"], name="unique_author_first_count")
+        ]
+
+    def __str__(self):
+        return f"{self.ancestor_id} {self.period_id} {self.day}: {self.authors}"
+
+
+class AuthorFirstMonth(models.Model):
+    """``AuthorFirstCount`` summed by month (``month``: its 1st day): a cut reads its whole months
+    here and only the days of its last month there."""
+
+    ancestor = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    period = models.ForeignKey(
+        CounterPeriod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    month = models.DateField()
+    authors = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "month", "ancestor"], name="unique_author_first_month")
+        ]
+
+    def __str__(self):
+        return f"{self.ancestor_id} {self.period_id} {self.month:%Y-%m}: {self.authors}"
 
 
 # --- register imports (sổ sáng kiến nhập từ Excel; issue 11, item 5) -------------------------------

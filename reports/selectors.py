@@ -47,8 +47,10 @@ queries without reading initiatives, field for field the same figures, when they
   after ``on`` touches it: counters follow the current tree);
 - counts (registered, recognised, benefit, categories): the period is whole local months
   (programmes and phases are; an ``until`` inside a month is not);
-- authors: the period is exactly a programme's or a phase's (a ``CounterPeriod``), and no
-  organisation moved since the counters were last rebuilt.
+- authors: the period is a programme's or a phase's (a ``CounterPeriod``), or one cut at a day
+  (``until``, ``as_of``: the people whose first registration of the period under each organisation
+  was on or before that day, ``AuthorFirstCount``), and no organisation moved since the counters
+  were last rebuilt.
 Each part that fails its condition is computed live from the initiatives, as described above.
 """
 
@@ -59,7 +61,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -67,6 +69,8 @@ from councils.models import Organisation, OrganisationMove, Role, RoleAssignment
 from councils.selectors import _minimal_paths
 from initiatives.models import (
     AuthorCount,
+    AuthorFirstCount,
+    AuthorFirstMonth,
     Category,
     CounterPeriod,
     CounterState,
@@ -107,6 +111,7 @@ class Period:
     on: datetime.date  # the tree as it stood that day
     phases: list = field(default_factory=list)  # the phases whose targets apply
     targets_on: datetime.date | None = None  # the targets valid that day (default: ``on``)
+    uncut_ends: datetime.date | None = None  # a programme's or a phase's end, when ``until`` cut it earlier
 
     @property
     def targets_day(self) -> datetime.date:
@@ -141,11 +146,19 @@ def period_for(
         starts, ends, phases = phase.starts, phase.ends, [phase]
     else:
         starts, ends, phases = programme.starts, programme.ends, list(programme.phases.all())
+    uncut_ends = ends
     if until is not None:
         ends = min(ends, until)
     if on is None:
         on = min(ends, timezone.localdate())
-    return Period(starts=starts, ends=ends, on=on, phases=phases, targets_on=as_of)
+    return Period(
+        starts=starts,
+        ends=ends,
+        on=on,
+        phases=phases,
+        targets_on=as_of,
+        uncut_ends=uncut_ends if ends < uncut_ends else None,
+    )
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
@@ -320,17 +333,20 @@ def _authors_per_ancestor(tree: TreeAsOf, start, end) -> dict:
         return dict(cursor.fetchall())
 
 
-def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, int | None]:
+def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, tuple | None]:
     """Whether the counters can give the counts of ``period``'s whole months (the days outside
-    them are counted live: ``_split_months``), and the ``CounterPeriod`` whose author counters can
-    give its distinct authors (None: count them live). One query."""
+    them are counted live: ``_split_months``), and where its distinct authors can be read (None:
+    count them live): ``(period id, None)`` from ``AuthorCount`` when ``period`` is a
+    ``CounterPeriod``; ``(period id, day)`` from ``AuthorFirstCount`` up to ``day`` when it is
+    one cut at ``until``. One query."""
+    full_ends = period.uncut_ends or period.ends
     state = (
         CounterState.objects.filter(pk=1)
         .annotate(
             last_move=Subquery(OrganisationMove.objects.order_by("-id").values("id")[:1]),
-            period_id=Subquery(CounterPeriod.objects.filter(starts=period.starts, ends=period.ends).values("id")[:1]),
+            period_id=Subquery(CounterPeriod.objects.filter(starts=period.starts, ends=full_ends).values("id")[:1]),
         )
-        .values("ready", "moves_seen", "last_move", "period_id")
+        .values("ready", "first_days", "moves_seen", "last_move", "period_id")
         .first()
     )
     if (
@@ -340,8 +356,11 @@ def _counters_usable(tree: TreeAsOf, period: Period) -> tuple[bool, int | None]:
         or timezone.get_current_timezone_name() != timezone.get_default_timezone_name()
     ):
         return False, None
-    authors_period = state["period_id"] if state["moves_seen"] == (state["last_move"] or 0) else None
-    return True, authors_period
+    if state["period_id"] is None or state["moves_seen"] != (state["last_move"] or 0):
+        return True, None
+    if period.uncut_ends is None:
+        return True, (state["period_id"], None)
+    return True, (state["period_id"], period.ends) if state["first_days"] else None
 
 
 def _split_months(starts: datetime.date, ends: datetime.date):
@@ -383,6 +402,36 @@ def _per_org_counts_from_counters(tree: TreeAsOf, first: datetime.date, last: da
         return {r[0]: dict(zip(keys, (int(v or 0) for v in r[1:]), strict=True)) for r in cursor.fetchall()}
 
 
+def _per_org_counts_of_days(tree: TreeAsOf, start, end) -> dict:
+    """``_per_org_counts`` for the days outside the counters' whole months (less than a month at
+    each end, the counters being usable: the tree is today's): registrations and recognitions in
+    two grouped queries, each a range of its covering index (``0019_i12p_day_count_indexes``: an
+    index-only scan, no dossier read on PostgreSQL)."""
+    ini, org = Initiative._meta.db_table, Organisation._meta.db_table
+    cats = "".join(", SUM(CASE WHEN i.category = %s THEN 1 ELSE 0 END)" for _ in CATEGORIES)
+    within = f"i.organisation_id IN (SELECT id FROM {org} WHERE path LIKE %s)"
+    like = tree.root.path + "%"
+    out = {}
+    keys = ["registered", "benefit"] + [f"cat_{c}" for c in CATEGORIES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.organisation_id, COUNT(*), SUM(COALESCE(i.assessed_benefit_vnd, i.benefit_value_vnd)){cats} "
+            f"FROM {ini} i WHERE i.submitted_at >= %s AND i.submitted_at < %s AND i.state <> %s AND {within} "
+            f"GROUP BY i.organisation_id",
+            [*CATEGORIES, _dt(start), _dt(end), State.WITHDRAWN, like],
+        )
+        for r in cursor.fetchall():
+            out[r[0]] = {"recognised": 0, **dict(zip(keys, (int(v or 0) for v in r[1:]), strict=True))}
+        cursor.execute(
+            f"SELECT i.organisation_id, COUNT(*) FROM {ini} i "
+            f"WHERE i.recognised_at >= %s AND i.recognised_at < %s AND {within} GROUP BY i.organisation_id",
+            [_dt(start), _dt(end), like],
+        )
+        for org_id, n in cursor.fetchall():
+            out.setdefault(org_id, {"recognised": 0, **dict.fromkeys(keys, 0)})["recognised"] = n
+    return out
+
+
 def _merge_counts(parts) -> dict:
     out = {}
     for part in parts:
@@ -397,8 +446,33 @@ def _merge_counts(parts) -> dict:
     return out
 
 
-def _authors_from_counters(tree: TreeAsOf, period_id: int) -> dict:
-    """``_authors_per_ancestor`` read from ``AuthorCount``."""
+def _authors_from_counters(tree: TreeAsOf, period_id: int, until: datetime.date | None = None) -> dict:
+    """``_authors_per_ancestor`` read from ``AuthorCount``, or with ``until`` (the period cut at
+    that day) summed from ``AuthorFirstCount``: the people whose first registration of the period
+    under each organisation was on or before that day (one grouped query: ``AuthorFirstMonth`` for
+    the whole months, ``AuthorFirstCount`` for the days of the last one)."""
+    if until is not None:
+        org, adapt = Organisation._meta.db_table, connection.ops.adapt_datefield_value
+        month = until.replace(day=1)
+        if (until + datetime.timedelta(days=1)).day == 1:  # a month's last day: whole months only
+            months_to, days_after = month, until
+        else:
+            months_to = days_after = month - datetime.timedelta(days=1)
+        # the whole months up to the cut from AuthorFirstMonth, the days of its last month from AuthorFirstCount
+        sql = (
+            f"SELECT a.ancestor_id, SUM(a.authors) FROM ("
+            f"SELECT m.ancestor_id, m.authors FROM {AuthorFirstMonth._meta.db_table} m "
+            f"JOIN {org} o ON o.id = m.ancestor_id WHERE o.path LIKE %s AND m.period_id = %s AND m.month <= %s "
+            f"UNION ALL SELECT f.ancestor_id, f.authors FROM {AuthorFirstCount._meta.db_table} f "
+            f"JOIN {org} o ON o.id = f.ancestor_id WHERE o.path LIKE %s AND f.period_id = %s "
+            f"AND f.day > %s AND f.day <= %s"
+            f") a GROUP BY a.ancestor_id"
+        )
+        like = tree.root.path + "%"
+        params = [like, period_id, adapt(months_to), like, period_id, adapt(days_after), adapt(until)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {anc: int(n) for anc, n in cursor.fetchall()}
     return dict(
         AuthorCount.objects.filter(tree.candidates_q("ancestor"), period_id=period_id).values_list(
             "ancestor_id", "authors"
@@ -466,7 +540,7 @@ def progress_report(
     if counts_fast:
         months, edges = _split_months(period.starts, period.ends)
         parts = [_per_org_counts_from_counters(tree, *months)] if months else []
-        parts += [_per_org_counts(tree, *_day_bounds(a, b)) for a, b in edges]
+        parts += [_per_org_counts_of_days(tree, *_day_bounds(a, b)) for a, b in edges]
         per_org = _merge_counts(parts)
     else:
         per_org = _per_org_counts(tree, start, end)
@@ -474,7 +548,7 @@ def progress_report(
     if not counted_authors:
         authors = {}
     elif authors_period is not None:
-        authors = _authors_from_counters(tree, authors_period)
+        authors = _authors_from_counters(tree, *authors_period)
     else:
         authors = _authors_per_ancestor(tree, start, end)
     targets = _targets(tree, period.phases, period.targets_day)
@@ -562,22 +636,39 @@ def monthly_trend(*, root: Organisation, period: Period, counters: bool = True, 
 
 
 def month_initiatives(*, root: Organisation, year: int, month: int):
-    """The initiatives registered in a month under ``root`` (as the tree stood at the month's end)."""
+    """The initiatives registered in a month under ``root`` (as the tree stood at the month's end),
+    each with ``author_shares``: its authors' ``(full name, share percent)`` in their order."""
     first, last = month_bounds(year, month)
     period = Period(starts=first, ends=last, on=last)
     tree = TreeAsOf(root=root, on=last)
     start, end = period.bounds()
-    qs = (
-        Initiative.objects.filter(tree.candidates_q(), submitted_at__gte=start, submitted_at__lt=end)
+    # the month's ids under the union (a subquery: on PostgreSQL an index-only range of the month,
+    # ``0019_i12p_day_count_indexes``), then only those dossiers read: a corporation's month is a
+    # few hundred of the sector's tens of thousands
+    ids = (
+        Initiative.objects.filter(organisation_id__in=list(tree.by_pk), submitted_at__gte=start, submitted_at__lt=end)
         .exclude(state=State.WITHDRAWN)
+        .values("id")
+    )
+    qs = (
+        Initiative.objects.filter(pk__in=ids)
         .select_related("organisation")
         .only(*MONTH_LIST_FIELDS, "organisation__name")
-        .prefetch_related(
-            Prefetch("authors", InitiativeAuthor.objects.only("initiative_id", "full_name", "share_percent"))
-        )
         .order_by("submitted_at", "id")
     )
-    return [i for i in qs if i.organisation_id in tree.by_pk]
+    out = [i for i in qs if i.organisation_id in tree.by_pk]
+    # their authors as plain (name, share) pairs in one query: a prefetch builds a related manager
+    # and a model per author (seconds for a sector's month)
+    authors = {}
+    for initiative_id, full_name, share in (
+        InitiativeAuthor.objects.filter(initiative_id__in=ids)
+        .order_by("initiative_id", "position", "id")
+        .values_list("initiative_id", "full_name", "share_percent")
+    ):
+        authors.setdefault(initiative_id, []).append((full_name, share))
+    for i in out:
+        i.author_shares = authors.get(i.pk, [])
+    return out
 
 
 # what the monthly workbook's list reads of each initiative (not its long texts)

@@ -13,10 +13,11 @@ import io
 
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from config.xlsx import cells_as_text
+from config.xlsx import FORMULA_START
 from councils.models import Organisation
 from initiatives.models import Category, Programme, State
 
@@ -35,6 +36,8 @@ LIST_SHEET = "Danh sách sáng kiến"
 VND = "#,##0"
 PCT = "0.0%"
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+HEADER_FONT = BOLD = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 CONFIDENTIAL = "(bảo mật)"
 
 SUMMARY_HEADERS = [
@@ -63,13 +66,38 @@ LIST_HEADERS = [
 
 
 def _header(ws, headers):
-    for col, (title, width, _fmt) in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=col, value=title)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    """Widths, the frozen first row and the bold, shaded headings of a write-only sheet (before its rows)."""
+    for col, (_title, width, _fmt) in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A2"
+    row = []
+    for title, _width, _fmt in headers:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGNMENT
+        row.append(cell)
+    ws.append(row)
+
+
+def _row(ws, headers, values, *, bold=False):
+    """One row of a write-only sheet: each value with its column's number format; a string that a
+    spreadsheet could read as a formula is written as text (``config.xlsx``)."""
+    row = []
+    for (_title, _width, fmt), value in zip(headers, values, strict=True):
+        if not fmt and not bold and not (isinstance(value, str) and value.startswith(FORMULA_START)):
+            row.append(value)  # a plain value: no cell object to build
+            continue
+        cell = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        if fmt:
+            cell.number_format = fmt
+        if bold:
+            cell.font = BOLD
+        row.append(cell)
+    ws.append(row)
 
 
 def _fraction(pct):
@@ -108,12 +136,13 @@ def monthly_figures(*, organisation: Organisation, year: int, month: int) -> lis
 
 
 def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> bytes:
+    """The workbook, written row by row (openpyxl's write-only mode: no cell kept in memory, a
+    sector's month of thousands of dossiers streamed to the file)."""
     figures = monthly_figures(organisation=organisation, year=year, month=month)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SUMMARY_SHEET
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SUMMARY_SHEET)
     _header(ws, SUMMARY_HEADERS)
-    for i, r in enumerate(figures, start=2):
+    for r in figures:
         values = [
             r["organisation"],
             ("Tổng cộng — " if r["total"] else "") + r["name"],
@@ -126,20 +155,14 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             _fraction(r["participation_percent"]),
             r["benefit_value_vnd"],
         ] + [r["by_category"][c] for c in CATEGORIES]
-        for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=i, column=col, value=value)
-            fmt = SUMMARY_HEADERS[col - 1][2]
-            if fmt:
-                cell.number_format = fmt
-            if r["total"]:
-                cell.font = Font(bold=True)
+        _row(ws, SUMMARY_HEADERS, values, bold=r["total"])
     ws2 = wb.create_sheet(LIST_SHEET)
     _header(ws2, LIST_HEADERS)
     # labels and the time zone once, not per row (a sector's month is thousands of rows)
     category_label = {c: str(Category(c).label) for c in Category.values}
     state_label = {s: str(State(s).label) for s in State.values}
     tz = timezone.get_current_timezone()
-    for i, ini in enumerate(month_initiatives(root=organisation, year=year, month=month), start=2):
+    for ini in month_initiatives(root=organisation, year=year, month=month):
         # the workbook goes to officers (and by e-mail), who may not see a confidential dossier's
         # content: its row keeps the title, unit, state and date, never the authors, category or benefit
         hidden = ini.confidential
@@ -150,17 +173,12 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             CONFIDENTIAL if hidden else category_label.get(ini.category, ini.category),
             CONFIDENTIAL
             if hidden
-            else "; ".join(f"{a.full_name} ({a.share_percent.normalize():f}%)" for a in ini.authors.all()),
+            else "; ".join(f"{name} ({share.normalize():f}%)" for name, share in ini.author_shares),
             None if hidden else ini.counted_benefit_vnd,  # the assessed value once a council gave one
             state_label.get(ini.state, ini.state),
             timezone.localtime(ini.submitted_at, tz).date(),
         ]
-        for col, value in enumerate(values, start=1):
-            cell = ws2.cell(row=i, column=col, value=value)
-            fmt = LIST_HEADERS[col - 1][2]
-            if fmt:
-                cell.number_format = fmt
-    cells_as_text(wb)  # a title such as "=HYPERLINK(…)" stays text in Excel
+        _row(ws2, LIST_HEADERS, values)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

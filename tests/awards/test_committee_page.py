@@ -108,3 +108,22 @@ def test_the_quota_message_counts_what_is_left(users, recognised):
             actor=users["s_chair"],
         )
     assert "You picked 6 initiatives but only 5 places for commendations" in e.value.detail
+
+
+def test_the_candidates_eligibility_and_remuneration_cost_the_same_queries_for_2_or_12(client, users, recognised):
+    """Each candidate's authors, eligibility and remuneration come from a few queries for the whole
+    list (the authors fetched together, the rules once), not ~3 queries a candidate."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(users["s_chair"])
+    counts = []
+    for n in (2, 10):
+        recognised(n, benefit_value_vnd=120_000_000)
+        client.get("/awards/", {"organisation": "NGANH", "month": "2025-03"})  # warm the per-process caches
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/awards/", {"organisation": "NGANH", "month": "2025-03"}).content.decode()
+        assert page.count('name="initiatives"') == (2 if n == 2 else 12)
+        assert page.count("8.400.000") >= (2 if n == 2 else 12)  # every candidate's remuneration is there
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts

@@ -28,8 +28,11 @@ from workflow.actions import initiative_close, initiative_forward, initiative_su
 # (config/sqlbatch.py: on PostgreSQL these figures are round trips, not statements)
 # Track i12c: a dossier that owes nothing more (certified, rejected) has its open tasks deleted
 # with the next statement, not in a round trip of its own (close_certify 22 -> 21)
+# Track i12p (round 3): a submit that brings an author's first day of a period under its
+# ancestors adds the first-day counters' two upserts (initiatives/counters.py: AuthorFirstCount,
+# AuthorFirstMonth): +2 on both databases.
 EXPECTED = {
-    "submit": {"sqlite": 24, "postgresql": 18},
+    "submit": {"sqlite": 26, "postgresql": 20},
     "forward": {"sqlite": 15, "postgresql": 10},
     "vote": {"sqlite": 13, "postgresql": 12},
     "close_carried": {"sqlite": 19, "postgresql": 8},
