@@ -8,8 +8,9 @@ kiến"); the rank puts the title over the summary and whole words over beginnin
   title (weight A) and summary (weight B) that a trigger keeps (migration 0007: ``unaccent``,
   ``pg_trgm``, the trigger and a GIN index), so every door that writes a dossier — actions,
   imports, bulk loads — keeps it without knowing of it. The match is a prefix ``tsquery`` (``w:*``
-  for each word, all of them); the rank ``ts_rank`` with weights A = 1, B = 0.4, whole words counted
-  twice (a second ``ts_rank`` on the words without the prefix). At most ``SEARCH_CANDIDATES`` + 1
+  for each word, all of them); the rank is ``text_score``'s rule in SQL (``_rank_sql``): each word
+  its best place — a whole title word, a title word it begins, then the summary's likewise — read
+  from the vector's weights on the rows found. At most ``SEARCH_CANDIDATES`` + 1
   matches are found, the newest (``_find``): by the cheaper of a walk of the rows the person may
   see newest first (one backward index walk per organisation of their ``Scope``, merged) and the
   prefix index of migration 0012 (every word beginning as a lexeme: ``'>bien'``), asked for ranges
@@ -56,8 +57,6 @@ STATS_SECONDS = 300  # the words' statistics are read again after this long
 # about 9 million dossiers.
 SEARCH_WORK_MEM = "64MB"
 TITLE_WEIGHT, SUMMARY_WEIGHT = 1.0, 0.4
-# ts_rank's weights, in PostgreSQL's order: D, C, B, A
-RANK_WEIGHTS = [0.05, 0.1, SUMMARY_WEIGHT, TITLE_WEIGHT]
 
 
 def _initiative_model():
@@ -79,14 +78,6 @@ def tokens(words: list[str]) -> list[str]:
 
 def _postgres(qs: QuerySet) -> bool:
     return connections[qs.db].vendor == "postgresql"
-
-
-def _queries(toks: list[str]):
-    from django.contrib.postgres.search import SearchQuery
-
-    prefix = SearchQuery(" & ".join(f"{t}:*" for t in toks), search_type="raw", config="simple")
-    exact = SearchQuery(" | ".join(toks), search_type="raw", config="simple")
-    return prefix, exact
 
 
 def text_score(title: str, summary: str, toks: list[str]) -> float | None:
@@ -427,16 +418,10 @@ def search_filter(qs: QuerySet, words: list[str], scope: Scope | None = None) ->
         return _nothing(qs)
     cap = candidates_max()
     if _postgres(qs):
-        from django.contrib.postgres.search import SearchRank
-
-        prefix, exact = _queries(toks)
         found, _way = _find(qs, toks, cap + 1, scope)
         if not found:
             return _nothing(qs)
-        rank = SearchRank(F("search_vector"), exact, weights=RANK_WEIGHTS) * 2 + SearchRank(
-            F("search_vector"), prefix, weights=RANK_WEIGHTS
-        )
-        return _bounded(qs, found[:cap], len(found) > cap, rank)
+        return _bounded(qs, found[:cap], len(found) > cap, _rank_sql(qs, toks))
     # portable (SQLite): LIKE narrows, the Python rule decides, newest first, in chunks
     narrowed = qs
     for t in toks:
@@ -460,6 +445,28 @@ def search_filter(qs: QuerySet, words: list[str], scope: Scope | None = None) ->
     kept = list(scores)[:cap]
     rank = Case(*[When(pk=pk, then=Value(scores[pk])) for pk in kept], output_field=FloatField())
     return _bounded(qs, kept, capped, rank)
+
+
+def _rank_sql(qs: QuerySet, toks: list[str]):
+    """PostgreSQL's rank, by the same rule as ``text_score``: each word scores its best place —
+    a whole word of the title 2 × TITLE_WEIGHT, a title word it begins TITLE_WEIGHT, then the
+    summary's likewise with SUMMARY_WEIGHT — asked of ``search_vector`` with weight-restricted
+    queries (``'tok:A'``: a title word; ``'tok:*B'``: a summary word it begins), on the at most
+    ``SEARCH_CANDIDATES`` rows found. The words are the index's own (``tokens``: ``[a-z0-9]+``),
+    so each is a lexeme as the vector holds it."""
+    from django.db.models.expressions import RawSQL
+
+    column = f"{connections[qs.db].ops.quote_name(qs.model._meta.db_table)}.search_vector"
+    places = (("A", "", 2 * TITLE_WEIGHT), ("A", "*", TITLE_WEIGHT))
+    places += (("B", "", 2 * SUMMARY_WEIGHT), ("B", "*", SUMMARY_WEIGHT))
+    parts, params = [], []
+    for tok in toks:
+        whens = []
+        for weight, prefix, score in places:
+            whens.append(f"WHEN {column} @@ %s::tsquery THEN {score!r}")
+            params.append(f"{tok}:{prefix}{weight}")
+        parts.append(f"(CASE {' '.join(whens)} ELSE 0.0 END)")
+    return RawSQL(" + ".join(parts) or "0.0", params, output_field=FloatField())
 
 
 def ranked(qs: QuerySet) -> QuerySet:
