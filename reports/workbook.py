@@ -130,7 +130,7 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
         values = [
             ini.reference or str(ini.pk),
             ini.title,
-            ini.organisation.name,
+            ini.organisation_name,
             CONFIDENTIAL if hidden else category_label.get(ini.category, ini.category),
             CONFIDENTIAL
             if hidden

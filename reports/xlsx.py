@@ -17,6 +17,7 @@ return) are left out, where openpyxl refused the whole workbook.
 import datetime
 import decimal
 import io
+import math
 import re
 import zipfile
 from xml.sax.saxutils import quoteattr
@@ -128,9 +129,11 @@ class Sheet:
         n = len(self._rows) + 1
         cells = []
         for letter, style, value in zip(self._letters, styles, values, strict=True):
-            if value is None:
-                continue
             s = f' s="{style}"' if style else ""
+            if value is None:
+                if style:  # an empty cell keeps its column's format, as openpyxl wrote it
+                    cells.append(f'<c r="{letter}{n}"{s}/>')
+                continue
             if isinstance(value, str):
                 if value.startswith(FORMULA_START):  # text, and kept text when edited
                     s = f' s="{text_style}"'
@@ -139,8 +142,14 @@ class Sheet:
                 )
             elif isinstance(value, bool):
                 cells.append(f'<c r="{letter}{n}"{s} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float | decimal.Decimal):
+            elif isinstance(value, int):
                 cells.append(f'<c r="{letter}{n}"{s}><v>{value}</v></c>')
+            elif isinstance(value, float | decimal.Decimal):
+                if not math.isfinite(value):  # no number a spreadsheet holds: an empty cell
+                    cells.append(f'<c r="{letter}{n}"{s}/>' if style else "")
+                    continue
+                # 16 significant digits, as openpyxl wrote them (0.123, never 0.12300000000000001)
+                cells.append(f'<c r="{letter}{n}"{s}><v>{value:.16g}</v></c>')
             elif isinstance(value, datetime.datetime):
                 raise TypeError("a datetime: write its date or its text")  # no time zone in a cell
             elif isinstance(value, datetime.date):

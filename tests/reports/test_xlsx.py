@@ -48,6 +48,16 @@ def test_values_types_and_formats_read_back():
     assert [c.value for c in bold] == ["X", None, None, 7, None, True]
     assert bold[0].font.b and bold[3].font.b and bold[3].number_format == "#,##0"
     assert sheet.max_row == 3 and book["Danh sách"].max_row == 1
+    assert bold[2].number_format == "0.0%"  # an empty cell keeps its column's format
+
+
+def test_fractions_are_written_as_openpyxl_wrote_them():
+    wb = Workbook()
+    ws = wb.sheet("S", [(10, "0.0%"), (10, "0.0%"), (10, "#,##0"), (10, "#,##0")])
+    ws.header(["a", "b", "c", "d"])
+    ws.row([12.3 / 100, decimal.Decimal("200.0") / 100, float("nan"), 10**17])
+    sheet = _read(wb.save())["S"]
+    assert [c.value for c in sheet[2]] == [0.123, 2, None, 10**17]
 
 
 def test_formula_like_text_stays_text_and_control_characters_are_dropped():
