@@ -650,13 +650,13 @@ def month_initiatives(*, root: Organisation, year: int, month: int):
         .exclude(state=State.WITHDRAWN)
         .values("id")
     )
-    qs = (
+    # as plain rows (a model and its organisation's per dossier were half a sector's workbook)
+    rows = (
         Initiative.objects.filter(pk__in=ids)
-        .select_related("organisation")
-        .only(*MONTH_LIST_FIELDS, "organisation__name")
         .order_by("submitted_at", "id")
+        .values_list("pk", *MONTH_LIST_FIELDS, "organisation__name")
     )
-    out = [i for i in qs if i.organisation_id in tree.by_pk]
+    out = [MonthRow(*row, author_shares=[]) for row in rows if row[3] in tree.by_pk]
     # their authors as plain (name, share) pairs in one query: a prefetch builds a related manager
     # and a model per author (seconds for a sector's month)
     authors = {}
@@ -667,7 +667,7 @@ def month_initiatives(*, root: Organisation, year: int, month: int):
     ):
         authors.setdefault(initiative_id, []).append((full_name, share))
     for i in out:
-        i.author_shares = authors.get(i.pk, [])
+        i.author_shares.extend(authors.get(i.pk, []))
     return out
 
 
@@ -683,6 +683,32 @@ MONTH_LIST_FIELDS = (
     "state",
     "submitted_at",
 )
+
+
+@dataclass(slots=True)
+class MonthRow:
+    """One dossier of ``month_initiatives``: ``MONTH_LIST_FIELDS`` (``organisation`` its id), its
+    unit's name and its authors' (full name, share percent)."""
+
+    pk: int
+    reference: str
+    title: str
+    organisation_id: int
+    category: str
+    confidential: bool
+    benefit_value_vnd: int | None
+    assessed_benefit_vnd: int | None
+    state: str
+    submitted_at: datetime.datetime
+    organisation_name: str
+    author_shares: list
+
+    @property
+    def counted_benefit_vnd(self) -> int:
+        """As ``Initiative.counted_benefit_vnd``: the council's assessment once there is one."""
+        if self.assessed_benefit_vnd is not None:
+            return self.assessed_benefit_vnd
+        return self.benefit_value_vnd or 0
 
 
 # --- who may see what ----------------------------------------------------------------------------

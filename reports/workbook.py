@@ -1,4 +1,4 @@
-"""The monthly report workbook (Báo cáo tháng): openpyxl, Vietnamese headings.
+"""The monthly report workbook (Báo cáo tháng): Vietnamese headings, written by ``reports.xlsx``.
 
 Sheet 1 "Tổng hợp": one row per child organisation (as the tree stood at the month's end) and a
 total row for the union itself — registered this month, cumulative since the programme started,
@@ -9,15 +9,8 @@ officers, who may not see its content). Figures come from ``reports.selectors.pr
 the same as the API; they are sums, and include confidential dossiers.
 """
 
-import io
-
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from config.xlsx import FORMULA_START
 from councils.models import Organisation
 from initiatives.models import Category, Programme, State
 
@@ -30,14 +23,12 @@ from .selectors import (
     period_for,
     progress_report,
 )
+from .xlsx import Workbook
 
 SUMMARY_SHEET = "Tổng hợp"
 LIST_SHEET = "Danh sách sáng kiến"
 VND = "#,##0"
 PCT = "0.0%"
-HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
-HEADER_FONT = BOLD = Font(bold=True)
-HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 CONFIDENTIAL = "(bảo mật)"
 
 SUMMARY_HEADERS = [
@@ -65,39 +56,11 @@ LIST_HEADERS = [
 ]
 
 
-def _header(ws, headers):
-    """Widths, the frozen first row and the bold, shaded headings of a write-only sheet (before its rows)."""
-    for col, (_title, width, _fmt) in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A2"
-    row = []
-    for title, _width, _fmt in headers:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = HEADER_ALIGNMENT
-        row.append(cell)
-    ws.append(row)
-
-
-def _row(ws, headers, values, *, bold=False):
-    """One row of a write-only sheet: each value with its column's number format; a string that a
-    spreadsheet could read as a formula is written as text (``config.xlsx``)."""
-    row = []
-    for (_title, _width, fmt), value in zip(headers, values, strict=True):
-        if not fmt and not bold and not (isinstance(value, str) and value.startswith(FORMULA_START)):
-            row.append(value)  # a plain value: no cell object to build
-            continue
-        cell = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            cell.data_type = "s"
-            cell.quotePrefix = True
-        if fmt:
-            cell.number_format = fmt
-        if bold:
-            cell.font = BOLD
-        row.append(cell)
-    ws.append(row)
+def _sheet(wb, name, headers):
+    """A sheet with its columns' widths and number formats, and its bold, shaded, frozen headings."""
+    ws = wb.sheet(name, [(width, fmt) for _title, width, fmt in headers])
+    ws.header([title for title, _width, _fmt in headers])
+    return ws
 
 
 def _fraction(pct):
@@ -136,12 +99,11 @@ def monthly_figures(*, organisation: Organisation, year: int, month: int) -> lis
 
 
 def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> bytes:
-    """The workbook, written row by row (openpyxl's write-only mode: no cell kept in memory, a
-    sector's month of thousands of dossiers streamed to the file)."""
+    """The workbook, written row by row as text (``reports.xlsx``: a sector's month of thousands of
+    dossiers, no cell object per value)."""
     figures = monthly_figures(organisation=organisation, year=year, month=month)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SUMMARY_SHEET)
-    _header(ws, SUMMARY_HEADERS)
+    wb = Workbook()
+    ws = _sheet(wb, SUMMARY_SHEET, SUMMARY_HEADERS)
     for r in figures:
         values = [
             r["organisation"],
@@ -155,9 +117,8 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             _fraction(r["participation_percent"]),
             r["benefit_value_vnd"],
         ] + [r["by_category"][c] for c in CATEGORIES]
-        _row(ws, SUMMARY_HEADERS, values, bold=r["total"])
-    ws2 = wb.create_sheet(LIST_SHEET)
-    _header(ws2, LIST_HEADERS)
+        ws.row(values, bold=r["total"])
+    ws2 = _sheet(wb, LIST_SHEET, LIST_HEADERS)
     # labels and the time zone once, not per row (a sector's month is thousands of rows)
     category_label = {c: str(Category(c).label) for c in Category.values}
     state_label = {s: str(State(s).label) for s in State.values}
@@ -169,7 +130,7 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
         values = [
             ini.reference or str(ini.pk),
             ini.title,
-            ini.organisation.name,
+            ini.organisation_name,
             CONFIDENTIAL if hidden else category_label.get(ini.category, ini.category),
             CONFIDENTIAL
             if hidden
@@ -178,10 +139,8 @@ def monthly_workbook(*, organisation: Organisation, year: int, month: int) -> by
             state_label.get(ini.state, ini.state),
             timezone.localtime(ini.submitted_at, tz).date(),
         ]
-        _row(ws2, LIST_HEADERS, values)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        ws2.row(values)
+    return wb.save()
 
 
 def workbook_filename(*, organisation: Organisation, year: int, month: int) -> str:

@@ -3,6 +3,7 @@
 same names, the same checks, the same messages."""
 
 import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q, QuerySet
@@ -122,7 +123,15 @@ def queue_counts(qs: QuerySet, filters: dict, *, now=None) -> dict:
     return {"state": by_state, "due": due}
 
 
-def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[Organisation]:
+class OrganisationOption(NamedTuple):
+    """An organisation as a queue's filter offers it."""
+
+    code: str
+    name: str
+    path: str
+
+
+def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[OrganisationOption]:
     """The organisations a person may filter their queue by: where they hold a role, sit on a
     council or author, and ``depth`` levels below, in tree order, at most ``limit``."""
     from councils.selectors import user_memberships, user_roles
@@ -138,9 +147,11 @@ def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[Organ
     q = Q(pk__in=[])
     for p in paths:
         q |= Q(path__startswith=p)
-    # the filter's options show code and name only: up to 300 rows, not every column of each
-    return list(
-        Organisation.objects.filter(q, depth__lte=shallowest + depth)
-        .only("code", "name", "path")
-        .order_by("path")[:limit]
-    )
+    # the filter's options show code and name only: up to 300 rows as plain tuples (a model
+    # instance each took a tenth of a list page's own time)
+    return [
+        OrganisationOption(*row)
+        for row in Organisation.objects.filter(q, depth__lte=shallowest + depth)
+        .order_by("path")
+        .values_list("code", "name", "path")[:limit]
+    ]
