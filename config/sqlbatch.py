@@ -11,6 +11,8 @@ values already adapted with ``field.get_db_prep_save`` / ``connection.ops.adapt_
 """
 
 import functools
+import itertools
+import re
 
 from django.db import connection
 
@@ -36,7 +38,8 @@ def _run(conn, statements):
         if conn.vendor != "postgresql" or len(statements) == 1:
             for sql, params in statements:
                 cursor.execute(sql, params)
-                out.append(cursor.fetchall() if cursor.description is not None else None)
+                has_rows = cursor.description is not None if conn.vendor != "postgresql" else _has_rows(cursor.cursor)
+                out.append(cursor.fetchall() if has_rows else None)
             return out
         cursor.execute("; ".join(sql for sql, _p in statements), [p for _s, params in statements for p in params])
         raw = cursor.cursor  # psycopg's own cursor: one result set per statement
@@ -198,15 +201,16 @@ def insert_statement(objs, *, using=None) -> tuple[str, list]:
         sql, compiler, unnest = cached
         rows = [[compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs]
         if not any(hasattr(v, "as_sql") for row in rows for v in row):
-            return sql, ([list(map(list, zip(*rows, strict=True)))] if unnest else [v for row in rows for v in row])
+            return sql, ([list(c) for c in zip(*rows, strict=True)] if unnest else [v for row in rows for v in row])
     sql, params, compiler = _compile_insert(objs, fields, conn)
-    plain = not any(
-        hasattr(f, "get_placeholder") or f.has_db_default() or hasattr(getattr(obj, f.attname, None), "as_sql")
+    plain = not any(  # a db_default field given a value is plain too (left to the database, an expression)
+        hasattr(f, "get_placeholder") or hasattr(getattr(obj, f.attname, None), "as_sql")
         for f in fields
         for obj in objs
     )
     if plain:  # the text holds nothing but placeholders: it fits any values
-        unnest = len(objs) > 1 and len(params) == 1 and "UNNEST" in sql
+        # PostgreSQL's bulk form: one array parameter per column (``UNNEST((%s)::varchar[], …)``)
+        unnest = len(objs) > 1 and len(params) == len(fields) and "UNNEST" in sql
         if unnest or len(params) == len(objs) * len(fields):
             _INSERTS.setdefault(key, (sql, compiler, unnest))
     return sql, params
@@ -242,11 +246,20 @@ class Prepared:
     with other ids: ``build(*ids)`` returns it, and ``statement(*ids)`` its SQL with the ids in
     place, for ``run_together`` (Django's work to build and compile a queryset is most of what an
     indexed read costs). Only integer ids vary (passed as they are or as text); every other
-    parameter must be the same for every call (a content type, a constant)."""
+    parameter must be the same for every call (a content type, a constant).
+
+    On PostgreSQL ``fetch_prepared`` also makes it a server-side prepared statement of each
+    connection (``PREPARE`` once, then ``EXECUTE name(ids)``): the server parses and plans its
+    text once per connection instead of at every call — the planning of the close's reads cost
+    the database more than running them. ``settings.DB_PREPARED_STATEMENTS = False`` (behind a
+    pooler that hands transactions to other server connections, e.g. PgBouncer in transaction
+    mode) sends the text each time instead."""
 
     def __init__(self, build):
         self.build = build
         self.compiled = {}
+        self.serial = next(_SERIALS)
+        self.generation = 0  # a new name after a failed round trip (the PREPARE may or may not have run)
 
     def _prepare(self, alias, n):
         sentinels = [_SENTINEL + k for k in range(n)]
@@ -262,23 +275,106 @@ class Prepared:
             str(s) in str(p) for k, p in enumerate(params) for s in sentinels if k not in {x[0] for x in slots}
         ):
             raise ValueError("Prepared: every id must be a parameter of its own")
-        self.compiled[alias] = (sql, list(params), slots, compiler)
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        converters = compiler.get_converters(fields)  # the same for every call: asked once
+        self.compiled[alias] = (sql, list(params), slots, compiler, converters)
         return self.compiled[alias]
+
+    def _parts(self, conn, n):
+        return self.compiled.get(conn.alias) or self._prepare(conn.alias, n)
 
     def statement(self, *ids, using=None):
         conn = connection if using is None else using
-        sql, params, slots, compiler = self.compiled.get(conn.alias) or self._prepare(conn.alias, len(ids))
+        sql, params, slots, compiler, _conv = self._parts(conn, len(ids))
         params = list(params)
         for k, i, kind in slots:
             params[k] = kind(ids[i])
         return sql, params, compiler
 
+    def rows(self, rows, *, using=None) -> list[tuple]:
+        """``rows`` as read, through the fields' converters (what the queryset would return)."""
+        conn = connection if using is None else using
+        _sql, _params, _slots, compiler, converters = self._parts(conn, 0)
+        if not converters or not rows:
+            return list(rows or [])
+        return list(map(tuple, compiler.apply_converters(rows, converters)))
+
+    def name(self) -> str:
+        return f"sqlbatch_{self.serial}_{self.generation}"
+
+    def server_statement(self, conn, ids):
+        """(PREPARE text, EXECUTE text, EXECUTE params): the PREPARE's text written once per alias,
+        its constants as literals, each id slot a typed parameter."""
+        sql, params, slots, _compiler, _conv = self._parts(conn, len(ids))
+        key = (conn.alias, "server", self.generation)
+        text = self.compiled.get(key)
+        if text is None:
+            text = self.compiled[key] = _prepare_text(conn, self.name(), sql, params, slots)
+        values = [kind(ids[i]) for _k, i, kind in slots]
+        return text, f"EXECUTE {self.name()}({', '.join(['%s'] * len(values))})", values
+
+
+_SERIALS = itertools.count(1)
+
+
+def _prepare_text(conn, name, sql, params, slots) -> str:
+    """``PREPARE name(types) AS sql``: Django's ``%s`` placeholders become ``$n`` for the id slots
+    (``bigint`` or ``text``) and literals for the constants; ``%%`` becomes ``%``."""
+    where = {k: n for n, (k, _i, _kind) in enumerate(slots, start=1)}
+    types = ", ".join("bigint" if kind is int else "text" for _k, _i, kind in slots)
+    counter = iter(range(len(params)))
+
+    def repl(m):
+        if m.group(1) == "%":
+            return "%"
+        k = next(counter)
+        if k in where:
+            return f"${where[k]}"
+        return conn.ops.compose_sql("%s", [params[k]])
+
+    body = re.sub(r"%([%s])", repl, sql)
+    if next(counter, None) is not None:
+        raise ValueError("Prepared: placeholders and parameters differ")
+    return f"PREPARE {name}({types}) AS {body}" if types else f"PREPARE {name} AS {body}"
+
+
+def _server_prepared(conn) -> set | None:
+    """The names ``PREPARE``d on ``conn``'s current server connection (None: not used here)."""
+    from django.conf import settings
+
+    if conn.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", True):
+        return None
+    conn.ensure_connection()
+    state = getattr(conn, "_sqlbatch_server", None)
+    if state is None or state[0] is not conn.connection:  # a new connection: nothing prepared on it
+        state = conn._sqlbatch_server = (conn.connection, set())
+    return state[1]
+
 
 def fetch_prepared(calls, *, using=None) -> list[list[tuple]]:
-    """``fetch_together`` for ``Prepared`` queries: [(prepared, ids)]."""
-    parts = [prepared.statement(*ids, using=using) for prepared, ids in calls]
-    results = run_together([(sql, params) for sql, params, _c in parts], using=using)
-    return [
-        list(compiler.results_iter(results=[rows or []], tuple_expected=True))
-        for (_s, _p, compiler), rows in zip(parts, results, strict=True)
-    ]
+    """``fetch_together`` for ``Prepared`` queries: [(prepared, ids)]. On PostgreSQL each one a
+    server-side prepared statement of the connection (``EXECUTE``; its ``PREPARE`` sent with its
+    first call on the connection, in the same round trip)."""
+    conn = connection if using is None else using
+    done = _server_prepared(conn)
+    if done is None:
+        parts = [prepared.statement(*ids, using=conn) for prepared, ids in calls]
+        results = run_together([(sql, params) for sql, params, _c in parts], using=conn)
+        return [prepared.rows(rows, using=conn) for (prepared, _ids), rows in zip(calls, results, strict=True)]
+    statements, answers, fresh = [], [], []
+    for prepared, ids in calls:
+        text, execute, values = prepared.server_statement(conn, ids)
+        name = prepared.name()
+        if name not in done and prepared not in fresh:
+            statements.append((text, []))
+            fresh.append(prepared)
+        answers.append(len(statements))
+        statements.append((execute, values))
+    try:
+        results = run_together(statements, using=conn)
+    except Exception:
+        for prepared in fresh:  # it may or may not exist on the server now: the next call uses a new name
+            prepared.generation += 1
+        raise
+    done.update(prepared.name() for prepared in fresh)
+    return [prepared.rows(results[k], using=conn) for (prepared, _ids), k in zip(calls, answers, strict=True)]

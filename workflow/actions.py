@@ -818,9 +818,10 @@ class _CloseReads:
             m.user = user(row[len(member_names) :])
             self.members.append(m)
         self.votes = []
+        seated = {m.user_id: m.user for m in self.members}  # the same rows: a member's vote reuses its user
         for row in votes:
             v = Vote.from_db(db, vote_names, row[: len(vote_names)])
-            voter = user(row[len(vote_names) :])
+            voter = seated.get(v.voter_id) or user(row[len(vote_names) :])
             if voter is not None:
                 v.voter = voter
             self.votes.append(v)
