@@ -14,14 +14,20 @@ import functools
 import itertools
 import re
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+
+
+def _db(using=None):
+    """``using``, or the default connection itself (not the ``django.db.connection`` proxy, which
+    looks the connection up again at every attribute: dozens per statement prepared here)."""
+    return connections[DEFAULT_DB_ALIAS] if using is None else using
 
 
 def run_together(statements, *, using=None) -> list[list[tuple] | None]:
     """Run ``statements`` ([(sql, params)], each one statement, no trailing ``;``) in order: one
     round trip on PostgreSQL (after the writes ``deferring()`` queued). Returns each statement's
     rows (None for a statement without any)."""
-    conn = connection if using is None else using
+    conn = _db(using)
     return _run(conn, [(sql, list(params or ())) for sql, params in statements])
 
 
@@ -94,7 +100,7 @@ class deferring:
     is left goes when the block ends. An exception discards them (the transaction rolls back)."""
 
     def __init__(self, using=None):
-        self.conn = connection if using is None else using
+        self.conn = _db(using)
         self.wrapper = None
 
     def __enter__(self):
@@ -132,7 +138,7 @@ def batched(action):
 def execute(sql, params=(), *, on_rows=None, using=None) -> None:
     """Run one statement now, or queue it inside ``deferring()``; ``on_rows(rows)`` gets its rows
     (None for a statement without any) once it has run."""
-    conn = connection if using is None else using
+    conn = _db(using)
     queue = _queue(conn)
     if queue is not None:
         queue.append((sql, list(params or ()), on_rows))
@@ -173,7 +179,7 @@ def _deliver(raw, items, *, last):
 def update_statement(obj, fields, *, using=None) -> tuple[str, list]:
     """``obj.save(update_fields=fields)``'s UPDATE as (sql, params) (``pre_save`` applied: an
     ``auto_now`` field listed takes the time now), for ``execute``."""
-    conn = connection if using is None else using
+    conn = _db(using)
     meta, qn = obj._meta, conn.ops.quote_name
     sets, params = [], []
     for name in fields:
@@ -192,7 +198,7 @@ def insert_statement(objs, *, using=None) -> tuple[str, list]:
     depends only on the model and the number of rows: written once by Django's compiler per
     process, the values then prepared as that compiler prepares them (``prepare_value`` of
     ``pre_save_val``). Values that are expressions take the compiler's whole path."""
-    conn = connection if using is None else using
+    conn = _db(using)
     model = type(objs[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     key = (conn.alias, model, len(objs))
@@ -230,7 +236,7 @@ def _compile_insert(objs, fields, conn):
 
 def saved(objs, rows, *, using=None) -> None:
     """Give ``objs`` the primary keys an ``insert_statement`` returned (``rows``), in order."""
-    conn = connection if using is None else using
+    conn = _db(using)
     for obj, (pk, *_rest) in zip(objs, rows, strict=True):
         obj.pk = pk
         obj._state.adding, obj._state.db = False, conn.alias
@@ -284,7 +290,7 @@ class Prepared:
         return self.compiled.get(conn.alias) or self._prepare(conn.alias, n)
 
     def statement(self, *ids, using=None):
-        conn = connection if using is None else using
+        conn = _db(using)
         sql, params, slots, compiler, _conv = self._parts(conn, len(ids))
         params = list(params)
         for k, i, kind in slots:
@@ -293,7 +299,7 @@ class Prepared:
 
     def rows(self, rows, *, using=None) -> list[tuple]:
         """``rows`` as read, through the fields' converters (what the queryset would return)."""
-        conn = connection if using is None else using
+        conn = _db(using)
         _sql, _params, _slots, compiler, converters = self._parts(conn, 0)
         if not converters or not rows:
             return list(rows or [])
@@ -355,7 +361,7 @@ def fetch_prepared(calls, *, using=None) -> list[list[tuple]]:
     """``fetch_together`` for ``Prepared`` queries: [(prepared, ids)]. On PostgreSQL each one a
     server-side prepared statement of the connection (``EXECUTE``; its ``PREPARE`` sent with its
     first call on the connection, in the same round trip)."""
-    conn = connection if using is None else using
+    conn = _db(using)
     done = _server_prepared(conn)
     if done is None:
         parts = [prepared.statement(*ids, using=conn) for prepared, ids in calls]

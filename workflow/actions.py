@@ -166,7 +166,7 @@ def _open_session(initiative: Initiative, council, stage: str, notices: list | N
     """Open ``council``'s session on the dossier; its notice goes to ``notices`` when given (the
     caller writes them all at once, ``_notify_authors``), else to the outbox now."""
     now = timezone.now()
-    session = CouncilSession.objects.create(
+    session = CouncilSession(
         initiative=initiative,
         council=council,
         stage=stage,
@@ -175,6 +175,8 @@ def _open_session(initiative: Initiative, council, stage: str, notices: list | N
         due_at=now + timedelta(days=council.decision_days),
         **CouncilSession.rules_of(council),
     )
+    # ``objects.create``'s INSERT (no signals listen to sessions), its text written once per process
+    sqlbatch.saved([session], sqlbatch.run_together([sqlbatch.insert_statement([session])])[0])
     initiative.council = council
     initiative.due_at = session.due_at
     from .tasks import notify_session_opened
