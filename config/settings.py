@@ -128,6 +128,9 @@ else:
     if _parallel >= 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         _options = DATABASES["default"].setdefault("OPTIONS", {})
         _options["options"] = f"{_options.get('options', '')} -c max_parallel_workers_per_gather={_parallel}".strip()
+# the hot reads (config.sqlbatch.Prepared: every action's lock, the close's reads) as server-side
+# prepared statements of each connection; 0 behind a pooler in transaction mode (PgBouncer)
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

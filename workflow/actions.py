@@ -166,7 +166,7 @@ def _open_session(initiative: Initiative, council, stage: str, notices: list | N
     """Open ``council``'s session on the dossier; its notice goes to ``notices`` when given (the
     caller writes them all at once, ``_notify_authors``), else to the outbox now."""
     now = timezone.now()
-    session = CouncilSession.objects.create(
+    session = CouncilSession(
         initiative=initiative,
         council=council,
         stage=stage,
@@ -175,6 +175,8 @@ def _open_session(initiative: Initiative, council, stage: str, notices: list | N
         due_at=now + timedelta(days=council.decision_days),
         **CouncilSession.rules_of(council),
     )
+    # ``objects.create``'s INSERT (no signals listen to sessions), its text written once per process
+    sqlbatch.saved([session], sqlbatch.run_together([sqlbatch.insert_statement([session])])[0])
     initiative.council = council
     initiative.due_at = session.due_at
     from .tasks import notify_session_opened
@@ -818,9 +820,10 @@ class _CloseReads:
             m.user = user(row[len(member_names) :])
             self.members.append(m)
         self.votes = []
+        seated = {m.user_id: m.user for m in self.members}  # the same rows: a member's vote reuses its user
         for row in votes:
             v = Vote.from_db(db, vote_names, row[: len(vote_names)])
-            voter = user(row[len(vote_names) :])
+            voter = seated.get(v.voter_id) or user(row[len(vote_names) :])
             if voter is not None:
                 v.voter = voter
             self.votes.append(v)
