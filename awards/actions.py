@@ -114,23 +114,93 @@ def _budget_commit(*, organisation: Organisation, year: int, amount: int, read: 
 
 def _read_together(parts) -> list[list[tuple]]:
     """The rows of several reads in ONE round trip on PostgreSQL (``config.sqlbatch``), in order:
-    each part a ``values_list`` queryset (its rows as Django converts them) or a raw
-    ``(sql, params)`` (its rows as the driver gives them). Each read sees the ones before it (a
-    lock first, then what it guards)."""
+    each part a ``values_list`` queryset (its rows as Django converts them), a compiled-once query
+    with its ids ``(sqlbatch.Prepared, [ids])`` (likewise), or a raw ``(sql, params)`` (its rows
+    as the driver gives them). Each read sees the ones before it (a lock first, then what it
+    guards)."""
     statements, compilers = [], []
     for part in parts:
-        if isinstance(part, tuple):
-            statements.append(part)
-            compilers.append(None)
+        if isinstance(part, tuple) and isinstance(part[0], sqlbatch.Prepared):
+            sql, params, compiler = part[0].statement(*part[1])
+        elif isinstance(part, tuple):
+            (sql, params), compiler = part, None
         else:
             sql, params, compiler = sqlbatch.compiled(part)
-            statements.append((sql, params))
-            compilers.append(compiler)
+        statements.append((sql, params))
+        compilers.append(compiler)
     results = sqlbatch.run_together(statements)
     return [
         list(rows or []) if compiler is None else list(compiler.results_iter(results=[rows or []], tuple_expected=True))
         for compiler, rows in zip(compilers, results, strict=True)
     ]
+
+
+_QUERIES = {}
+
+
+def _attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def _queries() -> dict:
+    """The award actions' reads of one dossier, each compiled once per process
+    (``config.sqlbatch.Prepared``: building and compiling a queryset costs more than the read)."""
+    if _QUERIES:
+        return _QUERIES
+    from initiatives.models import DuplicateMark, Programme
+
+    names = (_attnames(Initiative), _attnames(Organisation), _attnames(Programme))
+    _QUERIES.update(
+        {
+            "names": names,
+            "lock": sqlbatch.Prepared(
+                lambda pk: (
+                    Initiative.objects.select_for_update(of=("self",))
+                    .filter(pk=pk)
+                    .values_list(
+                        *names[0], *(f"organisation__{n}" for n in names[1]), *(f"programme__{n}" for n in names[2])
+                    )
+                )
+            ),
+            # any "duplicate" mark on the dossier: only then is the standing one looked for
+            "marked": sqlbatch.Prepared(
+                lambda pk: DuplicateMark.objects.filter(initiative_id=pk, verdict="duplicate").values_list("pk")[:1]
+            ),
+            "standing": {
+                award: sqlbatch.Prepared(
+                    lambda pk, award=award: (
+                        Certificate.objects.filter(initiative_id=pk, award=award, revoked_at__isnull=True)
+                        .order_by()
+                        .values_list("pk")[:1]
+                    )
+                )
+                for award in Award.values
+            },
+            "authors": sqlbatch.Prepared(lambda pk: _authors_read([pk])),
+        }
+    )
+    from workflow.permissions import council_perms_of
+
+    _QUERIES["perms"] = sqlbatch.Prepared(council_perms_of)
+    return _QUERIES
+
+
+def _lock_initiative(initiative_id: int) -> Initiative | None:
+    """``Initiative.objects.select_for_update(of=("self",)).select_related("organisation",
+    "programme").filter(pk=initiative_id).first()``, its SQL compiled once."""
+    from initiatives.models import Programme
+
+    q = _queries()
+    (rows,) = sqlbatch.fetch_prepared([(q["lock"], [initiative_id])])
+    if not rows:
+        return None
+    row, db = rows[0], Initiative.objects.db
+    mine, org, programme = q["names"]
+    a, b = len(mine), len(mine) + len(org)
+    initiative = Initiative.from_db(db, mine, row[:a])
+    initiative.organisation = Organisation.from_db(db, org, row[a:b])
+    initiative.programme = Programme.from_db(db, programme, row[b:]) if row[b] is not None else None
+    return initiative
 
 
 def _count_read(queryset) -> tuple[str, list]:
@@ -246,11 +316,14 @@ def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date, used_by:
             )
 
 
-def _may_issue(*, actor: User, council: Council | None, organisation: Organisation) -> bool:
+def _may_issue(
+    *, actor: User, council: Council | None, organisation: Organisation, held: frozenset | None = None
+) -> bool:
+    """``held``: the actor's codenames on ``council`` when the caller read them (``council_perms``)."""
     if council is not None:  # one query (guardian's has_perm asks two)
         from workflow.permissions import council_perms
 
-        return "close_session" in council_perms(actor, council)
+        return "close_session" in (held if held is not None else council_perms(actor, council))
     return actor.has_perm("councils.act_as_officer", organisation)
 
 
@@ -270,25 +343,49 @@ def certificate_issue(
     # (inside a close, the close's own queue: a no-op here)
     with transaction.atomic(), sqlbatch.deferring():
         # of=("self",): lock the initiative row only, not the joined organisation and programme
-        initiative = (
-            Initiative.objects.select_for_update(of=("self",))
-            .select_related("organisation", "programme")
-            .get(pk=initiative.pk)
-        )
+        pk = initiative.pk
+        initiative = _lock_initiative(pk)
+        if initiative is None:
+            raise Initiative.DoesNotExist(f"Initiative {pk} does not exist.")
         now = timezone.now()
         today = timezone.localdate(now)
         programme = initiative.programme or programme_at(today)
         # the quotas locked as they are read (lock order: initiative, then quotas by id)
         quotas = applicable_quotas(organisation=initiative.organisation, award=award, programme=programme, lock=True)
         awarding = quotas[0].organisation if quotas else (council.organisation if council else initiative.organisation)
-        if not _may_issue(actor=actor, council=council, organisation=awarding):
+        year = timezone.localtime(now).year
+        amount = quotas[0].amount_vnd if quotas else 0
+        budget_parts = _budget_reads(organisation=awarding, year=year) if amount > 0 else []
+        q = _queries()
+        held = None
+        if council is not None:  # the issuer's codenames on the council, with the other reads
+            from workflow.permissions import council_content_type_id, council_perms_without_query
+
+            held = council_perms_without_query(actor, council)
+        perms = [(q["perms"], [actor.pk, council.pk, council_content_type_id()])] if council and held is None else []
+        # one round trip: the issuer's codenames on the council, a duplicate mark, a standing
+        # award of this kind, the authors, the budget (locked, then what it commits), each cap's use
+        rows = _read_together(
+            [
+                *perms,
+                (q["marked"], [initiative.pk]),
+                (q["standing"][award], [initiative.pk]),
+                (q["authors"], [initiative.pk]),
+                *budget_parts,
+                *_cap_reads(quotas=quotas, on=today),
+            ]
+        )
+        perm_rows, (marked, standing, authors, *rest) = rows[: len(perms)], rows[len(perms) :]
+        if perm_rows:
+            held = frozenset(c for (c,) in perm_rows[0])
+        if not _may_issue(actor=actor, council=council, organisation=awarding, held=held):
             raise PermissionDenied(_("Chỉ chủ tịch hoặc thư ký hội đồng xét tặng mới được cấp chứng nhận"))
         if not is_recognised(initiative):
             raise ApplicationError(
                 _("Sáng kiến %(initiative_pk)s chưa được công nhận") % {"initiative_pk": initiative.pk},
                 code="not_recognised",
             )
-        earlier = standing_duplicate_of(initiative=initiative)
+        earlier = standing_duplicate_of(initiative=initiative) if marked else None
         if earlier is not None:  # the law recognises only the earlier application of the same idea
             raise ApplicationError(
                 _(
@@ -299,21 +396,6 @@ def certificate_issue(
                 code="duplicate",
                 extra={"of": earlier.pk, "of_reference": earlier.reference},
             )
-        year = timezone.localtime(now).year
-        amount = quotas[0].amount_vnd if quotas else 0
-        budget_parts = _budget_reads(organisation=awarding, year=year) if amount > 0 else []
-        # one round trip: a standing award of this kind, each cap's use, the budget (locked, then
-        # what it commits), the authors
-        standing, authors, *rest = _read_together(
-            [
-                Certificate.objects.filter(initiative=initiative, award=award, revoked_at__isnull=True)
-                .order_by()
-                .values_list("pk")[:1],
-                _authors_read([initiative.pk]),
-                *budget_parts,
-                *_cap_reads(quotas=quotas, on=today),
-            ]
-        )
         if standing:
             raise ApplicationError(
                 _("Sáng kiến đã được cấp khen thưởng này"),
@@ -830,12 +912,7 @@ def adhoc_commend(
         errors["amount_vnd"] = [_("Số tiền phải là số nguyên không âm (VND).")]
     if errors:
         raise ValidationError(errors)
-    initiative = (
-        Initiative.objects.select_for_update(of=("self",))
-        .select_related("organisation", "programme")
-        .filter(pk=initiative_id)
-        .first()
-    )
+    initiative = _lock_initiative(initiative_id)  # with its organisation and programme
     if initiative is None:
         raise ValidationError({"initiative": [_("không có sáng kiến %(pk)s") % {"pk": initiative_id}]})
     if not initiative.organisation.path.startswith(organisation.path):
@@ -853,12 +930,11 @@ def adhoc_commend(
     budget_parts = _budget_reads(organisation=organisation, year=year) if amount_vnd > 0 else []
     # one round trip: a standing ad-hoc commendation, the authors, the budget (locked, then what
     # it commits)
+    q = _queries()
     standing, authors, *budget_rows = _read_together(
         [
-            Certificate.objects.filter(initiative=initiative, award=Award.ADHOC_COMMENDATION, revoked_at__isnull=True)
-            .order_by()
-            .values_list("pk")[:1],
-            _authors_read([initiative.pk]),
+            (q["standing"][Award.ADHOC_COMMENDATION], [initiative.pk]),
+            (q["authors"], [initiative.pk]),
             *budget_parts,
         ]
     )

@@ -28,8 +28,8 @@ pytestmark = pytest.mark.django_db
 # insert, a trail lock and append); adhoc_commend 17 / 18 (the programme, the authors, the budget's
 # lock and its sum alone).
 EXPECTED = {
-    "certificate_issue": {"sqlite": 14, "postgresql": 10},
-    "certificate_issue_budget": {"sqlite": 16, "postgresql": 10},
+    "certificate_issue": {"sqlite": 14, "postgresql": 8},
+    "certificate_issue_budget": {"sqlite": 16, "postgresql": 8},
     "commendation_select_1": {"sqlite": 20, "postgresql": 18},
     "commendation_select_5": {"sqlite": 20, "postgresql": 18},
     "adhoc_commend": {"sqlite": 17, "postgresql": 12},
