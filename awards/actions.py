@@ -9,16 +9,17 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.actions import audit_record
+from audit.actions import audit_record, audit_record_many
+from config import sqlbatch
 from councils.models import Council, Organisation, Role, User
 from councils.selectors import administers_above
 from initiatives.exceptions import ApplicationError
-from initiatives.models import Initiative
+from initiatives.models import Initiative, InitiativeAuthor
 from initiatives.selectors import standing_duplicate_of
 from notifications.outbox import outbox_enqueue
 
@@ -26,7 +27,6 @@ from .models import Award, Budget, Certificate, EligibilityRule, Nomination, Quo
 from .selectors import (
     applicable_quotas,
     award_committee_member,
-    budget_committed,
     commendation_committee_of,
     is_recognised,
     may_select_commendations,
@@ -59,23 +59,41 @@ def _vnd(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def _budget_commit(*, organisation: Organisation, year: int, amount: int) -> Budget | None:
+def _budget_reads(*, organisation: Organisation, year: int) -> list:
+    """The reads of ``_budget_commit`` as ``_read_together`` parts: the budget row locked, then
+    (after the lock, in the same round trip) the money its standing awards commit."""
+    committed, params, _c = sqlbatch.compiled(
+        Certificate.objects.filter(budget__organisation=organisation, budget__year=year, revoked_at__isnull=True)
+        .order_by()
+        .values_list("amount_vnd")
+    )
+    return [
+        Budget.objects.select_for_update().filter(organisation=organisation, year=year).values_list("pk", "amount_vnd"),
+        (f"SELECT COALESCE(SUM(committed.amount_vnd), 0) FROM ({committed}) committed", params),
+    ]
+
+
+def _budget_commit(*, organisation: Organisation, year: int, amount: int, read: list | None = None) -> Budget | None:
     """Lock the budget of ``organisation`` for ``year`` and check that ``amount`` more fits in it;
     the caller then creates the award row(s) carrying the amount and this budget, in the same
     transaction. Nothing to commit (amount 0): no budget needed. Raises 409 ``budget_exhausted``
-    when the amount would overrun the budget, or when the organisation has no budget that year."""
+    when the amount would overrun the budget, or when the organisation has no budget that year.
+    ``read``: the rows of ``_budget_reads`` when the caller read them with its own (one round trip)."""
     if amount <= 0:
         return None
-    budget = Budget.objects.select_for_update().filter(organisation=organisation, year=year).first()
+    if read is None:
+        read = _read_together(_budget_reads(organisation=organisation, year=year))
+    (row, *_none), ((committed,),) = read[0] or [None], read[1]
     values = {"organisation": organisation.name, "year": year, "amount": _vnd(amount)}
-    if budget is None:
+    if row is None:
         raise ApplicationError(
             _("%(organisation)s chưa có kinh phí khen thưởng năm %(year)s để chi %(amount)s VND") % values,
             code="budget_exhausted",
             extra={"organisation": organisation.code, "year": year, "budget_vnd": 0, "remaining_vnd": 0},
         )
-    committed = budget_committed(budget=budget)
-    remaining = budget.amount_vnd - committed
+    budget = Budget(id=row[0], organisation=organisation, year=year, amount_vnd=row[1])
+    budget._state.adding, budget._state.db = False, Budget.objects.db
+    remaining = budget.amount_vnd - int(committed or 0)
     if amount > remaining:
         raise ApplicationError(
             _(
@@ -94,46 +112,179 @@ def _budget_commit(*, organisation: Organisation, year: int, amount: int) -> Bud
     return budget
 
 
+def _read_together(parts) -> list[list[tuple]]:
+    """The rows of several reads in ONE round trip on PostgreSQL (``config.sqlbatch``), in order:
+    each part a ``values_list`` queryset (its rows as Django converts them), a compiled-once query
+    with its ids ``(sqlbatch.Prepared, [ids])`` (likewise), or a raw ``(sql, params)`` (its rows
+    as the driver gives them). Each read sees the ones before it (a lock first, then what it
+    guards)."""
+    statements, compilers = [], []
+    for part in parts:
+        if isinstance(part, tuple) and isinstance(part[0], sqlbatch.Prepared):
+            sql, params, compiler = part[0].statement(*part[1])
+        elif isinstance(part, tuple):
+            (sql, params), compiler = part, None
+        else:
+            sql, params, compiler = sqlbatch.compiled(part)
+        statements.append((sql, params))
+        compilers.append(compiler)
+    results = sqlbatch.run_together(statements)
+    return [
+        list(rows or []) if compiler is None else list(compiler.results_iter(results=[rows or []], tuple_expected=True))
+        for compiler, rows in zip(compilers, results, strict=True)
+    ]
+
+
+_QUERIES = {}
+
+
+def _attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def _queries() -> dict:
+    """The award actions' reads of one dossier, each compiled once per process
+    (``config.sqlbatch.Prepared``: building and compiling a queryset costs more than the read)."""
+    if _QUERIES:
+        return _QUERIES
+    from initiatives.models import DuplicateMark, Programme
+
+    names = (_attnames(Initiative), _attnames(Organisation), _attnames(Programme))
+    _QUERIES.update(
+        {
+            "names": names,
+            "lock": sqlbatch.Prepared(
+                lambda pk: (
+                    Initiative.objects.select_for_update(of=("self",))
+                    .filter(pk=pk)
+                    .values_list(
+                        *names[0], *(f"organisation__{n}" for n in names[1]), *(f"programme__{n}" for n in names[2])
+                    )
+                )
+            ),
+            # any "duplicate" mark on the dossier: only then is the standing one looked for
+            "marked": sqlbatch.Prepared(
+                lambda pk: DuplicateMark.objects.filter(initiative_id=pk, verdict="duplicate").values_list("pk")[:1]
+            ),
+            "standing": {
+                award: sqlbatch.Prepared(
+                    lambda pk, award=award: (
+                        Certificate.objects.filter(initiative_id=pk, award=award, revoked_at__isnull=True)
+                        .order_by()
+                        .values_list("pk")[:1]
+                    )
+                )
+                for award in Award.values
+            },
+            "authors": sqlbatch.Prepared(lambda pk: _authors_read([pk])),
+        }
+    )
+    from workflow.permissions import council_perms_of
+
+    _QUERIES["perms"] = sqlbatch.Prepared(council_perms_of)
+    return _QUERIES
+
+
+def _lock_initiative(initiative_id: int) -> Initiative | None:
+    """``Initiative.objects.select_for_update(of=("self",)).select_related("organisation",
+    "programme").filter(pk=initiative_id).first()``, its SQL compiled once."""
+    from initiatives.models import Programme
+
+    q = _queries()
+    (rows,) = sqlbatch.fetch_prepared([(q["lock"], [initiative_id])])
+    if not rows:
+        return None
+    row, db = rows[0], Initiative.objects.db
+    mine, org, programme = q["names"]
+    a, b = len(mine), len(mine) + len(org)
+    initiative = Initiative.from_db(db, mine, row[:a])
+    initiative.organisation = Organisation.from_db(db, org, row[a:b])
+    initiative.programme = Programme.from_db(db, programme, row[b:]) if row[b] is not None else None
+    return initiative
+
+
+def _count_read(queryset) -> tuple[str, list]:
+    """``queryset.count()`` as a raw part for ``_read_together``."""
+    sql, params, _c = sqlbatch.compiled(queryset.order_by().values_list("pk"))
+    return f"SELECT COUNT(*) FROM ({sql}) counted", params
+
+
+def _cap_reads(*, quotas: list[Quota], on: datetime.date) -> list:
+    """The use of each cap among ``quotas`` (``quota_scope`` counted), as ``_read_together`` parts."""
+    return [_count_read(quota_scope(quota=q, on=on)) for q in quotas if q.kind == Quota.Kind.CAP]
+
+
+def _caps_used(quotas: list[Quota], rows) -> dict:
+    """{quota id: used} from the rows of ``_cap_reads``."""
+    caps = [q for q in quotas if q.kind == Quota.Kind.CAP]
+    return {q.pk: int(r[0][0]) for q, r in zip(caps, rows, strict=True)}
+
+
+def _authors_read(initiative_ids):
+    """The authors of the dossiers (their order as ``initiative.authors``) for ``_recipients``."""
+    return (
+        InitiativeAuthor.objects.filter(initiative_id__in=list(initiative_ids))
+        .order_by("initiative_id", "position", "id")
+        .values_list("initiative_id", "full_name", "user__username", "share_percent")
+    )
+
+
+def _recipients_of(rows) -> dict[int, list[dict]]:
+    """{initiative id: recipients} from the rows of ``_authors_read``."""
+    out: dict[int, list[dict]] = {}
+    for initiative_id, full_name, username, share in rows:
+        out.setdefault(initiative_id, []).append(
+            {"full_name": full_name, "username": username, "share_percent": str(share)}
+        )
+    return out
+
+
 def serial_allocate(*, award: str, year: int) -> str:
     """The next serial for ``award`` in ``year``, e.g. ``CN-LDST-2026-0001``: one upsert that
     creates the counter row or moves it on, and holds its lock to the commit, so two transactions
     never get the same number (no race on the first one, no savepoint)."""
+    return serials_allocate(award=award, year=year, count=1)[0]
+
+
+def serials_allocate(*, award: str, year: int, count: int) -> list[str]:
+    """The next ``count`` serials for ``award`` in ``year``, in order: ONE upsert moves the
+    counter on by ``count`` (``serial_allocate``'s lock and rule, for a selection of several)."""
     assert transaction.get_connection().in_atomic_block, "serial_allocate must run inside a transaction"
+    assert count >= 1
     prefix = SERIAL_PREFIX[award]
     table = SerialCounter._meta.db_table
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (prefix, year, last) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (prefix, year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [prefix, year],
+            f"INSERT INTO {table} (prefix, year, last) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (prefix, year) DO UPDATE SET last = {table}.last + excluded.last RETURNING last",
+            [prefix, year, count],
         )
         last = cursor.fetchone()[0]
-    return f"{prefix}-{year}-{last:04d}"
-
-
-def _recipients(initiative: Initiative) -> list[dict]:
-    return [
-        {
-            "full_name": a.full_name,
-            "username": a.user.username if a.user else None,
-            "share_percent": str(a.share_percent),
-        }
-        for a in initiative.authors.select_related("user")
-    ]
+    return [f"{prefix}-{year}-{n:04d}" for n in range(last - count + 1, last + 1)]
 
 
 def _lock_quotas(quotas: list[Quota]) -> list[Quota]:
-    """Lock the quota rows (in id order, the same everywhere) and return them, nearest first."""
-    rows = Quota.objects.select_for_update().filter(pk__in=[q.pk for q in quotas]).order_by("pk")
+    """Lock the quota rows (in id order, the same everywhere) and return them as they are now,
+    nearest first, with their organisation and programme (one read)."""
+    if not quotas:
+        return []
+    rows = (
+        Quota.objects.select_for_update(of=("self",))
+        .select_related("organisation", "programme")
+        .filter(pk__in=[q.pk for q in quotas])
+        .order_by("pk")
+    )
     locked = {q.pk: q for q in rows}
     return [locked[q.pk] for q in quotas]
 
 
-def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date) -> None:
+def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date, used_by: dict | None = None) -> None:
+    """Refuse (409 ``quota_exhausted``) when ``adding`` more would pass a cap; ``used``: {quota id:
+    use} when the caller read it (``_cap_reads``, ``_caps_used``), else each cap counted here."""
     for quota in quotas:
         if quota.kind != Quota.Kind.CAP:
             continue  # a target is a goal: exceeding it is celebrated, never refused
-        used = quota_scope(quota=quota, on=on).count()
+        used = used_by[quota.pk] if used_by is not None else quota_scope(quota=quota, on=on).count()
         if used + adding > quota.cap:
             left = max(quota.cap - used, 0)
             monthly = quota.per == Quota.Per.MONTH
@@ -165,11 +316,14 @@ def _check_caps(*, quotas: list[Quota], adding: int, on: datetime.date) -> None:
             )
 
 
-def _may_issue(*, actor: User, council: Council | None, organisation: Organisation) -> bool:
+def _may_issue(
+    *, actor: User, council: Council | None, organisation: Organisation, held: frozenset | None = None
+) -> bool:
+    """``held``: the actor's codenames on ``council`` when the caller read them (``council_perms``)."""
     if council is not None:  # one query (guardian's has_perm asks two)
         from workflow.permissions import council_perms
 
-        return "close_session" in council_perms(actor, council)
+        return "close_session" in (held if held is not None else council_perms(actor, council))
     return actor.has_perm("councils.act_as_officer", organisation)
 
 
@@ -185,29 +339,53 @@ def certificate_issue(
     ``already_awarded`` or ``not_recognised``."""
     if award not in CERTIFICATE_AWARDS:
         raise ValueError(f"certificate_issue grants certificates only, not {award!r}")
-    with transaction.atomic():
+    # deferring: the certificate's insert and the trail's append travel with the next statements
+    # (inside a close, the close's own queue: a no-op here)
+    with transaction.atomic(), sqlbatch.deferring():
         # of=("self",): lock the initiative row only, not the joined organisation and programme
-        initiative = (
-            Initiative.objects.select_for_update(of=("self",))
-            .select_related("organisation", "programme")
-            .get(pk=initiative.pk)
-        )
+        pk = initiative.pk
+        initiative = _lock_initiative(pk)
+        if initiative is None:
+            raise Initiative.DoesNotExist(f"Initiative {pk} does not exist.")
         now = timezone.now()
         today = timezone.localdate(now)
-        quotas = applicable_quotas(
-            organisation=initiative.organisation,
-            award=award,
-            programme=initiative.programme or programme_at(today),
-        )
+        programme = initiative.programme or programme_at(today)
+        # the quotas locked as they are read (lock order: initiative, then quotas by id)
+        quotas = applicable_quotas(organisation=initiative.organisation, award=award, programme=programme, lock=True)
         awarding = quotas[0].organisation if quotas else (council.organisation if council else initiative.organisation)
-        if not _may_issue(actor=actor, council=council, organisation=awarding):
+        year = timezone.localtime(now).year
+        amount = quotas[0].amount_vnd if quotas else 0
+        budget_parts = _budget_reads(organisation=awarding, year=year) if amount > 0 else []
+        q = _queries()
+        held = None
+        if council is not None:  # the issuer's codenames on the council, with the other reads
+            from workflow.permissions import council_content_type_id, council_perms_without_query
+
+            held = council_perms_without_query(actor, council)
+        perms = [(q["perms"], [actor.pk, council.pk, council_content_type_id()])] if council and held is None else []
+        # one round trip: the issuer's codenames on the council, a duplicate mark, a standing
+        # award of this kind, the authors, the budget (locked, then what it commits), each cap's use
+        rows = _read_together(
+            [
+                *perms,
+                (q["marked"], [initiative.pk]),
+                (q["standing"][award], [initiative.pk]),
+                (q["authors"], [initiative.pk]),
+                *budget_parts,
+                *_cap_reads(quotas=quotas, on=today),
+            ]
+        )
+        perm_rows, (marked, standing, authors, *rest) = rows[: len(perms)], rows[len(perms) :]
+        if perm_rows:
+            held = frozenset(c for (c,) in perm_rows[0])
+        if not _may_issue(actor=actor, council=council, organisation=awarding, held=held):
             raise PermissionDenied(_("Chỉ chủ tịch hoặc thư ký hội đồng xét tặng mới được cấp chứng nhận"))
         if not is_recognised(initiative):
             raise ApplicationError(
                 _("Sáng kiến %(initiative_pk)s chưa được công nhận") % {"initiative_pk": initiative.pk},
                 code="not_recognised",
             )
-        earlier = standing_duplicate_of(initiative=initiative)
+        earlier = standing_duplicate_of(initiative=initiative) if marked else None
         if earlier is not None:  # the law recognises only the earlier application of the same idea
             raise ApplicationError(
                 _(
@@ -218,32 +396,32 @@ def certificate_issue(
                 code="duplicate",
                 extra={"of": earlier.pk, "of_reference": earlier.reference},
             )
-        if Certificate.objects.filter(initiative=initiative, award=award, revoked_at__isnull=True).exists():
+        if standing:
             raise ApplicationError(
                 _("Sáng kiến đã được cấp khen thưởng này"),
                 code="already_awarded",
             )
-        quotas = _lock_quotas(quotas)
-        _check_caps(quotas=quotas, adding=1, on=today)
-        amount = quotas[0].amount_vnd if quotas else 0
-        budget = _budget_commit(organisation=awarding, year=timezone.localtime(now).year, amount=amount)
-        certificate = Certificate.objects.create(
-            serial=serial_allocate(award=award, year=timezone.localtime(now).year),
+        budget_rows, caps = rest[: len(budget_parts)], rest[len(budget_parts) :]
+        _check_caps(quotas=quotas, adding=1, on=today, used_by=_caps_used(quotas, caps))
+        budget = _budget_commit(organisation=awarding, year=year, amount=amount, read=budget_rows or None)
+        certificate = Certificate(
+            serial=serial_allocate(award=award, year=year),
             amount_vnd=amount if budget else 0,
             budget=budget,
             award=award,
             initiative=initiative,
-            programme=quotas[0].programme if quotas else (initiative.programme or programme_at(today)),
+            programme=quotas[0].programme if quotas else programme,
             organisation=awarding,
             council=council,
             quota=quotas[0] if quotas else None,
             period_month=month_start(today),
             title=initiative.title,
-            recipients=_recipients(initiative),
+            recipients=_recipients_of(authors).get(initiative.pk, []),
             issued_at=now,
             issued_by=actor,
             details=details or {},
         )
+        _insert(certificate)
         audit_record(
             actor=actor,
             action="award",
@@ -261,6 +439,17 @@ def certificate_issue(
             },
         )
     return certificate
+
+
+def _insert(certificate: Certificate) -> None:
+    """``certificate.save()`` (a new row): on PostgreSQL queued inside ``sqlbatch.deferring()``, so
+    it travels with the action's next statement (its id is set once it has run)."""
+    if connection.vendor != "postgresql":
+        certificate.save(force_insert=True)
+        return
+    sqlbatch.execute(
+        *sqlbatch.insert_statement([certificate]), on_rows=lambda rows: sqlbatch.saved([certificate], rows)
+    )
 
 
 def _may_revoke(*, actor: User, certificate: Certificate) -> bool:
@@ -359,10 +548,14 @@ def commendation_select(
     recognised initiatives under ``organisation`` (400). All or nothing."""
     month = month_start(month)
     programme = programme_for_month(month)
+    # read once: who decides (the owners of these quotas), then locked after the dossiers
+    applicable = applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
     # the committee of the organisation that owns the quota decides, not the officers of a unit
     # below it: checked against every quota the selection would use
-    if not may_select_commendations(user=actor, organisation=organisation, programme=programme):
-        owners = ", ".join(o.code for o in commendation_committee_of(organisation=organisation, programme=programme))
+    if not may_select_commendations(user=actor, organisation=organisation, programme=programme, quotas=applicable):
+        owners = ", ".join(
+            o.code for o in commendation_committee_of(organisation=organisation, programme=programme, quotas=applicable)
+        )
         raise PermissionDenied(
             _(
                 "Chỉ ban khen thưởng (cán bộ công đoàn hoặc hội đồng ngành) của %(owners)s, tổ chức giữ hạn mức "
@@ -375,64 +568,80 @@ def commendation_select(
             {"month": [_("chưa thể biểu dương cho tháng %(month)s (tháng chưa đến)") % {"month": f"{month:%m/%Y}"}]}
         )
     ids, found = _lock_recognised(organisation=organisation, month=month, initiative_ids=initiative_ids)
-    quotas = _lock_quotas(
-        applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
-    )
-    already = sorted(
-        Certificate.objects.filter(
-            award=Award.MONTHLY_COMMENDATION, initiative_id__in=ids, revoked_at__isnull=True
-        ).values_list("initiative_id", flat=True)
+    quotas = _lock_quotas(applicable)
+    now = timezone.now()
+    year = timezone.localtime(now).year
+    awarding = quotas[0].organisation if quotas else organisation
+    amount = quotas[0].amount_vnd if quotas else 0
+    budget_parts = _budget_reads(organisation=awarding, year=year) if amount * len(ids) > 0 else []
+    # one round trip: the standing commendations among them, each cap's use this month, the
+    # budget (locked, then what it commits), the authors of every one
+    already, authors, *rest = _read_together(
+        [
+            Certificate.objects.filter(award=Award.MONTHLY_COMMENDATION, initiative_id__in=ids, revoked_at__isnull=True)
+            .order_by("initiative_id")
+            .values_list("initiative_id"),
+            _authors_read(ids),
+            *budget_parts,
+            *_cap_reads(quotas=quotas, on=month),
+        ]
     )
     if already:
+        already = sorted(pk for (pk,) in already)
         raise ApplicationError(
             _("Sáng kiến %(already)s đã được biểu dương") % {"already": already},
             code="already_commended",
             extra={"initiatives": already},
         )
-    _check_caps(quotas=quotas, adding=len(ids), on=month)
-    now = timezone.now()
-    year = timezone.localtime(now).year
-    awarding = quotas[0].organisation if quotas else organisation
-    amount = quotas[0].amount_vnd if quotas else 0
-    budget = _budget_commit(organisation=awarding, year=year, amount=amount * len(ids))
-    created = []
-    for pk in ids:
-        initiative = found[pk]
-        certificate = Certificate.objects.create(
-            serial=serial_allocate(award=Award.MONTHLY_COMMENDATION, year=year),
+    budget_rows, caps = rest[: len(budget_parts)], rest[len(budget_parts) :]
+    _check_caps(quotas=quotas, adding=len(ids), on=month, used_by=_caps_used(quotas, caps))
+    budget = _budget_commit(organisation=awarding, year=year, amount=amount * len(ids), read=budget_rows or None)
+    recipients = _recipients_of(authors)
+    created = [
+        Certificate(
+            serial=serial,
             amount_vnd=amount if budget else 0,
             budget=budget,
             award=Award.MONTHLY_COMMENDATION,
-            initiative=initiative,
+            initiative=found[pk],
             programme=programme,
             organisation=awarding,
             quota=quotas[0] if quotas else None,
             period_month=month,
-            title=initiative.title,
-            recipients=_recipients(initiative),
+            title=found[pk].title,
+            recipients=recipients.get(pk, []),
             issued_at=now,
             issued_by=actor,
             details={"month": f"{month:%Y-%m}", "selected_for": organisation.code},
         )
-        audit_record(
-            actor=actor,
-            action="award",
-            obj=initiative,
-            from_state=initiative.state,
-            to_state=initiative.state,
-            version=initiative.dossier_version or initiative.version,
-            details={
-                "award": Award.MONTHLY_COMMENDATION,
-                "serial": certificate.serial,
-                "month": f"{month:%Y-%m}",
-                "organisation": organisation.code,
-                "selection": ids,
-                "amount_vnd": certificate.amount_vnd,
-            },
+        for pk, serial in zip(
+            ids, serials_allocate(award=Award.MONTHLY_COMMENDATION, year=year, count=len(ids)), strict=True
         )
-        created.append(certificate)
-    certificate_ids = [c.pk for c in created]
-    outbox_enqueue(_announce_task(), certificate_ids=certificate_ids)
+    ]
+    Certificate.objects.bulk_create(created)  # one insert; their ids for the announcement
+    # the trail: one entry per commendation, chained in order, their chains locked once
+    audit_record_many(
+        [
+            {
+                "actor": actor,
+                "action": "award",
+                "obj": c.initiative,
+                "from_state": c.initiative.state,
+                "to_state": c.initiative.state,
+                "version": c.initiative.dossier_version or c.initiative.version,
+                "details": {
+                    "award": Award.MONTHLY_COMMENDATION,
+                    "serial": c.serial,
+                    "month": f"{month:%Y-%m}",
+                    "organisation": organisation.code,
+                    "selection": ids,
+                    "amount_vnd": c.amount_vnd,
+                },
+            }
+            for c in created
+        ]
+    )
+    outbox_enqueue(_announce_task(), certificate_ids=[c.pk for c in created])
     return created
 
 
@@ -681,6 +890,7 @@ def budget_set(*, actor, organisation: Organisation, year: int, amount_vnd: int)
 
 
 @transaction.atomic(durable=True)
+@sqlbatch.batched  # the trail's append travels with the outbox row
 def adhoc_commend(
     *, organisation: Organisation, initiative_id: int, reason: str, amount_vnd: int, actor: User
 ) -> Certificate:
@@ -702,12 +912,7 @@ def adhoc_commend(
         errors["amount_vnd"] = [_("Số tiền phải là số nguyên không âm (VND).")]
     if errors:
         raise ValidationError(errors)
-    initiative = (
-        Initiative.objects.select_for_update(of=("self",))
-        .select_related("organisation")
-        .filter(pk=initiative_id)
-        .first()
-    )
+    initiative = _lock_initiative(initiative_id)  # with its organisation and programme
     if initiative is None:
         raise ValidationError({"initiative": [_("không có sáng kiến %(pk)s") % {"pk": initiative_id}]})
     if not initiative.organisation.path.startswith(organisation.path):
@@ -720,13 +925,22 @@ def adhoc_commend(
         )
     if not is_recognised(initiative):
         raise ValidationError({"initiative": [_("sáng kiến %(pk)s chưa được công nhận") % {"pk": initiative_id}]})
-    if Certificate.objects.filter(
-        initiative=initiative, award=Award.ADHOC_COMMENDATION, revoked_at__isnull=True
-    ).exists():
-        raise ApplicationError(_("Sáng kiến đã được khen thưởng đột xuất"), code="already_awarded")
     now = timezone.now()
     year = timezone.localtime(now).year
-    budget = _budget_commit(organisation=organisation, year=year, amount=amount_vnd)
+    budget_parts = _budget_reads(organisation=organisation, year=year) if amount_vnd > 0 else []
+    # one round trip: a standing ad-hoc commendation, the authors, the budget (locked, then what
+    # it commits)
+    q = _queries()
+    standing, authors, *budget_rows = _read_together(
+        [
+            (q["standing"][Award.ADHOC_COMMENDATION], [initiative.pk]),
+            (q["authors"], [initiative.pk]),
+            *budget_parts,
+        ]
+    )
+    if standing:
+        raise ApplicationError(_("Sáng kiến đã được khen thưởng đột xuất"), code="already_awarded")
+    budget = _budget_commit(organisation=organisation, year=year, amount=amount_vnd, read=budget_rows or None)
     today = timezone.localdate(now)
     certificate = Certificate.objects.create(
         serial=serial_allocate(award=Award.ADHOC_COMMENDATION, year=year),
@@ -736,7 +950,7 @@ def adhoc_commend(
         organisation=organisation,
         period_month=month_start(today),
         title=initiative.title,
-        recipients=_recipients(initiative),
+        recipients=_recipients_of(authors).get(initiative.pk, []),
         issued_at=now,
         issued_by=actor,
         amount_vnd=amount_vnd,

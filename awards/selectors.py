@@ -52,9 +52,11 @@ def _programme_of(*, initiative: Initiative | None, on: datetime.date | None) ->
 
 
 def applicable_quotas(
-    *, organisation: Organisation, award: str, programme: Programme | None, kind: str | None = None
+    *, organisation: Organisation, award: str, programme: Programme | None, kind: str | None = None, lock: bool = False
 ) -> list[Quota]:
-    """Every quota of ``award`` in ``programme`` on ``organisation`` or above it, nearest first."""
+    """Every quota of ``award`` in ``programme`` on ``organisation`` or above it, nearest first.
+    ``lock``: their rows locked (in id order, as everywhere) by the same read, inside the caller's
+    transaction — what a writer then reads of them (cap, amount) is what it holds."""
     if programme is None:
         return []
     paths = organisation.ancestor_paths(include_self=True)
@@ -63,6 +65,8 @@ def applicable_quotas(
     )
     if kind:
         qs = qs.filter(kind=kind)
+    if lock:
+        qs = qs.select_for_update(of=("self",)).order_by("pk")
     preferred_per = Quota.Per.MONTH if award == Award.MONTHLY_COMMENDATION else Quota.Per.PROGRAMME
     return sorted(qs, key=lambda q: (-len(q.organisation.path), q.per != preferred_per))
 
@@ -214,22 +218,28 @@ def can_commend(*, user, organisation: Organisation) -> bool:
     ).exists()
 
 
-def commendation_committee_of(*, organisation: Organisation, programme: Programme | None) -> list[Organisation]:
+def commendation_committee_of(
+    *, organisation: Organisation, programme: Programme | None, quotas: list[Quota] | None = None
+) -> list[Organisation]:
     """The organisations whose award committee decides monthly commendations under
     ``organisation``: the owners of the monthly-commendation quotas that apply there (nearest
-    first), or the organisation itself where no quota applies."""
-    quotas = applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
+    first), or the organisation itself where no quota applies. ``quotas``: those quotas, when the
+    caller has read them already (``applicable_quotas``)."""
+    if quotas is None:
+        quotas = applicable_quotas(organisation=organisation, award=Award.MONTHLY_COMMENDATION, programme=programme)
     owners = list({q.organisation.pk: q.organisation for q in quotas}.values())
     return owners or [organisation]
 
 
-def may_select_commendations(*, user, organisation: Organisation, programme: Programme | None) -> bool:
+def may_select_commendations(
+    *, user, organisation: Organisation, programme: Programme | None, quotas: list[Quota] | None = None
+) -> bool:
     """Whether ``user`` may commend initiatives under ``organisation``: on the award committee
     (``can_commend``) of every organisation that owns a quota the selection would use — so a
-    unit's officer never spends the sector's five."""
+    unit's officer never spends the sector's five. ``quotas``: as ``commendation_committee_of``."""
     return all(
         can_commend(user=user, organisation=owner)
-        for owner in commendation_committee_of(organisation=organisation, programme=programme)
+        for owner in commendation_committee_of(organisation=organisation, programme=programme, quotas=quotas)
     )
 
 

@@ -10,7 +10,9 @@ process, called directly as the anchors do: ``initiative_create`` (complete doss
 (unit council: a third carried, a third returned, a third rejected, as the anchors' pattern),
 ``certificate_issue`` (on dossiers the sector council recognised), ``commendation_select`` (the
 monthly five) and ``adhoc_commend``. Prints, per action, calls/s, p50/p95 and the queries of one
-call. ``--raw``: the close is timed side by side with OUR raw-SQL close (``bench/raw_close.py``: the
+call. On PostgreSQL ``certificate_issue`` is timed side by side with OUR raw-SQL issue
+(``bench/raw_certificate.py``: the same row changes; every other carried dossier through each,
+alternating in chunks of 10) and the ratio "project / raw" printed. ``--raw``: the close is timed side by side with OUR raw-SQL close (``bench/raw_close.py``: the
 same row changes, on twin dossiers seeded untimed in the same database, alternating in chunks of
 25), with each one's client CPU; then the anchors' raw-SQL close
 (``../shared/bench-anchors/raw_sql_close.py``, its own three tables) and the django-fsm-2 peer, each
@@ -304,19 +306,22 @@ def run(n: int, *, migrate: bool = True, raw: bool = False) -> list[dict]:
     from councils.models import Council
 
     sector_council = Council.objects.get(code="BS-HD")
-    timed(
-        "certificate_issue",
-        [
-            lambda pk=pk: certificate_issue(
-                initiative=Initiative.objects.get(pk=pk),
-                award="sector_certificate",
-                actor=u["bs1"],
-                council=sector_council,
-            )
-            for pk in up
-        ],
-        results,
-    )
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and len(up) >= 2:
+        # every other dossier through the action, its neighbour through our raw issue, interleaved
+        certificate_side_by_side(up[0::2], up[1::2], u["bs1"], sector_council, results)
+    else:
+        timed(
+            CERT,
+            [
+                lambda pk=pk: certificate_issue(
+                    initiative=Initiative(pk=pk), award="sector_certificate", actor=u["bs1"], council=sector_council
+                )
+                for pk in up
+            ],
+            results,
+        )
     from django.db import transaction
 
     with transaction.atomic():
@@ -347,6 +352,65 @@ def run(n: int, *, migrate: bool = True, raw: bool = False) -> list[dict]:
 
 OUR_RAW = "our raw-SQL close (bench/raw_close.py: the same row changes, same database)"
 CLOSE = "initiative_close (unit council, 5 votes)"
+CERT = "certificate_issue"
+RAW_CERT = "our raw-SQL certificate issue (bench/raw_certificate.py: the same row changes, same database)"
+
+
+def _side_by_side_row(label, lat, queries, cpu_s) -> dict:
+    lat.sort()
+    return {
+        "bench": label,
+        "n": len(lat),
+        "per_s": round(len(lat) / (sum(lat) / 1000), 1) if lat else None,
+        "p50_ms": round(statistics.median(lat), 2) if lat else None,
+        "p95_ms": round(lat[min(len(lat) - 1, math.ceil(0.95 * len(lat)) - 1)], 2) if lat else None,
+        "queries": queries,
+        "client_cpu_ms": round(cpu_s * 1000 / len(lat), 2) if lat else None,
+    }
+
+
+def certificate_side_by_side(ids, twins, issuer, council, results, *, chunk: int = 10):
+    """``certificate_issue`` on ``ids`` and our raw-SQL issue (``bench/raw_certificate.py``) on
+    ``twins`` (dossiers in the same state, carried the same way), alternating in chunks of
+    ``chunk``: calls/s of each over its own calls, with each one's client CPU."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from awards.actions import certificate_issue
+    from bench.raw_certificate import RawCertifier
+    from initiatives.models import Initiative
+
+    connection.ensure_connection()
+    raw = RawCertifier(connection.connection)  # the same connection (and, in a test, its transaction)
+    actor = (issuer.pk, issuer.username, issuer.display_name)
+    ours, theirs, queries, trips = [], [], None, None
+    cpu = {CERT: 0.0, RAW_CERT: 0.0}
+    for k in range(0, max(len(ids), len(twins)), chunk):
+        c = time.process_time()
+        for pk in ids[k : k + chunk]:
+            t = time.perf_counter()
+            call = lambda pk=pk: certificate_issue(  # noqa: E731 - the bench's one call
+                initiative=Initiative(pk=pk), award="sector_certificate", actor=issuer, council=council
+            )
+            if queries is None:
+                with CaptureQueriesContext(connection) as ctx:
+                    call()
+                queries = len(ctx.captured_queries)
+            else:
+                call()
+            ours.append((time.perf_counter() - t) * 1000)
+        cpu[CERT] += time.process_time() - c
+        c = time.process_time()
+        for pk in twins[k : k + chunk]:
+            t = time.perf_counter()
+            raw.issue(pk, "sector_certificate", actor, council.pk)
+            theirs.append((time.perf_counter() - t) * 1000)
+            trips = trips or raw.round_trips()
+        cpu[RAW_CERT] += time.process_time() - c
+    for label, lat, q in ((CERT, ours, queries), (RAW_CERT, theirs, trips)):
+        row = _side_by_side_row(label, lat, q, cpu[label])
+        results.append(row)
+        print(json.dumps(row), flush=True)
 
 
 def close_side_by_side(ids, twins, closer, results, *, chunk: int = 25):
@@ -468,6 +532,16 @@ def main():
     global SHOW_SQL
     SHOW_SQL = a.sql
     results = run(a.n, raw=a.raw)
+    cert = next((r for r in results if r["bench"] == CERT), None)
+    raw_cert = next((r for r in results if r["bench"] == RAW_CERT), None)
+    if cert and raw_cert:
+        ratio = cert["per_s"] / raw_cert["per_s"]
+        print(
+            f"project certificate_issue / OUR raw-SQL certificate issue (same rows, same database, interleaved) = "
+            f"{ratio:.3f}",
+            flush=True,
+        )
+        results.append({"bench": "ratio: project / our raw certificate issue", "per_s": None, "ratio": round(ratio, 3)})
     if a.raw:
         close = next(r for r in results if r["bench"] == CLOSE)
         ours = next(r for r in results if r["bench"] == OUR_RAW)
