@@ -408,7 +408,7 @@ def _with_ids(qs: QuerySet, ids: list[int]) -> QuerySet:
 def _id_array(ids) -> str:
     """``ids`` as one PostgreSQL array literal (``'{3,2,1}'``): the driver sends a string as it is,
     where a list of a thousand integers is adapted one by one (milliseconds per query)."""
-    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 RANKED_ORDER = (F("search_rank").desc(), F("id").desc())  # ``ranked``: best first, then the newest
@@ -588,18 +588,57 @@ def _plain(word: str) -> str:
     return unidecode(word).lower()
 
 
+_WORD = re.compile(r"\w+")
+_HTML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"}  # as escape()
+_ODD = "\x00"  # a character folded otherwise than to one character of the same kind (word or not)
+
+
+class _Fold(dict):
+    """``str.translate``'s table: each character as ``_plain`` folds it — when that is one character,
+    a word character for a word character and not for another — else ``_ODD``. Filled as
+    characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = unidecode(char).lower()
+        if len(folded) != 1 or bool(_WORD.match(char)) != bool(_WORD.match(folded)) or char == _ODD:
+            folded = _ODD
+        self[code] = folded
+        return folded
+
+
+_FOLD = _Fold()
+
+
+@functools.lru_cache(maxsize=256)
+def _marker(words: tuple) -> tuple[tuple, re.Pattern | None]:
+    """The search words' tokens, and a pattern of the words of a folded text that begin with one."""
+    toks = tuple(tokens(list(words)))
+    if not toks:
+        return toks, None
+    return toks, re.compile(r"(?<!\w)(?:" + "|".join(sorted(toks, key=len, reverse=True)) + r")\w*")
+
+
 def highlight(text: str, words: list[str]) -> SafeString:
     """``text`` escaped, each word that begins with a search word (accents optional) in
-    ``<mark>``. The page needs no script for it (CSP)."""
+    ``<mark>``. The page needs no script for it (CSP).
+
+    The text is folded at once (``_FOLD``: a character for a character, so the words stand where
+    they stood) and its words that begin with a search word found by one pattern; a text with a
+    character that folds otherwise is read word by word (``_plain``) — the same marks either way."""
     text = text or ""
-    toks = tokens(words)
-    if not toks:
+    toks, pattern = _marker(tuple(words))
+    if pattern is None:
         return escape(text)
+    folded = text.translate(_FOLD)
+    if _ODD in folded:
+        spans = [m.span() for m in _WORD.finditer(text) if _plain(m.group()).startswith(toks)]
+    else:
+        spans = [m.span() for m in pattern.finditer(folded)]
     out, last = [], 0
-    for m in re.finditer(r"\w+", text):
-        if _plain(m.group()).startswith(tuple(toks)):
-            out.append(escape(text[last : m.start()]))
-            out.append(f"<mark>{escape(m.group())}</mark>")
-            last = m.end()
-    out.append(escape(text[last:]))
+    for start, end in spans:
+        out.append(text[last:start].translate(_HTML))
+        out.append(f"<mark>{text[start:end].translate(_HTML)}</mark>")
+        last = end
+    out.append(text[last:].translate(_HTML))
     return mark_safe("".join(out))

@@ -113,3 +113,30 @@ def test_the_library_pages_by_the_ranks_found(api, users, pumps):
     second = reader.get("/api/v1/library/", {"q": "bom nuoc", "page_size": 4, "page": 2}).json()
     assert first["count"] == 6
     assert [x["id"] for x in first["results"] + second["results"]] == expected
+
+
+def _highlight_word_by_word(text, words):
+    """The marks as the rule says them, word by word (``highlight`` before it folded whole texts)."""
+    from django.utils.html import escape
+
+    toks = tuple(search.tokens(words))
+    out, last = [], 0
+    for m in re.finditer(r"\w+", text):
+        if search._plain(m.group()).startswith(toks):
+            out += [escape(text[last : m.start()]), f"<mark>{escape(m.group())}</mark>"]
+            last = m.end()
+    return "".join([*out, escape(text[last:])])
+
+
+def test_highlight_marks_what_the_word_by_word_rule_marks():
+    import random
+
+    rng = random.Random(11)
+    letters = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+    alphabet = letters + letters.upper() + "0123456789_ ,.-–—…'\"<>&/()" + "æßﬁ中Жʼ\u0301\x00"
+    texts = ["Cầu chì tự rơi <b>&'x'</b>", "ĐIỆN—điện…Điện", "Ứng dụng: “máy biến áp” ﬁber æ 中文", ""]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    queries = [["dien"], ["cau", "chi", "tu", "r"], ["Ứng", "máy"], ["a"], ["1"], ["u-2"], ["fi", "ae"], ["_"]]
+    for text in texts:
+        for words in queries:
+            assert str(search.highlight(text, words)) == _highlight_word_by_word(text, words), (text, words)
