@@ -152,6 +152,7 @@ def _token_stats(cursor) -> dict:
     elems, freqs, rows = row
     freqs = list(freqs or [])
     _STATS.update(
+        sizes={},  # estimates of querysets' rows (``_plan``), read again with the statistics
         at=now,
         freqs=dict(zip(elems or [], freqs, strict=False)),
         # a beginning not among the most common: at most the rarest of them (PostgreSQL's rule)
@@ -246,8 +247,14 @@ def _plan(cursor, toks: list[str], scope: Scope | None, n: int, qs: QuerySet | N
             where, params = _scope_sql(scope)
             size = _explained_rows(cursor, f"SELECT 1 FROM initiatives_initiative WHERE {where}", params)
     elif scope is None and qs is not None:
+        # the planner's estimate, kept with the statistics (the library asks the same every time)
         sql, params = qs.order_by().values("pk").query.sql_with_params()
-        size = _explained_rows(cursor, sql, params)
+        sizes = stats.setdefault("sizes", {})
+        size = sizes.get((sql, repr(params)))
+        if size is None:
+            size = _explained_rows(cursor, sql, params)
+            if len(sizes) < 1000:
+                sizes[(sql, repr(params))] = size
     else:
         size = rows
     size = max(min(size, rows), 1.0)

@@ -41,7 +41,12 @@ def _expected(ids, q="bom nuoc"):
 
 
 def _count_queries(ctx) -> list[str]:
-    return [q["sql"] for q in ctx.captured_queries if re.match(r"\s*SELECT COUNT\(", q["sql"], re.IGNORECASE)]
+    """The ``COUNT`` queries of dossiers a request ran."""
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if re.match(r"\s*SELECT COUNT\(", q["sql"], re.IGNORECASE) and "initiatives_initiative" in q["sql"]
+    ]
 
 
 def test_pages_of_a_search_are_its_ranked_order_cut_and_it_is_counted_without_a_query(api, users, pumps):
@@ -86,6 +91,16 @@ def test_another_order_or_a_filter_after_the_search_asks_the_database(api, users
     shown = [int(pk) for pk in re.findall(r'href="/initiatives/(\d+)/"', html)]
     assert list(dict.fromkeys(shown)) == [pk for pk in expected if pk not in pumps[:2]]
     assert _count_queries(ctx)  # the search's four drafts, counted by the database
+    # without a filter: no count of the search's rows, and the state and due choices counted in
+    # one grouped query (``workflow.queue.queue_counts``)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/initiatives/", {"q": "bom nuoc"}).content.decode()
+    assert [int(pk) for pk in dict.fromkeys(re.findall(r'href="/initiatives/(\d+)/"', html))] == expected
+    assert _count_queries(ctx) == []
+    grouped = [
+        q["sql"] for q in ctx.captured_queries if "GROUP BY" in q["sql"] and "initiatives_initiative" in q["sql"]
+    ]
+    assert len(grouped) == 1 and ("FILTER" in grouped[0] or "CASE WHEN" in grouped[0]), grouped
 
 
 def test_the_queryset_counts_and_slices_as_the_database_would(users, pumps):
