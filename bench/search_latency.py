@@ -9,7 +9,9 @@ trigger of migration ``initiatives.0007`` as the rows go in), then times
 ``GET /api/v1/initiatives/?q=…`` — filtered by what each persona may see, counted, ranked, one
 page highlighted — for a few personas and queries, and prints p50/p95 in milliseconds, and the
 p50 of the time spent finding the matches alone ("find": ``initiatives.search._find``, or the
-former ``_newest_matches`` when run on older code).
+former ``_newest_matches`` when run on older code), and the p50 of the CPU time a request takes
+("cpu": this process's and its PostgreSQL backend's, read from ``/proc``; on a machine shared with
+other work, wall time waits for the cores, CPU time much less — compare runs by it when loaded).
 
 Then the same searches through the page (``/initiatives/?q=``: the list page, where the header's
 search box leads), the library's ``q=`` (API and page: the same for everyone) and the auditor's
@@ -71,7 +73,7 @@ def main():
     api, web = APIClient(), Client()
     queries = [QUERIES[int(i)] for i in args.queries.split(",")] if args.queries else QUERIES
     print(f"N = {args.initiatives}, {args.runs} runs each, p50 / p95 in ms; load average {os.getloadavg()}")
-    print(f"{'persona':<22} {'where':<12} {'q':<22} {'count':>8} {'p50':>8} {'p95':>8} {'find p50':>8}")
+    print(f"{'persona':<22} {'where':<12} {'q':<22} {'count':>8} {'p50':>8} {'p95':>8} {'find p50':>8} {'cpu p50':>8}")
     worst = {}
     # the time spent finding the matches (the search itself, without the request around it: on a
     # loaded machine the rest of a request — sessions, visibility, serialising — dominates)
@@ -91,17 +93,26 @@ def main():
     def timed(name, where, client, path, q, *, count=True):
         url = path + "?" + urlencode({"q": q})
         r = client.get(url)
+        backend = _backend_pid()
+        cpu = []
+
+        def get(u=url):
+            t = _cpu_ms(backend)
+            client.get(u)
+            cpu.append(_cpu_ms(backend) - t)
+
         assert r.status_code == 200, (url, r.status_code, r.content[:300])
         shown = ""
         if count:
             body = r.json()
             shown = f"{body['count']}{'' if body.get('count_exact', True) else '+'}"
         spent.clear()
-        p50, p95 = percentiles(lambda u=url: client.get(u), args.runs)
+        p50, p95 = percentiles(get, args.runs)
         worst[where] = max(worst.get(where, 0.0), p95)
         found = sorted(spent[1:])
         find = f"{statistics.median(found):8.1f}" if found else f"{'':>8}"
-        print(f"{name:<22} {where:<12} {q:<22} {shown:>8} {p50:8.1f} {p95:8.1f} {find}", flush=True)
+        used = f"{statistics.median(cpu[1:]):8.1f}"
+        print(f"{name:<22} {where:<12} {q:<22} {shown:>8} {p50:8.1f} {p95:8.1f} {find} {used}", flush=True)
 
     for name in PERSONAS:
         if args.only and name not in args.only.split(","):
@@ -133,6 +144,27 @@ def main():
                 timed("auditor", "trail page", web, "/audit/", q, count=False)
     print("worst p95: " + ", ".join(f"{k} {v:.1f} ms" for k, v in worst.items()))
     print(f"load average {os.getloadavg()}")
+
+
+def _backend_pid() -> int | None:
+    """The PostgreSQL backend of this process's connection (the test clients keep it open)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _cpu_ms(backend: int | None) -> float:
+    """CPU milliseconds used so far by this process and by ``backend`` (Linux: its run time in
+    ``/proc/<pid>/schedstat``, when this machine runs the database; else this process alone)."""
+    used = time.process_time() * 1000
+    try:
+        with open(f"/proc/{backend}/schedstat") as f:
+            used += int(f.read().split()[0]) / 1e6
+    except (OSError, ValueError, IndexError):
+        pass
+    return used
 
 
 if __name__ == "__main__":

@@ -152,6 +152,7 @@ def _token_stats(cursor) -> dict:
     elems, freqs, rows = row
     freqs = list(freqs or [])
     _STATS.update(
+        sizes={},  # estimates of querysets' rows (``_plan``), read again with the statistics
         at=now,
         freqs=dict(zip(elems or [], freqs, strict=False)),
         # a beginning not among the most common: at most the rarest of them (PostgreSQL's rule)
@@ -204,8 +205,8 @@ def _scope_sql(scope: Scope) -> tuple[str, list]:
     parts, params = [], []
     for column, values in (("organisation_id", scope.organisations), ("council_id", scope.councils), ("id", scope.ids)):
         if values:
-            parts.append(f"{column} = ANY(%s)")
-            params.append(list(values))
+            parts.append(f"{column} = ANY(%s::bigint[])")
+            params.append(_id_array(values))
     return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
 
 
@@ -246,8 +247,14 @@ def _plan(cursor, toks: list[str], scope: Scope | None, n: int, qs: QuerySet | N
             where, params = _scope_sql(scope)
             size = _explained_rows(cursor, f"SELECT 1 FROM initiatives_initiative WHERE {where}", params)
     elif scope is None and qs is not None:
+        # the planner's estimate, kept with the statistics (the library asks the same every time)
         sql, params = qs.order_by().values("pk").query.sql_with_params()
-        size = _explained_rows(cursor, sql, params)
+        sizes = stats.setdefault("sizes", {})
+        size = sizes.get((sql, repr(params)))
+        if size is None:
+            size = _explained_rows(cursor, sql, params)
+            if len(sizes) < 1000:
+                sizes[(sql, repr(params))] = size
     else:
         size = rows
     size = max(min(size, rows), 1.0)
@@ -282,14 +289,18 @@ def _walk_sql(scope: Scope, full: str, lo: int, hi: int, n: int) -> tuple[str, l
             branches.append(f"(SELECT id FROM initiatives_initiative WHERE {column} = %s AND {test})")
             params += [value, full, lo, hi, n]
     if scope.ids:
-        branches.append(f"(SELECT id FROM initiatives_initiative WHERE id = ANY(%s) AND {test})")
-        params += [list(scope.ids), full, lo, hi, n]
+        branches.append(f"(SELECT id FROM initiatives_initiative WHERE id = ANY(%s::bigint[]) AND {test})")
+        params += [_id_array(scope.ids), full, lo, hi, n]
     return "SELECT id FROM (" + " UNION ALL ".join(branches) + ") AS s ORDER BY id DESC LIMIT %s", [*params, n]
 
 
-def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[list[int], str]:
+def _find(
+    qs: QuerySet, toks: list[str], n: int, scope: Scope | None, ranks: dict | None = None
+) -> tuple[list[int], str]:
     """The ids of the ``n`` newest dossiers of ``qs`` whose title and summary hold the words (newest
     first), and the plan that found them (``walk`` or ``index``, for the tests). PostgreSQL.
+    ``ranks``: a dict to fill with each found id's rank (``_rank_clause``), read by the query that
+    keeps the rows ``qs`` lets through — the row is read there anyway.
 
     ``scope`` None: the queryset itself is walked or asked (the library: plain filters). Otherwise
     the rows are looked for in the scope and those the queryset lets through are kept. Either way
@@ -313,11 +324,12 @@ def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[l
         per_id = max(plan["size"] / top, 1e-9)  # the scope's rows per id
         found: list[int] = []
         hi = top
+        rank = None if ranks is None else (_rank_clause(qs, toks), ranks)
 
         def scan(way, lo):
             nonlocal hi
             while len(found) < n and hi > lo + 1:
-                kept, hi = _candidates(cursor, qs, scope, way, (full, pq, long_word), lo, hi, n)
+                kept, hi = _candidates(cursor, qs, scope, way, (full, pq, long_word), lo, hi, n, rank)
                 found.extend(kept)
 
         share = plan["share"]
@@ -339,10 +351,22 @@ def _find(qs: QuerySet, toks: list[str], n: int, scope: Scope | None) -> tuple[l
     return found[:n], plan["way"]
 
 
-def _candidates(cursor, qs, scope, way, query, lo, hi, n) -> tuple[list[int], int]:
+def _candidates(cursor, qs, scope, way, query, lo, hi, n, rank=None) -> tuple[list[int], int]:
     """One round: of the ids in ``(lo, hi)`` that match, the ``n`` newest, kept when ``qs`` lets
-    them through; and the ``hi`` of the next round (``lo + 1`` once the range is exhausted)."""
+    them through; and the ``hi`` of the next round (``lo + 1`` once the range is exhausted).
+    ``rank``: ``((sql, params), ranks)``: each kept row's rank put in ``ranks``."""
     full, pq, long_word = query
+
+    def kept_of(rows: QuerySet, limit: int | None = None) -> list[int]:
+        if rank is None:
+            rows = rows.values_list("pk", flat=True)
+            return list(rows[:limit] if limit else rows)
+        (sql, params), ranks = rank
+        rows = rows.extra(select={"search_rank_of": sql}, select_params=params).values_list("pk", "search_rank_of")
+        pairs = list(rows[:limit] if limit else rows)
+        ranks.update(pairs)
+        return [pk for pk, _r in pairs]
+
     if scope is None:
         rows = qs.filter(pk__gt=lo, pk__lt=hi)
         if way == "walk":
@@ -354,7 +378,7 @@ def _candidates(cursor, qs, scope, way, query, lo, hi, n) -> tuple[list[int], in
                 where.append("ts_match_vq(search_vector, %s::tsquery)")
                 params.append(full)
             rows = rows.extra(where=where, params=params)
-        ids = list(rows.order_by("-pk").values_list("pk", flat=True)[:n])
+        ids = kept_of(rows.order_by("-pk"), n)
         return ids, (ids[-1] if len(ids) == n else lo + 1)
     if way == "walk" and scope.everything:
         cursor.execute(
@@ -375,7 +399,7 @@ def _candidates(cursor, qs, scope, way, query, lo, hi, n) -> tuple[list[int], in
     ids = [r[0] for r in cursor.fetchall()]
     if not ids:
         return [], lo + 1
-    kept = set(_with_ids(qs, ids).values_list("pk", flat=True))
+    kept = set(kept_of(_with_ids(qs.order_by(), ids)))
     return [i for i in ids if i in kept], (ids[-1] if len(ids) == n else lo + 1)
 
 
@@ -385,21 +409,106 @@ def _with_ids(qs: QuerySet, ids: list[int]) -> QuerySet:
     if not _postgres(qs):
         return qs.filter(pk__in=ids)
     table = qs.model._meta.db_table
-    return qs.extra(where=[f'"{table}"."id" = ANY(%s)'], params=[list(ids)])
+    return qs.extra(where=[f'"{table}"."id" = ANY(%s::bigint[])'], params=[_id_array(ids)])
 
 
-def _bounded(qs: QuerySet, ids: list[int], capped: bool, rank) -> QuerySet:
+def _id_array(ids) -> str:
+    """``ids`` as one PostgreSQL array literal (``'{3,2,1}'``): the driver sends a string as it is,
+    where a list of a thousand integers is adapted one by one (milliseconds per query)."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
+RANKED_ORDER = (F("search_rank").desc(), F("id").desc())  # ``ranked``: best first, then the newest
+
+
+class SearchResults(QuerySet):
+    """A search's rows (``search_filter``): the dossiers of a list of ids, whose rank and order
+    the search knows already. While nothing narrows them further (no filter, no distinct, no
+    union), their count is the number of ids — no ``COUNT`` — and a slice of them in the ranked
+    order (``ranked``: a page) is read as the ids of that page alone: the rows of the other pages
+    are not joined, annotated and sorted to be thrown away. Anything else is asked of the database
+    as usual, with the same answers."""
+
+    _search = None  # (the condition on the ids, the ids in the ranked order)
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._search = self._search
+        return clone
+
+    def _known(self) -> list[int] | None:
+        """The ids in the ranked order while the rows are still the search's, else None."""
+        if self._search is None or self._result_cache is not None:
+            return None
+        child, order = self._search
+        query = self.query
+        where = query.where
+        if (
+            len(where.children) != 1
+            or where.children[0] is not child
+            or where.negated
+            or where.connector != "AND"
+            or query.distinct
+            or query.combinator
+            or query.is_sliced
+            or query.group_by is not None
+        ):
+            return None
+        return order
+
+    def count(self) -> int:
+        order = self._known() if not self.query.is_sliced else self._sliced_known()
+        if order is None:
+            return super().count()
+        return len(order)
+
+    def _sliced_known(self) -> list[int] | None:
+        """``capped_count``'s ``qs[:cap + 1].count()``: the known ids, sliced as the query is."""
+        query = self.query
+        if self._search is None or self._result_cache is not None:
+            return None
+        low, high = query.low_mark, query.high_mark
+        query.low_mark, query.high_mark = 0, None
+        try:
+            order = self._known()
+        finally:
+            query.low_mark, query.high_mark = low, high
+        return None if order is None else order[low:high]
+
+    def __getitem__(self, k):
+        order = self._known()
+        if (
+            order is None
+            or not isinstance(k, slice)
+            or k.step is not None
+            or tuple(self.query.order_by) != RANKED_ORDER
+            or (k.start or 0) < 0
+            or (k.stop is not None and k.stop < 0)
+        ):
+            return super().__getitem__(k)
+        page = self._chain()
+        page._search = None
+        page.query.where = _with_ids(self.model._default_manager.all(), order[k]).query.where
+        return page
+
+
+def _bounded(qs: QuerySet, ids: list[int], capped: bool, rank, ranks: dict | None = None) -> QuerySet:
     """``qs`` reduced to ``ids`` (found through ``qs`` itself, so its visibility and filters held
     for them): its filters are not evaluated again — the visibility subqueries of a corporation's
     officer cost seconds at 1.5 million rows, for the count and the page each — but its
-    annotations, related rows and order stay."""
-    found = _with_ids(qs.model._default_manager.all(), ids)
+    annotations, related rows and order stay. ``ranks``: each id's rank (the value ``rank`` gives
+    it), when known: the rows are then a ``SearchResults``."""
+    found = _with_ids(SearchResults(model=qs.model, using=qs.db), ids)
     found.query.select_related = qs.query.select_related
     if qs.query.annotations:
         found = found.annotate(**dict(qs.query.annotations))
     found.query.order_by = qs.query.order_by
     found.query.default_ordering = qs.query.default_ordering
-    return found.annotate(search_rank=rank, search_capped=Value(capped, output_field=BooleanField()))
+    found = found.annotate(search_rank=rank, search_capped=Value(capped, output_field=BooleanField()))
+    if ranks is not None:
+        (child,) = found.query.where.children
+        found._search = (child, sorted(ids, key=lambda pk: (-ranks[pk], -pk)))
+    return found
 
 
 def search_filter(qs: QuerySet, words: list[str], scope: Scope | None = None) -> QuerySet:
@@ -418,10 +527,11 @@ def search_filter(qs: QuerySet, words: list[str], scope: Scope | None = None) ->
         return _nothing(qs)
     cap = candidates_max()
     if _postgres(qs):
-        found, _way = _find(qs, toks, cap + 1, scope)
+        ranks: dict = {}
+        found, _way = _find(qs, toks, cap + 1, scope, ranks)
         if not found:
             return _nothing(qs)
-        return _bounded(qs, found[:cap], len(found) > cap, _rank_sql(qs, toks))
+        return _bounded(qs, found[:cap], len(found) > cap, _rank_sql(qs, toks), ranks)
     # portable (SQLite): LIKE narrows, the Python rule decides, newest first, in chunks
     narrowed = qs
     for t in toks:
@@ -444,18 +554,16 @@ def search_filter(qs: QuerySet, words: list[str], scope: Scope | None = None) ->
     capped = len(scores) > cap
     kept = list(scores)[:cap]
     rank = Case(*[When(pk=pk, then=Value(scores[pk])) for pk in kept], output_field=FloatField())
-    return _bounded(qs, kept, capped, rank)
+    return _bounded(qs, kept, capped, rank, scores)
 
 
-def _rank_sql(qs: QuerySet, toks: list[str]):
+def _rank_clause(qs: QuerySet, toks: list[str]) -> tuple[str, list]:
     """PostgreSQL's rank, by the same rule as ``text_score``: each word scores its best place —
     a whole word of the title 2 × TITLE_WEIGHT, a title word it begins TITLE_WEIGHT, then the
     summary's likewise with SUMMARY_WEIGHT — asked of ``search_vector`` with weight-restricted
     queries (``'tok:A'``: a title word; ``'tok:*B'``: a summary word it begins), on the at most
     ``SEARCH_CANDIDATES`` rows found. The words are the index's own (``tokens``: ``[a-z0-9]+``),
-    so each is a lexeme as the vector holds it."""
-    from django.db.models.expressions import RawSQL
-
+    so each is a lexeme as the vector holds it. (sql, params), ``float8``."""
     column = f"{connections[qs.db].ops.quote_name(qs.model._meta.db_table)}.search_vector"
     places = (("A", "", 2 * TITLE_WEIGHT), ("A", "*", TITLE_WEIGHT))
     places += (("B", "", 2 * SUMMARY_WEIGHT), ("B", "*", SUMMARY_WEIGHT))
@@ -466,12 +574,19 @@ def _rank_sql(qs: QuerySet, toks: list[str]):
             whens.append(f"WHEN {column} @@ %s::tsquery THEN {score!r}")
             params.append(f"{tok}:{prefix}{weight}")
         parts.append(f"(CASE {' '.join(whens)} ELSE 0.0 END)")
-    return RawSQL(" + ".join(parts) or "0.0", params, output_field=FloatField())
+    return "(" + (" + ".join(parts) or "0.0") + ")::float8", params
+
+
+def _rank_sql(qs: QuerySet, toks: list[str]):
+    """``_rank_clause`` as an expression to annotate."""
+    from django.db.models.expressions import RawSQL
+
+    return RawSQL(*_rank_clause(qs, toks), output_field=FloatField())
 
 
 def ranked(qs: QuerySet) -> QuerySet:
     """A ``search_filter`` result, best first (then the newest)."""
-    return qs.order_by(F("search_rank").desc(), "-id")
+    return qs.order_by(*RANKED_ORDER)
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -480,18 +595,57 @@ def _plain(word: str) -> str:
     return unidecode(word).lower()
 
 
+_WORD = re.compile(r"\w+")
+_HTML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"}  # as escape()
+_ODD = "\x00"  # a character folded otherwise than to one character of the same kind (word or not)
+
+
+class _Fold(dict):
+    """``str.translate``'s table: each character as ``_plain`` folds it — when that is one character,
+    a word character for a word character and not for another — else ``_ODD``. Filled as
+    characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = unidecode(char).lower()
+        if len(folded) != 1 or bool(_WORD.match(char)) != bool(_WORD.match(folded)) or char == _ODD:
+            folded = _ODD
+        self[code] = folded
+        return folded
+
+
+_FOLD = _Fold()
+
+
+@functools.lru_cache(maxsize=256)
+def _marker(words: tuple) -> tuple[tuple, re.Pattern | None]:
+    """The search words' tokens, and a pattern of the words of a folded text that begin with one."""
+    toks = tuple(tokens(list(words)))
+    if not toks:
+        return toks, None
+    return toks, re.compile(r"(?<!\w)(?:" + "|".join(sorted(toks, key=len, reverse=True)) + r")\w*")
+
+
 def highlight(text: str, words: list[str]) -> SafeString:
     """``text`` escaped, each word that begins with a search word (accents optional) in
-    ``<mark>``. The page needs no script for it (CSP)."""
+    ``<mark>``. The page needs no script for it (CSP).
+
+    The text is folded at once (``_FOLD``: a character for a character, so the words stand where
+    they stood) and its words that begin with a search word found by one pattern; a text with a
+    character that folds otherwise is read word by word (``_plain``) — the same marks either way."""
     text = text or ""
-    toks = tokens(words)
-    if not toks:
+    toks, pattern = _marker(tuple(words))
+    if pattern is None:
         return escape(text)
+    folded = text.translate(_FOLD)
+    if _ODD in folded:
+        spans = [m.span() for m in _WORD.finditer(text) if _plain(m.group()).startswith(toks)]
+    else:
+        spans = [m.span() for m in pattern.finditer(folded)]
     out, last = [], 0
-    for m in re.finditer(r"\w+", text):
-        if _plain(m.group()).startswith(tuple(toks)):
-            out.append(escape(text[last : m.start()]))
-            out.append(f"<mark>{escape(m.group())}</mark>")
-            last = m.end()
-    out.append(escape(text[last:]))
+    for start, end in spans:
+        out.append(text[last:start].translate(_HTML))
+        out.append(f"<mark>{text[start:end].translate(_HTML)}</mark>")
+        last = end
+    out.append(text[last:].translate(_HTML))
     return mark_safe("".join(out))

@@ -107,19 +107,22 @@ def queue_apply(qs: QuerySet, filters: dict, *, now=None) -> QuerySet:
 
 def queue_counts(qs: QuerySet, filters: dict, *, now=None) -> dict:
     """How many rows each choice would give with the other filters kept: per state, and overdue
-    or due soon. Two grouped counts, whatever the number of rows."""
+    or due soon. Two grouped counts, whatever the number of rows; one when neither a state nor a
+    due filter is chosen."""
     now = now or timezone.now()
+    due_counts = {
+        "overdue": Count("id", filter=Q(due_at__lt=now)),
+        "soon": Count("id", filter=Q(due_at__gte=now, due_at__lt=now + SOON)),
+        "none": Count("id", filter=Q(due_at__isnull=True)),
+    }
+    if not filters.get("state") and not filters.get("due"):
+        # neither is chosen: both counts are of the same rows, read once, grouped by state
+        rows = list(_filtered(qs, filters, now).order_by().values("state").annotate(n=Count("id"), **due_counts))
+        due = {name: sum(row[name] for row in rows) for name in due_counts}
+        return {"state": {row["state"]: row["n"] for row in rows}, "due": due}
     rows = _filtered(qs, filters, now, skip=("state",)).order_by().values("state").annotate(n=Count("id"))
     by_state = {row["state"]: row["n"] for row in rows}
-    due = (
-        _filtered(qs, filters, now, skip=("due",))
-        .order_by()
-        .aggregate(
-            overdue=Count("id", filter=Q(due_at__lt=now)),
-            soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + SOON)),
-            none=Count("id", filter=Q(due_at__isnull=True)),
-        )
-    )
+    due = _filtered(qs, filters, now, skip=("due",)).order_by().aggregate(**due_counts)
     return {"state": by_state, "due": due}
 
 
