@@ -3,6 +3,7 @@ import os
 import shutil
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import translation
@@ -102,6 +103,10 @@ def _fast_and_eager(settings, request):
     # every test starts in the programme's language (a request in English leaves English active
     # in its thread: code called outside a request would then speak it)
     translation.activate(django_settings.LANGUAGE_CODE)
+    # Celery keeps "joining a result would block" in one process-wide flag that each eager call
+    # sets and then puts back as it found it; threads calling tasks at once (the concurrency tests)
+    # can leave it set, and a later test's ``.delay().get()`` would be refused. Start clean.
+    _set_task_join_will_block(False)
     yield
     translation.deactivate()
     celery_app.conf.task_always_eager = before
