@@ -26,7 +26,7 @@ import json
 
 import psycopg
 
-from bench.raw_close import SQL_CHAIN, SQL_CONTENT_TYPE, SQL_PERMS, TIME_ZONE, Refused, entry_hash
+from bench.raw_close import SQL_CONTENT_TYPE, SQL_PERMS, TIME_ZONE, Refused, trail_append
 
 STEP = 4  # treebeard's path step
 PREFIX = {"sector_certificate": "CN-LDST", "federation_certificate": "B-LDST"}
@@ -67,13 +67,6 @@ SQL_CERTIFICATE = (
     "quota_id, period_month, title, recipients, issued_at, issued_by_id, revoked_at, revoked_by_id, revoke_reason, "
     "details, amount_vnd, budget_id, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, NULL, "
     "NULL, '', '{}'::jsonb, 0, NULL, '')"
-)
-SQL_APPEND = (
-    "WITH e AS (INSERT INTO audit_auditentry (seq, hash_version, at, actor_id, actor_name, actor_display_name, "
-    "action, object_type, object_id, scope_path, scope_key, scope_seq, scope_prev, from_state, to_state, version, "
-    "comment, details, prev_hash, hash) VALUES (%s, 3, %s, %s, %s, %s, 'award', 'initiative', %s, %s, %s, %s, %s, "
-    "%s, %s, %s, '', %s::jsonb, %s, %s) RETURNING id) "
-    "UPDATE audit_auditchain SET n = %s, hash = %s, seq = %s WHERE id = %s"
 )
 
 
@@ -174,11 +167,6 @@ class RawCertifier:
             ),
         )
         # the trail: the affiliate's chain head locked, the entry hashed and appended, the head moved
-        key = path[:8]
-        head = self._one(SQL_CHAIN, (key,))
-        if head is None:
-            raise NotImplementedError("a chain's first entry")
-        head_id, n, prev, seq = head
         details = {
             "award": award,
             "serial": serial,
@@ -186,51 +174,18 @@ class RawCertifier:
             "council": council_code,
             "amount_vnd": 0,
         }
-        values = {
-            "hash_version": 3,
-            "seq": seq,
-            "at": now,
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "actor_display_name": actor_display[:300],
-            "action": "award",
-            "object_type": "initiative",
-            "object_id": str(initiative_id),
-            "scope_path": path,
-            "scope_key": key,
-            "scope_seq": n + 1,
-            "scope_prev": prev,
-            "from_state": state,
-            "to_state": state,
-            "version": dossier_version or version,
-            "comment": "",
-            "details": details,
-            "prev_hash": prev,
-        }
-        digest = entry_hash(values)
-        self._x(
-            SQL_APPEND,
-            (
-                seq,
-                now,
-                actor_id,
-                actor_name,
-                values["actor_display_name"],
-                str(initiative_id),
-                path,
-                key,
-                n + 1,
-                prev,
-                state,
-                state,
-                values["version"],
-                json.dumps(details),
-                prev,
-                digest,
-                n + 1,
-                digest,
-                seq,
-                head_id,
-            ),
+        trail_append(
+            self._one,
+            self._x,
+            action="award",
+            path=path,
+            now=now,
+            actor=actor,
+            initiative_id=initiative_id,
+            from_state=state,
+            to_state=state,
+            version=dossier_version or version,
+            comment="",
+            details=details,
         )
         return serial

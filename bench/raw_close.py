@@ -142,7 +142,7 @@ SQL_CHAIN = (
 SQL_APPEND = (
     "WITH e AS (INSERT INTO audit_auditentry (seq, hash_version, at, actor_id, actor_name, actor_display_name, "
     "action, object_type, object_id, scope_path, scope_key, scope_seq, scope_prev, from_state, to_state, version, "
-    "comment, details, prev_hash, hash) VALUES (%s, 3, %s, %s, %s, %s, 'close', 'initiative', %s, %s, %s, %s, %s, "
+    "comment, details, prev_hash, hash) VALUES (%s, 3, %s, %s, %s, %s, %s, 'initiative', %s, %s, %s, %s, %s, "
     "%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id) "
     "UPDATE audit_auditchain SET n = %s, hash = %s, seq = %s WHERE id = %s"
 )
@@ -168,6 +168,66 @@ def entry_hash(values: dict) -> str:
     content = {f: values[f] for f in HASHED}
     content["at"] = values["at"].astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return hashlib.sha256(PREFIX + canonical_json(content).encode()).hexdigest()
+
+
+def trail_append(one, run, *, action, path, now, actor, initiative_id, from_state, to_state, version, comment, details):
+    """Lock the affiliate's chain head (``one``), hash the entry as the project's v3 format does and
+    append it with the head moved (``run``): what ``audit_record`` writes, restated here on purpose."""
+    actor_id, actor_name, actor_display = actor
+    key = path[:8]
+    head = one(SQL_CHAIN, (key,))
+    if head is None:
+        raise NotImplementedError("a chain's first entry")
+    head_id, n, prev, seq = head
+    values = {
+        "hash_version": 3,
+        "seq": seq,
+        "at": now,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "actor_display_name": actor_display[:300],
+        "action": action,
+        "object_type": "initiative",
+        "object_id": str(initiative_id),
+        "scope_path": path,
+        "scope_key": key,
+        "scope_seq": n + 1,
+        "scope_prev": prev,
+        "from_state": from_state,
+        "to_state": to_state,
+        "version": version,
+        "comment": comment,
+        "details": details,
+        "prev_hash": prev,
+    }
+    digest = entry_hash(values)
+    run(
+        SQL_APPEND,
+        (
+            seq,
+            now,
+            actor_id,
+            actor_name,
+            values["actor_display_name"],
+            action,
+            str(initiative_id),
+            path,
+            key,
+            n + 1,
+            prev,
+            from_state,
+            to_state,
+            version,
+            comment,
+            json.dumps(details),
+            prev,
+            digest,
+            n + 1,
+            digest,
+            seq,
+            head_id,
+        ),
+    )
 
 
 def _name(username, full_name, first, last) -> str:
@@ -358,59 +418,19 @@ class RawCloser:
         else:
             exe(SQL_TASKS_DELETE, (initiative_id,), prepare=True)
         # the trail: the affiliate's chain head locked, the entry hashed and appended, the head moved
-        key = path[:8]
-        head = self._one(SQL_CHAIN, (key,))
-        if head is None:
-            raise NotImplementedError("a chain's first entry")
-        head_id, n, prev, seq = head
-        values = {
-            "hash_version": 3,
-            "seq": seq,
-            "at": now,
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "actor_display_name": actor_display[:300],
-            "action": "close",
-            "object_type": "initiative",
-            "object_id": str(initiative_id),
-            "scope_path": path,
-            "scope_key": key,
-            "scope_seq": n + 1,
-            "scope_prev": prev,
-            "from_state": state,
-            "to_state": target,
-            "version": version,
-            "comment": reasons,
-            "details": details,
-            "prev_hash": prev,
-        }
-        digest = entry_hash(values)
-        exe(
-            SQL_APPEND,
-            (
-                seq,
-                now,
-                actor_id,
-                actor_name,
-                values["actor_display_name"],
-                str(initiative_id),
-                path,
-                key,
-                n + 1,
-                prev,
-                state,
-                target,
-                version,
-                reasons,
-                json.dumps(details),
-                prev,
-                digest,
-                n + 1,
-                digest,
-                seq,
-                head_id,
-            ),
-            prepare=True,
+        trail_append(
+            self._one,
+            exe,
+            action="close",
+            path=path,
+            now=now,
+            actor=actor,
+            initiative_id=initiative_id,
+            from_state=state,
+            to_state=target,
+            version=version,
+            comment=reasons,
+            details=details,
         )
         outbox.append(("workflow.tasks.notify_decision", {"initiative_id": initiative_id}))
         exe(
