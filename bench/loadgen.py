@@ -385,22 +385,34 @@ class Sink:
 
 
 def next_ids(tables) -> dict:
-    """The next free id of each table."""
+    """The next free id of each table: past its rows and, on PostgreSQL, past every id its sequence
+    already handed out (rows of rolled-back transactions or deleted rows may come back: a restored
+    backup, a test's kept rows)."""
     out = {}
     with connection.cursor() as cursor:
         for t in tables:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}")
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM {t}), "
+                    f"COALESCE(pg_sequence_last_value(pg_get_serial_sequence('{t}', 'id')::regclass), 0))"
+                )
+            else:
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}")
             out[t] = cursor.fetchone()[0] + 1
     return out
 
 
 def reset_sequences(tables) -> None:
+    """Move each sequence past the ids written by COPY; never back (setval is not undone by a
+    rollback: a lowered sequence would hand out ids that rows written before already hold)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         for t in tables:
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {t}))"
+                f"SELECT setval(s, GREATEST(COALESCE(pg_sequence_last_value(s), 1), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {t}))) "
+                f"FROM (SELECT pg_get_serial_sequence('{t}', 'id')::regclass AS s) AS q"
             )
 
 

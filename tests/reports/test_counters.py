@@ -79,13 +79,18 @@ def independent(root: Organisation, starts: datetime.date, ends: datetime.date) 
     }
 
 
-def check(*, fast_counts=True, fast_authors=True):
+def check(*, fast_counts=True, fast_authors=True, today_only=False):
     """For every root and period: counters == live == independent; and the fast path read no
     initiative when it was expected to (a period cut inside a month counts its edge days live,
-    but never its authors)."""
+    but never its authors). ``today_only``: only the periods an action of today can change apart
+    (the whole programme, its phases, cut yesterday and today) — after each action; a count an
+    action put in a wrong past month stays there, so the full check after the actions finds it."""
     from reports.selectors import TreeAsOf, progress_report
 
-    for name, period in _periods().items():
+    periods = _periods()
+    if today_only:
+        periods = {k: v for k, v in periods.items() if not any(str(d) in k for d in (*CUT_DAYS, "2022-01-10"))}
+    for name, period in periods.items():
         for code in ROOTS:
             root = Organisation.objects.get(code=code)
             with CaptureQueriesContext(connection) as ctx:
@@ -164,26 +169,26 @@ def test_actions_and_import_keep_the_counters_equal_to_the_live_report(
 ):
     from initiatives.imports import initiatives_import
 
-    check()
+    check(today_only=True)
     # registered, then recognised by the unit council (a person with an account and one without)
     a = make_draft(
         "author1",
         authors=[{"username": "author1", "share_percent": 60}, {"full_name": "Người Ngoài", "share_percent": 40}],
     )["id"]
     act("author1", a, "submit")
-    check()
+    check(today_only=True)
     act("u1_adv", a, "forward")
     for voter in ("u1_chair", "u1_sec", "u1_m1"):
         vote(voter, a, "approve")
     act("u1_chair", a, "close")
     assert Initiative.objects.get(pk=a).recognised_at is not None
-    check()
+    check(today_only=True)
     # registered then withdrawn: counted nowhere; its author still counts through the first one
     b = make_draft("author1", category="management")["id"]
     act("author1", b, "submit")
-    check()
+    check(today_only=True)
     act("author1", b, "withdraw")
-    check()
+    check(today_only=True)
     # registered, returned to draft, edited (category, benefit, authors), resubmitted, withdrawn
     c = make_draft("author1b", benefit_value_vnd=5_000_000, authors=[{"username": "author1b", "share_percent": 100}])[
         "id"
@@ -202,11 +207,11 @@ def test_actions_and_import_keep_the_counters_equal_to_the_live_report(
         format="json",
     )
     assert r.status_code == 200, r.content
-    check()
+    check(today_only=True)
     act("author1b", c, "submit")
-    check()
+    check(today_only=True)
     act("author1b", c, "withdraw")
-    check()
+    check(today_only=True)
     # a unit without its own advisory team; a draft never submitted counts nowhere
     d = make_draft("author2", organisation="XN2", authors=[{"username": "author2", "share_percent": 100}])["id"]
     act("author2", d, "submit")
@@ -229,7 +234,7 @@ def test_actions_and_import_keep_the_counters_equal_to_the_live_report(
     assert initiatives_import(path=path, actor=None) == 4
     check()
     assert_rebuild_reproduces()
-    check()
+    check(today_only=True)
 
 
 def test_a_period_cut_inside_a_month_or_a_past_tree_with_moves_is_counted_live(
