@@ -36,16 +36,39 @@ def login(browser, live_server):
     """login(username) → a signed-in page (``lang="en"`` for an English browser; ``dialogs``: a list
     that records every confirmation the page asks, each accepted). People who must sign in with a
     second factor (twofactor.policy) get an authenticator with a known secret, and the code step is
-    filled in with the code it shows now, as a person would."""
+    filled in with the code it shows now, as a person would. ``form=False``: the session cookie the
+    sign-in would have set, put in the browser (the journeys about the work, not the sign-in, whose
+    pages tests/browser/test_two_factor_journey.py and the other journeys go through)."""
     from councils.models import User
     from tests.otp import give_authenticator, totp_now
     from twofactor.policy import has_authenticator, second_factor_required
 
-    def go(username, password="mat-khau-thu-nghiem", *, lang="vi", dialogs=None):
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN" if lang == "vi" else "en-US")
+    def go(username, password="mat-khau-thu-nghiem", *, lang="vi", dialogs=None, form=True):
+        locale = "vi-VN" if lang == "vi" else "en-US"
+        user = User.objects.filter(username=username).first()
+        if not form:  # signed in as the sign-in form would have done it: its session cookie
+            from django.conf import settings
+            from django.test import Client
+
+            client = Client()
+            client.force_login(user)  # the whole sign-in, second factor included (tests/conftest.py)
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+            page = context.new_page()
+            if dialogs is not None:
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+            return page
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
         if dialogs is not None:
             page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
-        user = User.objects.filter(username=username).first()
         device = None
         if user is not None and (second_factor_required(user) or has_authenticator(user)):
             device = give_authenticator(user)

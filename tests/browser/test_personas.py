@@ -35,7 +35,7 @@ def as_person(login):
     asked = []
 
     def go(username, lang="vi"):
-        return login(username, PASSWORD, lang=lang, dialogs=asked)
+        return login(username, PASSWORD, lang=lang, dialogs=asked, form=False)
 
     go.asked = asked
     return go
