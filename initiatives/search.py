@@ -49,6 +49,9 @@ INDEX_ENTRY_COST = 0.2  # the plan's costs, against one row read by a walk: an e
 INDEX_ROW_COST = 3.0  # and a matching row fetched (a random page)
 WALK_BRANCHES = 64  # a walk merges one backward walk per organisation and council up to this many
 STATS_SECONDS = 300  # the words' statistics are read again after this long
+# the index is not asked for a word beginning held by more than this share of the rows when a rarer
+# word of the search finds them: the rows it finds are tested for it (their own vector)
+COMMON_PREFIX_SHARE = 0.2
 # PostgreSQL: the memory a search's bitmaps may take (``work_mem``, for its own queries only). A
 # bitmap that outgrows it keeps whole pages instead of rows ("lossy"), and every row of such a page
 # is tested again by computing its prefixes (``initiatives_search_prefixes``, ~0.3 ms a row): at
@@ -192,10 +195,17 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-def _prefix_query(toks: list[str]) -> tuple[str, bool]:
-    """The words as lexemes of the prefix index (``'>bien'``) and whether a word is longer than
-    the index keeps (then the row's own vector is tested too)."""
-    return " & ".join(f"'>{t[:PREFIX_MAX]}'" for t in toks), any(len(t) > PREFIX_MAX for t in toks)
+def _prefix_query(toks: list[str], stats: dict | None = None) -> tuple[str, bool]:
+    """The words as lexemes of the prefix index (``'>bien'``) and whether the row's own vector must
+    be tested too: a word longer than the index keeps, or a word beginning so common that the index
+    is not asked for it (``COMMON_PREFIX_SHARE``: the last word being typed, one letter, begins most
+    rows) when a rarer word is there to find the rows by."""
+    asked = toks
+    if stats is not None and len(toks) > 1:
+        share = {t: stats["freqs"].get(">" + t[:PREFIX_MAX], stats["floor"]) for t in toks}
+        asked = [t for t in toks if share[t] <= COMMON_PREFIX_SHARE] or [min(toks, key=share.__getitem__)]
+    recheck = len(asked) < len(toks) or any(len(t) > PREFIX_MAX for t in toks)
+    return " & ".join(f"'>{t[:PREFIX_MAX]}'" for t in asked), recheck
 
 
 def _scope_sql(scope: Scope) -> tuple[str, list]:
@@ -309,7 +319,6 @@ def _find(
     prefix index at once, on ranges of ids that should hold about ``SEARCH_INDEX_ROWS``·n matches
     (growing fourfold), so that it never fetches every match of a common word."""
     full = " & ".join(f"{t}:*" for t in toks)
-    pq, long_word = _prefix_query(toks)
     if scope is not None and not (scope.everything or scope.organisations or scope.councils or scope.ids):
         return [], "none"
     # ``work_mem`` for these queries (``SET LOCAL``, in the query that reads the largest id): it
@@ -321,6 +330,7 @@ def _find(
         )
         top = (cursor.fetchone()[1] or 0) + 1
         plan = _plan(cursor, toks, scope, n, qs)
+        pq, long_word = _prefix_query(toks, _token_stats(cursor))
         per_id = max(plan["size"] / top, 1e-9)  # the scope's rows per id
         found: list[int] = []
         hi = top

@@ -106,3 +106,36 @@ def test_every_plan_with_little_memory_finds_the_same(api, users, fuses, setting
         DOSSIERS[1][0],
         DOSSIERS[0][0],
     ]  # newest first
+
+
+def test_the_index_is_not_asked_for_a_word_beginning_most_rows_hold():
+    """``r`` begins a word of most dossiers: with rarer words beside it, the prefix index is asked
+    for those only and each row it finds is tested for ``r`` itself; alone, or when every word is
+    that common, the index is asked for the rarest."""
+    stats = {"freqs": {">r": 0.7, ">cau": 0.04, ">chi": 0.02, ">tu": 0.3}, "floor": 0.001}
+    assert search._prefix_query(["cau", "chi", "tu", "r"], stats) == ("'>cau' & '>chi'", True)
+    assert search._prefix_query(["cau", "chi"], stats) == ("'>cau' & '>chi'", False)
+    assert search._prefix_query(["r"], stats) == ("'>r'", False)
+    assert search._prefix_query(["tu", "r"], stats) == ("'>tu'", True)
+    assert search._prefix_query(["bienapsieucaothe"], stats) == ("'>bienapsieuca'", True)  # longer than kept
+
+
+@pytest.mark.postgres
+def test_a_common_last_word_left_to_the_rows_finds_the_same(api, users, fuses, settings, monkeypatch):
+    """The same answers when the statistics say ``r`` and ``tu`` begin most rows (the index asked
+    for ``cau`` and ``chi``, the rows tested for the rest), through the index plan and the library."""
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SEARCH_PLAN = "index"
+    before = [(x["id"], x["rank"]) for x in _rows(api(users["author1"]).get(LIST, {"q": "cau chi tu r"}))]
+    search._STATS["at"] = 0.0
+    with connection.cursor() as cursor:
+        search._token_stats(cursor)
+    monkeypatch.setitem(search._STATS, "freqs", {">r": 0.9, ">tu": 0.5, ">cau": 0.01, ">chi": 0.01})
+    monkeypatch.setitem(search._STATS, "at", search.time.monotonic())
+    with CaptureQueriesContext(connection) as ctx:
+        after = [(x["id"], x["rank"]) for x in _rows(api(users["author1"]).get(LIST, {"q": "cau chi tu r"}))]
+    assert after == before and {Initiative.objects.get(pk=pk).title for pk, _ in after} == FOUND
+    asked = [q["sql"].replace("''", "'") for q in ctx.captured_queries if "initiatives_search_prefixes" in q["sql"]]
+    assert asked and all("'>r'" not in sql and "'>cau' & '>chi'" in sql for sql in asked), asked
+    search._STATS["at"] = 0.0
