@@ -254,15 +254,20 @@ def advised_q(*, user) -> Q:
 
 # a list page takes the ids of the narrow visibility branches as values up to this many
 LIST_MATERIALISE_IDS = 5000
+# what no list shows and each row would carry: the dossier's long texts (kilobytes each, read from
+# TOAST), the search's own columns (the tsvector parsed as text) and the duplicate screen's key
+LIST_DEFERRED = ("problem", "solution", "search_text", "dup_key", "search_vector")
 
 
 def initiative_list(*, user, for_list: bool = False) -> QuerySet:
     """What ``user`` may see; ``for_list`` (the list endpoints and pages): the narrow branches' ids
-    are read first when there are at most ``LIST_MATERIALISE_IDS`` of them (one more query)."""
+    are read first when there are at most ``LIST_MATERIALISE_IDS`` of them (one more query), and
+    the columns no list shows are left in the database (``LIST_DEFERRED``)."""
     parts: dict = {}
     q = visible_initiatives_q(user=user, materialise=LIST_MATERIALISE_IDS if for_list else 0, parts=parts)
     qs = Initiative.objects.filter(q).select_related("organisation", "council")
     if for_list:  # where a search of this list looks (``search_scope``), read on the way
+        qs = qs.defer(*LIST_DEFERRED)
         qs.query.search_scope_parts = parts
     return qs
 
