@@ -236,3 +236,36 @@ def test_a_task_sent_to_the_broker_carries_the_request_id_and_the_worker_restore
     started = [line for line in json_log() if line["message"] == "task started"]
     assert started[-1]["request_id"] == "rq-worker-7" and started[-1]["task"] == "ops.tasks.heartbeat"
     assert request_id.get() == ""
+
+
+def test_the_web_process_moves_what_it_keeps_out_of_the_collectors_way():
+    """config/wsgi.py freezes what the process built (gc.freeze) at start and again after its first
+    request (resolvers, templates, catalogues): full collections then walk only newer objects. In
+    a process of its own, as gunicorn's worker imports it."""
+    import subprocess
+    import sys
+
+    script = """
+import gc, io, sys
+import config.wsgi as w
+at_start = gc.get_freeze_count()
+def start_response(status, headers, exc_info=None):
+    start_response.status = status
+environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/no-such-page/", "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": "80", "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
+response = w.application(environ, start_response)
+b"".join(response)
+response.close()  # as the server does: Django's request_finished
+unfrozen = len(gc.get_objects())  # what the collector still walks
+from django.core.signals import request_finished
+waiting = any(key[0] == "sangkien-gc-freeze" for key, *_ in request_finished.receivers)
+print(at_start, unfrozen, waiting, start_response.status.split()[0])
+"""
+    env = {**os.environ, "DATABASE_URL": "sqlite://:memory:", "DJANGO_SECRET_KEY": "x", "DJANGO_DEBUG": "0"}
+    env.pop("REDIS_URL", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    at_start, unfrozen, waiting, status = out.stdout.split()
+    assert status == "404"
+    assert int(at_start) > 50_000  # Django and the project, frozen at import
+    assert int(unfrozen) < 2_000 and waiting == "False"  # the first request's keep frozen too, once
