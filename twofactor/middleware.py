@@ -21,6 +21,7 @@ from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -89,4 +90,16 @@ class SecondFactorMiddleware:
                 target = reverse("otp-verify" if has else "otp-enrol")
                 query = {"next": request.get_full_path()} if request.method == "GET" else {}
                 return redirect(f"{target}?{urlencode(query)}" if query else target)
+        # the person, no longer behind the two lazy wrappers (Django's, then django-otp's): a page
+        # asks ``request.user`` thousands of times (its rows' permissions), each through both
+        request.user = _concrete(user)
         return self.get_response(request)
+
+
+def _concrete(user):
+    """The object behind ``SimpleLazyObject`` layers (evaluated, as the check above did)."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user

@@ -141,8 +141,10 @@ def queue_organisations(*, user, depth: int = 2, limit: int = 300) -> list[Organ
 
     paths = {path for _role, path in user_roles(user=user)}
     paths |= {path for *_rest, path in user_memberships(user=user)}
-    paths |= set(
-        InitiativeAuthor.objects.filter(user=user).values_list("initiative__organisation__path", flat=True)[:50]
+    paths |= set(  # unordered: the first fifty authorships found, not all of them sorted
+        InitiativeAuthor.objects.filter(user=user)
+        .order_by()
+        .values_list("initiative__organisation__path", flat=True)[:50]
     )
     if not paths:
         return []

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+import config.lookups  # noqa: F401  (registers ``__any_of``)
 from councils.models import Council, CouncilKind, MemberRole, Membership, Organisation, Role
 from councils.selectors import subtree_q, user_advised_paths, user_memberships, user_role_paths
 from initiatives.models import (
@@ -104,7 +105,7 @@ def visible_initiatives_q(*, user, materialise: int = 0, parts: dict | None = No
         ids = list(narrow[: materialise + 1])
         parts["ids"] = ids if len(ids) <= materialise else None
         if len(ids) <= materialise:
-            return wide | Q(pk__in=sorted(set(ids)))
+            return wide | Q(pk__any_of=sorted(set(ids)))  # one array parameter (config/lookups.py)
     return wide | Q(pk__in=narrow)
 
 
