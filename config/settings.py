@@ -128,6 +128,12 @@ else:
     if _parallel >= 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         _options = DATABASES["default"].setdefault("OPTIONS", {})
         _options["options"] = f"{_options.get('options', '')} -c max_parallel_workers_per_gather={_parallel}".strip()
+    # nor compile a plan to machine code (PostgreSQL's JIT, for plans it estimates above
+    # jit_above_cost): a list page whose LIMIT plan is estimated high but reads a few thousand rows
+    # spent 40-80 ms compiling for 5 ms of work (the 2 M lists, BENCHMARKS.md); DB_JIT=1 allows it
+    if not env.bool("DB_JIT", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # the hot reads (config.sqlbatch.Prepared: every action's lock, the close's reads) as server-side
 # prepared statements of each connection; 0 behind a pooler in transaction mode (PgBouncer)
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
