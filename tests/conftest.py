@@ -401,6 +401,18 @@ def once(request, name: str, build):
     return copy.deepcopy(_SCENARIOS[key][0])
 
 
+@pytest.fixture
+def eligibility_rules(db):
+    """The Bằng's eligibility rules as data migration ``awards.0004`` seeds them (idempotent): a
+    test that flushed the tables or migrated back and forth before, in the same process, may have
+    left them gone (tests/awards seeds them for each of its tests the same way)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("awards.migrations.0004_seed_eligibility_rules").seed(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _snapshots_survive_no_flush(request):
     """A test outside a transaction ends with the tables flushed (and content types and permissions

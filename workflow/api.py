@@ -303,6 +303,11 @@ class InitiativeListSerializer(InitiativeSerializer):
         return data
 
 
+# an organisation filter of at most this many organisations (a unit, a corporation) is sent as their
+# ids; a wider subtree stays a subquery
+SUBTREE_AS_VALUES = 200
+
+
 class InitiativeFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=State.choices)
     category = filters.ChoiceFilter(choices=Category.choices, method="filter_category")
@@ -318,7 +323,10 @@ class InitiativeFilter(filters.FilterSet):
         org = Organisation.objects.filter(code=value).first()
         if org is None:
             raise serializers.ValidationError({"organisation": [_("không có tổ chức '%(value)s'") % {"value": value}]})
-        subtree = Organisation.objects.filter(path__startswith=org.path).order_by().values("pk")
+        subtree = Organisation.objects.filter(path__startswith=org.path).order_by().values_list("pk", flat=True)
+        few = list(subtree[: SUBTREE_AS_VALUES + 1])
+        if len(few) <= SUBTREE_AS_VALUES:  # as values, the planner sees how few: their own index ranges
+            return qs.filter(organisation_id__in=few)
         return qs.filter(organisation_id__in=subtree)
 
     def filter_category(self, qs, name, value):

@@ -131,7 +131,7 @@ def test_only_the_close_takes_an_assessment(flow, api, users):
     assert "close" in r.json()["assessed_benefit_vnd"][0]
 
 
-def test_eligibility_flips_when_the_assessed_value_crosses_the_threshold(flow, api, users):
+def test_eligibility_flips_when_the_assessed_value_crosses_the_threshold(flow, api, users, eligibility_rules):
     users["author1"].qualification = "Cao đẳng"  # workers: the Bằng needs 80 million a year
     users["author1"].save(update_fields=["qualification"])
     iid = flow.to_unit_council(benefit_value_vnd=90_000_000)
