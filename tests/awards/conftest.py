@@ -1,5 +1,4 @@
 import datetime
-import importlib
 
 import pytest
 
@@ -41,11 +40,7 @@ def federation_council(structure):
 def _seeded_rules(request):
     """The eligibility rules come from data migration 0004. A transactional test (the PostgreSQL
     concurrency test) flushes the tables afterwards, and a reused test database keeps them
-    empty: so seed them again, the same way the migration does (idempotent)."""
+    empty: so seed them again for every test here (``eligibility_rules``, tests/conftest.py)."""
     if "django_db" not in request.keywords and "db" not in request.fixturenames:
         return
-    request.getfixturevalue("db")
-    from django.apps import apps
-
-    seed = importlib.import_module("awards.migrations.0004_seed_eligibility_rules").seed
-    seed(apps, None)
+    request.getfixturevalue("eligibility_rules")

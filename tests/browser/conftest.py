@@ -53,22 +53,15 @@ def login(browser, live_server):
             client = Client()
             client.force_login(user)  # the whole sign-in, second factor included (tests/conftest.py)
             context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
-            context.add_cookies(
-                [
-                    {
-                        "name": settings.SESSION_COOKIE_NAME,
-                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
             page = context.new_page()
-            if dialogs is not None:
-                page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
-            return page
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
+        else:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
         if dialogs is not None:
             page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+        if not form:
+            return page
         device = None
         if user is not None and (second_factor_required(user) or has_authenticator(user)):
             device = give_authenticator(user)
