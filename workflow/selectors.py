@@ -392,14 +392,24 @@ def prime_available_actions(*, user, initiatives) -> None:
         ballots.add(iid)
         if voter == user.pk:
             voted.add(iid)
+    answers = {}  # a page's dossiers share a few councils and teams: each question asked once
+
+    def may(perm, obj):
+        if obj is None:
+            return False
+        key = (perm, obj.pk)
+        if key not in answers:
+            answers[key] = checker.has_perm(perm, obj)
+        return answers[key]
+
     for i in rows:
         team = team_of(i.organisation)
         council = councils.get(i.council_id)
         i._primed = {
             "consents": consents.get(i.pk, {}),
-            "adviser": bool(team) and checker.has_perm("advise", team),
-            "vote": council is not None and checker.has_perm("vote", council),
-            "close": council is not None and checker.has_perm("close_session", council),
+            "adviser": may("advise", team),
+            "vote": may("vote", council),
+            "close": may("close_session", council),
             "voted": i.pk in voted,
             "ballots": i.pk in ballots,
         }
@@ -507,6 +517,7 @@ class InboxRows:
         self.now = now or timezone.now()
         self._count = None
         self._sql = None  # the branches' SQL, built once
+        self._branches = None
 
     @staticmethod
     def serves(filters: dict | None) -> bool:
@@ -522,13 +533,15 @@ class InboxRows:
             return self._sql
         from .queue import SOON
 
-        due = {
-            "overdue": Q(due_at__lt=self.now),
-            "soon": Q(due_at__gte=self.now, due_at__lt=self.now + SOON),
-            "none": Q(due_at__isnull=True),
-        }.get(self.due)
+        if self._branches is None:  # built once: the count and the page compile the same branches
+            due = {
+                "overdue": Q(due_at__lt=self.now),
+                "soon": Q(due_at__gte=self.now, due_at__lt=self.now + SOON),
+                "none": Q(due_at__isnull=True),
+            }.get(self.due)
+            self._branches = _inbox_branches(user=self.user, fields=("initiative_id", "due_at"), due=due)
         parts, params = [], []
-        for branch in _inbox_branches(user=self.user, fields=("initiative_id", "due_at"), due=due):
+        for branch in self._branches:
             if first is not None:
                 branch = branch.order_by(F("due_at").asc(nulls_last=True), "initiative_id")[:first]
             sql, p = branch.query.get_compiler(using=branch.db).as_sql()
@@ -598,7 +611,8 @@ class InboxRows:
         if not ids:
             return []
         found = with_content_visible(
-            Initiative.objects.filter(pk__in=ids).select_related("organisation", "council"), user=self.user
+            Initiative.objects.filter(pk__any_of=ids).select_related("organisation", "council").defer(*LIST_DEFERRED),
+            user=self.user,
         ).in_bulk()
         return [found[i] for i in ids if i in found]
 
@@ -609,12 +623,11 @@ def inbox_rows(*, user, filters: dict | None):
     ones): nothing."""
     from .queue import queue_apply
 
-    qs = with_content_visible(inbox(user=user), user=user)
     if filters is None:
-        return qs.none()
+        return Initiative.objects.none()
     if InboxRows.serves(filters):
         return InboxRows(user=user, filters=filters)
-    return queue_apply(qs, filters)
+    return queue_apply(with_content_visible(inbox(user=user).defer(*LIST_DEFERRED), user=user), filters)
 
 
 def inbox_searched(*, user) -> QuerySet:
