@@ -138,7 +138,7 @@ def _inbox_queue(request) -> tuple[dict, int]:
     def rows_for(filters):
         if filters == {"order": "due"}:
             return everything  # the whole inbox: its count is the one already taken
-        return inbox_rows(user=request.user, filters=filters)
+        return inbox_rows(user=request.user, filters=filters, whole=everything)
 
     context, status = _queue_context(
         request,

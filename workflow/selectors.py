@@ -518,6 +518,7 @@ class InboxRows:
         self._count = None
         self._sql = None  # the branches' SQL, built once
         self._branches = None
+        self.due_counts = None  # of the whole inbox, with its count (``count``)
 
     @staticmethod
     def serves(filters: dict | None) -> bool:
@@ -562,13 +563,31 @@ class InboxRows:
             return cursor.fetchall()
 
     def count(self) -> int:
+        """The distinct dossiers. Of the whole inbox (no due filter), the same query also counts
+        those overdue, due soon and without a due date (``due_counts``): a page filtered by its due
+        date takes its count from there (``inbox_rows(whole=…)``) instead of a second query."""
         if not self.user.is_authenticated:
             return 0
         if self._count is None:
             union, params = self._union()
-            self._count = self._run(
-                f"SELECT COUNT(*) FROM (SELECT DISTINCT t.initiative_id FROM ({union}) t) d", params
-            )[0][0]
+            if self.due is None:
+                from .queue import SOON
+
+                # a dossier's open-work rows carry its own due date: one per dossier after DISTINCT
+                row = self._run(
+                    "SELECT COUNT(*),"
+                    " COALESCE(SUM(CASE WHEN d.due_at < %s THEN 1 ELSE 0 END), 0),"
+                    " COALESCE(SUM(CASE WHEN d.due_at >= %s AND d.due_at < %s THEN 1 ELSE 0 END), 0),"
+                    " COALESCE(SUM(CASE WHEN d.due_at IS NULL THEN 1 ELSE 0 END), 0)"
+                    f" FROM (SELECT DISTINCT t.initiative_id, t.due_at FROM ({union}) t) d",
+                    [self.now, self.now, self.now + SOON, *params],
+                )[0]
+                self._count = row[0]
+                self.due_counts = {"overdue": row[1], "soon": row[2], "none": row[3]}
+            else:
+                self._count = self._run(
+                    f"SELECT COUNT(*) FROM (SELECT DISTINCT t.initiative_id FROM ({union}) t) d", params
+                )[0][0]
         return self._count
 
     __len__ = count
@@ -617,16 +636,25 @@ class InboxRows:
         return [found[i] for i in ids if i in found]
 
 
-def inbox_rows(*, user, filters: dict | None):
+def inbox_rows(*, user, filters: dict | None, whole: InboxRows | None = None):
     """The inbox as filtered and ordered for a page of it: ``InboxRows`` when the open-work rows
     alone answer the filters, else the dossiers' queryset (``queue_apply``); ``None`` filters (bad
-    ones): nothing."""
+    ones): nothing. ``whole``: the same person's whole inbox already counted (a page that shows
+    both): a due filter's count is taken from it, at its moment."""
     from .queue import queue_apply
 
     if filters is None:
         return Initiative.objects.none()
     if InboxRows.serves(filters):
-        return InboxRows(user=user, filters=filters)
+        if whole is None or whole.user != user or whole.due is not None:
+            return InboxRows(user=user, filters=filters)
+        rows = InboxRows(user=user, filters=filters, now=whole.now)
+        whole.count()
+        if rows.due is not None and whole.due_counts is not None:
+            rows._count = whole.due_counts[rows.due]
+        elif rows.due is None:
+            rows._count = whole._count
+        return rows
     return queue_apply(with_content_visible(inbox(user=user).defer(*LIST_DEFERRED), user=user), filters)
 
 

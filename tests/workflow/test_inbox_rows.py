@@ -64,6 +64,42 @@ def test_the_rows_are_the_dossiers_inbox_in_the_same_order(spread, users, who):
         assert rows.ids(2, 4) == want[2:4], (who, filters)
 
 
+@pytest.mark.parametrize("who", ["u1_chair", "u1_m1", "author1", "u1_adv"])
+def test_a_due_filter_counts_from_the_whole_inbox_as_from_its_own_rows(spread, users, who):
+    """The inbox page counts the whole inbox and, in the same query, its dossiers by due date; a
+    due filter's count taken from there is the count its own rows give, and no query is run for it."""
+    from workflow.queue import queue_apply
+    from workflow.selectors import InboxRows, inbox, inbox_rows
+
+    user = users[who]
+    whole = InboxRows(user=user, filters={"order": "due"})
+    assert whole.count() == inbox(user=user).count()
+    for due in ("overdue", "soon", "none"):
+        filters = {"order": "due", "due": due}
+        want = list(queue_apply(inbox(user=user), filters).values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as ctx:
+            rows = inbox_rows(user=user, filters=filters, whole=whole)
+            assert rows.count() == len(want) == whole.due_counts[due], (who, due)
+        assert ctx.captured_queries == [], (who, due)
+        assert [i.pk for i in rows[0 : len(want) + 5]] == want, (who, due)
+        assert InboxRows(user=user, filters=filters).count() == len(want), (who, due)
+
+
+def test_the_inbox_page_filtered_by_due_date_shows_both_counts(spread, client, users):
+    from workflow.queue import queue_apply
+    from workflow.selectors import inbox
+
+    user = users["u1_chair"]
+    client.force_login(user)
+    overdue = queue_apply(inbox(user=user), {"order": "due", "due": "overdue"}).count()
+    whole = inbox(user=user).count()
+    assert 0 < overdue < whole
+    r = client.get("/tasks/", {"due": "overdue"})
+    assert r.status_code == 200
+    assert r.context["page"].paginator.count == overdue and r.context["total"] == whole
+    assert len(r.context["rows"]) == overdue
+
+
 def test_the_other_filters_read_the_dossiers(spread, users):
     from workflow.selectors import InboxRows, inbox_rows
 
