@@ -99,9 +99,10 @@ def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=Non
         # the counts per choice are two grouped counts over every row: only for a queue of at most
         # LIST_EXACT_COUNT_CAP rows (a sector's two million would take seconds)
         n = capped() if capped else capped_count(qs())
+        now = timezone.now()  # one moment for the counts and the rows
         if n <= exact_count_cap():
-            counts = queue_counts(qs(), filters)
-        rows = rows_for(filters) if rows_for else queue_apply(qs(), filters)
+            counts = queue_counts(qs(), filters, now=now)
+        rows = rows_for(filters) if rows_for else queue_apply(qs(), filters, now=now)
     keep = {k: v for k, v in values.items() if v}
     if request.GET.get("q"):
         keep["q"] = request.GET["q"][:SEARCH_MAX_CHARS]
@@ -117,7 +118,8 @@ def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=Non
         "query": urlencode(keep),
         "now": timezone.now(),
     }
-    return context | {"rows_qs": rows, "capped": n}, status
+    # the rows' count when the counts per choice were taken (they hold it): no count query for the page
+    return context | {"rows_qs": rows, "capped": n, "rows_count": counts["rows"] if counts else None}, status
 
 
 def _numbered(request, qs, context, size=50, *, capped=None):
@@ -208,9 +210,13 @@ def initiative_list_page(request):
     rows = context.pop("rows_qs")
     if words and not request.GET.get("order"):
         rows = ranked(rows)  # best first unless an order is asked
-    # without filters the rows are the queue's own: the count just taken is theirs too
+    # without filters the rows are the queue's own: the count just taken is theirs too; with them,
+    # the counts per choice hold the rows' count (taken for a queue of at most the cap) — not of a
+    # search's ranked rows, which may be fewer (``search_capped``)
     unfiltered = not any(context["values"][k] for k in ("organisation", "state", "due", "waiting_days"))
-    page = _numbered(request, rows, context, capped=context.pop("capped") if unfiltered else None)
+    rows_count = context.pop("rows_count")
+    known = context.pop("capped") if unfiltered else (rows_count if not words else None)
+    page = _numbered(request, rows, context, capped=known)
     context["q"] = q[:SEARCH_MAX_CHARS]
     context["search_words"] = words
     context["relevance"] = bool(words)

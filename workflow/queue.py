@@ -107,23 +107,34 @@ def queue_apply(qs: QuerySet, filters: dict, *, now=None) -> QuerySet:
 
 def queue_counts(qs: QuerySet, filters: dict, *, now=None) -> dict:
     """How many rows each choice would give with the other filters kept: per state, and overdue
-    or due soon. Two grouped counts, whatever the number of rows; one when neither a state nor a
-    due filter is chosen."""
+    or due soon; and ``rows``: how many pass every filter (the page's count, read from the same
+    answers). One grouped count when no due filter is chosen (the due counts are then those of the
+    chosen state's rows, or of every row), two when one is."""
     now = now or timezone.now()
     due_counts = {
         "overdue": Count("id", filter=Q(due_at__lt=now)),
         "soon": Count("id", filter=Q(due_at__gte=now, due_at__lt=now + SOON)),
         "none": Count("id", filter=Q(due_at__isnull=True)),
     }
-    if not filters.get("state") and not filters.get("due"):
-        # neither is chosen: both counts are of the same rows, read once, grouped by state
-        rows = list(_filtered(qs, filters, now).order_by().values("state").annotate(n=Count("id"), **due_counts))
-        due = {name: sum(row[name] for row in rows) for name in due_counts}
-        return {"state": {row["state"]: row["n"] for row in rows}, "due": due}
+    state = filters.get("state")
+    if not filters.get("due"):
+        # every row but the state filter, grouped by state: the states' counts; the chosen state's
+        # rows (or all) are the due counts' rows
+        rows = list(
+            _filtered(qs, filters, now, skip=("state",))
+            .order_by()
+            .values("state")
+            .annotate(n=Count("id"), **due_counts)
+        )
+        kept = [row for row in rows if not state or row["state"] == state]
+        due = {name: sum(row[name] for row in kept) for name in due_counts}
+        by_state = {row["state"]: row["n"] for row in rows}
+        return {"state": by_state, "due": due, "rows": sum(row["n"] for row in kept)}
     rows = _filtered(qs, filters, now, skip=("state",)).order_by().values("state").annotate(n=Count("id"))
     by_state = {row["state"]: row["n"] for row in rows}
     due = _filtered(qs, filters, now, skip=("due",)).order_by().aggregate(**due_counts)
-    return {"state": by_state, "due": due}
+    # the due filter is kept in the states' counts: the chosen state's (or their sum) pass every filter
+    return {"state": by_state, "due": due, "rows": by_state.get(state, 0) if state else sum(by_state.values())}
 
 
 class OrganisationOption(NamedTuple):

@@ -137,3 +137,48 @@ def test_the_organisation_filter_lists_the_reach_escaped_with_the_choice_selecte
         '<option value="XN1">' in html
         and " selected>" not in html.split('id="f-organisation"')[1].split("</select>")[0]
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"state": "unit_council"},
+        {"state": "draft"},
+        {"due": "overdue"},
+        {"due": "none"},
+        {"state": "unit_council", "due": "soon"},
+        {"organisation": "TCTA", "state": "unit_council"},
+        {"waiting_days": "5", "due": "overdue"},
+    ],
+)
+def test_the_list_page_counts_its_rows_from_the_counts_per_choice(queue, client, users, params, flow):
+    """A queue within the cap is counted per choice (states, due dates); the page's own count is read
+    from those answers, not by a query of its own — and it is the number of rows the filters pass."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow.queue import queue_apply, queue_filters
+    from workflow.selectors import initiative_list
+
+    flow.draft()  # a draft too: more than one state in the officer's list
+    user = users["officer_a"]
+    client.force_login(user)
+    client.get("/initiatives/")
+    want = queue_apply(initiative_list(user=user), queue_filters(params, default_order="newest")).count()
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get("/initiatives/", params)
+    assert r.status_code == 200
+    assert r.context["page"].paginator.count == want and len(_rows(r.content.decode())) == want
+    counts = r.context["counts"]
+    state = params.get("state")
+    assert (counts["state"].get(state, 0) if state else sum(counts["state"].values())) == want
+    if not params.get("due"):  # the due counts are those of the rows the other filters pass
+        assert sum(counts["due"].values()) <= want
+    counted = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT COUNT(*)") and '"initiatives_initiative"' in q["sql"]
+    ]
+    # the queue's size (capped) once; never the filtered rows again
+    assert len(counted) == 1, counted
