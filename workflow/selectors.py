@@ -571,8 +571,14 @@ class InboxRows:
         if self._count is None:
             union, params = self._union()
             if self.due is None:
+                from django.db import connections
+
+                from initiatives.models import OpenTask
+
                 from .queue import SOON
 
+                # the moments as the database stores them (SQLite: text without the zone)
+                at = connections[OpenTask.objects.db].ops.adapt_datetimefield_value
                 # a dossier's open-work rows carry its own due date: one per dossier after DISTINCT
                 row = self._run(
                     "SELECT COUNT(*),"
@@ -580,7 +586,7 @@ class InboxRows:
                     " COALESCE(SUM(CASE WHEN d.due_at >= %s AND d.due_at < %s THEN 1 ELSE 0 END), 0),"
                     " COALESCE(SUM(CASE WHEN d.due_at IS NULL THEN 1 ELSE 0 END), 0)"
                     f" FROM (SELECT DISTINCT t.initiative_id, t.due_at FROM ({union}) t) d",
-                    [self.now, self.now, self.now + SOON, *params],
+                    [at(self.now), at(self.now), at(self.now + SOON), *params],
                 )[0]
                 self._count = row[0]
                 self.due_counts = {"overdue": row[1], "soon": row[2], "none": row[3]}
