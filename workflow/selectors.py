@@ -598,6 +598,15 @@ class InboxRows:
 
     __len__ = count
 
+    def narrowed(self, filters: dict) -> "InboxRows":
+        """The same person's inbox with ``filters`` (an order, a due date), at this one's moment.
+        Narrowed from the whole inbox, its count is read from the whole's (``count``), no query."""
+        rows = InboxRows(user=self.user, filters=filters, now=self.now)
+        if self.due is None:
+            total = self.count()
+            rows._count = total if rows.due is None else (self.due_counts or {}).get(rows.due)
+        return rows
+
     def ids(self, start: int, stop: int) -> list[int]:
         """The ids of rows ``start`` to ``stop`` in the order asked. Soonest due first: each branch's
         first rows in (due_at, initiative_id) order (its index range, read in order, stops there),
@@ -652,15 +661,9 @@ def inbox_rows(*, user, filters: dict | None, whole: InboxRows | None = None):
     if filters is None:
         return Initiative.objects.none()
     if InboxRows.serves(filters):
-        if whole is None or whole.user != user or whole.due is not None:
-            return InboxRows(user=user, filters=filters)
-        rows = InboxRows(user=user, filters=filters, now=whole.now)
-        whole.count()
-        if rows.due is not None and whole.due_counts is not None:
-            rows._count = whole.due_counts[rows.due]
-        elif rows.due is None:
-            rows._count = whole._count
-        return rows
+        if whole is not None and whole.user == user:
+            return whole.narrowed(filters)
+        return InboxRows(user=user, filters=filters)
     return queue_apply(with_content_visible(inbox(user=user).defer(*LIST_DEFERRED), user=user), filters)
 
 
