@@ -89,6 +89,7 @@ def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=Non
 
     values = {name: (request.GET.get(name) or "")[:100] for name in QUEUE_FILTER_NAMES}
     errors, status, counts, n = {}, 200, None, None
+    now = timezone.now()  # one moment for the counts, the rows and the page's overdue marks
     try:
         filters = queue_filters(request.GET, default_order=default_order)
     except ValidationError as e:
@@ -99,7 +100,6 @@ def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=Non
         # the counts per choice are two grouped counts over every row: only for a queue of at most
         # LIST_EXACT_COUNT_CAP rows (a sector's two million would take seconds)
         n = capped() if capped else capped_count(qs())
-        now = timezone.now()  # one moment for the counts and the rows
         if n <= exact_count_cap():
             counts = queue_counts(qs(), filters, now=now)
         rows = rows_for(filters) if rows_for else queue_apply(qs(), filters, now=now)
@@ -116,7 +116,7 @@ def _queue_context(request, qs, *, default_order: str, rows_for=None, capped=Non
         "default_order": default_order,
         "organisations": queue_organisations(user=request.user),
         "query": urlencode(keep),
-        "now": timezone.now(),
+        "now": now,
     }
     # the rows' count when the counts per choice were taken (they hold it): no count query for the page
     return context | {"rows_qs": rows, "capped": n, "rows_count": counts["rows"] if counts else None}, status
